@@ -1,0 +1,28 @@
+// Run actions: what a client publishes to run/<id>/actions, as JSON or as the bare word.
+import { z } from 'zod';
+import { ActionId } from './ids.js';
+
+export const ACTION_TYPES = ['play', 'pause', 'resume', 'stop', 'skip-delay'] as const;
+export const ActionType = z.enum(ACTION_TYPES, {
+  error: () => `unknown action: expected one of ${ACTION_TYPES.join(', ')}`,
+});
+export type ActionType = z.infer<typeof ActionType>;
+
+/** How a user pause takes effect: hold motion now (GRBL feed hold), or let the current command finish. */
+export const PauseMode = z.enum(['immediate', 'deferred']);
+export type PauseMode = z.infer<typeof PauseMode>;
+
+export const RunAction = z
+  .strictObject({
+    type: ActionType,
+    /** Chosen by the client; an id already seen is answered again, never applied twice. */
+    id: ActionId.optional(),
+    /** Who acts: an operator's name, a LIMS, a script. Shown in the pause banner. */
+    by: z.string().max(200).optional(),
+    message: z.string().max(2000).optional(),
+    mode: PauseMode.optional(),
+  })
+  .refine((a) => a.mode === undefined || a.type === 'pause', { error: 'mode is only valid for a pause action', path: ['mode'] });
+export type RunAction = z.infer<typeof RunAction>;
+
+export const isBareAction = (word: string): word is ActionType => (ACTION_TYPES as readonly string[]).includes(word);

@@ -1,0 +1,43 @@
+// The hardware contract: requests from the engine to a hardware service, its replies, and its retained state.
+import { z } from 'zod';
+import { MoveParams } from './protocol.js';
+
+export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status'] as const;
+export const HardwareOp = z.enum(HARDWARE_OPS, { error: () => `unknown op: expected one of ${HARDWARE_OPS.join(', ')}` });
+export type HardwareOp = z.infer<typeof HardwareOp>;
+
+const requestBase = { id: z.string().min(1).max(128), replyTo: z.string().min(1).max(256) };
+export const HardwareRequest = z.discriminatedUnion('op', [
+  z.strictObject({ ...requestBase, op: z.literal('home'), params: z.strictObject({}).optional() }),
+  z.strictObject({ ...requestBase, op: z.literal('move'), params: MoveParams }),
+  z.strictObject({ ...requestBase, op: z.literal('dwell'), params: z.strictObject({ seconds: z.number().positive().max(604800) }) }),
+  z.strictObject({ ...requestBase, op: z.literal('hold'), params: z.strictObject({}).optional() }),
+  z.strictObject({ ...requestBase, op: z.literal('release'), params: z.strictObject({}).optional() }),
+  z.strictObject({ ...requestBase, op: z.literal('stop'), params: z.strictObject({}).optional() }),
+  z.strictObject({ ...requestBase, op: z.literal('status'), params: z.strictObject({}).optional() }),
+]);
+export type HardwareRequest = z.infer<typeof HardwareRequest>;
+
+export const MACHINE_STATES = ['Idle', 'Run', 'Hold', 'Jog', 'Alarm', 'Door', 'Check', 'Home', 'Sleep'] as const;
+export const MachineState = z.enum(MACHINE_STATES);
+export type MachineState = z.infer<typeof MachineState>;
+
+export const Position = z.strictObject({ x: z.number(), y: z.number(), z: z.number() });
+export type Position = z.infer<typeof Position>;
+
+export const HardwareState = z.strictObject({
+  connected: z.boolean(),
+  machine: MachineState,
+  position: Position,
+  homed: z.boolean(),
+  door: z.enum(['closed', 'open']),
+  alarm: z.strictObject({ code: z.number().int(), message: z.string() }).nullable(),
+  at: z.iso.datetime(),
+});
+export type HardwareState = z.infer<typeof HardwareState>;
+
+export const HardwareReply = z.discriminatedUnion('ok', [
+  z.strictObject({ id: z.string(), ok: z.literal(true), state: HardwareState }),
+  z.strictObject({ id: z.string(), ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type HardwareReply = z.infer<typeof HardwareReply>;

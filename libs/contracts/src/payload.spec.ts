@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { CREATE_LIMITS, decodeAction, decodeJson, decodePayload } from './payload.js';
+import { CreateRun } from './create.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe('decodeAction', () => {
+  it.each(['play', 'pause', 'resume', 'stop', 'skip-delay'])('accepts the bare word %s', (word) => {
+    expect(decodeAction(bytes(word))).toEqual({ ok: true, value: { type: word } });
+  });
+
+  it('accepts a bare word with the trailing newline a shell adds, and a quoted word', () => {
+    expect(decodeAction(bytes('resume\n'))).toEqual({ ok: true, value: { type: 'resume' } });
+    expect(decodeAction(bytes('"resume"'))).toEqual({ ok: true, value: { type: 'resume' } });
+  });
+
+  it('accepts a JSON action with id, by, message and mode', () => {
+    const action = { type: 'pause', id: 'a-1', by: 'ana', message: 'checking', mode: 'deferred' };
+    expect(decodeAction(bytes(JSON.stringify(action)))).toEqual({ ok: true, value: action });
+  });
+
+  it.each([
+    ['launch', 'unknown action "launch"'],
+    ['{"type":"launch"}', 'unknown action: expected one of play, pause, resume, stop, skip-delay'],
+    ['{"type":"resume","extra":1}', 'Unrecognized key'],
+    ['{"type":"resume","mode":"immediate"}', 'mode is only valid for a pause action'],
+    ['{"type":', 'not valid JSON'],
+    ['{"type":"resume","__proto__":{"x":1}}', '"__proto__"'],
+  ])('rejects %j saying %j', (payload, reason) => {
+    const decoded = decodeAction(bytes(payload));
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error).toContain(reason);
+  });
+
+  it('rejects bytes that are not UTF-8', () => {
+    expect(decodeAction(new Uint8Array([0x72, 0xff, 0xfe]))).toEqual({ ok: false, error: 'payload is not valid UTF-8' });
+  });
+
+  it('rejects an oversized action without parsing it', () => {
+    const decoded = decodeAction(bytes(JSON.stringify({ type: 'resume', message: 'x'.repeat(9000) })));
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error).toMatch(/bytes; the limit is 8192/);
+  });
+});
+
+describe('decodeJson', () => {
+  it('rejects nesting deeper than the limit without overflowing the stack', () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const decoded = decodeJson(bytes(deep), { maxBytes: 1e6, maxDepth: 16 });
+    expect(decoded).toEqual({ ok: false, error: 'payload is nested deeper than 16 levels' });
+  });
+});
+
+describe('CreateRun', () => {
+  const protocol = {
+    schemaVersion: 1,
+    metadata: { name: 'Serial dilution' },
+    commands: [
+      { type: 'home' },
+      { type: 'move', params: { x: 10, y: 20, z: 5, feed: 3000 } },
+      { type: 'pause', params: { message: 'Check the samples' } },
+      { type: 'delay', params: { seconds: 30, message: 'Incubate' } },
+      { type: 'comment', params: { message: 'Done' } },
+    ],
+  };
+
+  it('accepts the architecture example', () => {
+    expect(decodePayload(CreateRun, bytes(JSON.stringify({ protocol, deviceId: 'sim-1' })), CREATE_LIMITS).ok).toBe(true);
+  });
+
+  it.each([
+    [{ type: 'teleport' }, 'unknown command type'],
+    [{ type: 'move', params: { feed: 100 } }, 'move needs at least one of x, y, z'],
+    [{ type: 'move', params: { x: 'ten' } }, 'x must be a number'],
+    [{ type: 'delay', params: { seconds: -1 } }, 'seconds must be greater than 0'],
+    [{ type: 'comment' }, 'commands[0].params'],
+  ])('rejects the command %j saying %j', (command, reason) => {
+    const decoded = decodePayload(CreateRun, bytes(JSON.stringify({ protocol: { ...protocol, commands: [command] } })), CREATE_LIMITS);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error).toContain(reason);
+  });
+
+  it('rejects a device id with a wildcard', () => {
+    const decoded = decodePayload(CreateRun, bytes(JSON.stringify({ protocol, deviceId: 'sim/#' })), CREATE_LIMITS);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error).toContain('device id must not contain');
+  });
+});

@@ -1,0 +1,69 @@
+// The protocol document: what the engine runs. A protocol file (JSON, or TypeScript through libs/protocol)
+// always becomes one of these; the engine never runs user code.
+import { z } from 'zod';
+
+const finite = (what: string) => z.number({ error: `${what} must be a number` }).refine(Number.isFinite, `${what} must be finite`);
+const message = z.string().max(2000, { error: 'message must be at most 2000 characters' });
+
+export const HomeCommand = z.strictObject({
+  type: z.literal('home'),
+  params: z.strictObject({}).optional(),
+});
+
+export const MoveParams = z
+  .strictObject({
+    x: finite('x').optional(),
+    y: finite('y').optional(),
+    z: finite('z').optional(),
+    /** Feed rate in mm/min, as in G-code's F word. */
+    feed: finite('feed').refine((f) => f > 0, 'feed must be greater than 0').optional(),
+  })
+  .refine((p) => p.x !== undefined || p.y !== undefined || p.z !== undefined, {
+    error: 'move needs at least one of x, y, z',
+  });
+export const MoveCommand = z.strictObject({ type: z.literal('move'), params: MoveParams });
+
+export const PauseCommand = z.strictObject({
+  type: z.literal('pause'),
+  params: z.strictObject({ message: message.optional() }).optional(),
+});
+
+export const DelayCommand = z.strictObject({
+  type: z.literal('delay'),
+  params: z.strictObject({
+    seconds: finite('seconds')
+      .refine((s) => s > 0, 'seconds must be greater than 0')
+      .refine((s) => s <= 7 * 24 * 3600, 'seconds must be at most a week (604800)'),
+    message: message.optional(),
+  }),
+});
+
+export const CommentCommand = z.strictObject({
+  type: z.literal('comment'),
+  params: z.strictObject({ message }),
+});
+
+export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand], {
+  error: (issue) =>
+    issue.code === 'invalid_union' && issue.note === 'No matching discriminator'
+      ? `unknown command type: expected one of home, move, pause, delay, comment`
+      : undefined,
+});
+export type Command = z.infer<typeof Command>;
+export type CommandType = Command['type'];
+export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment'] as const satisfies readonly CommandType[];
+
+export const ProtocolMetadata = z
+  .object({
+    name: z.string().min(1, 'metadata.name must not be empty').max(200),
+    description: z.string().max(5000).optional(),
+    author: z.string().max(200).optional(),
+  })
+  .catchall(z.union([z.string().max(5000), z.number(), z.boolean()]));
+
+export const ProtocolDocument = z.strictObject({
+  schemaVersion: z.literal(1, { error: 'schemaVersion must be 1' }),
+  metadata: ProtocolMetadata,
+  commands: z.array(Command).min(1, 'a protocol needs at least one command').max(1_000_000),
+});
+export type ProtocolDocument = z.infer<typeof ProtocolDocument>;

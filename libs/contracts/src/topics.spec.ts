@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseHwTopic, parseRunTopic, topics } from './topics.js';
+
+describe('run topics', () => {
+  it('builds and parses run/<id>/<kind> symmetrically', () => {
+    for (const kind of ['create', 'actions', 'status', 'events'] as const) {
+      const topic = topics.run('r-42', kind);
+      expect(topic).toBe(`run/r-42/${kind}`);
+      expect(parseRunTopic(topic)).toEqual({ ok: true, value: { runId: 'r-42', kind } });
+    }
+  });
+
+  it.each([
+    ['run/+/actions', "must not contain '+'"],
+    ['run/#/actions', "must not contain '+', '#'"],
+    ['run/a\u0001b/actions', 'control characters'],
+    ['run//actions', 'must not be empty'],
+    ['run/$SYS/actions', "must not start with '$'"],
+    ['run/a/b/actions', 'expected run/<runId>/<kind>'],
+    ['runs/a/actions', 'not a run topic'],
+    ['run/a/launch', 'unknown run topic kind'],
+  ])('rejects %j with a reason', (topic, reason) => {
+    const parsed = parseRunTopic(topic);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toContain(reason);
+  });
+
+  it('refuses to build a topic from an id with wildcards or separators', () => {
+    expect(() => topics.run('a/b', 'status')).toThrow(/must not contain/);
+    expect(() => topics.run('a+', 'status')).toThrow(/must not contain/);
+    expect(() => topics.hw('#', 'state')).toThrow(/must not contain/);
+  });
+
+  it('parses hardware topics', () => {
+    expect(parseHwTopic('hw/sim-1/state')).toEqual({ ok: true, value: { deviceId: 'sim-1', kind: 'state' } });
+    expect(parseHwTopic('hw/sim-1/bogus').ok).toBe(false);
+    expect(parseHwTopic('hw/+/state').ok).toBe(false);
+  });
+});

@@ -1,0 +1,48 @@
+// Topic builders and parsers. Every topic labrun reads or writes is spelled here and nowhere else.
+import { z } from 'zod';
+import { DeviceId, EngineId, RunId } from './ids.js';
+import { fail, ok, type Result } from './result.js';
+
+export const RUN_TOPIC_KINDS = ['create', 'actions', 'status', 'events'] as const;
+export type RunTopicKind = (typeof RUN_TOPIC_KINDS)[number];
+export const HW_TOPIC_KINDS = ['requests', 'state', 'online'] as const;
+export type HwTopicKind = (typeof HW_TOPIC_KINDS)[number];
+
+function checkedId(schema: z.ZodType<string>, id: string): string {
+  const parsed = schema.safeParse(id);
+  if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid id');
+  return id;
+}
+
+export const topics = {
+  run: (runId: string, kind: RunTopicKind) => `run/${checkedId(RunId, runId)}/${kind}`,
+  hw: (deviceId: string, kind: HwTopicKind) => `hw/${checkedId(DeviceId, deviceId)}/${kind}`,
+  engineOnline: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/online`,
+  /** Where a hardware service sends replies to one engine's requests. */
+  engineReplies: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/replies`,
+  /** Subscriptions. */
+  allRuns: (kind: RunTopicKind) => `run/+/${kind}`,
+  allHw: (kind: HwTopicKind) => `hw/+/${kind}`,
+};
+
+/** `run/<runId>/<kind>` → its parts, or a readable reason it is not one. */
+export function parseRunTopic(topic: string): Result<{ runId: string; kind: RunTopicKind }> {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'run') return fail(`not a run topic: ${JSON.stringify(topic)} (expected run/<runId>/<kind>)`);
+  const [, runId = '', kind = ''] = parts;
+  if (!(RUN_TOPIC_KINDS as readonly string[]).includes(kind)) return fail(`unknown run topic kind ${JSON.stringify(kind)}: expected one of ${RUN_TOPIC_KINDS.join(', ')}`);
+  const id = RunId.safeParse(runId);
+  if (!id.success) return fail(id.error.issues[0]?.message ?? 'invalid run id');
+  return ok({ runId, kind: kind as RunTopicKind });
+}
+
+/** `hw/<deviceId>/<kind>` → its parts, or a readable reason it is not one. */
+export function parseHwTopic(topic: string): Result<{ deviceId: string; kind: HwTopicKind }> {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'hw') return fail(`not a hardware topic: ${JSON.stringify(topic)} (expected hw/<deviceId>/<kind>)`);
+  const [, deviceId = '', kind = ''] = parts;
+  if (!(HW_TOPIC_KINDS as readonly string[]).includes(kind)) return fail(`unknown hardware topic kind ${JSON.stringify(kind)}`);
+  const id = DeviceId.safeParse(deviceId);
+  if (!id.success) return fail(id.error.issues[0]?.message ?? 'invalid device id');
+  return ok({ deviceId, kind: kind as HwTopicKind });
+}

@@ -1,0 +1,197 @@
+// The engine carrying out runs against a fake hardware port and fake timers.
+import type { ProtocolDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Engine } from './engine.js';
+import type { HardwarePort, MotionCommand } from './ports.js';
+import { protocol } from './fixtures.spec-helpers.js';
+
+interface Call {
+  deviceId: string;
+  command: MotionCommand;
+  signal: AbortSignal;
+  done(): void;
+  fail(message: string): void;
+}
+
+function setup() {
+  const calls: Call[] = [];
+  const hardware: HardwarePort = {
+    perform: (deviceId, command, signal) =>
+      new Promise<void>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('motion stopped')));
+        calls.push({ deviceId, command, signal, done: resolve, fail: (m) => reject(new Error(m)) });
+      }),
+  };
+  const events: RunEvent[] = [];
+  const statuses: RunStatusDocument[] = [];
+  let ids = 0;
+  const engine = new Engine({
+    hardware,
+    defaultDeviceId: 'sim-1',
+    output: { event: (e) => events.push(e), status: (s) => statuses.push(s) },
+    newId: () => `engine-${++ids}`,
+  });
+  const last = () => statuses.at(-1)!;
+  const flush = () => vi.advanceTimersByTimeAsync(0);
+  return { engine, calls, events, statuses, last, flush };
+}
+
+describe('Engine', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.parse('2026-11-24T10:00:00.000Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs the example protocol: home, move, protocol pause until resumed, delay, comment, succeeded', async () => {
+    const { engine, calls, events, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    expect(last()).toMatchObject({ status: 'idle', allowedActions: ['play', 'stop'] });
+    engine.act('r-1', { type: 'play' });
+    expect(calls.map((c) => c.command)).toEqual([{ op: 'home' }]);
+    calls[0]!.done();
+    await flush();
+    expect(calls[1]!.command).toEqual({ op: 'move', params: { x: 10, y: 20, z: 5, feed: 3000 } });
+    calls[1]!.done();
+    await flush();
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'protocol', message: 'Check the samples' }, current: { index: 2, type: 'pause' } });
+    await vi.advanceTimersByTimeAsync(60_000); // nothing resumes a paused run but a resume
+    expect(last().status).toBe('paused');
+    engine.act('r-1', { type: 'resume' });
+    expect(last()).toMatchObject({ status: 'running', current: { index: 3, type: 'delay' }, delay: { remainingSeconds: 30 } });
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(last().current?.type).toBe('delay');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(last()).toMatchObject({ status: 'succeeded', progress: { completed: 5, total: 5 }, allowedActions: [] });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
+  it('freezes a delay while paused and finishes it after the time that was left', async () => {
+    const { engine, last } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'delay', params: { seconds: 30 } }, { type: 'comment', params: { message: 'after' } }] } });
+    engine.act('r-1', { type: 'play' });
+    await vi.advanceTimersByTimeAsync(10_000);
+    engine.act('r-1', { type: 'pause' });
+    expect(last()).toMatchObject({ status: 'paused', delay: { remainingSeconds: 20, endsAt: null } });
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(last()).toMatchObject({ status: 'paused', delay: { remainingSeconds: 20 } });
+    engine.act('r-1', { type: 'resume' });
+    await vi.advanceTimersByTimeAsync(19_900);
+    expect(last().current?.type).toBe('delay');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(last().status).toBe('succeeded');
+  });
+
+  it('ends a delay on skip-delay', async () => {
+    const { engine, last } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'delay', params: { seconds: 3600 } }] } });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'skip-delay' });
+    expect(last().status).toBe('succeeded');
+  });
+
+  it('stop aborts motion on the hardware, and the move fails "run stopped"', async () => {
+    const { engine, calls, events, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'stop' });
+    expect(last().status).toBe('stopping');
+    expect(calls[0]!.signal.aborted).toBe(true);
+    await flush();
+    expect(last().status).toBe('stopped');
+    expect(events.find((e) => e.type === 'command.failed')).toMatchObject({ index: 0, code: 'stopped', message: 'run stopped' });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('a user pause during motion lets it finish (pausing), then holds the next command until resumed', async () => {
+    const { engine, calls, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'pause', by: 'ana', mode: 'deferred' });
+    expect(last().status).toBe('pausing');
+    calls[0]!.done();
+    await flush();
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'user', by: 'ana' } });
+    expect(calls).toHaveLength(1);
+    engine.act('r-1', { type: 'resume' });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('applies an action id once and answers a repeat with the same event', () => {
+    const { engine, events, statuses } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'pause' }, { type: 'pause' }] } });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'resume', id: 'a-7' });
+    const published = statuses.length;
+    engine.act('r-1', { type: 'resume', id: 'a-7' });
+    const answers = events.filter((e) => e.type.startsWith('action.') && 'actionId' in e && e.actionId === 'a-7');
+    expect(answers).toHaveLength(2);
+    expect(answers[1]).toBe(answers[0]);
+    expect(statuses).toHaveLength(published);
+    expect(statuses.at(-1)).toMatchObject({ status: 'paused', current: { index: 1 } });
+  });
+
+  it('rejects a resume while running with an event, and publishes no new status', () => {
+    const { engine, events, statuses } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    const published = statuses.length;
+    engine.act('r-1', { type: 'resume', id: 'a-1' });
+    expect(events.at(-1)).toMatchObject({ type: 'action.rejected', actionId: 'a-1', action: 'resume', code: 'not-paused', message: 'cannot resume run r-1: it is running, not paused' });
+    expect(statuses).toHaveLength(published);
+  });
+
+  it('fails the run with the hardware error', async () => {
+    const { engine, calls, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    calls[0]!.fail('ALARM:1 Hard limit triggered');
+    await flush();
+    expect(last()).toMatchObject({ status: 'failed', error: { code: 'hardware-error', message: 'ALARM:1 Hard limit triggered', commandIndex: 0 } });
+  });
+
+  it('treats a repeated create with the same document as harmless and refuses a different one', () => {
+    const { engine, events } = setup();
+    engine.create('r-1', { protocol });
+    engine.create('r-1', { protocol: structuredClone(protocol) });
+    expect(events.filter((e) => e.type === 'run.created')).toHaveLength(1);
+    expect(events.some((e) => e.type === 'run.rejected')).toBe(false);
+    engine.create('r-1', { protocol: { ...protocol, metadata: { name: 'other' } } });
+    expect(events.at(-1)).toMatchObject({ type: 'run.rejected', code: 'run-exists', seq: 0 });
+  });
+
+  it('answers an action for an unknown run outside any history (seq 0)', () => {
+    const { engine, events } = setup();
+    engine.act('nope', { type: 'resume', id: 'a-1' });
+    expect(events).toEqual([expect.objectContaining({ type: 'action.rejected', runId: 'nope', seq: 0, code: 'unknown-run', actionId: 'a-1' })]);
+  });
+
+  it('blocks on the interlock and waits, paused, for an explicit resume once it clears', async () => {
+    const { engine, calls, last } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.setInterlock('sim-1', true, 'door open');
+    expect(last()).toMatchObject({ status: 'blocked', allowedActions: ['stop'] });
+    engine.setInterlock('sim-1', false, 'door closed');
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'interlock' }, allowedActions: ['play', 'resume', 'stop'] });
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('Engine with many instant commands', () => {
+  it('runs 10,000 comments to the end, yielding to other work between batches', async () => {
+    const { engine, events, last } = setup();
+    const commands = Array.from({ length: 10_000 }, (_, i) => ({ type: 'comment' as const, params: { message: `c${i}` } }));
+    const big: ProtocolDocument = { schemaVersion: 1, metadata: { name: 'many' }, commands };
+    engine.create('r-1', { protocol: big });
+    engine.act('r-1', { type: 'play' });
+    expect(last().status).toBe('running'); // not all in one synchronous go
+    engine.act('r-1', { type: 'pause' }); // an action gets in between batches
+    expect(last().status).toBe('paused');
+    engine.act('r-1', { type: 'resume' });
+    await vi.waitFor(() => expect(last().status).toBe('succeeded'), { timeout: 10_000 });
+    expect(last().progress).toEqual({ completed: 10_000, total: 10_000 });
+    expect(events.filter((e) => e.type === 'command.succeeded')).toHaveLength(10_000);
+  });
+});

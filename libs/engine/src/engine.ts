@@ -1,0 +1,234 @@
+// The engine: owns every run, turns actions into events with decide(), folds them with apply(), publishes
+// them, and then reconciles the world with the new state — starts the next command, runs a delay's timer,
+// drives motion through the hardware port, aborts it on stop. Like Opentrons' queue worker, but every
+// decision about a run lives in decide/apply; this file only carries them out.
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { CreateRun, RunAction, RunEvent } from '@labrun/contracts';
+import { apply, createState } from './apply.js';
+import { decide, type NewEvent } from './decide.js';
+import { systemClock, type Clock, type EngineOutput, type HardwarePort, type MotionCommand } from './ports.js';
+import { commandAt, isFinished, type RunState } from './state.js';
+import { delayRemainingMs, toStatusDocument } from './status.js';
+
+export interface EngineOptions {
+  hardware: HardwarePort;
+  output: EngineOutput;
+  /** The device a run uses when its create request names none. */
+  defaultDeviceId: string;
+  clock?: Clock;
+  newId?: () => string;
+}
+
+interface Run {
+  state: RunState;
+  /** The motion command in flight on the hardware, if any. */
+  motion: { index: number; abort: AbortController } | null;
+  /** The timer that ends the current delay, if its countdown is running. */
+  delayTimer: { index: number; handle: unknown } | null;
+  /** A continuation is queued to start further commands (long runs of instant commands yield to I/O). */
+  continuing: boolean;
+}
+
+/** Instant commands (comments) started in one go before the engine yields to other work. */
+const BATCH = 256;
+
+export class Engine {
+  private readonly runs = new Map<string, Run>();
+  private readonly clock: Clock;
+  private readonly newId: () => string;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.newId = options.newId ?? randomUUID;
+  }
+
+  get(runId: string): RunState | undefined {
+    return this.runs.get(runId)?.state;
+  }
+
+  list(): RunState[] {
+    return [...this.runs.values()].map((r) => r.state);
+  }
+
+  /** Create a run. Creating again with the same document and device is harmless; a different one is refused. */
+  create(runId: string, request: CreateRun): void {
+    const deviceId = request.deviceId ?? this.options.defaultDeviceId;
+    const existing = this.runs.get(runId);
+    if (existing) {
+      if (isDeepStrictEqual(existing.state.protocol, request.protocol) && existing.state.deviceId === deviceId) {
+        this.options.output.status(toStatusDocument(existing.state));
+      } else {
+        this.reject(runId, 'run.rejected', 'run-exists', `cannot create run ${runId}: a run with that id already exists with a different protocol or device`);
+      }
+      return;
+    }
+    const event: RunEvent = { type: 'run.created', runId, seq: 1, at: this.isoNow(), deviceId, protocol: request.protocol };
+    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false };
+    this.runs.set(runId, run);
+    this.options.output.event(event);
+    this.options.output.status(toStatusDocument(run.state));
+  }
+
+  /** A create request that could not be read. */
+  rejectCreate(runId: string, reason: string): void {
+    this.reject(runId, 'run.rejected', 'invalid-create', `cannot create run ${runId}: ${reason}`);
+  }
+
+  act(runId: string, action: RunAction): void {
+    const actionId = action.id ?? this.newId();
+    const run = this.runs.get(runId);
+    if (!run) {
+      this.reject(runId, 'action.rejected', 'unknown-run', `cannot ${action.type} run ${runId}: there is no such run`, { actionId, action: action.type });
+      return;
+    }
+    const decision = decide(run.state, action, actionId);
+    if (decision.accepted === 'duplicate') {
+      this.options.output.event(decision.answer);
+    } else if (decision.accepted) {
+      this.commit(run, decision.events);
+      this.reconcile(run);
+    } else {
+      this.commit(run, [{ type: 'action.rejected', actionId, action: action.type, code: decision.code, message: decision.message }]);
+    }
+  }
+
+  /** An action payload that could not be read: answered with a rejection, the run unchanged. */
+  rejectAction(runId: string, reason: string, actionId?: string): void {
+    const id = actionId ?? this.newId();
+    const message = `cannot act on run ${runId}: ${reason}`;
+    const run = this.runs.get(runId);
+    if (run) this.commit(run, [{ type: 'action.rejected', actionId: id, action: null, code: 'invalid-action', message }]);
+    else this.reject(runId, 'action.rejected', 'invalid-action', message, { actionId: id, action: null });
+  }
+
+  /** The safety interlock of a device opened (active) or closed under its runs. */
+  setInterlock(deviceId: string, active: boolean, message: string): void {
+    for (const run of this.runs.values()) {
+      const { status } = run.state;
+      const affected = active ? status === 'running' || status === 'pausing' || status === 'paused' : status === 'blocked';
+      if (run.state.deviceId !== deviceId || !affected) continue;
+      this.commit(run, [{ type: 'interlock.changed', active, message }]);
+      this.reconcile(run);
+    }
+  }
+
+  /** Publish every run's status again (after a reconnect, so retained state is whole). */
+  republish(): void {
+    for (const run of this.runs.values()) this.options.output.status(toStatusDocument(run.state));
+  }
+
+  /** Stop timers and in-flight hardware requests; the engine is not used after this. */
+  dispose(): void {
+    for (const run of this.runs.values()) {
+      this.clearDelayTimer(run);
+      run.motion?.abort.abort();
+    }
+  }
+
+  private isoNow(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /** An answer that belongs to no run's history (seq 0): a bad create, or an action for an unknown run. */
+  private reject(runId: string, type: 'run.rejected' | 'action.rejected', code: string, message: string, extra?: { actionId: string; action: string | null }): void {
+    const base = { runId, seq: 0, at: this.isoNow(), code, message };
+    this.options.output.event(type === 'run.rejected' ? { ...base, type } : { ...base, type, actionId: extra!.actionId, action: extra!.action });
+  }
+
+  /** Stamp, fold and publish events; then the status, unless nothing but rejections happened. */
+  private commit(run: Run, events: NewEvent[]): void {
+    const at = this.isoNow();
+    let changed = false;
+    for (const draft of events) {
+      const event = { ...draft, runId: run.state.runId, seq: run.state.seq + 1, at } as RunEvent;
+      run.state = apply(run.state, event);
+      this.options.output.event(event);
+      if (event.type !== 'action.rejected') changed = true;
+    }
+    if (changed) this.options.output.status(toStatusDocument(run.state));
+  }
+
+  /** Make the world match the run's state: stop what should stop, start what should start. */
+  private reconcile(run: Run): void {
+    for (let started = 0; ; started++) {
+      const state = run.state;
+      if (state.status === 'stopping' && run.motion && !run.motion.abort.signal.aborted) run.motion.abort.abort();
+      this.reconcileDelay(run);
+      if (isFinished(state)) return;
+      const current = state.current;
+      if (current && (current.type === 'move' || current.type === 'home') && !run.motion && (state.status === 'running' || state.status === 'pausing')) {
+        this.startMotion(run, current.index);
+      }
+      if (state.status !== 'running' || current !== null || state.nextIndex >= state.protocol.commands.length) return;
+      if (started >= BATCH) {
+        this.continueLater(run);
+        return;
+      }
+      this.startNext(run);
+    }
+  }
+
+  private continueLater(run: Run): void {
+    if (run.continuing) return;
+    run.continuing = true;
+    setImmediate(() => {
+      run.continuing = false;
+      this.reconcile(run);
+    });
+  }
+
+  private startNext(run: Run): void {
+    const index = run.state.nextIndex;
+    const command = commandAt(run.state, index);
+    const events: NewEvent[] = [{ type: 'command.started', index, commandType: command.type }];
+    if (command.type === 'comment') events.push({ type: 'command.succeeded', index });
+    this.commit(run, events);
+  }
+
+  private startMotion(run: Run, index: number): void {
+    const command = commandAt(run.state, index);
+    const motion: MotionCommand = command.type === 'move' ? { op: 'move', params: command.params } : { op: 'home' };
+    const abort = new AbortController();
+    run.motion = { index, abort };
+    this.options.hardware.perform(run.state.deviceId, motion, abort.signal).then(
+      () => this.motionEnded(run, index, null),
+      (error: unknown) =>
+        this.motionEnded(run, index, abort.signal.aborted ? { code: 'stopped', message: 'run stopped' } : { code: 'hardware-error', message: (error as Error).message }),
+    );
+  }
+
+  private motionEnded(run: Run, index: number, error: { code: string; message: string } | null): void {
+    if (run.motion?.index === index) run.motion = null;
+    if (run.state.current?.index !== index) return;
+    this.commit(run, [error ? { type: 'command.failed', index, ...error } : { type: 'command.succeeded', index }]);
+    this.reconcile(run);
+  }
+
+  /** A delay's timer runs exactly while its countdown runs. */
+  private reconcileDelay(run: Run): void {
+    const { delay, status } = run.state;
+    const counting = delay !== null && delay.resumedAtMs !== null && status === 'running';
+    if (!counting) {
+      this.clearDelayTimer(run);
+      return;
+    }
+    if (run.delayTimer?.index === delay.index) return;
+    this.clearDelayTimer(run);
+    const remaining = delayRemainingMs(run.state, this.clock.now()) ?? 0;
+    const handle = this.clock.setTimeout(() => {
+      run.delayTimer = null;
+      const state = run.state;
+      if (state.current?.index !== delay.index || state.status !== 'running') return;
+      // Timers may fire a hair early; only a countdown that has really ended completes the delay.
+      if ((delayRemainingMs(state, this.clock.now()) ?? 0) <= 1) this.commit(run, [{ type: 'command.succeeded', index: delay.index }]);
+      this.reconcile(run);
+    }, remaining);
+    run.delayTimer = { index: delay.index, handle };
+  }
+
+  private clearDelayTimer(run: Run): void {
+    if (run.delayTimer) this.clock.clearTimeout(run.delayTimer.handle);
+    run.delayTimer = null;
+  }
+}

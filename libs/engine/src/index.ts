@@ -1,0 +1,8 @@
+// @labrun/engine — the run model (decide/apply, pure) and the engine that carries it out.
+export * from './state.js';
+export * from './append-only.js';
+export * from './apply.js';
+export * from './decide.js';
+export * from './status.js';
+export * from './ports.js';
+export * from './engine.js';

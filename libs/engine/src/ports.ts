@@ -1,0 +1,32 @@
+// The engine's ports: how it reaches the world without knowing about MQTT, disks or wall clocks.
+import type { MoveParams, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import type { z } from 'zod';
+
+export type MotionCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> };
+
+export interface HardwarePort {
+  /**
+   * Perform one motion command on a device and resolve when it is done. Aborting `signal` must stop the
+   * motion at once without losing position, and reject.
+   */
+  perform(deviceId: string, command: MotionCommand, signal: AbortSignal): Promise<void>;
+}
+
+export interface EngineOutput {
+  /** Called for every event, in order, before the status that reflects it. */
+  event(event: RunEvent): void;
+  /** Called with the run's new status after each change. */
+  status(status: RunStatusDocument): void;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};

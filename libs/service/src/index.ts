@@ -1,0 +1,4 @@
+// @labrun/service — what every labrun service process needs besides its own logic.
+export * from './log.js';
+export * from './mqtt.js';
+export * from './lifecycle.js';

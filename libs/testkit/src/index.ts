@@ -1,0 +1,4 @@
+// @labrun/testkit — start real labrun processes and talk to them as any MQTT client would.
+export * from './processes.js';
+export * from './mqtt-client.js';
+export * from './external.js';

@@ -1,0 +1,91 @@
+// A plain MQTT client for tests, the way any user's client would talk to labrun, that records what it
+// receives so a test can wait for "the first status that says paused" without racing the broker.
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface Received {
+  topic: string;
+  text: string;
+  retain: boolean;
+  json(): any;
+}
+
+export interface TestClient {
+  readonly client: MqttClient;
+  readonly received: Received[];
+  subscribe(filter: string | string[]): Promise<void>;
+  publish(topic: string, payload: string | Buffer | object, options?: { retain?: boolean; qos?: 0 | 1 }): Promise<void>;
+  /** The first message (already received or still to come) on a topic matching `filter` that satisfies `predicate`. */
+  waitFor(filter: string, predicate?: (m: Received) => boolean, timeoutMs?: number): Promise<Received>;
+  /** Messages on topics matching `filter`, received so far. */
+  messages(filter: string): Received[];
+  close(): Promise<void>;
+}
+
+/** MQTT topic filter matching, with + and # wildcards. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+export async function connectTestClient(url: string, options: mqtt.IClientOptions = {}): Promise<TestClient> {
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 200, connectTimeout: 5000, ...options });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  const received: Received[] = [];
+  const listeners = new Set<() => void>();
+  client.on('message', (topic, payload, packet) => {
+    const text = payload.toString('utf8');
+    received.push({ topic, text, retain: packet.retain, json: () => JSON.parse(text) });
+    for (const l of listeners) l();
+  });
+
+  return {
+    client,
+    received,
+    async subscribe(filter) {
+      await client.subscribeAsync(filter, { qos: 1 });
+    },
+    async publish(topic, payload, opts = {}) {
+      const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+      await client.publishAsync(topic, body, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
+    },
+    messages: (filter) => received.filter((m) => topicMatches(filter, m.topic)),
+    waitFor(filter, predicate = () => true, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        let seen = 0;
+        const check = () => {
+          for (; seen < received.length; seen++) {
+            const m = received[seen]!;
+            if (topicMatches(filter, m.topic) && predicate(m)) {
+              done();
+              resolve(m);
+              return;
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          const recent = received.filter((m) => topicMatches(filter, m.topic)).slice(-5).map((m) => `${m.topic} ${m.text.slice(0, 300)}`);
+          reject(new Error(`no message on ${filter} matched within ${timeoutMs} ms; last ones:\n${recent.join('\n')}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async close() {
+      await client.endAsync(true);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// Start labrun services as real child processes (their built `dist/main.js`), wait until they say they are
+// ready, and always stop them: every handle is registered and `stopAll()` ends whatever is still running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export type AppName = 'broker' | 'engine' | 'hardware' | 'gateway' | 'cli';
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolve with the first match of `pattern` in the output (already printed or still to come). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolve with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+const running = new Set<ServiceProcess>();
+
+export function appEntry(app: AppName): string {
+  const entry = path.join(repoRoot, 'apps', app, 'dist', 'main.js');
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx nx run-many -t build)`);
+  return entry;
+}
+
+export function startProcess(name: string, entry: string, env: Record<string, string | undefined>, args: string[] = []): ServiceProcess {
+  const proc = spawn(process.execPath, [entry, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const l of listeners) l();
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  let exitedAlready = false;
+  void exit.then(() => {
+    exitedAlready = true;
+    for (const l of listeners) l();
+  });
+
+  const handle: ServiceProcess = {
+    name,
+    proc,
+    output: () => output,
+    waitFor(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            done();
+            resolve(match);
+          } else if (exitedAlready) {
+            done();
+            reject(new Error(`${name} exited before printing ${pattern}:\n${output}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    exited: () => exit,
+    async stop(graceMs = 3000) {
+      running.delete(handle);
+      if (exitedAlready) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exit;
+      clearTimeout(timer);
+    },
+    async kill() {
+      running.delete(handle);
+      if (exitedAlready) return;
+      proc.kill('SIGKILL');
+      await exit;
+    },
+  };
+  running.add(handle);
+  return handle;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
+export interface BrokerProcess extends ServiceProcess {
+  url: string;
+  wsUrl: string;
+}
+
+/** The labrun broker on ephemeral ports (TCP and WebSocket). */
+export async function startBroker(env: Record<string, string | undefined> = {}): Promise<BrokerProcess> {
+  const proc = startProcess('broker', appEntry('broker'), { BROKER_HOST: '127.0.0.1', BROKER_PORT: '0', BROKER_WS_PORT: '0', ...env });
+  const match = await proc.waitFor(/listening mqtt=(mqtt:\/\/\S+) ws=(ws:\/\/\S+)/);
+  return Object.assign(proc, { url: match[1]!, wsUrl: match[2]! });
+}
+
+/** A service that connects to a broker and prints `ready` once it has subscribed and announced itself. */
+export async function startService(app: 'engine' | 'hardware' | 'gateway', env: Record<string, string | undefined>): Promise<ServiceProcess> {
+  const proc = startProcess(app, appEntry(app), env);
+  await proc.waitFor(/ ready /);
+  return proc;
+}
