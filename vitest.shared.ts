@@ -1,8 +1,13 @@
 // Vitest settings every labrun project shares: resolve workspace packages to their TypeScript
 // sources (the "@labrun/source" export condition) so tests never need a build of the libs.
+import path from 'node:path';
 import { defaultServerConditions, type UserConfig } from 'vite';
 
 const conditions = ['@labrun/source', ...defaultServerConditions];
+
+// Each project's results also go to .test-results/, where `npm test` (scripts/test.mjs) sums them up.
+const workspaceRoot = path.dirname(new URL(import.meta.url).pathname);
+const resultsFile = () => path.join(workspaceRoot, '.test-results', `${path.relative(workspaceRoot, process.cwd()).replaceAll(path.sep, '-') || 'root'}.json`);
 
 export function projectTestConfig(overrides: { include?: string[]; testTimeout?: number } = {}): UserConfig {
   return {
@@ -11,6 +16,7 @@ export function projectTestConfig(overrides: { include?: string[]; testTimeout?:
     test: {
       include: overrides.include ?? ['src/**/*.spec.ts'],
       environment: 'node',
+      reporters: ['default', ['json', { outputFile: resultsFile() }]],
       testTimeout: overrides.testTimeout ?? 10_000,
       hookTimeout: 30_000,
     },

@@ -118,6 +118,6 @@ export async function startBroker(env: Record<string, string | undefined> = {}):
 /** A service that connects to a broker and prints `ready` once it has subscribed and announced itself. */
 export async function startService(app: 'engine' | 'hardware' | 'gateway', env: Record<string, string | undefined>): Promise<ServiceProcess> {
   const proc = startProcess(app, appEntry(app), env);
-  await proc.waitFor(/ ready /);
+  await proc.waitFor(/ ready( |$)/m);
   return proc;
 }

@@ -1,0 +1,17 @@
+// What the broker says about its clients: connects and disconnects at debug, client errors at warn.
+import type { Aedes, Client } from 'aedes';
+import type { Logger } from '@labrun/service';
+
+function remote(client: Client): string | undefined {
+  const socket = client.req?.socket ?? (client.conn as { remoteAddress?: string; remotePort?: number });
+  return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+export function logClients(broker: Aedes, log: Logger): void {
+  broker.on('client', (client) => log.debug('client connected', { clientId: client.id, from: remote(client) }));
+  broker.on('clientDisconnect', (client) => log.debug('client disconnected', { clientId: client.id }));
+  broker.on('keepaliveTimeout', (client) => log.debug('client timed out', { clientId: client.id }));
+  // A bad packet or a dropped socket ends that one client; Aedes reports it here and carries on serving the rest.
+  broker.on('clientError', (client, error) => log.warn('client error', { clientId: client.id, from: remote(client), error: error.message }));
+  broker.on('connectionError', (client, error) => log.warn('connection error', { from: remote(client), error: error.message }));
+}

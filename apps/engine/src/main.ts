@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// The engine service: wires the engine (libs/engine) to MQTT. It owns runs: takes run/+/create and
+// run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
+import { topics } from '@labrun/contracts';
+import { Engine } from '@labrun/engine';
+import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
+import { loadConfig } from './config.js';
+import { MqttHardwarePort } from './hardware-port.js';
+import { routeMessage } from './routes.js';
+
+const log = createLogger('engine');
+
+runMain(log, async () => {
+  const config = loadConfig();
+  const onlineTopic = topics.engineOnline(config.ENGINE_ID);
+
+  const client = connectService({
+    url: config.MQTT_URL,
+    username: config.MQTT_USERNAME,
+    password: config.MQTT_PASSWORD,
+    clientId: `labrun-engine-${config.ENGINE_ID}`,
+    onlineTopic,
+    log,
+    onConnect: async (c) => {
+      await c.subscribeAsync({
+        [topics.allRuns('create')]: { qos: 1 },
+        [topics.allRuns('actions')]: { qos: 1 },
+        [topics.allHw('online')]: { qos: 1 },
+        [hardware.replyTopic]: { qos: 1 },
+      });
+      // The broker may have restarted and lost every retained status: publish them all again.
+      engine.republish();
+    },
+  });
+
+  const publish = (topic: string, body: unknown, retain: boolean) =>
+    client.publish(topic, JSON.stringify(body), { qos: 1, retain }, (error) => {
+      if (error) log.warn('publish failed', { topic, error: error.message });
+    });
+
+  const hardware = new MqttHardwarePort(client, config.ENGINE_ID, log);
+  const engine = new Engine({
+    hardware,
+    defaultDeviceId: config.DEVICE_ID,
+    output: {
+      event: (event) => {
+        log.debug('event', { runId: event.runId, seq: event.seq, type: event.type });
+        publish(topics.run(event.runId, 'events'), event, false);
+      },
+      status: (status) => {
+        log.info('status', { runId: status.runId, status: status.status, seq: status.seq });
+        publish(topics.run(status.runId, 'status'), status, true);
+      },
+    },
+  });
+
+  client.on('message', (topic, payload, packet) => {
+    try {
+      routeMessage(engine, hardware, log, topic, payload, packet.retain);
+    } catch (error) {
+      // A bug must not take the engine (and every run in it) down with it.
+      log.error('failed to handle a message', { topic, error: (error as Error).stack ?? String(error) });
+    }
+  });
+
+  onShutdown(log, async () => {
+    engine.dispose();
+    await closeService(client, onlineTopic);
+  });
+});

@@ -1,0 +1,41 @@
+// The broker goes away and comes back empty (no persistence): the engine reconnects by itself, announces
+// itself again, republishes the retained status of every run it owns, and the run carries on.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunStatusDocument } from '@labrun/contracts';
+import { connectTestClient, startBroker, startService, stopAll } from '@labrun/testkit';
+
+describe('when the broker restarts', () => {
+  afterAll(stopAll);
+
+  it('the engine reconnects, republishes its runs, and the paused run can still be resumed', async () => {
+    const first = await startBroker();
+    const port = new URL(first.url).port;
+    const engine = await startService('engine', { MQTT_URL: first.url, ENGINE_ID: 'e-restart', DEVICE_ID: 'sim-restart' });
+    await startService('hardware', { MQTT_URL: first.url, DEVICE_ID: 'sim-restart' });
+
+    const client = await connectTestClient(first.url, { reconnectPeriod: 0 });
+    await client.subscribe('run/r-restart/status');
+    await client.publish('run/r-restart/create', { protocol: { schemaVersion: 1, metadata: { name: 'restart' }, commands: [{ type: 'pause', params: { message: 'Check the samples' } }, { type: 'comment', params: { message: 'after' } }] } });
+    await client.publish('run/r-restart/actions', 'play');
+    await client.waitFor('run/r-restart/status', (m) => m.json().status === 'paused');
+    await client.close();
+
+    await first.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await startBroker({ BROKER_PORT: port });
+    expect(second.url).toBe(first.url);
+    const reconnectedAt = Date.now();
+
+    const observer = await connectTestClient(second.url);
+    await observer.subscribe(['run/r-restart/status', 'engine/e-restart/online']);
+    const status: RunStatusDocument = (await observer.waitFor('run/r-restart/status', (m) => m.text !== '', 5000)).json();
+    expect(status).toMatchObject({ status: 'paused', pause: { source: 'protocol', message: 'Check the samples' } });
+    expect(Date.now() - reconnectedAt).toBeLessThan(4000);
+    await observer.waitFor('engine/e-restart/online', (m) => m.text === 'true');
+    expect(engine.output()).toMatch(/broker unreachable, retrying/);
+
+    await observer.publish('run/r-restart/actions', 'resume');
+    await observer.waitFor('run/r-restart/status', (m) => m.json().status === 'succeeded', 10_000);
+    await observer.close();
+  });
+});

@@ -1,0 +1,45 @@
+// Inbound MQTT messages → engine calls. Every payload is decoded through the contract; anything that
+// cannot be read is answered with a rejection event (or, where there is no one to answer, a log line).
+import { CREATE_LIMITS, CreateRun, decodeAction, decodeJson, ACTION_LIMITS, decodePayload, parseHwTopic, parseRunTopic } from '@labrun/contracts';
+import type { Engine } from '@labrun/engine';
+import type { Logger } from '@labrun/service';
+import type { MqttHardwarePort } from './hardware-port.js';
+
+export function routeMessage(engine: Engine, hardware: MqttHardwarePort, log: Logger, topic: string, payload: Buffer, retained: boolean): void {
+  if (topic === hardware.replyTopic) return hardware.handleReply(payload);
+
+  if (topic.startsWith('hw/')) {
+    const hw = parseHwTopic(topic);
+    if (hw.ok && hw.value.kind === 'online') hardware.handleOnline(hw.value.deviceId, payload);
+    return;
+  }
+
+  const run = parseRunTopic(topic);
+  if (!run.ok) {
+    log.warn('ignored a message on a topic that is not a valid run topic', { topic: JSON.stringify(topic), error: run.error });
+    return;
+  }
+  const { runId, kind } = run.value;
+  if (retained) {
+    // A retained create or action would be replayed to the engine on every reconnect: refuse to act on it.
+    log.warn(`ignored a retained message on ${topic}: publish creates and actions without the retain flag`);
+    return;
+  }
+  if (kind === 'create') {
+    const request = decodePayload(CreateRun, payload, CREATE_LIMITS);
+    if (request.ok) engine.create(runId, request.value);
+    else engine.rejectCreate(runId, request.error);
+  } else if (kind === 'actions') {
+    const action = decodeAction(payload);
+    if (action.ok) engine.act(runId, action.value);
+    else engine.rejectAction(runId, action.error, idOf(payload));
+  }
+}
+
+/** The `id` of an action that failed validation, if it has a readable one, so the rejection can name it. */
+function idOf(payload: Buffer): string | undefined {
+  const json = decodeJson(payload, ACTION_LIMITS);
+  if (!json.ok || typeof json.value !== 'object' || json.value === null) return undefined;
+  const id = (json.value as Record<string, unknown>).id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}

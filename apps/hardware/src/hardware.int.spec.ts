@@ -1,0 +1,126 @@
+// The built hardware service as a real process, talked to over MQTT as any client would. The broker is Aedes
+// in-process on an ephemeral port, so this test does not depend on apps/broker.
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Aedes } from 'aedes';
+import { appEntry, connectTestClient, startProcess, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
+
+const DEV = 'sim-int';
+const TOPIC = { requests: `hw/${DEV}/requests`, state: `hw/${DEV}/state`, online: `hw/${DEV}/online` };
+const REPLIES = 'test/hw/replies';
+
+let broker: Aedes;
+let server: net.Server;
+let url: string;
+let service: ServiceProcess;
+let client: TestClient;
+const clients: TestClient[] = [];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Send a request now; the returned promise is its reply. */
+async function send(op: string, params?: object): Promise<any> {
+  const id = randomUUID();
+  const reply = client.waitFor(REPLIES, (m) => m.json().id === id, 10_000);
+  await client.publish(TOPIC.requests, { id, replyTo: REPLIES, op, ...(params ? { params } : {}) });
+  return reply.then((m) => m.json());
+}
+
+beforeAll(async () => {
+  broker = await Aedes.createBroker();
+  server = net.createServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  service = await startService('hardware', { MQTT_URL: url, DEVICE_ID: DEV });
+  client = await connectTestClient(url);
+  clients.push(client);
+  await client.subscribe([REPLIES, TOPIC.state]);
+});
+
+afterAll(async () => {
+  await stopAll();
+  await Promise.all(clients.map((c) => c.close()));
+  await new Promise<void>((resolve) => broker?.close(() => resolve()));
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+});
+
+describe('hardware service', () => {
+  it('announces itself online with a retained true', async () => {
+    const late = await connectTestClient(url);
+    clients.push(late);
+    await late.subscribe(TOPIC.online);
+    const online = await late.waitFor(TOPIC.online);
+    expect(online).toMatchObject({ text: 'true', retain: true });
+  });
+
+  it('answers a move when it completes, with the final position', async () => {
+    await send('home');
+    const reply = await send('move', { x: 12, y: 3, feed: 6000 });
+    expect(reply).toMatchObject({ ok: true, state: { machine: 'Idle', position: { x: 12, y: 3, z: 0 }, homed: true } });
+  });
+
+  it('publishes the retained state at least 5 times a second during a 1-second move', async () => {
+    await send('home');
+    const from = client.received.length;
+    const reply = await send('move', { x: 10, feed: 600 });
+    const states = client.received.slice(from).filter((m) => m.topic === TOPIC.state).map((m) => m.json());
+    const running = states.filter((s) => s.machine === 'Run');
+    expect(reply.ok).toBe(true);
+    expect(running.length).toBeGreaterThanOrEqual(5);
+    const xs = running.map((s) => s.position.x);
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(states.at(-1)).toMatchObject({ machine: 'Idle', position: { x: 10 } });
+  });
+
+  it('holds mid-move without moving, then finishes at the target after release', async () => {
+    await send('home');
+    const move = send('move', { x: 10, feed: 600 });
+    await sleep(400);
+    const held = await send('hold');
+    expect(held).toMatchObject({ ok: true, state: { machine: 'Hold' } });
+    const x = held.state.position.x;
+    expect(x).toBeGreaterThan(0);
+    expect(x).toBeLessThan(10);
+    await sleep(700);
+    expect((await send('status')).state).toMatchObject({ machine: 'Hold', position: { x } });
+    expect(await send('release')).toMatchObject({ ok: true, state: { machine: 'Run' } });
+    expect(await move).toMatchObject({ ok: true, state: { position: { x: 10, y: 0, z: 0 } } });
+  });
+
+  it('answers aborted to a move that stop interrupts, and keeps the position', async () => {
+    await send('home');
+    const move = send('move', { x: 10, feed: 600 });
+    await sleep(400);
+    const stopped = await send('stop');
+    expect(stopped).toMatchObject({ ok: true, state: { machine: 'Idle', alarm: null } });
+    expect(await move).toMatchObject({ ok: false, code: 'aborted', message: 'motion stopped' });
+    const x = stopped.state.position.x;
+    expect(x).toBeGreaterThan(0);
+    expect(x).toBeLessThan(10);
+    await sleep(300);
+    expect((await send('status')).state.position).toEqual({ x, y: 0, z: 0 });
+  });
+
+  it('survives garbage on its request topic and answers a bad request with bad-request', async () => {
+    for (const garbage of ['not json', Buffer.from([0xff, 0xfe, 0x00, 0x7b]), Buffer.alloc(1024 * 1024, 0x5b), '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]', 'null', '{"op":"move"}']) {
+      await client.publish(TOPIC.requests, garbage);
+    }
+    const id = randomUUID();
+    const reply = client.waitFor(REPLIES, (m) => m.json().id === id);
+    await client.publish(TOPIC.requests, { id, replyTo: REPLIES, op: 'fly' });
+    expect((await reply).json()).toMatchObject({ id, ok: false, code: 'bad-request' });
+    expect(await send('status')).toMatchObject({ ok: true, state: { connected: true } });
+    expect(service.proc.exitCode).toBeNull();
+    expect(service.output()).toMatch(/warn bad hardware request/);
+  });
+});
+
+describe('hardware service configuration', () => {
+  it('exits non-zero when SERIAL_PATH names a serial port, saying to use SERIAL_PATH=sim', async () => {
+    const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, SERIAL_PATH: '/dev/ttyUSB0' });
+    const code = await proc.exited();
+    expect(code).not.toBe(0);
+    expect(proc.output()).toMatch(/SERIAL_PATH="\/dev\/ttyUSB0": the GRBL serial driver is not in this version.*use SERIAL_PATH=sim/);
+  });
+});

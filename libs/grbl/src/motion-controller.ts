@@ -1,0 +1,73 @@
+// The seam between the hardware service and a motion controller: what the service asks of the machine, whether
+// the machine is the built-in simulator or (in a later version) a GRBL 1.1 controller on a serial port.
+import type { HardwareState, Position } from '@labrun/contracts';
+
+/** An absolute move in machine coordinates (mm); a missing axis stays where it is. `feed` is in mm/min (G-code's F). */
+export interface MoveTarget {
+  x?: number | undefined;
+  y?: number | undefined;
+  z?: number | undefined;
+  feed?: number | undefined;
+}
+
+export type StateListener = (state: HardwareState) => void;
+
+/**
+ * A motion controller, modelled on GRBL. `home`, `move` and `dwell` are buffered, like G-code lines streamed into
+ * GRBL's planner: they run one after another in call order, and each promise settles when that one is done.
+ * `hold`, `release` and `stop` act at once, like GRBL's real-time commands (`!`, `~`, and feed hold + soft reset).
+ * Every operation resolves with the machine's state at the moment it is done.
+ */
+export interface MotionController {
+  /** Homing cycle (`$H`): find the machine origin, then `homed` is true. Also the way out of an alarm. */
+  home(): Promise<HardwareState>;
+  /** A straight move (`G1`) to the target at `feed` mm/min; resolves when the motion has completed. */
+  move(target: MoveTarget): Promise<HardwareState>;
+  /** Wait in place (`G4 P<seconds>`) once the moves before it have finished. A hold freezes the countdown. */
+  dwell(seconds: number): Promise<HardwareState>;
+  /** Feed hold (`!`): decelerate to a stop without losing position; resolves once the machine is held (`Hold`). */
+  hold(): Promise<HardwareState>;
+  /** Cycle start (`~`): continue held motion. Ignored while the door is open or in an alarm. */
+  release(): Promise<HardwareState>;
+  /**
+   * Abort all motion now and flush everything buffered, keeping the current position and raising no alarm
+   * (on GRBL: feed hold, wait for the stop, then soft reset). Pending operations reject with MotionAborted.
+   */
+  stop(): Promise<HardwareState>;
+  /** The state now, position included (GRBL senders poll it with `?`). */
+  state(): HardwareState;
+  /**
+   * Called when the machine state, `homed`, the door or the alarm changes. Position changes continuously while
+   * moving and is not announced: read it with `state()`.
+   */
+  on(event: 'state', listener: StateListener): void;
+  off(event: 'state', listener: StateListener): void;
+}
+
+/** The rejection of an operation that `stop()` interrupted or flushed. */
+export class MotionAborted extends Error {
+  readonly code = 'aborted';
+  constructor() {
+    super('motion stopped');
+    this.name = 'MotionAborted';
+  }
+}
+
+/** GRBL alarm codes the simulator raises, with GRBL's own descriptions. */
+export const ALARMS = {
+  homingDoor: { code: 6, message: 'Homing fail. Safety door was opened during active homing cycle.' },
+} as const;
+
+/** The rejection of an operation that an alarm interrupted, or that was refused because the machine is in alarm. */
+export class MachineAlarm extends Error {
+  readonly code = 'alarm';
+  constructor(
+    readonly alarm: { code: number; message: string },
+    message = `ALARM:${alarm.code} ${alarm.message}`,
+  ) {
+    super(message);
+    this.name = 'MachineAlarm';
+  }
+}
+
+export const ORIGIN: Position = { x: 0, y: 0, z: 0 };

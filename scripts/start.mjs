@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// `npm start`: run the whole labrun system on this machine. Installs dependencies when they are missing or
+// stale, builds, then starts the broker (unless MQTT_URL names one), engine, hardware simulator and gateway
+// as separate processes with prefixed logs, and stops them all on Ctrl-C. Plain Node only: it must run
+// before anything is installed.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+const say = (text) => process.stdout.write(`${paint('1', '[labrun]')} ${text}\n`);
+const die = (text, code = 1) => {
+  process.stderr.write(`${paint('31;1', '[labrun]')} ${text}\n`);
+  process.exit(code);
+};
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) die(`labrun needs Node.js 20.19 or newer; this is ${process.version}.`);
+
+// 1. Dependencies: install when node_modules is missing or older than the lockfile.
+const lock = path.join(root, 'package-lock.json');
+const stamp = path.join(root, 'node_modules', '.labrun-installed');
+const lockHash = createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
+const installed = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8').trim() : '';
+if (installed !== lockHash) {
+  say(fs.existsSync(path.join(root, 'node_modules')) ? 'dependencies changed: running npm ci …' : 'installing dependencies (npm ci) …');
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) die('npm ci failed (see above).');
+  fs.writeFileSync(stamp, lockHash + '\n');
+}
+
+// 2. Build (nx only rebuilds what changed).
+say('building …');
+const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'nx', 'bin', 'nx.js'), 'run-many', '-t', 'build', '--outputStyle=static'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, NX_TUI: 'false' },
+  encoding: 'utf8',
+});
+if (build.status !== 0) {
+  process.stderr.write(build.stdout + build.stderr);
+  die('the build failed (see above).');
+}
+
+// 3. The broker: labrun's own, unless MQTT_URL names another one.
+const env = { ...process.env };
+const services = [];
+if (env.MQTT_URL) {
+  say(`using the MQTT broker at ${env.MQTT_URL} (MQTT_URL is set, so labrun starts no broker of its own)`);
+} else {
+  const host = env.BROKER_HOST || '127.0.0.1';
+  const port = Number(env.BROKER_PORT || 1883);
+  const wsPort = Number(env.BROKER_WS_PORT || 9001);
+  for (const [name, p, variable] of [['MQTT', port, 'BROKER_PORT'], ['MQTT-over-WebSocket', wsPort, 'BROKER_WS_PORT']]) {
+    if (Number.isInteger(p) && p > 0 && !(await portFree(host, p))) {
+      die(
+        [
+          `port ${p} on ${host} (for ${name}) is already in use — probably by another MQTT broker, such as Mosquitto.`,
+          `  To use that broker:          MQTT_URL=mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port} npm start`,
+          `  To run labrun's own broker on another port:  ${variable}=${p + 1} npm start`,
+        ].join('\n'),
+      );
+    }
+  }
+  env.MQTT_URL = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  services.push({ name: 'broker', app: 'broker' });
+}
+services.push({ name: 'engine', app: 'engine' }, { name: 'hardware', app: 'hardware' });
+if (fs.existsSync(path.join(root, 'apps', 'gateway', 'dist', 'main.js'))) services.push({ name: 'gateway', app: 'gateway' });
+
+// 4. Start each service and wait for it to say it is ready before the next.
+const colors = { broker: '35', engine: '36', hardware: '33', gateway: '32' };
+const children = [];
+let stopping = false;
+
+function start({ name, app }) {
+  const child = spawn(process.execPath, [path.join(root, 'apps', app, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = paint(colors[name] ?? '0', `[${name}]`.padEnd(10));
+  let ready = false;
+  const waiting = new Promise((resolve, reject) => {
+    const onLine = (line) => {
+      process.stdout.write(`${prefix} ${line}\n`);
+      if (!ready && / ready( |$)/.test(line)) {
+        ready = true;
+        resolve();
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffer = '';
+      stream.on('data', (chunk) => {
+        buffer += chunk;
+        let newline;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          onLine(buffer.slice(0, newline));
+          buffer = buffer.slice(newline + 1);
+        }
+      });
+    }
+    child.on('exit', (code, signal) => {
+      if (!ready) reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`));
+      if (!stopping) {
+        process.stderr.write(`${paint('31;1', '[labrun]')} ${name} stopped unexpectedly (${signal ?? `code ${code}`}); stopping everything.\n`);
+        shutdown(1);
+      }
+    });
+  });
+  children.push(child);
+  return waiting;
+}
+
+function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping …');
+  const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const child of alive.reverse()) child.kill('SIGTERM');
+  const force = setTimeout(() => alive.forEach((c) => c.kill('SIGKILL')), 5000);
+  Promise.all(alive.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.on('exit', r))))).then(() => {
+    clearTimeout(force);
+    process.exit(code);
+  });
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+try {
+  for (const service of services) await start(service);
+} catch (error) {
+  process.stderr.write(`${paint('31;1', '[labrun]')} ${error.message}\n`);
+  shutdown(1);
+}
+
+if (!stopping) {
+  const { hostname, port } = new URL(env.MQTT_URL);
+  const h = hostname === '127.0.0.1' || hostname === 'localhost' ? '' : ` -h ${hostname}`;
+  const p = port && port !== '1883' ? ` -p ${port}` : '';
+  say(paint('32;1', `labrun is running (MQTT ${env.MQTT_URL}). Try the example in another terminal:`));
+  process.stdout.write(
+    [
+      `    mosquitto_sub${h}${p} -v -t 'run/demo/status' -t 'run/demo/events' &`,
+      `    mosquitto_pub${h}${p} -t run/demo/create -f examples/serial-dilution.create.json`,
+      `    mosquitto_pub${h}${p} -t run/demo/actions -m play`,
+      `    mosquitto_pub${h}${p} -t run/demo/actions -m resume     # once it says "Check the samples"`,
+      services.some((s) => s.name === 'gateway') ? `  Dashboard: http://${env.HTTP_HOST || '127.0.0.1'}:${env.HTTP_PORT || 8080}/` : '',
+      '  Ctrl-C stops everything.',
+      '',
+    ]
+      .filter((line) => line !== '')
+      .join('\n') + '\n',
+  );
+}
+
+function portFree(host, port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// `npm test`: typecheck and test every project through nx, then print one summary line for all of them
+// (each project's vitest also writes its results to .test-results/<project>.json).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const results = path.join(root, '.test-results');
+fs.rmSync(results, { recursive: true, force: true });
+
+const nx = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'nx', 'bin', 'nx.js'), 'run-many', '-t', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' } },
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const files = fs.existsSync(results) ? fs.readdirSync(results).filter((f) => f.endsWith('.json')) : [];
+for (const file of files) {
+  const report = JSON.parse(fs.readFileSync(path.join(results, file), 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+}
+console.log(`\nlabrun: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (passed === 0) console.error('no test ran');
+process.exit(nx.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
