@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nxBin } from './nx-bin.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -22,32 +23,7 @@ const die = (text, code = 1) => {
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) die(`labrun needs Node.js 20.19 or newer; this is ${process.version}.`);
 
-// 1. Dependencies: install when node_modules is missing or older than the lockfile.
-const lock = path.join(root, 'package-lock.json');
-const stamp = path.join(root, 'node_modules', '.labrun-installed');
-const lockHash = createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
-const installed = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8').trim() : '';
-if (installed !== lockHash) {
-  say(fs.existsSync(path.join(root, 'node_modules')) ? 'dependencies changed: running npm ci …' : 'installing dependencies (npm ci) …');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) die('npm ci failed (see above).');
-  fs.writeFileSync(stamp, lockHash + '\n');
-}
-
-// 2. Build (nx only rebuilds what changed).
-say('building …');
-const build = spawnSync(process.execPath, [path.join(root, 'node_modules', 'nx', 'bin', 'nx.js'), 'run-many', '-t', 'build', '--outputStyle=static'], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, NX_TUI: 'false' },
-  encoding: 'utf8',
-});
-if (build.status !== 0) {
-  process.stderr.write(build.stdout + build.stderr);
-  die('the build failed (see above).');
-}
-
-// 3. The broker: labrun's own, unless MQTT_URL names another one.
+// 1. The broker: labrun's own, unless MQTT_URL names another one. Checked first: a busy port needs no build.
 const env = { ...process.env };
 const services = [];
 if (env.MQTT_URL) {
@@ -70,6 +46,31 @@ if (env.MQTT_URL) {
   env.MQTT_URL = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   services.push({ name: 'broker', app: 'broker' });
 }
+// 2. Dependencies: install when node_modules is missing or older than the lockfile.
+const lock = path.join(root, 'package-lock.json');
+const stamp = path.join(root, 'node_modules', '.labrun-installed');
+const lockHash = createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
+const installed = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8').trim() : '';
+if (installed !== lockHash) {
+  say(fs.existsSync(path.join(root, 'node_modules')) ? 'dependencies changed: running npm ci …' : 'installing dependencies (npm ci) …');
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) die('npm ci failed (see above).');
+  fs.writeFileSync(stamp, lockHash + '\n');
+}
+
+// 3. Build (nx only rebuilds what changed).
+say('building …');
+const build = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, NX_TUI: 'false' },
+  encoding: 'utf8',
+});
+if (build.status !== 0) {
+  process.stderr.write(build.stdout + build.stderr);
+  die('the build failed (see above).');
+}
+
 services.push({ name: 'engine', app: 'engine' }, { name: 'hardware', app: 'hardware' });
 if (fs.existsSync(path.join(root, 'apps', 'gateway', 'dist', 'main.js'))) services.push({ name: 'gateway', app: 'gateway' });
 

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nxBin } from './nx-bin.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, '.test-results');
@@ -12,7 +13,7 @@ fs.rmSync(results, { recursive: true, force: true });
 
 const nx = spawnSync(
   process.execPath,
-  [path.join(root, 'node_modules', 'nx', 'bin', 'nx.js'), 'run-many', '-t', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)],
+  [nxBin(root), 'run-many', '-t', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' } },
 );
 

@@ -141,7 +141,7 @@ export class Engine {
     const at = this.isoNow();
     let changed = false;
     for (const draft of events) {
-      const event = { ...draft, runId: run.state.runId, seq: run.state.seq + 1, at } as RunEvent;
+      const event = { runId: run.state.runId, seq: run.state.seq + 1, at, ...draft } as RunEvent;
       run.state = apply(run.state, event);
       this.options.output.event(event);
       if (event.type !== 'action.rejected') changed = true;
