@@ -10,3 +10,4 @@ export * from './hardware.js';
 export * from './topics.js';
 export * from './payload.js';
 export * from './config.js';
+export * from './asyncapi.js';
