@@ -1,0 +1,96 @@
+// The CLI's broker connection: MQTT 3.1.1, one attempt with a time limit (a command should fail fast and say
+// why), then automatic reconnection so a long `labrun run` rides out a broker restart.
+import { randomUUID } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { mqttClientEnv, parseEnv, ConfigError } from '@labrun/contracts';
+import { CliError, EXIT } from './exit-codes.js';
+
+export const CONNECT_TIMEOUT_MS = 5000;
+
+export interface BrokerSettings {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+/** `--url` if given, else MQTT_URL; MQTT_USERNAME and MQTT_PASSWORD from the environment. */
+export function brokerSettings(url: string | undefined, env: NodeJS.ProcessEnv = process.env): BrokerSettings {
+  try {
+    const config = parseEnv(mqttClientEnv, url === undefined ? env : { ...env, MQTT_URL: url });
+    return { url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(EXIT.usage, `labrun: ${error.message}`);
+    throw error;
+  }
+}
+
+function describeConnectError(error: Error & { code?: string | number }): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the host name cannot be resolved';
+    case 4: // CONNACK: bad user name or password
+    case 5: // CONNACK: not authorized
+      return `${error.message} (check MQTT_USERNAME and MQTT_PASSWORD)`;
+    default:
+      return error.message;
+  }
+}
+
+export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNECT_TIMEOUT_MS): Promise<MqttClient> {
+  const client = mqtt.connect(settings.url, {
+    protocolVersion: 4,
+    clientId: `labrun-cli-${randomUUID().slice(0, 8)}`,
+    clean: true,
+    connectTimeout: timeoutMs,
+    reconnectPeriod: 0,
+    username: settings.username,
+    password: settings.password,
+  });
+  // mqtt.js emits 'error' for every failed attempt; without a listener that event would crash the command.
+  // Failures are reported below while connecting, and through 'offline' after.
+  client.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      client.end(true);
+      reject(new CliError(EXIT.unreachable, `labrun: cannot reach the MQTT broker at ${settings.url}: ${why}. Is it running? Choose another with --url or MQTT_URL.`));
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => fail(describeConnectError(error));
+    const onClose = () => fail('the connection was closed');
+    const timer = setTimeout(() => fail(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('close', onClose);
+    };
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('close', onClose);
+  });
+  // From here on a lost connection is retried; subscriptions made from now on are restored on reconnect.
+  client.options.reconnectPeriod = 1000;
+  let warned = false;
+  client.on('offline', () => {
+    if (!warned) process.stderr.write(`labrun: lost the connection to ${settings.url}; reconnecting…\n`);
+    warned = true;
+  });
+  client.on('connect', () => {
+    if (warned) process.stderr.write(`labrun: reconnected to ${settings.url}\n`);
+    warned = false;
+  });
+  return client;
+}
+
+/** Disconnect cleanly, but never hang a command that is done on a broker that has gone away. */
+export async function disconnect(client: MqttClient): Promise<void> {
+  await Promise.race([client.endAsync(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  if (!client.disconnected) client.end(true);
+}

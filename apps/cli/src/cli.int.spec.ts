@@ -1,0 +1,107 @@
+// End to end: the built `labrun` command against the real broker, engine and hardware simulator processes,
+// with separate `labrun` processes acting on a run the way two people at two terminals would.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appEntry, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
+
+describe('the labrun command, with the real services', () => {
+  let url: string;
+  let dir: string;
+
+  /** A `labrun` process; its output is stdout and stderr together. */
+  const labrun = (...args: string[]) => startProcess(`labrun ${args[0] ?? ''}`, appEntry('cli'), { MQTT_URL: url }, args);
+  const newRunId = () => `cli-${randomUUID().slice(0, 8)}`;
+  const protocolFile = async (commands: unknown[]) => {
+    const file = path.join(dir, `${randomUUID().slice(0, 8)}.json`);
+    await writeFile(file, JSON.stringify({ schemaVersion: 1, metadata: { name: 'cli check' }, commands }));
+    return file;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-cli-it-'));
+    url = (await startBroker()).url;
+    await startService('hardware', { MQTT_URL: url, DEVICE_ID: 'cli-sim-1' });
+    await startService('engine', { MQTT_URL: url, ENGINE_ID: 'cli-engine-1', DEVICE_ID: 'cli-sim-1', LABRUN_DATA_DIR: path.join(dir, 'engine') });
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs a protocol that pauses itself, resumed from another labrun process, and exits 0', async () => {
+    const runId = newRunId();
+    const file = await protocolFile([
+      { type: 'home' },
+      { type: 'move', params: { x: 4, y: 3, feed: 6000 } },
+      { type: 'pause', params: { message: 'Check the samples' } },
+      { type: 'comment', params: { message: 'Done' } },
+    ]);
+    const run = labrun('run', file, '--id', runId);
+    await run.waitFor(/paused \(source: protocol\): Check the samples/);
+    expect(run.output()).toContain(`run ${runId}: "cli check", 4 commands on device cli-sim-1`);
+    expect(run.output()).toContain(`${runId}  paused  2/4  #3 pause "Check the samples"`);
+    await run.waitFor(new RegExp(`resume it with: labrun resume ${runId}`));
+
+    const resume = labrun('resume', runId, '--by', 'integration test');
+    expect(await resume.exited()).toBe(0);
+    expect(resume.output()).toBe(`resume accepted on run ${runId}\n`);
+
+    expect(await run.exited()).toBe(0);
+    expect(run.output()).toContain('resume accepted from integration test');
+    expect(run.output()).toMatch(new RegExp(`${runId}  succeeded  4/4\\n$`));
+
+    const status = labrun('status', runId, '--json');
+    expect(await status.exited()).toBe(0);
+    expect(JSON.parse(status.output())).toMatchObject({ runId, status: 'succeeded', progress: { completed: 4, total: 4 } });
+    const ls = labrun('ls');
+    expect(await ls.exited()).toBe(0);
+    expect(ls.output()).toMatch(new RegExp(`${runId}\\s+succeeded\\s+4/4\\s+cli-sim-1`));
+  });
+
+  it('exits 1 with the engine’s reason when resuming a run that is running; a stopped run exits 2', async () => {
+    const runId = newRunId();
+    const run = labrun('run', await protocolFile([{ type: 'delay', params: { seconds: 30, message: 'Incubate' } }]), '--id', runId);
+    await run.waitFor(/running {2}0\/1 {2}#1 delay 30 s "Incubate"/);
+
+    const resume = labrun('resume', runId);
+    expect(await resume.exited()).toBe(1);
+    expect(resume.output()).toBe(`labrun: cannot resume run ${runId}: it is running, not paused\n`);
+
+    const stop = labrun('stop', runId);
+    expect(await stop.exited()).toBe(0);
+    expect(await run.exited()).toBe(2);
+    expect(run.output()).toMatch(new RegExp(`${runId}  stopped  0/1`));
+  });
+
+  it('exits 1 for an action or a status of a run that does not exist', async () => {
+    const pause = labrun('pause', 'no-such-run');
+    expect(await pause.exited()).toBe(1);
+    expect(pause.output()).toContain('cannot pause run no-such-run: there is no such run');
+    const status = labrun('status', 'no-such-run');
+    expect(await status.exited()).toBe(1);
+    expect(status.output()).toBe(`labrun: no run no-such-run on ${url}\n`);
+  });
+
+  it('exits 4 with a readable message when the broker cannot be reached', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const run = labrun('run', await protocolFile([{ type: 'home' }]), '--url', `mqtt://127.0.0.1:${port}`);
+    expect(await run.exited()).toBe(4);
+    expect(run.output()).toBe(`labrun: cannot reach the MQTT broker at mqtt://127.0.0.1:${port}: connection refused. Is it running? Choose another with --url or MQTT_URL.\n`);
+  });
+
+  it('exits 3 with zod’s message for a protocol file that is not a valid protocol', async () => {
+    const file = await protocolFile([{ type: 'home' }, { type: 'move', params: { feed: 100 } }]);
+    const run = labrun('run', file);
+    expect(await run.exited()).toBe(3);
+    expect(run.output()).toBe(`labrun: ${file} is not a protocol labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[1].params\n`);
+  });
+});

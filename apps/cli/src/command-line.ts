@@ -1,0 +1,131 @@
+// The labrun command line: parse `labrun <command> [args] [options]` with node:util parseArgs into one
+// request per command, with a readable usage error (exit 3) for anything it cannot take.
+import { parseArgs } from 'node:util';
+import { ACTION_TYPES, DeviceId, RunId, mqttUrlVar, type ActionType } from '@labrun/contracts';
+import type { z } from 'zod';
+import { CliError, EXIT } from './exit-codes.js';
+
+export const USAGE = `labrun — run lab-automation protocols and control them over MQTT
+
+Usage:
+  labrun run <protocol.json> [--id <runId>] [--device <deviceId>]
+  labrun pause|resume|stop|play|skip-delay <runId> [--by <name>] [--message <text>]
+  labrun status [runId] [--json] [--watch]
+  labrun ls [--json]
+
+Commands:
+  run          create a run from a protocol document, play it and follow it until it ends
+  pause        pause a running run
+  resume       continue a paused run, whatever paused it
+  stop         stop a run (the current command fails with "run stopped")
+  play         start an idle run, or continue a paused one
+  skip-delay   end the delay a run is waiting in
+  status       show one run's status (or every run's), once or as it changes (--watch)
+  ls           list the runs the broker knows of
+
+Options:
+  --url <url>    the MQTT broker (default: $MQTT_URL, or mqtt://127.0.0.1:1883)
+  --id <runId>   the new run's id (default: a fresh one)
+  --device <id>  the device to run on (default: the engine's)
+  --by <name>    who acts, shown with the pause
+  --message <t>  a note that goes with the action
+  --json         print status documents as JSON
+  --watch        keep printing until the run ends (Ctrl-C to stop watching)
+  -h, --help     show this help
+
+MQTT_USERNAME and MQTT_PASSWORD are used to log in to the broker when set.
+
+Exit codes: 0 succeeded or accepted · 1 failed, rejected or no answer · 2 stopped · 3 bad usage or input ·
+4 broker unreachable`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  id: { type: 'string' },
+  device: { type: 'string' },
+  by: { type: 'string' },
+  message: { type: 'string' },
+  json: { type: 'boolean' },
+  watch: { type: 'boolean' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+const COMMANDS = ['run', ...ACTION_TYPES, 'status', 'ls', 'help'] as const;
+type CommandName = (typeof COMMANDS)[number];
+
+const ALLOWED: Record<CommandName, OptionName[]> = {
+  run: ['id', 'device'],
+  ...(Object.fromEntries(ACTION_TYPES.map((a) => [a, ['by', 'message']])) as Record<ActionType, OptionName[]>),
+  status: ['json', 'watch'],
+  ls: ['json'],
+  help: [],
+};
+
+export type Request =
+  | { command: 'help' }
+  | { command: 'run'; url?: string; file: string; runId?: string; deviceId?: string }
+  | { command: 'action'; url?: string; action: ActionType; runId: string; by?: string; message?: string }
+  | { command: 'status'; url?: string; runId?: string; json: boolean; watch: boolean }
+  | { command: 'ls'; url?: string; json: boolean };
+
+const usageError = (message: string) => new CliError(EXIT.usage, `labrun: ${message}\nRun labrun --help for usage.`);
+
+/** `value` checked against `schema`; a bad one is a usage error that starts with `what` (an option, or the value itself). */
+function checked<T>(schema: z.ZodType<T>, value: string, what = JSON.stringify(value)): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw usageError(`${what}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+export function parseCommandLine(argv: string[]): Request {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [name, ...args] = positionals;
+  if (values.help || name === 'help') return { command: 'help' };
+  if (name === undefined) throw usageError('which command? One of run, pause, resume, stop, play, skip-delay, status, ls');
+  if (!(COMMANDS as readonly string[]).includes(name)) throw usageError(`unknown command "${name}"`);
+  const command = name as CommandName;
+
+  for (const option of Object.keys(values) as OptionName[]) {
+    if (option !== 'url' && !ALLOWED[command].includes(option)) throw usageError(`--${option} is not an option of labrun ${command}`);
+  }
+  const url = values.url === undefined ? {} : { url: checked(mqttUrlVar, values.url, '--url') };
+  const expectArgs = (min: number, max: number, what: string) => {
+    if (args.length < min || args.length > max) throw usageError(`labrun ${command} takes ${what}`);
+  };
+
+  switch (command) {
+    case 'run':
+      expectArgs(1, 1, 'one protocol file: labrun run <protocol.json>');
+      return {
+        command,
+        ...url,
+        file: args[0]!,
+        ...(values.id === undefined ? {} : { runId: checked(RunId, values.id, '--id') }),
+        ...(values.device === undefined ? {} : { deviceId: checked(DeviceId, values.device, '--device') }),
+      };
+    case 'status':
+      expectArgs(0, 1, 'at most one run id');
+      return { command, ...url, ...(args[0] === undefined ? {} : { runId: checked(RunId, args[0]) }), json: values.json ?? false, watch: values.watch ?? false };
+    case 'ls':
+      expectArgs(0, 0, 'no arguments');
+      return { command, ...url, json: values.json ?? false };
+    case 'help':
+      return { command };
+    default:
+      expectArgs(1, 1, `one run id: labrun ${command} <runId>`);
+      return {
+        command: 'action',
+        ...url,
+        action: command,
+        runId: checked(RunId, args[0]!),
+        ...(values.by === undefined ? {} : { by: values.by }),
+        ...(values.message === undefined ? {} : { message: values.message }),
+      };
+  }
+}

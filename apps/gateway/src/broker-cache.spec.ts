@@ -1,0 +1,77 @@
+// Unit tests of the gateway's cache: what it keeps from each topic, and what it refuses to keep.
+import { describe, expect, it } from 'vitest';
+import type { HardwareState } from '@labrun/contracts';
+import { BrokerCache } from './broker-cache.js';
+import { statusOf } from './fixtures.spec-helpers.js';
+
+const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+const deleted = Buffer.alloc(0);
+
+const hwState: HardwareState = {
+  connected: true,
+  machine: 'Idle',
+  position: { x: 0, y: 0, z: 0 },
+  homed: false,
+  door: 'closed',
+  alarm: null,
+  at: '2026-11-24T10:00:01.250Z',
+};
+
+describe('BrokerCache', () => {
+  it('keeps the latest status of each run and lists them oldest first', () => {
+    const cache = new BrokerCache();
+    cache.receive('run/r-2/status', bytes(statusOf('r-2', { createdAt: '2026-11-24T11:00:00.000Z' })));
+    cache.receive('run/r-1/status', bytes(statusOf('r-1')));
+    cache.receive('run/r-1/status', bytes(statusOf('r-1', { status: 'running', seq: 3 })));
+    expect(cache.run('r-1')).toMatchObject({ status: 'running', seq: 3 });
+    expect(cache.listRuns().map((s) => s.runId)).toEqual(['r-1', 'r-2']);
+  });
+
+  it('forgets a run whose retained status was deleted (an empty payload)', () => {
+    const cache = new BrokerCache();
+    cache.receive('run/r-1/status', bytes(statusOf('r-1')));
+    expect(cache.receive('run/r-1/status', deleted)).toBeNull();
+    expect(cache.run('r-1')).toBeUndefined();
+    expect(cache.listRuns()).toEqual([]);
+  });
+
+  it.each([
+    ['a status that is not a status document', 'run/r-1/status', bytes({ runId: 'r-1', status: 'flying' }), 'not a status document'],
+    ['a status document for another run', 'run/r-1/status', bytes(statusOf('r-9')), 'the status document is for run r-9'],
+    ['bytes that are not JSON', 'run/r-1/status', bytes('{"runId":'), 'not valid JSON'],
+    ['an online flag that is not a boolean', 'engine/e-1/online', bytes('"yes"'), 'expected true or false'],
+    ['a hardware state with a bad machine state', 'hw/sim-1/state', bytes({ ...hwState, machine: 'Flying' }), 'not a hardware state'],
+  ])('ignores %s, saying why, and keeps what it had', (_what, topic, payload, reason) => {
+    const cache = new BrokerCache();
+    cache.receive('run/r-1/status', bytes(statusOf('r-1')));
+    expect(cache.receive(topic, payload)?.reason).toContain(reason);
+    expect(cache.run('r-1')).toEqual(statusOf('r-1'));
+    expect(cache.health(true)).toEqual({ broker: true, engines: {}, devices: {} });
+  });
+
+  it('reports engines and devices as their retained flags and state say', () => {
+    const cache = new BrokerCache();
+    cache.receive('engine/engine-1/online', bytes(true));
+    cache.receive('engine/engine-2/online', bytes(false));
+    cache.receive('hw/sim-1/online', bytes(true));
+    cache.receive('hw/sim-1/state', bytes(hwState));
+    cache.receive('hw/sim-2/state', bytes({ ...hwState, machine: 'Alarm', alarm: { code: 1, message: 'Hard limit' } }));
+    expect(cache.health(false)).toEqual({
+      broker: false,
+      engines: { 'engine-1': true, 'engine-2': false },
+      devices: { 'sim-1': { online: true, state: hwState }, 'sim-2': { online: false, state: expect.objectContaining({ machine: 'Alarm' }) } },
+    });
+  });
+
+  it('forgets an engine or device whose retained messages were deleted', () => {
+    const cache = new BrokerCache();
+    cache.receive('engine/engine-1/online', bytes(true));
+    cache.receive('hw/sim-1/online', bytes(true));
+    cache.receive('hw/sim-1/state', bytes(hwState));
+    cache.receive('engine/engine-1/online', deleted);
+    cache.receive('hw/sim-1/state', deleted);
+    expect(cache.health(true)).toEqual({ broker: true, engines: {}, devices: { 'sim-1': { online: true, state: null } } });
+    cache.receive('hw/sim-1/online', deleted);
+    expect(cache.health(true).devices).toEqual({});
+  });
+});

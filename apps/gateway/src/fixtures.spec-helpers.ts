@@ -1,0 +1,21 @@
+// Test fixtures for the gateway: a valid run status document to feed the cache.
+import type { RunStatusDocument } from '@labrun/contracts';
+
+export const statusOf = (runId: string, overrides: Partial<RunStatusDocument> = {}): RunStatusDocument => ({
+  runId,
+  name: 'Serial dilution',
+  deviceId: 'sim-1',
+  status: 'idle',
+  pause: null,
+  delay: null,
+  current: null,
+  progress: { completed: 0, total: 3 },
+  allowedActions: ['play', 'stop'],
+  error: null,
+  createdAt: '2026-11-24T10:00:00.000Z',
+  startedAt: null,
+  completedAt: null,
+  seq: 1,
+  updatedAt: '2026-11-24T10:00:00.000Z',
+  ...overrides,
+});

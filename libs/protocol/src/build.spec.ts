@@ -1,0 +1,102 @@
+// Unit tests of the authoring API: what a protocol body records, and how a bad protocol is explained.
+import { describe, expect, it } from 'vitest';
+import { buildProtocol, defineProtocol, isProtocolDefinition } from './index.js';
+
+describe('buildProtocol', () => {
+  it('records the architecture example, command by command, in order', async () => {
+    const dilution = defineProtocol({ name: 'Serial dilution', author: 'ana' }, async (ctx) => {
+      await ctx.home();
+      await ctx.move({ x: 10, y: 20, z: 5, feed: 3000 });
+      await ctx.pause('Check the samples');
+      await ctx.delay(30, 'Incubate');
+      await ctx.comment('Done');
+    });
+    expect(await buildProtocol(dilution)).toEqual({
+      schemaVersion: 1,
+      metadata: { name: 'Serial dilution', author: 'ana' },
+      commands: [
+        { type: 'home' },
+        { type: 'move', params: { x: 10, y: 20, z: 5, feed: 3000 } },
+        { type: 'pause', params: { message: 'Check the samples' } },
+        { type: 'delay', params: { seconds: 30, message: 'Incubate' } },
+        { type: 'comment', params: { message: 'Done' } },
+      ],
+    });
+  });
+
+  it('leaves out what the protocol did not say: a bare pause, a delay without message, unset axes', async () => {
+    const document = await buildProtocol(
+      defineProtocol({ name: 'bare' }, async (ctx) => {
+        await ctx.pause();
+        await ctx.delay(2);
+        await ctx.move({ x: 1, y: undefined });
+      }),
+    );
+    expect(document.commands).toEqual([{ type: 'pause' }, { type: 'delay', params: { seconds: 2 } }, { type: 'move', params: { x: 1 } }]);
+    expect(JSON.stringify(document.commands[2])).toBe('{"type":"move","params":{"x":1}}');
+  });
+
+  it('accepts a synchronous body and loops, as ordinary code', async () => {
+    const wells = defineProtocol({ name: 'wells', description: 'three wells' }, (ctx) => {
+      for (const x of [0, 9, 18]) void ctx.move({ x });
+    });
+    const document = await buildProtocol(wells);
+    expect(document.metadata).toEqual({ name: 'wells', description: 'three wells' });
+    expect(document.commands.map((c) => c.type === 'move' && c.params.x)).toEqual([0, 9, 18]);
+  });
+
+  it('records afresh on every build', async () => {
+    const once = defineProtocol({ name: 'once' }, (ctx) => ctx.comment('hello'));
+    expect(await buildProtocol(once)).toEqual(await buildProtocol(once));
+    expect((await buildProtocol(once)).commands).toHaveLength(1);
+  });
+
+  it.each([
+    ['a move without an axis', (ctx: any) => ctx.move({ feed: 100 }), 'move needs at least one of x, y, z'],
+    ['a delay of no time', (ctx: any) => ctx.delay(0), 'seconds must be greater than 0'],
+    ['a coordinate that is not a number', (ctx: any) => ctx.move({ x: '10' }), 'x must be a number'],
+    ['no commands at all', () => undefined, 'a protocol needs at least one command'],
+  ])('refuses %s with zod’s readable message', async (_what, body, reason) => {
+    const failure = buildProtocol(defineProtocol({ name: 'bad' }, body));
+    await expect(failure).rejects.toThrow(reason);
+    await expect(failure).rejects.toThrow(/✖ .*\n\s+→ at /);
+  });
+
+  it('refuses empty metadata.name, naming the field', async () => {
+    await expect(buildProtocol(defineProtocol({ name: '' }, (ctx) => ctx.home()))).rejects.toThrow(
+      '✖ metadata.name must not be empty\n  → at metadata.name',
+    );
+  });
+
+  it('names the protocol when its body throws, keeping the error as the cause', async () => {
+    const boom = new Error('no plate loaded');
+    const failure = buildProtocol(
+      defineProtocol({ name: 'crashy' }, async () => {
+        throw boom;
+      }),
+    );
+    await expect(failure).rejects.toThrow('protocol "crashy" failed while recording its commands: no plate loaded');
+    await expect(failure).rejects.toHaveProperty('cause', boom);
+  });
+
+  it('refuses a command recorded after the body finished, instead of losing it', async () => {
+    let late: Promise<unknown> | undefined;
+    const leaky = defineProtocol({ name: 'leaky' }, (ctx) => {
+      setTimeout(() => (late = ctx.comment('too late').catch((error: unknown) => error)), 0);
+      return ctx.home();
+    });
+    const document = await buildProtocol(leaky);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(document.commands).toEqual([{ type: 'home' }]);
+    expect(await late).toEqual(new Error('ctx.comment() was called after the protocol body finished: await every ctx call'));
+  });
+});
+
+describe('defineProtocol', () => {
+  it('returns a definition that can be recognised after an import', () => {
+    const definition = defineProtocol({ name: 'x' }, (ctx) => ctx.home());
+    expect(isProtocolDefinition(definition)).toBe(true);
+    expect(isProtocolDefinition({ name: 'x' })).toBe(false);
+    expect(Object.isFrozen(definition)).toBe(true);
+  });
+});

@@ -1,0 +1,70 @@
+// The authoring API a protocol file uses: `defineProtocol(metadata, async (ctx) => { await ctx.pause('Check the samples') })`.
+// The context only records commands; running them is the engine's job, on the document the recording becomes.
+import type { Command } from '@labrun/contracts';
+
+export interface ProtocolInfo {
+  name: string;
+  description?: string;
+  author?: string;
+}
+
+export interface MoveTarget {
+  /** Machine coordinates in millimetres; give at least one axis. */
+  x?: number;
+  y?: number;
+  z?: number;
+  /** Feed rate in mm/min, as in G-code's F word. */
+  feed?: number;
+}
+
+/** What a protocol body can ask for. Each call records one command; awaiting it keeps protocol code readable. */
+export interface ProtocolContext {
+  home(): Promise<void>;
+  move(target: MoveTarget): Promise<void>;
+  /** Pause the run until someone resumes it, showing `message` to whoever is watching. */
+  pause(message?: string): Promise<void>;
+  delay(seconds: number, message?: string): Promise<void>;
+  comment(message: string): Promise<void>;
+}
+
+export type ProtocolBody = (ctx: ProtocolContext) => Promise<void> | void;
+
+export interface ProtocolDefinition {
+  readonly kind: 'labrun-protocol';
+  readonly metadata: Readonly<ProtocolInfo>;
+  readonly body: ProtocolBody;
+}
+
+export function defineProtocol(metadata: ProtocolInfo, body: ProtocolBody): ProtocolDefinition {
+  return Object.freeze({ kind: 'labrun-protocol', metadata: Object.freeze({ ...metadata }), body });
+}
+
+export function isProtocolDefinition(value: unknown): value is ProtocolDefinition {
+  return typeof value === 'object' && value !== null && (value as ProtocolDefinition).kind === 'labrun-protocol' && typeof (value as ProtocolDefinition).body === 'function';
+}
+
+/** A context that appends to `commands` until `seal()` is called; a call after that is a bug in the protocol. */
+export function recordingContext(commands: Command[]): { ctx: ProtocolContext; seal: () => void } {
+  let sealed = false;
+  const record = (command: Command): Promise<void> => {
+    if (sealed) {
+      // Without this, a command issued from an un-awaited callback would vanish from the document silently.
+      return Promise.reject(new Error(`ctx.${command.type}() was called after the protocol body finished: await every ctx call`));
+    }
+    commands.push(command);
+    return Promise.resolve();
+  };
+  const ctx: ProtocolContext = {
+    home: () => record({ type: 'home' }),
+    move: (target) => record({ type: 'move', params: withoutUndefined(target ?? {}) } as Command),
+    pause: (message) => record(message === undefined ? { type: 'pause' } : { type: 'pause', params: { message } }),
+    delay: (seconds, message) => record({ type: 'delay', params: withoutUndefined({ seconds, message }) } as Command),
+    comment: (message) => record({ type: 'comment', params: { message } }),
+  };
+  return { ctx, seal: () => (sealed = true) };
+}
+
+/** `{ x: 1, y: undefined }` → `{ x: 1 }`, so the document reads as a person would have written it. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
