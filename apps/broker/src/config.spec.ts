@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@labrun/contracts';
 import { isLoopback, loadBrokerConfig } from './config.js';
-import { describeListenError } from './listen.js';
+import { describeListenError } from '@labrun/service';
+import { MQTT, MQTT_WS } from './listen.js';
 
 describe('broker configuration', () => {
   it('listens on 127.0.0.1:1883 and :9001 by default', () => {
@@ -35,17 +36,16 @@ describe('broker configuration', () => {
 });
 
 describe('listen errors', () => {
-  const ws = { what: 'MQTT over WebSocket', portVar: 'BROKER_WS_PORT', scheme: 'ws', path: '/mqtt' } as const;
   const busy = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
 
   it('points at the busy WebSocket port, the broker already there and BROKER_WS_PORT', () => {
-    const message = describeListenError(busy, ws, '127.0.0.1', 9001);
+    const message = describeListenError(busy, MQTT_WS, '127.0.0.1', 9001);
     expect(message).toContain('port 9001 on 127.0.0.1 is already in use');
     expect(message).toContain('MQTT_URL=ws://127.0.0.1:9001/mqtt npm start');
     expect(message).toContain('BROKER_WS_PORT=<n>');
   });
 
   it('suggests a connectable address when the broker was to listen on all interfaces', () => {
-    expect(describeListenError(busy, { ...ws, scheme: 'mqtt', path: undefined }, '0.0.0.0', 1883)).toContain('MQTT_URL=mqtt://127.0.0.1:1883 ');
+    expect(describeListenError(busy, MQTT, '0.0.0.0', 1883)).toContain('MQTT_URL=mqtt://127.0.0.1:1883 ');
   });
 });

@@ -3,13 +3,10 @@ import { createServer as createTcpServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { createLogger, onShutdown, runMain } from '@labrun/service';
+import { closeServer, createLogger, listen, ListenError, onShutdown, runMain } from '@labrun/service';
 import { loadBrokerConfig } from './config.js';
-import { close, listen, listenerUrl, ListenError, type Listener } from './listen.js';
+import { listenerUrl, MQTT, MQTT_WS } from './listen.js';
 import { logClients } from './client-log.js';
-
-const MQTT: Listener = { what: 'MQTT', portVar: 'BROKER_PORT', scheme: 'mqtt' };
-const MQTT_WS: Listener = { what: 'MQTT over WebSocket', portVar: 'BROKER_WS_PORT', scheme: 'ws', path: '/mqtt' };
 
 const log = createLogger('broker');
 
@@ -39,7 +36,7 @@ runMain(log, async () => {
   wss.on('error', (error) => log.warn('websocket server error', { error: error.message }));
 
   onShutdown(log, async () => {
-    const closing = [close(tcpServer), close(httpServer)];
+    const closing = [closeServer(tcpServer), closeServer(httpServer)];
     wss.close();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     httpServer.closeAllConnections();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Command, RunStatusDocument } from '@labrun/contracts';
 import { describeCommand, formatPause, formatRunTable, formatStatus, formatStatusLine, isBetweenCommands } from './format.js';
-import { statusOf } from './fixtures.spec-helpers.js';
+import { statusDocument as statusOf } from '@labrun/testkit';
 
 const commands: Command[] = [
   { type: 'home' },

@@ -1,7 +1,7 @@
 // Unit tests of the status printer: a line per change, never a repeat, never going back in time.
 import { describe, expect, it } from 'vitest';
 import { StatusPrinter } from './status-printer.js';
-import { statusOf } from './fixtures.spec-helpers.js';
+import { statusDocument as statusOf } from '@labrun/testkit';
 
 describe('StatusPrinter', () => {
   it('prints each change once, and ignores documents older than the last one shown', () => {

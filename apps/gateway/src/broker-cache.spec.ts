@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HardwareState } from '@labrun/contracts';
 import { BrokerCache } from './broker-cache.js';
-import { statusOf } from './fixtures.spec-helpers.js';
+import { statusDocument as statusOf } from '@labrun/testkit';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 const deleted = Buffer.alloc(0);

@@ -100,7 +100,7 @@ describe('the gateway, with the real services', () => {
     try {
       const gateway = startProcess('gateway (busy port)', appEntry('gateway'), { MQTT_URL: broker.url, HTTP_PORT: String(port) });
       expect(await gateway.exited()).toBe(1);
-      expect(gateway.output()).toContain(`cannot listen for HTTP on 127.0.0.1:${port}: port ${port} is already in use`);
+      expect(gateway.output()).toContain(`cannot listen for HTTP on 127.0.0.1:${port}: port ${port} on 127.0.0.1 is already in use`);
       expect(gateway.output()).toContain('HTTP_PORT=<n>');
       expect(gateway.output()).not.toMatch(/ ready( |$)/m);
     } finally {

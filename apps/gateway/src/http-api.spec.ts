@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerCache } from './broker-cache.js';
 import { createRequestListener } from './http-api.js';
-import { statusOf } from './fixtures.spec-helpers.js';
+import { statusDocument as statusOf } from '@labrun/testkit';
 
 describe('the HTTP API', () => {
   const cache = new BrokerCache();

@@ -4,12 +4,12 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
+import { closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
 import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
 import { loadConfig } from './config.js';
 import { createRequestListener } from './http-api.js';
-import { listen, ListenError, urlHost } from './http-listen.js';
 
+const HTTP: Listener = { what: 'HTTP', hostVar: 'HTTP_HOST', portVar: 'HTTP_PORT', whenBusy: () => 'Another labrun gateway may be running there.' };
 const log = createLogger('gateway');
 
 runMain(log, async () => {
@@ -21,7 +21,7 @@ runMain(log, async () => {
   const server = createServer(createRequestListener({ cache, brokerConnected: () => mqttClient?.connected ?? false }));
   let port: number;
   try {
-    port = await listen(server, config.HTTP_HOST, config.HTTP_PORT);
+    port = await listen(server, HTTP, config.HTTP_HOST, config.HTTP_PORT);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     log.error(error.message);

@@ -11,3 +11,4 @@ export * from './topics.js';
 export * from './payload.js';
 export * from './config.js';
 export * from './asyncapi.js';
+export * from './clock.js';

@@ -19,14 +19,5 @@ export interface EngineOutput {
   status(status: RunStatusDocument): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type { Clock } from '@labrun/contracts';
+export { systemClock } from '@labrun/contracts';

@@ -1,21 +1,7 @@
 // The built-in GRBL simulator: a MotionController that moves in (simulated) real time, so labrun runs on a laptop
 // with no controller attached. It follows GRBL 1.1's state machine, simplified where noted.
-import type { HardwareState, MachineState, Position } from '@labrun/contracts';
+import { systemClock, type Clock, type HardwareState, type MachineState, type Position } from '@labrun/contracts';
 import { ALARMS, MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from './motion-controller.js';
-
-/** Time and timers, injectable so tests can drive the machine with fake timers. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-// Looked up at call time, so vitest's fake timers replace them.
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface SimulatedMachineOptions {
   clock?: Clock;

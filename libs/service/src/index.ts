@@ -2,3 +2,4 @@
 export * from './log.js';
 export * from './mqtt.js';
 export * from './lifecycle.js';
+export * from './listen.js';

@@ -2,3 +2,4 @@
 export * from './processes.js';
 export * from './mqtt-client.js';
 export * from './external.js';
+export * from './fixtures.js';

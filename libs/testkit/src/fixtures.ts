@@ -1,7 +1,7 @@
-// Test fixtures for the CLI: a valid run status document to format.
+// Contract documents for tests: a valid run status document, to be adjusted per test.
 import type { RunStatusDocument } from '@labrun/contracts';
 
-export const statusOf = (runId: string, overrides: Partial<RunStatusDocument> = {}): RunStatusDocument => ({
+export const statusDocument = (runId: string, overrides: Partial<RunStatusDocument> = {}): RunStatusDocument => ({
   runId,
   name: 'Serial dilution',
   deviceId: 'sim-1',
