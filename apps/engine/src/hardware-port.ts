@@ -4,15 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { decodePayload, HARDWARE_LIMITS, HardwareReply, topics } from '@labrun/contracts';
-import type { HardwarePort, MotionCommand } from '@labrun/engine';
+import type { HardwareError, HardwarePort, MotionCommand } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
 
 interface Pending {
   deviceId: string;
   resolve(): void;
-  reject(error: Error): void;
+  reject(error: HardwareError): void;
   offlineTimer: NodeJS.Timeout | undefined;
 }
+
+const hardwareError = (code: string, message: string): HardwareError => Object.assign(new Error(message), { code });
 
 export class MqttHardwarePort implements HardwarePort {
   private readonly pending = new Map<string, Pending>();
@@ -30,27 +32,42 @@ export class MqttHardwarePort implements HardwarePort {
   }
 
   perform(deviceId: string, command: MotionCommand, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const id = randomUUID();
+    const { id, done } = this.request(deviceId, command.op, command.op === 'move' ? command.params : {});
+    signal.addEventListener(
+      'abort',
+      () => {
+        // The device answers the interrupted request itself; one that is gone cannot, so settle it here.
+        this.send(deviceId, { id: randomUUID(), op: 'stop', params: {} });
+        if (this.online.get(deviceId) !== true) this.settle(id, hardwareError('aborted', 'motion stopped'));
+      },
+      { once: true },
+    );
+    return done;
+  }
+
+  hold(deviceId: string): Promise<void> {
+    return this.request(deviceId, 'hold', {}).done;
+  }
+
+  release(deviceId: string): Promise<void> {
+    return this.request(deviceId, 'release', {}).done;
+  }
+
+  /** Send a request and settle `done` with its reply (or with the device going away). */
+  private request(deviceId: string, op: string, params: object): { id: string; done: Promise<void> } {
+    const id = randomUUID();
+    const done = new Promise<void>((resolve, reject) => {
       const entry: Pending = { deviceId, resolve, reject, offlineTimer: undefined };
       this.pending.set(id, entry);
       if (this.online.get(deviceId) !== true) {
         entry.offlineTimer = setTimeout(
-          () => this.settle(id, new Error(`hardware ${deviceId} is not online: no hardware service answers on hw/${deviceId} (is one running with DEVICE_ID=${deviceId}?)`)),
+          () => this.settle(id, hardwareError('offline', `hardware ${deviceId} is not online: no hardware service answers on hw/${deviceId} (is one running with DEVICE_ID=${deviceId}?)`)),
           this.offlineGraceMs,
         );
       }
-      signal.addEventListener(
-        'abort',
-        () => {
-          // The device answers the interrupted request itself; one that is gone cannot, so settle it here.
-          this.send(deviceId, { id: randomUUID(), op: 'stop', params: {} });
-          if (this.online.get(deviceId) !== true) this.settle(id, new Error('motion stopped'));
-        },
-        { once: true },
-      );
-      this.send(deviceId, { id, op: command.op, params: command.op === 'move' ? command.params : {} });
     });
+    this.send(deviceId, { id, op, params });
+    return { id, done };
   }
 
   handleReply(payload: Uint8Array): void {
@@ -60,7 +77,7 @@ export class MqttHardwarePort implements HardwarePort {
       return;
     }
     const r = reply.value;
-    this.settle(r.id, r.ok ? null : new Error(r.message));
+    this.settle(r.id, r.ok ? null : hardwareError(r.code, r.message));
   }
 
   handleOnline(deviceId: string, payload: Uint8Array): void {
@@ -72,12 +89,12 @@ export class MqttHardwarePort implements HardwarePort {
         clearTimeout(entry.offlineTimer);
         entry.offlineTimer = undefined;
       } else {
-        this.settle(id, new Error(`hardware ${deviceId} went offline`));
+        this.settle(id, hardwareError('disconnected', `the hardware service for ${deviceId} went offline`));
       }
     }
   }
 
-  private settle(id: string, error: Error | null): void {
+  private settle(id: string, error: HardwareError | null): void {
     const entry = this.pending.get(id);
     if (!entry) return;
     this.pending.delete(id);

@@ -2,7 +2,7 @@
 // The engine service: wires the engine (libs/engine) to MQTT. It owns runs: takes run/+/create and
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
 import { topics } from '@labrun/contracts';
-import { Engine } from '@labrun/engine';
+import { Engine, InterlockWatch } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
@@ -26,6 +26,7 @@ runMain(log, async () => {
         [topics.allRuns('create')]: { qos: 1 },
         [topics.allRuns('actions')]: { qos: 1 },
         [topics.allHw('online')]: { qos: 1 },
+        [topics.allHw('state')]: { qos: 1 },
         [hardware.replyTopic]: { qos: 1 },
       });
       // The broker may have restarted and lost every retained status: publish them all again.
@@ -39,6 +40,7 @@ runMain(log, async () => {
     });
 
   const hardware = new MqttHardwarePort(client, config.ENGINE_ID, log);
+  const devices = new InterlockWatch();
   const engine = new Engine({
     hardware,
     defaultDeviceId: config.DEVICE_ID,
@@ -56,7 +58,7 @@ runMain(log, async () => {
 
   client.on('message', (topic, payload, packet) => {
     try {
-      routeMessage(engine, hardware, log, topic, payload, packet.retain);
+      routeMessage(engine, hardware, devices, log, topic, payload, packet.retain);
     } catch (error) {
       // A bug must not take the engine (and every run in it) down with it.
       log.error('failed to handle a message', { topic, error: (error as Error).stack ?? String(error) });

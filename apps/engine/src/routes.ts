@@ -1,16 +1,30 @@
 // Inbound MQTT messages → engine calls. Every payload is decoded through the contract; anything that
 // cannot be read is answered with a rejection event (or, where there is no one to answer, a log line).
-import { CREATE_LIMITS, CreateRun, decodeAction, decodeJson, ACTION_LIMITS, decodePayload, parseHwTopic, parseRunTopic } from '@labrun/contracts';
-import type { Engine } from '@labrun/engine';
+import { ACTION_LIMITS, CREATE_LIMITS, CreateRun, decodeAction, decodeJson, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
+import type { Engine, InterlockWatch } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
 import type { MqttHardwarePort } from './hardware-port.js';
 
-export function routeMessage(engine: Engine, hardware: MqttHardwarePort, log: Logger, topic: string, payload: Buffer, retained: boolean): void {
+export function routeMessage(engine: Engine, hardware: MqttHardwarePort, devices: InterlockWatch, log: Logger, topic: string, payload: Buffer, retained: boolean): void {
   if (topic === hardware.replyTopic) return hardware.handleReply(payload);
 
   if (topic.startsWith('hw/')) {
     const hw = parseHwTopic(topic);
-    if (hw.ok && hw.value.kind === 'online') hardware.handleOnline(hw.value.deviceId, payload);
+    if (!hw.ok) return;
+    const { deviceId, kind } = hw.value;
+    let interlock = null;
+    if (kind === 'online') {
+      hardware.handleOnline(deviceId, payload);
+      interlock = devices.update(deviceId, { online: payload.toString('utf8').trim() === 'true' });
+    } else if (kind === 'state' && payload.length > 0) {
+      const state = decodePayload(HardwareState, payload, HARDWARE_LIMITS);
+      if (!state.ok) log.warn('ignored an unreadable hardware state', { deviceId, error: state.error });
+      else interlock = devices.update(deviceId, { state: state.value });
+    }
+    if (interlock) {
+      log.info('interlock', { deviceId, active: interlock.active, message: interlock.message });
+      engine.setInterlock(deviceId, interlock.active, interlock.message);
+    }
     return;
   }
 

@@ -68,6 +68,13 @@ export const CommandFailed = z.strictObject({
   message: z.string(),
 });
 
+/** The motion of a command was held (GRBL feed hold reached Hold:0): a pausing run is now paused. */
+export const MotionHeld = z.strictObject({
+  ...base,
+  type: z.literal('motion.held'),
+  index: z.number().int().nonnegative(),
+});
+
 /** The machine's safety interlock (a door, a light curtain) closed or opened under a run. */
 export const InterlockChanged = z.strictObject({
   ...base,
@@ -84,6 +91,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   CommandStarted,
   CommandSucceeded,
   CommandFailed,
+  MotionHeld,
   InterlockChanged,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;

@@ -51,6 +51,14 @@ describe('a user pause', () => {
     });
   });
 
+  it('takes effect mid-move when the feed hold completes (motion.held), with since = that moment', () => {
+    const held = given([accepted('play'), started(0), accepted('pause', { by: 'ana' }), { type: 'motion.held', index: 0 }]);
+    expect(toStatusDocument(held)).toMatchObject({ status: 'paused', pause: { source: 'user', by: 'ana', since: iso(5) }, current: { index: 0, type: 'home' } });
+    // A hold reported for a run that is not pausing changes nothing.
+    const running = given([accepted('play'), started(0)]);
+    expect(given([{ type: 'motion.held', index: 0 }], running).status).toBe('running');
+  });
+
   it('takes effect at once between commands', () => {
     expect(given([accepted('play'), accepted('pause')]).pause).toMatchObject({ source: 'user', since: iso(3) });
   });

@@ -43,9 +43,18 @@ export function apply(state: RunState, event: RunEvent): RunState {
     case 'command.succeeded':
     case 'command.failed':
       return finishCommand(next, event);
+    case 'motion.held':
+      return holdMotion(next, event);
     case 'interlock.changed':
       return applyInterlock(next, event);
   }
+}
+
+/** The feed hold a user pause asked for has stopped the machine: the run is paused, mid-move. */
+function holdMotion(state: RunState, event: RunEventOf<'motion.held'>): RunState {
+  if (state.status !== 'pausing' || !state.pendingPause || state.current?.index !== event.index) return state;
+  const { message, by } = state.pendingPause;
+  return { ...state, status: 'paused', pause: { source: 'user', message, by, since: event.at }, pendingPause: null };
 }
 
 function remember(state: RunState, event: RunEventOf<'action.accepted' | 'action.rejected'>): RunState {

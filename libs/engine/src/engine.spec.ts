@@ -10,17 +10,24 @@ interface Call {
   command: MotionCommand;
   signal: AbortSignal;
   done(): void;
-  fail(message: string): void;
+  fail(message: string, code?: string): void;
 }
 
 function setup() {
   const calls: Call[] = [];
+  /** Feed holds asked for, each resolved by the test when the "controller" reports Hold:0. */
+  const holds: Array<() => void> = [];
+  let releases = 0;
   const hardware: HardwarePort = {
     perform: (deviceId, command, signal) =>
       new Promise<void>((resolve, reject) => {
         signal.addEventListener('abort', () => reject(new Error('motion stopped')));
-        calls.push({ deviceId, command, signal, done: resolve, fail: (m) => reject(new Error(m)) });
+        calls.push({ deviceId, command, signal, done: resolve, fail: (m, code) => reject(Object.assign(new Error(m), { code })) });
       }),
+    hold: () => new Promise<void>((resolve) => holds.push(resolve)),
+    release: async () => {
+      releases++;
+    },
   };
   const events: RunEvent[] = [];
   const statuses: RunStatusDocument[] = [];
@@ -33,7 +40,7 @@ function setup() {
   });
   const last = () => statuses.at(-1)!;
   const flush = () => vi.advanceTimersByTimeAsync(0);
-  return { engine, calls, events, statuses, last, flush };
+  return { engine, calls, events, statuses, last, flush, holds, releases: () => releases };
 }
 
 describe('Engine', () => {
@@ -176,6 +183,99 @@ describe('Engine', () => {
     engine.setInterlock('sim-1', false, 'door closed');
     expect(last()).toMatchObject({ status: 'paused', pause: { source: 'interlock' }, allowedActions: ['play', 'resume', 'stop'] });
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('Engine on real motion', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.parse('2026-11-24T10:00:00.000Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('an immediate pause feed-holds the move: pausing until held, then paused; resume releases it and the move finishes', async () => {
+    const { engine, calls, events, last, flush, holds, releases } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'pause', by: 'ana' });
+    expect(last().status).toBe('pausing');
+    expect(holds).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(120); // the controller decelerates
+    holds[0]!();
+    await flush();
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'user', by: 'ana', since: '2026-11-24T10:00:00.120Z' }, current: { index: 0 } });
+    expect(events.at(-1)).toMatchObject({ type: 'motion.held', index: 0 });
+    engine.act('r-1', { type: 'resume' });
+    expect(releases()).toBe(1);
+    expect(last()).toMatchObject({ status: 'running', current: { index: 0 } });
+    calls[0]!.done();
+    await flush();
+    expect(calls[1]!.command.op).toBe('move');
+  });
+
+  it('a deferred pause does not hold the motion', () => {
+    const { engine, holds, last } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'pause', mode: 'deferred' });
+    expect(last().status).toBe('pausing');
+    expect(holds).toHaveLength(0);
+  });
+
+  it('the door holds the move (blocked); closing it leaves the run paused; resume releases the held move', async () => {
+    const { engine, calls, last, flush, releases } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.setInterlock('sim-1', true, 'door open');
+    engine.act('r-1', { type: 'resume' });
+    expect(last()).toMatchObject({ status: 'blocked', pause: { source: 'interlock', message: 'door open' } });
+    engine.setInterlock('sim-1', false, 'door closed: check the machine, then resume');
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'interlock' } });
+    expect(releases()).toBe(0); // never restarts motion by itself
+    engine.act('r-1', { type: 'resume' });
+    expect(releases()).toBe(1);
+    calls[0]!.done();
+    await flush();
+    expect(last().current).toMatchObject({ index: 1, type: 'move' });
+  });
+
+  it('a controller that disconnects mid-move blocks the run instead of failing it, and the move is sent again on resume', async () => {
+    const { engine, calls, events, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    calls[0]!.done();
+    await flush();
+    calls[1]!.fail('controller sim-1 is disconnected', 'disconnected');
+    await flush();
+    expect(last()).toMatchObject({ status: 'blocked', pause: { source: 'interlock', message: expect.stringContaining('move (command 2) was interrupted') } });
+    expect(events.some((e) => e.type === 'command.failed')).toBe(false);
+    engine.setInterlock('sim-1', false, 'controller sim-1 reconnected: check the machine, then resume');
+    expect(last().status).toBe('paused');
+    expect(calls).toHaveLength(2);
+    engine.act('r-1', { type: 'resume' });
+    expect(calls).toHaveLength(3);
+    expect(calls[2]!.command).toEqual(calls[1]!.command);
+  });
+
+  it('stop with an interrupted move (nothing in flight) fails the move "run stopped" at once', async () => {
+    const { engine, calls, events, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    calls[0]!.fail('gone', 'disconnected');
+    await flush();
+    engine.act('r-1', { type: 'stop' });
+    expect(last().status).toBe('stopped');
+    expect(events.find((e) => e.type === 'command.failed')).toMatchObject({ index: 0, message: 'run stopped' });
+  });
+
+  it('an alarm fails the run with the controller message', async () => {
+    const { engine, calls, last, flush } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    calls[0]!.fail('ALARM:1 Hard limit triggered. Machine position is likely lost due to sudden and immediate halt. Re-homing is highly recommended.', 'alarm');
+    await flush();
+    expect(last()).toMatchObject({ status: 'failed', error: { code: 'alarm', message: expect.stringMatching(/^ALARM:1 Hard limit triggered/), commandIndex: 0 } });
   });
 });
 

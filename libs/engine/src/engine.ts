@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CreateRun, RunAction, RunEvent } from '@labrun/contracts';
 import { apply, createState } from './apply.js';
 import { decide, type NewEvent } from './decide.js';
-import { systemClock, type Clock, type EngineOutput, type HardwarePort, type MotionCommand } from './ports.js';
+import { systemClock, type Clock, type EngineOutput, type HardwareError, type HardwarePort, type MotionCommand } from './ports.js';
 import { commandAt, isFinished, type RunState } from './state.js';
 import { delayRemainingMs, toStatusDocument } from './status.js';
 
@@ -22,8 +22,8 @@ export interface EngineOptions {
 
 interface Run {
   state: RunState;
-  /** The motion command in flight on the hardware, if any. */
-  motion: { index: number; abort: AbortController } | null;
+  /** The motion command in flight on the hardware, if any, and whether it is held (feed hold, door). */
+  motion: { index: number; abort: AbortController; holdRequested: boolean; held: boolean } | null;
   /** The timer that ends the current delay, if its countdown is running. */
   delayTimer: { index: number; handle: unknown } | null;
   /** A continuation is queued to start further commands (long runs of instant commands yield to I/O). */
@@ -108,6 +108,8 @@ export class Engine {
       const { status } = run.state;
       const affected = active ? status === 'running' || status === 'pausing' || status === 'paused' : status === 'blocked';
       if (run.state.deviceId !== deviceId || !affected) continue;
+      // An open door makes the controller hold motion by itself; it continues only on cycle start.
+      if (active && run.motion) run.motion.held = true;
       this.commit(run, [{ type: 'interlock.changed', active, message }]);
       this.reconcile(run);
     }
@@ -153,7 +155,9 @@ export class Engine {
   private reconcile(run: Run): void {
     for (let started = 0; ; started++) {
       const state = run.state;
-      if (state.status === 'stopping' && run.motion && !run.motion.abort.signal.aborted) run.motion.abort.abort();
+      if (state.status === 'stopping') this.stopMotion(run);
+      if (state.status === 'pausing' && state.pendingPause?.mode === 'immediate' && run.motion && !run.motion.holdRequested) this.holdMotion(run);
+      if (state.status === 'running' && run.motion?.held) this.releaseMotion(run);
       this.reconcileDelay(run);
       if (isFinished(state)) return;
       const current = state.current;
@@ -190,11 +194,14 @@ export class Engine {
     const command = commandAt(run.state, index);
     const motion: MotionCommand = command.type === 'move' ? { op: 'move', params: command.params } : { op: 'home' };
     const abort = new AbortController();
-    run.motion = { index, abort };
+    run.motion = { index, abort, holdRequested: false, held: false };
     this.options.hardware.perform(run.state.deviceId, motion, abort.signal).then(
       () => this.motionEnded(run, index, null),
-      (error: unknown) =>
-        this.motionEnded(run, index, abort.signal.aborted ? { code: 'stopped', message: 'run stopped' } : { code: 'hardware-error', message: (error as Error).message }),
+      (error: HardwareError) => {
+        if (abort.signal.aborted) this.motionEnded(run, index, { code: 'stopped', message: 'run stopped' });
+        else if (error.code === 'disconnected') this.motionInterrupted(run, index, error.message);
+        else this.motionEnded(run, index, { code: error.code === 'alarm' ? 'alarm' : 'hardware-error', message: error.message });
+      },
     );
   }
 
@@ -203,6 +210,57 @@ export class Engine {
     if (run.state.current?.index !== index) return;
     this.commit(run, [error ? { type: 'command.failed', index, ...error } : { type: 'command.succeeded', index }]);
     this.reconcile(run);
+  }
+
+  /**
+   * The controller went away mid-command. The command is not failed: the run is blocked by the interlock, and
+   * the command (an absolute move, or homing) is sent again when the run is resumed.
+   */
+  private motionInterrupted(run: Run, index: number, reason: string): void {
+    if (run.motion?.index === index) run.motion = null;
+    const { status, current } = run.state;
+    if (current?.index !== index) return;
+    if (status === 'running' || status === 'pausing' || status === 'paused') {
+      const message = `${reason}: ${current.type} (command ${index + 1}) was interrupted and is sent again on resume`;
+      this.commit(run, [{ type: 'interlock.changed', active: true, message }]);
+    }
+    this.reconcile(run);
+  }
+
+  /** Stop means motion stops: abort what is in flight; a command with nothing in flight fails at once. */
+  private stopMotion(run: Run): void {
+    if (run.motion) {
+      if (!run.motion.abort.signal.aborted) run.motion.abort.abort();
+      return;
+    }
+    const current = run.state.current;
+    if (current) this.commit(run, [{ type: 'command.failed', index: current.index, code: 'stopped', message: 'run stopped' }]);
+  }
+
+  /** An immediate user pause: feed hold now; the run is paused once the controller reports the hold complete. */
+  private holdMotion(run: Run): void {
+    const motion = run.motion!;
+    motion.holdRequested = true;
+    this.options.hardware.hold(run.state.deviceId).then(
+      () => {
+        if (run.motion !== motion) return;
+        motion.held = true;
+        if (run.state.status === 'pausing' && run.state.current?.index === motion.index) {
+          this.commit(run, [{ type: 'motion.held', index: motion.index }]);
+          this.reconcile(run);
+        }
+      },
+      // The hold could not be made: the pause still takes effect when the move ends (as a deferred pause).
+      () => undefined,
+    );
+  }
+
+  /** Resuming a run whose motion is held: cycle start. */
+  private releaseMotion(run: Run): void {
+    const motion = run.motion!;
+    motion.held = false;
+    motion.holdRequested = false;
+    this.options.hardware.release(run.state.deviceId).catch(() => undefined);
   }
 
   /** A delay's timer runs exactly while its countdown runs. */

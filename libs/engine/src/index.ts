@@ -6,3 +6,4 @@ export * from './decide.js';
 export * from './status.js';
 export * from './ports.js';
 export * from './engine.js';
+export * from './interlock.js';

@@ -10,6 +10,18 @@ export interface HardwarePort {
    * motion at once without losing position, and reject.
    */
   perform(deviceId: string, command: MotionCommand, signal: AbortSignal): Promise<void>;
+  /** Feed hold: decelerate and stop the motion in progress, keeping it; resolves once the machine is held. */
+  hold(deviceId: string): Promise<void>;
+  /** Cycle start: continue held motion. */
+  release(deviceId: string): Promise<void>;
+}
+
+/**
+ * Why a motion command did not complete. `disconnected` means the controller (or the service that drives it)
+ * went away mid-command: the command is interrupted, not failed, and is sent again when the run resumes.
+ */
+export interface HardwareError extends Error {
+  code?: string;
 }
 
 export interface EngineOutput {
