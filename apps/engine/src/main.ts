@@ -53,6 +53,7 @@ runMain(log, async () => {
         log.info('status', { runId: status.runId, status: status.status, seq: status.seq });
         publish(topics.run(status.runId, 'status'), status, true);
       },
+      commands: (commands) => publish(topics.run(commands.runId, 'commands'), commands, true),
     },
   });
 

@@ -6,6 +6,7 @@ import { CreateRun } from './create.js';
 import { HardwareReply, HardwareRequest, HardwareState } from './hardware.js';
 import { RunEvent } from './run-events.js';
 import { RunStatusDocument } from './run-status.js';
+import { RunCommandsDocument } from './run-commands.js';
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 
@@ -34,6 +35,7 @@ export function asyncApiDocument(version: string) {
         },
       },
       runStatus: { address: 'run/{runId}/status', parameters: runId, messages: { status: message('status', 'The run status document (retained).', schema(RunStatusDocument)) } },
+      runCommands: { address: 'run/{runId}/commands', parameters: runId, messages: { commands: message('commands', 'Every command of the run and how it went (retained, coalesced).', schema(RunCommandsDocument)) } },
       runEvents: { address: 'run/{runId}/events', parameters: runId, messages: { event: message('event', 'One run event.', schema(RunEvent)) } },
       engineOnline: { address: 'engine/{engineId}/online', parameters: engineId, messages: { online: message('online', '`true`, or `false` as the last will (retained).', { type: 'boolean' }) } },
       engineReplies: { address: 'engine/{engineId}/replies', parameters: engineId, messages: { reply: message('reply', 'A hardware reply.', schema(HardwareReply)) } },
@@ -46,6 +48,7 @@ export function asyncApiDocument(version: string) {
       actOnRun: { action: 'send', channel: { $ref: '#/channels/runActions' } },
       watchStatus: { action: 'receive', channel: { $ref: '#/channels/runStatus' } },
       watchEvents: { action: 'receive', channel: { $ref: '#/channels/runEvents' } },
+      watchCommands: { action: 'receive', channel: { $ref: '#/channels/runCommands' } },
       watchEngines: { action: 'receive', channel: { $ref: '#/channels/engineOnline' } },
       requestHardware: { action: 'send', channel: { $ref: '#/channels/hwRequests' } },
       replyToEngine: { action: 'send', channel: { $ref: '#/channels/engineReplies' } },

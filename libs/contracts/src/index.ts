@@ -6,6 +6,7 @@ export * from './actions.js';
 export * from './create.js';
 export * from './run-status.js';
 export * from './run-events.js';
+export * from './run-commands.js';
 export * from './hardware.js';
 export * from './topics.js';
 export * from './payload.js';

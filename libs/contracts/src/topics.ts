@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DeviceId, EngineId, RunId } from './ids.js';
 import { fail, ok, type Result } from './result.js';
 
-export const RUN_TOPIC_KINDS = ['create', 'actions', 'status', 'events'] as const;
+export const RUN_TOPIC_KINDS = ['create', 'actions', 'status', 'events', 'commands'] as const;
 export type RunTopicKind = (typeof RUN_TOPIC_KINDS)[number];
 export const HW_TOPIC_KINDS = ['requests', 'state', 'online'] as const;
 export type HwTopicKind = (typeof HW_TOPIC_KINDS)[number];

@@ -1,5 +1,5 @@
 // The engine carrying out runs against a fake hardware port and fake timers.
-import type { ProtocolDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import type { ProtocolDocument, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from './engine.js';
 import type { HardwarePort, MotionCommand } from './ports.js';
@@ -31,16 +31,17 @@ function setup() {
   };
   const events: RunEvent[] = [];
   const statuses: RunStatusDocument[] = [];
+  const commandDocs: RunCommandsDocument[] = [];
   let ids = 0;
   const engine = new Engine({
     hardware,
     defaultDeviceId: 'sim-1',
-    output: { event: (e) => events.push(e), status: (s) => statuses.push(s) },
+    output: { event: (e) => events.push(e), status: (s) => statuses.push(s), commands: (c) => commandDocs.push(c) },
     newId: () => `engine-${++ids}`,
   });
   const last = () => statuses.at(-1)!;
   const flush = () => vi.advanceTimersByTimeAsync(0);
-  return { engine, calls, events, statuses, last, flush, holds, releases: () => releases };
+  return { engine, calls, events, statuses, commandDocs, last, flush, holds, releases: () => releases };
 }
 
 describe('Engine', () => {
@@ -172,6 +173,24 @@ describe('Engine', () => {
     const { engine, events } = setup();
     engine.act('nope', { type: 'resume', id: 'a-1' });
     expect(events).toEqual([expect.objectContaining({ type: 'action.rejected', runId: 'nope', seq: 0, code: 'unknown-run', actionId: 'a-1' })]);
+  });
+
+  it('publishes the commands document with each command\'s status and times, at most every 200 ms, and at once at the end', async () => {
+    const { engine, calls, commandDocs, flush } = setup();
+    engine.create('r-1', { protocol });
+    expect(commandDocs.at(-1)!.commands.map((c) => c.status)).toEqual(['queued', 'queued', 'queued', 'queued', 'queued']);
+    engine.act('r-1', { type: 'play' });
+    calls[0]!.done();
+    await flush();
+    calls[1]!.done();
+    await flush();
+    const published = commandDocs.length;
+    await vi.advanceTimersByTimeAsync(200);
+    expect(commandDocs.length).toBe(published + 1); // the starts and ends of three commands, coalesced into one
+    expect(commandDocs.at(-1)!.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'running', 'queued', 'queued']);
+    expect(commandDocs.at(-1)!.commands[2]).toMatchObject({ command: { type: 'pause' }, startedAt: expect.any(String), completedAt: null });
+    engine.act('r-1', { type: 'stop' });
+    expect(commandDocs.at(-1)!.commands[2]).toMatchObject({ status: 'failed', error: { code: 'stopped', message: 'run stopped' } });
   });
 
   it('blocks on the interlock and waits, paused, for an explicit resume once it clears', async () => {

@@ -10,6 +10,7 @@ import { decide, type NewEvent } from './decide.js';
 import { systemClock, type Clock, type EngineOutput, type HardwareError, type HardwarePort, type MotionCommand } from './ports.js';
 import { commandAt, isFinished, type RunState } from './state.js';
 import { delayRemainingMs, toStatusDocument } from './status.js';
+import { toCommandsDocument } from './commands.js';
 
 export interface EngineOptions {
   hardware: HardwarePort;
@@ -18,6 +19,8 @@ export interface EngineOptions {
   defaultDeviceId: string;
   clock?: Clock;
   newId?: () => string;
+  /** The shortest time between two commands documents of one run. */
+  commandsIntervalMs?: number;
 }
 
 interface Run {
@@ -28,6 +31,9 @@ interface Run {
   delayTimer: { index: number; handle: unknown } | null;
   /** A continuation is queued to start further commands (long runs of instant commands yield to I/O). */
   continuing: boolean;
+  /** The commands document is due: a timer will publish it. */
+  commandsTimer: unknown;
+  commandsPublishedAt: number;
 }
 
 /** Instant commands (comments) started in one go before the engine yields to other work. */
@@ -64,10 +70,11 @@ export class Engine {
       return;
     }
     const event: RunEvent = { type: 'run.created', runId, seq: 1, at: this.isoNow(), deviceId, protocol: request.protocol };
-    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false };
+    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false, commandsTimer: null, commandsPublishedAt: 0 };
     this.runs.set(runId, run);
     this.options.output.event(event);
     this.options.output.status(toStatusDocument(run.state));
+    this.publishCommands(run);
   }
 
   /** A create request that could not be read. */
@@ -117,13 +124,17 @@ export class Engine {
 
   /** Publish every run's status again (after a reconnect, so retained state is whole). */
   republish(): void {
-    for (const run of this.runs.values()) this.options.output.status(toStatusDocument(run.state));
+    for (const run of this.runs.values()) {
+      this.options.output.status(toStatusDocument(run.state));
+      this.publishCommands(run);
+    }
   }
 
   /** Stop timers and in-flight hardware requests; the engine is not used after this. */
   dispose(): void {
     for (const run of this.runs.values()) {
       this.clearDelayTimer(run);
+      if (run.commandsTimer) this.clock.clearTimeout(run.commandsTimer);
       run.motion?.abort.abort();
     }
   }
@@ -142,13 +153,39 @@ export class Engine {
   private commit(run: Run, events: NewEvent[]): void {
     const at = this.isoNow();
     let changed = false;
+    let commandsChanged = false;
     for (const draft of events) {
       const event = { runId: run.state.runId, seq: run.state.seq + 1, at, ...draft } as RunEvent;
       run.state = apply(run.state, event);
       this.options.output.event(event);
       if (event.type !== 'action.rejected') changed = true;
+      if (event.type.startsWith('command.')) commandsChanged = true;
     }
     if (changed) this.options.output.status(toStatusDocument(run.state));
+    if (commandsChanged) this.scheduleCommands(run);
+  }
+
+  /** Publish the commands document now if the last one is old enough (or the run has ended), else soon. */
+  private scheduleCommands(run: Run): void {
+    if (!this.options.output.commands || run.commandsTimer) return;
+    const interval = this.options.commandsIntervalMs ?? 200;
+    const wait = run.commandsPublishedAt + interval - this.clock.now();
+    if (wait <= 0 || isFinished(run.state)) {
+      this.publishCommands(run);
+      return;
+    }
+    run.commandsTimer = this.clock.setTimeout(() => {
+      run.commandsTimer = null;
+      this.publishCommands(run);
+    }, wait);
+  }
+
+  private publishCommands(run: Run): void {
+    if (!this.options.output.commands) return;
+    if (run.commandsTimer) this.clock.clearTimeout(run.commandsTimer);
+    run.commandsTimer = null;
+    run.commandsPublishedAt = this.clock.now();
+    this.options.output.commands(toCommandsDocument(run.state));
   }
 
   /** Make the world match the run's state: stop what should stop, start what should start. */

@@ -7,3 +7,4 @@ export * from './status.js';
 export * from './ports.js';
 export * from './engine.js';
 export * from './interlock.js';
+export * from './commands.js';

@@ -1,5 +1,5 @@
 // The engine's ports: how it reaches the world without knowing about MQTT, disks or wall clocks.
-import type { MoveParams, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import type { MoveParams, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
 import type { z } from 'zod';
 
 export type MotionCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> };
@@ -29,6 +29,8 @@ export interface EngineOutput {
   event(event: RunEvent): void;
   /** Called with the run's new status after each change. */
   status(status: RunStatusDocument): void;
+  /** Called with the run's commands after commands start or finish: at most every `commandsIntervalMs`, and at once when the run ends. */
+  commands?(commands: RunCommandsDocument): void;
 }
 
 export type { Clock } from '@labrun/contracts';
