@@ -2,7 +2,8 @@
 // The engine service: wires the engine (libs/engine) to MQTT. It owns runs: takes run/+/create and
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
 import { topics } from '@labrun/contracts';
-import { Engine, InterlockWatch } from '@labrun/engine';
+import path from 'node:path';
+import { durableOutput, Engine, FileJournal, InterlockWatch } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
@@ -13,6 +14,11 @@ const log = createLogger('engine');
 runMain(log, async () => {
   const config = loadConfig();
   const onlineTopic = topics.engineOnline(config.ENGINE_ID);
+  // Every event is on disk before anything that reflects it is published (see libs/engine/src/journal.ts).
+  // The journal is read before connecting: from the first connect on, everything below runs without a pause.
+  const journalDir = path.resolve(config.LABRUN_DATA_DIR, 'runs');
+  const { journal, replayed } = await FileJournal.open(journalDir);
+  for (const warning of replayed.warnings) log.warn(`journal: ${warning}`);
 
   const client = connectService({
     url: config.MQTT_URL,
@@ -34,17 +40,16 @@ runMain(log, async () => {
     },
   });
 
+  // A string is sent as it is (an empty retained payload deletes a retained message); anything else as JSON.
   const publish = (topic: string, body: unknown, retain: boolean) =>
-    client.publish(topic, JSON.stringify(body), { qos: 1, retain }, (error) => {
+    client.publish(topic, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1, retain }, (error) => {
       if (error) log.warn('publish failed', { topic, error: error.message });
     });
 
   const hardware = new MqttHardwarePort(client, config.ENGINE_ID, log);
   const devices = new InterlockWatch();
-  const engine = new Engine({
-    hardware,
-    defaultDeviceId: config.DEVICE_ID,
-    output: {
+  const output = durableOutput(
+    {
       event: (event) => {
         log.debug('event', { runId: event.runId, seq: event.seq, type: event.type });
         publish(topics.run(event.runId, 'events'), event, false);
@@ -52,10 +57,28 @@ runMain(log, async () => {
       status: (status) => {
         log.info('status', { runId: status.runId, status: status.status, seq: status.seq });
         publish(topics.run(status.runId, 'status'), status, true);
+        if (status.completedAt) prune();
       },
       commands: (commands) => publish(topics.run(commands.runId, 'commands'), commands, true),
     },
-  });
+    journal,
+    (error) => log.error('could not write the journal', { dir: journalDir, error: error.message }),
+  );
+  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output });
+
+  /** Keep at most LABRUN_KEEP_RUNS runs: the oldest finished ones leave the engine, the disk and the broker. */
+  const prune = () => {
+    for (const runId of engine.pruneFinished(config.LABRUN_KEEP_RUNS)) {
+      void journal.remove(runId);
+      publish(topics.run(runId, 'status'), '', true);
+      publish(topics.run(runId, 'commands'), '', true);
+      log.info('forgot an old run', { runId, keep: config.LABRUN_KEEP_RUNS });
+    }
+  };
+
+  engine.restore(replayed.histories);
+  prune();
+  if (replayed.histories.length > 0) log.info('restored runs from the journal', { runs: replayed.histories.length, dir: journalDir });
 
   client.on('message', (topic, payload, packet) => {
     try {
@@ -68,6 +91,8 @@ runMain(log, async () => {
 
   onShutdown(log, async () => {
     engine.dispose();
+    await output.drained();
+    await journal.close();
     await closeService(client, onlineTopic);
   });
 });

@@ -75,6 +75,16 @@ export const MotionHeld = z.strictObject({
   index: z.number().int().nonnegative(),
 });
 
+/**
+ * The engine restarted while the run was in progress: the run is paused (source recovery) with a message that
+ * names the interrupted command, which is carried out again (a move re-sent, a delay continued) on resume.
+ */
+export const RunRecovered = z.strictObject({
+  ...base,
+  type: z.literal('run.recovered'),
+  message: z.string(),
+});
+
 /** The machine's safety interlock (a door, a light curtain) closed or opened under a run. */
 export const InterlockChanged = z.strictObject({
   ...base,
@@ -93,6 +103,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   CommandFailed,
   MotionHeld,
   InterlockChanged,
+  RunRecovered,
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export type RunEventType = RunEvent['type'];

@@ -47,6 +47,8 @@ export function apply(state: RunState, event: RunEvent): RunState {
       return holdMotion(next, event);
     case 'interlock.changed':
       return applyInterlock(next, event);
+    case 'run.recovered':
+      return freezeDelay({ ...next, status: 'paused', pendingPause: null, pause: { source: 'recovery', message: event.message, since: event.at, by: null } }, event.at);
   }
 }
 

@@ -13,6 +13,8 @@ interface Call {
   fail(message: string, code?: string): void;
 }
 
+let engines = 0;
+
 function setup() {
   const calls: Call[] = [];
   /** Feed holds asked for, each resolved by the test when the "controller" reports Hold:0. */
@@ -32,12 +34,14 @@ function setup() {
   const events: RunEvent[] = [];
   const statuses: RunStatusDocument[] = [];
   const commandDocs: RunCommandsDocument[] = [];
+  // Engine-assigned action ids must never repeat, not even across engines (a restored run remembers them).
+  const engineNo = ++engines;
   let ids = 0;
   const engine = new Engine({
     hardware,
     defaultDeviceId: 'sim-1',
     output: { event: (e) => events.push(e), status: (s) => statuses.push(s), commands: (c) => commandDocs.push(c) },
-    newId: () => `engine-${++ids}`,
+    newId: () => `engine-${engineNo}-${++ids}`,
   });
   const last = () => statuses.at(-1)!;
   const flush = () => vi.advanceTimersByTimeAsync(0);
@@ -260,7 +264,7 @@ describe('Engine on real motion', () => {
   });
 
   it('a controller that disconnects mid-move blocks the run instead of failing it, and the move is sent again on resume', async () => {
-    const { engine, calls, events, last, flush } = setup();
+    const { engine, calls, events, last, flush, releases } = setup();
     engine.create('r-1', { protocol });
     engine.act('r-1', { type: 'play' });
     calls[0]!.done();
@@ -273,6 +277,8 @@ describe('Engine on real motion', () => {
     expect(last().status).toBe('paused');
     expect(calls).toHaveLength(2);
     engine.act('r-1', { type: 'resume' });
+    await flush();
+    expect(releases()).toBe(1); // cycle start first, in case the controller still holds the old motion
     expect(calls).toHaveLength(3);
     expect(calls[2]!.command).toEqual(calls[1]!.command);
   });
@@ -314,3 +320,95 @@ describe('Engine with many instant commands', () => {
     expect(events.filter((e) => e.type === 'command.succeeded')).toHaveLength(10_000);
   });
 });
+
+describe('Engine after a restart (restore)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.parse('2026-11-24T10:00:00.000Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Run an engine to some point, and return the events it produced (its journal). */
+  async function historyUntil(drive: (s: ReturnType<typeof setup>) => Promise<void>): Promise<RunEvent[]> {
+    const first = setup();
+    first.engine.create('r-1', { protocol });
+    await drive(first);
+    first.engine.dispose();
+    return first.events.filter((e) => e.seq > 0);
+  }
+
+  it('brings a run that was mid-move back paused (source recovery), naming the move, and re-sends it on resume', async () => {
+    const history = await historyUntil(async ({ engine, calls, flush }) => {
+      engine.act('r-1', { type: 'play' });
+      calls[0]!.done();
+      await flush();
+    });
+    const { engine, calls, last, flush, releases } = setup();
+    engine.restore([history]);
+    expect(last()).toMatchObject({
+      status: 'paused',
+      pause: { source: 'recovery', message: 'the engine restarted during move (command 2 of 5): check the machine, then resume to carry it out again' },
+      current: { index: 1, type: 'move' },
+      progress: { completed: 1, total: 5 },
+      seq: history.length + 1,
+    });
+    expect(calls).toHaveLength(0); // nothing moves until someone resumes
+    engine.act('r-1', { type: 'resume' });
+    await flush();
+    expect(releases()).toBe(1);
+    expect(calls.map((c) => c.command.op)).toEqual(['move']); // home was done already: not done again
+  });
+
+  it('brings a paused run back exactly as it was: same source, message and since', async () => {
+    const history = await historyUntil(async ({ engine, calls, flush }) => {
+      engine.act('r-1', { type: 'play' });
+      calls[0]!.done();
+      await flush();
+      calls[1]!.done();
+      await flush();
+    });
+    const paused = toStatusDocumentOf(history);
+    const { engine, last } = setup();
+    engine.restore([history]);
+    expect(last()).toEqual({ ...paused, updatedAt: paused.updatedAt });
+    expect(last().pause).toMatchObject({ source: 'protocol', message: 'Check the samples' });
+  });
+
+  it('finishes a stop that was under way, and keeps finished runs as they were', async () => {
+    const stopping = await historyUntil(async ({ engine }) => {
+      engine.act('r-1', { type: 'play' });
+      engine.act('r-1', { type: 'stop' });
+    });
+    const { engine, last, events } = setup();
+    engine.restore([stopping]);
+    expect(last()).toMatchObject({ status: 'stopped' });
+    const done = last();
+    const committed = events.length;
+    engine.restore([stopping]); // restoring a run that exists already changes nothing
+    expect(events).toHaveLength(committed);
+    expect(last()).toEqual(done);
+  });
+
+  it('continues a delay after the restart from what was left of it', async () => {
+    const history = await historyUntil(async ({ engine }) => {
+      engine.create('r-2', { protocol: { ...protocol, commands: [{ type: 'delay', params: { seconds: 10 } }] } });
+      engine.act('r-2', { type: 'play' });
+      await vi.advanceTimersByTimeAsync(4000);
+    });
+    await vi.advanceTimersByTimeAsync(1000); // the engine was down for a second
+    const { engine, last } = setup();
+    engine.restore([history.filter((e) => e.runId === 'r-2')]);
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'recovery' }, delay: { remainingSeconds: 5 } });
+    engine.act('r-2', { type: 'resume' });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(last().status).toBe('succeeded');
+  });
+});
+
+function toStatusDocumentOf(history: RunEvent[]): RunStatusDocument {
+  const statuses: RunStatusDocument[] = [];
+  const engine = new Engine({ hardware: { perform: () => new Promise(() => {}), hold: async () => {}, release: async () => {} }, defaultDeviceId: 'sim-1', output: { event: () => {}, status: (s) => statuses.push(s) } });
+  engine.restore([history]);
+  return statuses.at(-1)!;
+}

@@ -9,6 +9,7 @@ import { apply, createState } from './apply.js';
 import { decide, type NewEvent } from './decide.js';
 import { systemClock, type Clock, type EngineOutput, type HardwareError, type HardwarePort, type MotionCommand } from './ports.js';
 import { commandAt, isFinished, type RunState } from './state.js';
+import { recoveryEvents } from './recovery.js';
 import { delayRemainingMs, toStatusDocument } from './status.js';
 import { toCommandsDocument } from './commands.js';
 
@@ -31,6 +32,11 @@ interface Run {
   delayTimer: { index: number; handle: unknown } | null;
   /** A continuation is queued to start further commands (long runs of instant commands yield to I/O). */
   continuing: boolean;
+  /**
+   * The current motion command was already sent before (by an engine that restarted, or to a controller that
+   * went away): send cycle start first, in case the controller still holds the old motion.
+   */
+  resend: boolean;
   /** The commands document is due: a timer will publish it. */
   commandsTimer: unknown;
   commandsPublishedAt: number;
@@ -70,11 +76,35 @@ export class Engine {
       return;
     }
     const event: RunEvent = { type: 'run.created', runId, seq: 1, at: this.isoNow(), deviceId, protocol: request.protocol };
-    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false, commandsTimer: null, commandsPublishedAt: 0 };
+    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false, resend: false, commandsTimer: null, commandsPublishedAt: 0 };
     this.runs.set(runId, run);
     this.options.output.event(event);
     this.options.output.status(toStatusDocument(run.state));
     this.publishCommands(run);
+  }
+
+  /**
+   * Bring back runs from their journaled histories (each run's events in order) after a restart, and make
+   * each safe to continue: see recoveryEvents().
+   */
+  restore(histories: RunEvent[][]): void {
+    for (const events of histories) {
+      const [created, ...rest] = events;
+      if (created?.type !== 'run.created' || this.runs.has(created.runId)) continue;
+      let state = createState(created);
+      for (const event of rest) state = apply(state, event);
+      const run: Run = { state, motion: null, delayTimer: null, continuing: false, resend: false, commandsTimer: null, commandsPublishedAt: 0 };
+      this.runs.set(state.runId, run);
+    }
+    for (const run of this.runs.values()) {
+      const current = run.state.current;
+      run.resend = current?.type === 'move' || current?.type === 'home';
+      const events = recoveryEvents(run.state);
+      if (events.length > 0) this.commit(run, events);
+      else this.options.output.status(toStatusDocument(run.state));
+      this.publishCommands(run);
+      this.reconcile(run);
+    }
   }
 
   /** A create request that could not be read. */
@@ -120,6 +150,26 @@ export class Engine {
       this.commit(run, [{ type: 'interlock.changed', active, message }]);
       this.reconcile(run);
     }
+  }
+
+  /**
+   * Forget the oldest finished runs (by when they finished) so that at most `keep` runs remain; unfinished
+   * runs are never forgotten. Returns the ids forgotten, so their journal files and retained topics can go too.
+   */
+  pruneFinished(keep: number): string[] {
+    const excess = this.runs.size - keep;
+    if (excess <= 0) return [];
+    const finished = [...this.runs.values()]
+      .filter((r) => isFinished(r.state))
+      .sort((a, b) => (a.state.completedAt ?? '').localeCompare(b.state.completedAt ?? ''))
+      .slice(0, excess)
+      .map((r) => r.state.runId);
+    for (const runId of finished) {
+      const run = this.runs.get(runId)!;
+      if (run.commandsTimer) this.clock.clearTimeout(run.commandsTimer);
+      this.runs.delete(runId);
+    }
+    return finished;
   }
 
   /** Publish every run's status again (after a reconnect, so retained state is whole). */
@@ -201,6 +251,11 @@ export class Engine {
       if (current && (current.type === 'move' || current.type === 'home') && !run.motion && (state.status === 'running' || state.status === 'pausing')) {
         this.startMotion(run, current.index);
       }
+      if (state.status === 'running' && current?.type === 'comment') {
+        // Only after a restart can a comment be current (its start reached the journal, its end did not).
+        this.commit(run, [{ type: 'command.succeeded', index: current.index }]);
+        continue;
+      }
       if (state.status !== 'running' || current !== null || state.nextIndex >= state.protocol.commands.length) return;
       if (started >= BATCH) {
         this.continueLater(run);
@@ -232,7 +287,13 @@ export class Engine {
     const motion: MotionCommand = command.type === 'move' ? { op: 'move', params: command.params } : { op: 'home' };
     const abort = new AbortController();
     run.motion = { index, abort, holdRequested: false, held: false };
-    this.options.hardware.perform(run.state.deviceId, motion, abort.signal).then(
+    const { hardware } = this.options;
+    const deviceId = run.state.deviceId;
+    const sent = run.resend
+      ? hardware.release(deviceId).catch(() => undefined).then(() => hardware.perform(deviceId, motion, abort.signal))
+      : hardware.perform(deviceId, motion, abort.signal);
+    run.resend = false;
+    sent.then(
       () => this.motionEnded(run, index, null),
       (error: HardwareError) => {
         if (abort.signal.aborted) this.motionEnded(run, index, { code: 'stopped', message: 'run stopped' });
@@ -255,6 +316,7 @@ export class Engine {
    */
   private motionInterrupted(run: Run, index: number, reason: string): void {
     if (run.motion?.index === index) run.motion = null;
+    run.resend = true;
     const { status, current } = run.state;
     if (current?.index !== index) return;
     if (status === 'running' || status === 'pausing' || status === 'paused') {

@@ -1,6 +1,7 @@
 // Test fixtures for the run model: a protocol with every command type, and runs driven into each status
 // by the events that put a run there in real life.
-import type { ProtocolDocument, RunEvent } from '@labrun/contracts';
+import type { ProtocolDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import { toStatusDocument } from './status.js';
 import { apply, createState } from './apply.js';
 import type { NewEvent } from './decide.js';
 import type { RunState } from './state.js';
@@ -46,3 +47,8 @@ export const accepted = (action: 'play' | 'pause' | 'resume' | 'stop' | 'skip-de
 export const started = (index: number): NewEvent => ({ type: 'command.started', index, commandType: protocol.commands[index]!.type });
 export const succeeded = (index: number): NewEvent => ({ type: 'command.succeeded', index });
 export const failed = (index: number, message = 'limit switch hit'): NewEvent => ({ type: 'command.failed', index, code: 'hardware-error', message });
+
+/** A status document with this seq (content irrelevant to the test using it). */
+export function statusOf(seq: number): RunStatusDocument {
+  return { ...toStatusDocument(created()), seq };
+}

@@ -8,3 +8,6 @@ export * from './ports.js';
 export * from './engine.js';
 export * from './interlock.js';
 export * from './commands.js';
+export * from './recovery.js';
+export * from './journal.js';
+export * from './durable-output.js';

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
+import os from 'node:os';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -117,7 +118,25 @@ export async function startBroker(env: Record<string, string | undefined> = {}):
 
 /** A service that connects to a broker and prints `ready` once it has subscribed and announced itself. */
 export async function startService(app: 'engine' | 'hardware' | 'gateway', env: Record<string, string | undefined>): Promise<ServiceProcess> {
-  const proc = startProcess(app, appEntry(app), env);
+  // Each engine journals to a fresh directory unless the test names one (to restart an engine on its journal).
+  const dataDir = app === 'engine' && !env.LABRUN_DATA_DIR ? { LABRUN_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-engine-')) } : {};
+  const proc = startProcess(app, appEntry(app), { ...dataDir, ...env });
   await proc.waitFor(/ ready( |$)/m);
   return proc;
+}
+
+export interface GrblSimProcess extends ServiceProcess {
+  /** The pseudo-terminal a serial driver opens (SERIAL_PATH). */
+  link: string;
+  /** Send a control line to the simulator: `door open`, `door close`. */
+  control(line: string): void;
+}
+
+/** The GRBL simulator as its own process, exposed on a pseudo-terminal at `link` (needs socat). */
+export async function startGrblSim(link: string, args: string[] = []): Promise<GrblSimProcess> {
+  const entry = path.join(repoRoot, 'libs', 'grbl', 'dist', 'simulator', 'cli.js');
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx nx run-many -t build)`);
+  const proc = startProcess('grbl-sim', entry, {}, ['--link', link, ...args]);
+  await proc.waitFor(/ready link=/);
+  return Object.assign(proc, { link, control: (line: string) => void proc.proc.stdin!.write(`${line}\n`) });
 }

@@ -1,0 +1,21 @@
+// What a run replayed from the journal needs in order to continue safely after an engine restart. Pure: the
+// engine commits the events this returns. Nothing already done is done again: completed commands stay
+// completed; only the command that was in progress is carried out again, and only after an explicit resume.
+import type { NewEvent } from './decide.js';
+import type { RunState } from './state.js';
+
+export function recoveryEvents(state: RunState): NewEvent[] {
+  const { status, current } = state;
+  if (status === 'stopping') {
+    // The stop was accepted; finish it. Motion that was in flight has stopped with the engine.
+    return current ? [{ type: 'command.failed', index: current.index, code: 'stopped', message: 'run stopped' }] : [];
+  }
+  // Paused before the restart: it stays exactly as it was (same source, message and since). Finished runs
+  // keep their history; an idle run has not started.
+  if (status !== 'running' && status !== 'pausing' && status !== 'blocked') return [];
+  const what = current ? `${current.type} (command ${current.index + 1} of ${state.protocol.commands.length})` : null;
+  const message = what
+    ? `the engine restarted during ${what}: check the machine, then resume to carry it out again`
+    : 'the engine restarted: check the machine, then resume';
+  return [{ type: 'run.recovered', message }];
+}
