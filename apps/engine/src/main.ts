@@ -25,6 +25,8 @@ runMain(log, async () => {
     username: config.MQTT_USERNAME,
     password: config.MQTT_PASSWORD,
     clientId: `labrun-engine-${config.ENGINE_ID}`,
+    // Actions published while the engine restarts wait for it on the broker instead of being dropped.
+    persistentSession: true,
     onlineTopic,
     log,
     onConnect: async (c) => {

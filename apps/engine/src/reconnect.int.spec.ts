@@ -1,5 +1,8 @@
 // The broker goes away and comes back empty (no persistence): the engine reconnects by itself, announces
 // itself again, republishes the retained status of every run it owns, and the run carries on.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunStatusDocument } from '@labrun/contracts';
 import { connectTestClient, startBroker, startService, stopAll } from '@labrun/testkit';
@@ -37,5 +40,22 @@ describe('when the broker restarts', () => {
     await observer.publish('run/r-restart/actions', 'resume');
     await observer.waitFor('run/r-restart/status', (m) => m.json().status === 'succeeded', 10_000);
     await observer.close();
+  });
+
+  it('an action published while the engine is down is applied when it comes back (persistent session)', async () => {
+    const broker = await startBroker();
+    const env = { MQTT_URL: broker.url, ENGINE_ID: 'e-away', DEVICE_ID: 'sim-away', LABRUN_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'labrun-away-')) };
+    let engine = await startService('engine', env);
+    const client = await connectTestClient(broker.url);
+    await client.subscribe('run/r-away/status');
+    await client.publish('run/r-away/create', { protocol: { schemaVersion: 1, metadata: { name: 'away' }, commands: [{ type: 'pause', params: { message: 'wait' } }, { type: 'comment', params: { message: 'after' } }] } });
+    await client.publish('run/r-away/actions', 'play');
+    await client.waitFor('run/r-away/status', (m) => m.json().status === 'paused');
+
+    await engine.kill();
+    await client.publish('run/r-away/actions', { type: 'resume', id: 'while-away' }); // nobody is subscribed right now but the engine's session
+    engine = await startService('engine', env);
+    await client.waitFor('run/r-away/status', (m) => m.json().status === 'succeeded', 10_000);
+    await client.close();
   });
 });

@@ -14,6 +14,11 @@ export interface ServiceConnectionOptions {
   log: Logger;
   /** Runs after every connect and reconnect, before `online` is announced. */
   onConnect: (client: MqttClient) => Promise<void> | void;
+  /**
+   * Keep the session on the broker while disconnected (clean: false), so QoS 1 messages for this service are
+   * queued while it is away. Needs a client id that stays the same across restarts.
+   */
+  persistentSession?: boolean;
 }
 
 const MIN_BACKOFF_MS = 250;
@@ -24,7 +29,7 @@ export function connectService(options: ServiceConnectionOptions): MqttClient {
   const clientOptions: IClientOptions = {
     protocolVersion: 4,
     clientId: options.clientId,
-    clean: true,
+    clean: !options.persistentSession,
     keepalive: 10,
     connectTimeout: 5000,
     reconnectPeriod: MIN_BACKOFF_MS,
