@@ -1,12 +1,15 @@
 // End to end: the built `labrun` command against the real broker, engine and hardware simulator processes,
 // with separate `labrun` processes acting on a run the way two people at two terminals would.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appEntry, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
+import { appEntry, commandExists, requirement, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
+
+const hasScript = requirement(commandExists('script'), 'the script command (util-linux), to give labrun a terminal', 'install it with `apt-get install -y bsdutils`');
 
 describe('the labrun command, with the real services', () => {
   let url: string;
@@ -32,6 +35,13 @@ describe('the labrun command, with the real services', () => {
     await stopAll();
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** A TypeScript protocol in a folder of its own, outside this repository: @labrun/protocol is not installed there. */
+  const tsProtocolFile = async (name: string, body: string) => {
+    const file = path.join(dir, `${randomUUID().slice(0, 8)}.ts`);
+    await writeFile(file, `import { defineProtocol } from '@labrun/protocol';\n\nexport default defineProtocol({ name: ${JSON.stringify(name)} }, async (ctx) => {\n${body}\n});\n`);
+    return file;
+  };
 
   it('runs a protocol that pauses itself, resumed from another labrun process, and exits 0', async () => {
     const runId = newRunId();
@@ -103,5 +113,80 @@ describe('the labrun command, with the real services', () => {
     const run = labrun('run', file);
     expect(await run.exited()).toBe(3);
     expect(run.output()).toBe(`labrun: ${file} is not a protocol labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[1].params\n`);
+  });
+
+  it('runs a TypeScript protocol that pauses itself, resumed by a separate labrun resume', async () => {
+    const runId = newRunId();
+    const file = await tsProtocolFile('ts pause', "  await ctx.home();\n  await ctx.pause('I am paused now');\n  await ctx.comment('after the pause');");
+    const run = labrun('run', file, '--id', runId);
+    await run.waitFor(/paused \(source: protocol\): I am paused now/);
+    expect(run.output()).toContain(`run ${runId}: "ts pause", 3 commands on device cli-sim-1`);
+    await run.waitFor(new RegExp(`resume it with: labrun resume ${runId}`));
+
+    const resume = labrun('resume', runId, '--by', 'bench-2');
+    expect(await resume.exited()).toBe(0);
+    expect(resume.output()).toBe(`resume accepted on run ${runId}\n`);
+    expect(await run.exited()).toBe(0);
+    expect(run.output()).toContain('resume accepted from bench-2');
+    expect(run.output()).toMatch(new RegExp(`${runId}  succeeded  3/3\\n$`));
+  });
+
+  it.skipIf(!hasScript)('on a terminal, shows a live progress line, prints the pause and resumes on Enter', async () => {
+    const runId = newRunId();
+    const file = await tsProtocolFile('at a terminal', "  await ctx.home();\n  await ctx.pause('Press Enter, please');\n  await ctx.comment('Done');");
+    // `script` runs labrun on a pseudo-terminal, so both stdin and stdout are a TTY, as for a person.
+    const command = `stty cols 160; ${[process.execPath, appEntry('cli'), 'run', file, '--id', runId].map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ')}`;
+    const terminal: ChildProcess = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, MQTT_URL: url, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let screen = '';
+    terminal.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    terminal.stderr!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => terminal.on('exit', (code) => resolve(code)));
+    const waitFor = async (pattern: RegExp) => {
+      const deadline = Date.now() + 15_000;
+      while (!pattern.test(screen)) {
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await waitFor(new RegExp(`press Enter to resume \\(or run: labrun resume ${runId}\\)`));
+      expect(screen).toContain('  ✓ #1 home');
+      expect(screen).toContain('  ❚❚ paused (source: protocol): Press Enter, please');
+      // The live line, redrawn in place: a bar, the progress, the pause timer and the command.
+      expect(screen).toMatch(/\r\x1b\[2K❚❚ {2}\[█+░+\] {2}1\/3 {2}paused \d\d:\d\d {2}#2 pause "Press Enter, please"/);
+      terminal.stdin!.write('\r');
+      expect(await exited).toBe(0);
+      expect(screen).toMatch(/resume accepted from \S+/);
+      expect(screen).toMatch(new RegExp(`✓ ${runId} succeeded {2}3/3 in \\d\\d:\\d\\d`));
+    } finally {
+      if (terminal.exitCode === null) process.kill(-terminal.pid!, 'SIGKILL');
+    }
+  });
+
+  it('follows a run with status --watch and exits as the run ended: 2 when stopped', async () => {
+    const runId = newRunId();
+    const run = labrun('run', await protocolFile([{ type: 'delay', params: { seconds: 30, message: 'Incubate' } }]), '--id', runId);
+    await run.waitFor(/running {2}0\/1/);
+    const watch = labrun('status', runId, '--watch');
+    await watch.waitFor(new RegExp(`${runId}  running  0/1  #1 delay`));
+    expect(await labrun('stop', runId, '--by', 'ana').exited()).toBe(0);
+    expect(await watch.exited()).toBe(2);
+    expect(await run.exited()).toBe(2);
+    expect(watch.output()).toMatch(new RegExp(`${runId}  stopped  0/1\n$`));
+  });
+
+  it('exits 5 when the broker is there but no engine answers', async () => {
+    const lonely = await startBroker();
+    const resume = startProcess('labrun resume', appEntry('cli'), { MQTT_URL: lonely.url }, ['resume', 'r-anything']);
+    expect(await resume.exited()).toBe(5);
+    expect(resume.output()).toBe(`labrun: no engine answered resume on run r-anything within 5 s: is an engine connected to ${lonely.url}?\n`);
+    await lonely.stop();
+  });
+
+  it('documents the exit codes in --help', async () => {
+    const help = labrun('--help');
+    expect(await help.exited()).toBe(0);
+    expect(help.output()).toContain('labrun run <protocol.json|protocol.ts>');
+    expect(help.output()).toMatch(/Exit codes[^\n]*\n {2}0 {4}the run succeeded[\s\S]*\n {2}2 {4}the run was stopped[\s\S]*\n {2}5 {4}no engine answered within 5 s/);
   });
 });

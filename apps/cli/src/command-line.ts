@@ -8,13 +8,17 @@ import { CliError, EXIT } from './exit-codes.js';
 export const USAGE = `labrun — run lab-automation protocols and control them over MQTT
 
 Usage:
-  labrun run <protocol.json> [--id <runId>] [--device <deviceId>]
+  labrun run <protocol.json|protocol.ts> [--id <runId>] [--device <deviceId>]
   labrun pause|resume|stop|play|skip-delay <runId> [--by <name>] [--message <text>]
   labrun status [runId] [--json] [--watch]
   labrun ls [--json]
 
 Commands:
-  run          create a run from a protocol document, play it and follow it until it ends
+  run          create a run from a protocol, play it and follow it until it ends: a live progress bar on a
+               terminal (press Enter to resume when it pauses), one line per change otherwise. The protocol is
+               a JSON protocol document, or a TypeScript/JavaScript file (.ts .mts .cts .js .mjs .cjs) whose
+               default export is defineProtocol(...) from @labrun/protocol: it is run here, once, to record
+               its commands, and only the resulting document is sent to the engine
   pause        pause a running run
   resume       continue a paused run, whatever paused it
   stop         stop a run (the current command fails with "run stopped")
@@ -35,8 +39,14 @@ Options:
 
 MQTT_USERNAME and MQTT_PASSWORD are used to log in to the broker when set.
 
-Exit codes: 0 succeeded or accepted · 1 failed, rejected or no answer · 2 stopped · 3 bad usage or input ·
-4 broker unreachable`;
+Exit codes (run and status --watch: how the run ended; the others: what became of the command):
+  0    the run succeeded; the action was accepted; the status was shown
+  1    the run failed; the engine rejected the action (the reason is printed); no such run
+  2    the run was stopped
+  3    bad usage or input: an unknown option, a protocol that is not valid (the reason is printed)
+  4    the MQTT broker could not be reached
+  5    no engine answered within 5 s
+  130  interrupted with Ctrl-C (the run goes on in the engine)`;
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -101,7 +111,7 @@ export function parseCommandLine(argv: string[]): Request {
 
   switch (command) {
     case 'run':
-      expectArgs(1, 1, 'one protocol file: labrun run <protocol.json>');
+      expectArgs(1, 1, 'one protocol file: labrun run <protocol.json|protocol.ts>');
       return {
         command,
         ...url,

@@ -4,7 +4,7 @@ import type { RunStatus } from '@labrun/contracts';
 export const EXIT = {
   /** The run succeeded, or the command did what it was asked. */
   ok: 0,
-  /** The run failed, the engine rejected the action, or nothing answered. */
+  /** The run failed, or the engine rejected the action (or the run is not there). */
   failed: 1,
   /** The run was stopped. */
   stopped: 2,
@@ -12,6 +12,8 @@ export const EXIT = {
   usage: 3,
   /** The MQTT broker could not be reached. */
   unreachable: 4,
+  /** The broker was there, but no engine answered within 5 s (is an engine running on that broker?). */
+  noAnswer: 5,
   /** Interrupted with Ctrl-C (128 + SIGINT), as shells report it. */
   interrupted: 130,
 } as const;

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '@labrun/testkit';
 import { CliError } from './exit-codes.js';
 import { readProtocolFile } from './protocol-file.js';
 
@@ -45,5 +46,45 @@ describe('readProtocolFile', () => {
     expect((await refusal(where)).message).toMatch(/is not a protocol labrun can run: payload is not valid JSON/);
     expect((await refusal(path.join(dir, 'missing.json'))).message).toBe(`labrun: cannot read ${path.join(dir, 'missing.json')}: there is no such file`);
     expect((await refusal(dir)).message).toBe(`labrun: cannot read ${dir}: it is a directory`);
+  });
+
+  const tsProtocol = (body: string) => `import { defineProtocol } from '@labrun/protocol';\nexport default defineProtocol({ name: 'ts' }, async (ctx) => {\n${body}\n});\n`;
+
+  it('records a TypeScript protocol into a document, types and all, without running anything on an engine', async () => {
+    const where = await file('paused.ts', tsProtocol("  const wells: number[] = [0, 9];\n  await ctx.home();\n  for (const x of wells) await ctx.move({ x });\n  await ctx.pause('I am paused now');"));
+    expect(await readProtocolFile(where)).toEqual({
+      protocol: {
+        schemaVersion: 1,
+        metadata: { name: 'ts' },
+        commands: [{ type: 'home' }, { type: 'move', params: { x: 0 } }, { type: 'move', params: { x: 9 } }, { type: 'pause', params: { message: 'I am paused now' } }],
+      },
+    });
+  });
+
+  it('finds @labrun/protocol for a protocol in a folder without it, loaded as CommonJS (.ts, .cts) or as an ES module (.mts)', async () => {
+    // os.tmpdir() has no node_modules and no package.json: tsx loads .ts there as CommonJS.
+    for (const name of ['anywhere.ts', 'anywhere.cts', 'anywhere.mts']) {
+      const where = await file(name, tsProtocol("  await ctx.comment('hello');"));
+      expect((await readProtocolFile(where)).protocol.commands).toEqual([{ type: 'comment', params: { message: 'hello' } }]);
+    }
+  });
+
+  it('reads examples/paused.ts, the example TypeScript protocol', async () => {
+    const { protocol } = await readProtocolFile(path.join(repoRoot, 'examples', 'paused.ts'));
+    expect(protocol.metadata.name).toBe('Paused on purpose');
+    expect(protocol.commands).toContainEqual({ type: 'pause', params: { message: 'I am paused now' } });
+  });
+
+  it('explains a module that exports no protocol, does not compile, throws, or records an invalid command', async () => {
+    const noExport = await file('none.ts', 'export const x = 1;\n');
+    expect((await refusal(noExport)).message).toBe(
+      `labrun: ${noExport} does not export a protocol: it has no default export. Write export default defineProtocol({ name: "…" }, async (ctx) => { … }), importing defineProtocol from "@labrun/protocol".`,
+    );
+    const broken = await file('broken.ts', 'export default {{;\n');
+    expect((await refusal(broken)).message).toMatch(new RegExp(`^labrun: cannot load ${broken}: Transform failed with 1 error:\n${broken}:1:16: ERROR: Expected identifier`));
+    const throws = await file('throws.ts', tsProtocol("  throw new Error('no plate loaded');"));
+    expect((await refusal(throws)).message).toBe(`labrun: ${throws}: protocol "ts" failed while recording its commands: no plate loaded`);
+    const invalid = await file('invalid.ts', tsProtocol('  await ctx.delay(0);'));
+    expect((await refusal(invalid)).message).toBe(`labrun: ${invalid} is not a protocol labrun can run:\n✖ seconds must be greater than 0\n  → at commands[0].params.seconds`);
   });
 });

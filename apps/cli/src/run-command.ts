@@ -1,15 +1,15 @@
-// `labrun run <protocol.json>`: create the run, play it, and follow it to the end, one line per change.
-// When the protocol pauses, say why and how to resume (Enter, when a person is at the terminal).
+// `labrun run <protocol.json|protocol.ts>`: create the run, play it, and follow it to the end: a live progress
+// line on a terminal, one line per change elsewhere. When the run pauses, say why and how to resume (Enter, when
+// a person is at the terminal).
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
+import { userInfo } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { FINISHED_STATUSES, topics, type Command, type RunStatusDocument } from '@labrun/contracts';
 import { connectBroker, disconnect, type BrokerSettings } from './broker.js';
 import { CliError, EXIT, exitCodeFor } from './exit-codes.js';
-import { formatStatus, isBetweenCommands } from './format.js';
 import { readProtocolFile } from './protocol-file.js';
 import { ANSWER_TIMEOUT_MS, onRunMessages, sendAction } from './run-messages.js';
-import { StatusPrinter } from './status-printer.js';
+import { PlainView, TerminalView, type RunView } from './run-view.js';
 
 export interface RunRequest {
   file: string;
@@ -18,7 +18,15 @@ export interface RunRequest {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const warn = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Who pressed Enter, for the `by` of the resume: the user's login name. */
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'labrun';
+  }
+}
 
 export async function runProtocol(request: RunRequest, settings: BrokerSettings): Promise<number> {
   const create = await readProtocolFile(request.file); // a bad file is reported before touching the broker
@@ -39,7 +47,7 @@ async function createRun(client: MqttClient, runId: string, body: object, broker
   let stop = () => {};
   const answer = new Promise<RunStatusDocument>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new CliError(EXIT.failed, `labrun: no engine answered the create on run ${runId} within ${ANSWER_TIMEOUT_MS / 1000} s: is an engine connected to ${brokerUrl}?`)),
+      () => reject(new CliError(EXIT.noAnswer, `labrun: no engine answered the create on run ${runId} within ${ANSWER_TIMEOUT_MS / 1000} s: is an engine connected to ${brokerUrl}?`)),
       ANSWER_TIMEOUT_MS,
     );
     const unsubscribe = onRunMessages(client, (message) => {
@@ -62,11 +70,12 @@ async function createRun(client: MqttClient, runId: string, body: object, broker
   }
 }
 
-/** Play the run and print its progress until it finishes (exit code by outcome) or the user presses Ctrl-C. */
+/** Play the run and show its progress until it finishes (exit code by outcome) or the user presses Ctrl-C. */
 async function follow(client: MqttClient, initial: RunStatusDocument, commands: readonly Command[], brokerUrl: string): Promise<number> {
   const { runId } = initial;
+  // Enter resumes only where a person can press it; the live line only where it can be redrawn.
   const interactive = process.stdin.isTTY === true;
-  const printer = new StatusPrinter((text) => process.stdout.write(text), (s) => formatStatus(s, commands));
+  const view: RunView = process.stdout.isTTY === true ? new TerminalView(commands) : new PlainView(commands);
   let current = initial;
   let hintedPause: string | null = null;
   let finish: (code: number) => void = () => {};
@@ -74,11 +83,11 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
   const answered = new Set<string>();
 
   const show = (status: RunStatusDocument) => {
-    if (isBetweenCommands(status) || !printer.show(status)) return;
+    if (!view.show(status)) return;
     current = status;
     const pauseKey = status.pause ? `${status.current?.index}|${status.pause.source}|${status.pause.since}` : null;
     if (status.status === 'paused' && status.allowedActions.includes('resume') && pauseKey !== hintedPause) {
-      say(interactive ? `  press Enter to resume (or run: labrun resume ${runId})` : `  resume it with: labrun resume ${runId}`);
+      view.note(interactive ? `  press Enter to resume (or run: labrun resume ${runId})` : `  resume it with: labrun resume ${runId}`);
       hintedPause = pauseKey;
     }
     if (FINISHED_STATUSES.includes(status.status)) finish(exitCodeFor(status.status));
@@ -90,32 +99,55 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
     else if (message.event.type === 'action.accepted' && !answered.has(message.event.actionId)) {
       const { action, by, message: note } = message.event;
       answered.add(message.event.actionId);
-      say(`  ${action} accepted${by ? ` from ${by}` : ''}${note ? `: ${note}` : ''}`);
+      view.note(`  ${action} accepted${by ? ` from ${by}` : ''}${note ? `: ${note}` : ''}`);
     }
   });
   const onInterrupt = () => {
-    warn(`\nlabrun: stopped following; run ${runId} goes on in the engine (labrun stop ${runId} stops it)`);
+    view.warn(`labrun: stopped following; run ${runId} goes on in the engine (labrun stop ${runId} stops it)`);
     finish(EXIT.interrupted);
   };
-  process.once('SIGINT', onInterrupt);
-  const lines = interactive ? createInterface({ input: process.stdin }) : null;
-  lines?.on('line', () => {
+  const resume = () => {
     if (current.status !== 'paused' || !current.allowedActions.includes('resume')) return;
-    sendAction(client, runId, { type: 'resume' }, brokerUrl).then(
-      (answer) => answer.type === 'action.rejected' && warn(`labrun: ${answer.message}`),
-      (error: Error) => warn(error.message),
+    sendAction(client, runId, { type: 'resume', by: operatorName() }, brokerUrl).then(
+      (answer) => answer.type === 'action.rejected' && view.warn(`labrun: ${answer.message}`),
+      (error: Error) => view.warn(error.message),
     );
-  });
+  };
+  process.once('SIGINT', onInterrupt);
+  const stopKeys = interactive ? listenForKeys({ enter: resume, interrupt: onInterrupt }) : () => {};
 
   try {
     show(initial);
     const play = await sendAction(client, runId, { type: 'play' }, brokerUrl);
     // Refused because it is already under way (or over), the run is still worth following to its end.
-    if (play.type === 'action.rejected') warn(`labrun: ${play.message}`);
+    if (play.type === 'action.rejected') view.warn(`labrun: ${play.message}`);
     return await finished;
   } finally {
     process.off('SIGINT', onInterrupt);
-    lines?.close();
+    stopKeys();
+    view.close();
     stopListening();
   }
+}
+
+/**
+ * Read single keys from the terminal (raw mode: nothing is echoed to spoil the live line). In raw mode
+ * Ctrl-C arrives as a key, not as SIGINT, so it is handled here too. Returns the function that stops it.
+ */
+function listenForKeys(on: { enter: () => void; interrupt: () => void }): () => void {
+  const stdin = process.stdin;
+  const onData = (chunk: Buffer) => {
+    for (const byte of chunk) {
+      if (byte === 0x0d || byte === 0x0a) on.enter();
+      else if (byte === 0x03) on.interrupt();
+    }
+  };
+  stdin.setRawMode?.(true);
+  stdin.on('data', onData);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode?.(false);
+    stdin.pause();
+  };
 }

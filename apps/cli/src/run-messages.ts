@@ -79,7 +79,7 @@ export async function sendAction(
   let stop = () => {};
   const answer = new Promise<ActionAnswer>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new CliError(EXIT.failed, `labrun: no engine answered ${action.type} on run ${runId} within ${timeoutMs / 1000} s: is an engine connected to ${brokerUrl}?`)),
+      () => reject(new CliError(EXIT.noAnswer, `labrun: no engine answered ${action.type} on run ${runId} within ${timeoutMs / 1000} s: is an engine connected to ${brokerUrl}?`)),
       timeoutMs,
     );
     const unsubscribe = onRunMessages(client, (message) => {

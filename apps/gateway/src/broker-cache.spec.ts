@@ -75,3 +75,56 @@ describe('BrokerCache', () => {
     expect(cache.health(true).devices).toEqual({});
   });
 });
+
+describe('BrokerCache, for the live views', () => {
+  const commands = (runId: string, seq = 1) => ({
+    runId,
+    seq,
+    commands: [{ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null }],
+  });
+
+  it('keeps the latest commands document of each run, and forgets it with the run', () => {
+    const cache = new BrokerCache();
+    cache.receive('run/r-1/status', bytes(statusOf('r-1')));
+    cache.receive('run/r-1/commands', bytes(commands('r-1', 1)));
+    cache.receive('run/r-1/commands', bytes(commands('r-1', 2)));
+    expect(cache.commands('r-1')?.seq).toBe(2);
+    cache.receive('run/r-1/status', deleted);
+    expect(cache.commands('r-1')).toBeUndefined();
+  });
+
+  it('tells its followers of statuses, commands, events, removals and health changes, until they stop following', () => {
+    const cache = new BrokerCache();
+    const seen: string[] = [];
+    const stop = cache.follow((update) => seen.push(update.kind === 'health' ? 'health' : `${update.kind} ${update.runId}`));
+    cache.receive('run/r-1/status', bytes(statusOf('r-1')));
+    cache.receive('run/r-1/commands', bytes(commands('r-1')));
+    cache.receive('run/r-1/events', bytes({ runId: 'r-1', seq: 2, at: '2026-11-24T10:00:01.000Z', type: 'command.started', index: 0, commandType: 'home' }));
+    cache.receive('hw/sim-1/state', bytes(hwState));
+    cache.receive('engine/engine-1/online', bytes(true));
+    cache.receive('run/r-1/status', deleted);
+    cache.brokerChanged();
+    stop();
+    cache.receive('run/r-2/status', bytes(statusOf('r-2')));
+    expect(seen).toEqual(['status r-1', 'commands r-1', 'event r-1', 'health', 'health', 'run-removed r-1', 'health']);
+  });
+
+  it.each([
+    ['an event that is not a run event', 'run/r-1/events', bytes({ type: 'run.exploded' }), 'not a run event'],
+    ['an event for another run', 'run/r-1/events', bytes({ runId: 'r-2', seq: 1, at: '2026-11-24T10:00:01.000Z', type: 'command.succeeded', index: 0 }), 'the event is for run r-2'],
+    ['a commands document that is not one', 'run/r-1/commands', bytes({ runId: 'r-1' }), 'not a commands document'],
+  ])('tells nobody of %s, and says why', (_what, topic, payload, reason) => {
+    const cache = new BrokerCache();
+    const seen: unknown[] = [];
+    cache.follow((update) => seen.push(update));
+    expect(cache.receive(topic, payload)?.reason).toContain(reason);
+    expect(seen).toEqual([]);
+  });
+
+  it('lists the engines that say they are online', () => {
+    const cache = new BrokerCache();
+    cache.receive('engine/engine-1/online', bytes(true));
+    cache.receive('engine/engine-2/online', bytes(false));
+    expect(cache.onlineEngines()).toEqual(['engine-1']);
+  });
+});

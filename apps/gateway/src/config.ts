@@ -1,6 +1,7 @@
 // The gateway's configuration, from the environment.
 import { mqttClientEnv, parseEnv, portVar, topicId } from '@labrun/contracts';
 import { z } from 'zod';
+import { DEFAULT_EXAMPLES_DIR } from './dashboard-files.js';
 
 export const gatewayEnv = {
   ...mqttClientEnv,
@@ -9,6 +10,8 @@ export const gatewayEnv = {
   HTTP_PORT: portVar.default(8080),
   /** Names this gateway's retained `gateway/<id>/online` flag, so several gateways can share a broker. */
   GATEWAY_ID: topicId('gateway id').default('gateway-1'),
+  /** The example protocols the dashboard offers to start (`*.json` protocol documents). */
+  LABRUN_EXAMPLES_DIR: z.string().min(1).default(DEFAULT_EXAMPLES_DIR),
 };
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;

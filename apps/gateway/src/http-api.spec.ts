@@ -1,65 +1,135 @@
-// Unit tests of the HTTP API over a real node:http server in this process, fed by a cache filled by hand.
+// Unit tests of the HTTP API over a real node:http server in this process, fed by a cache filled by hand and
+// an "engine" that answers creates and actions by feeding the cache, as the real one does over MQTT.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusDocument as statusOf } from '@labrun/testkit';
 import { BrokerCache } from './broker-cache.js';
 import { createRequestListener } from './http-api.js';
-import { statusDocument as statusOf } from '@labrun/testkit';
+import { RunRequests } from './run-requests.js';
+
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+const protocol = { schemaVersion: 1, metadata: { name: 'p' }, commands: [{ type: 'home' }, { type: 'comment', params: { message: 'Done' } }] };
 
 describe('the HTTP API', () => {
   const cache = new BrokerCache();
   let connected = true;
   let server: Server;
   let base: string;
+  const published: string[] = [];
+  // The engine: a create makes an idle run, every action is accepted.
+  const requests = new RunRequests(cache, async (topic, payload) => {
+    published.push(topic);
+    const runId = topic.split('/')[1]!;
+    const body = JSON.parse(payload);
+    setImmediate(() => {
+      if (topic.endsWith('/create')) cache.receive(`run/${runId}/status`, bytes(statusOf(runId, { name: body.protocol.metadata.name })));
+      else cache.receive(`run/${runId}/events`, bytes({ runId, seq: 2, at: '2026-11-24T10:00:01.000Z', type: 'action.accepted', actionId: body.id, action: body.type, by: body.by ?? null, message: null, mode: null }));
+    });
+  });
 
   beforeAll(async () => {
-    server = createServer(createRequestListener({ cache, brokerConnected: () => connected }));
+    const dashboard = new Map([['/', { body: Buffer.from('<!doctype html><title>labrun</title>'), contentType: 'text/html; charset=utf-8' }]]);
+    let next = 0;
+    const newRunId = () => ['r-1', 'r-1', 'r-new'][next++] ?? 'r-last';
+    server = createServer(createRequestListener({ cache, brokerConnected: () => connected, requests, dashboard, examplesDir: '/nonexistent', newRunId }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    cache.receive('run/r-1/status', Buffer.from(JSON.stringify(statusOf('r-1'))));
-    cache.receive('run/r 2/status', Buffer.from(JSON.stringify(statusOf('r 2', { createdAt: '2026-11-24T12:00:00.000Z' }))));
+    cache.receive('run/r-1/status', bytes(statusOf('r-1')));
+    cache.receive('run/r 2/status', bytes(statusOf('r 2', { createdAt: '2026-11-24T12:00:00.000Z' })));
     cache.receive('engine/engine-1/online', Buffer.from('true'));
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const get = async (path: string, init?: RequestInit) => {
+  const call = async (path: string, init?: RequestInit) => {
     const response = await fetch(base + path, init);
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
   };
+  const post = (path: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    // A Uint8Array body, so fetch adds no content type of its own (it adds text/plain to a string).
+    call(path, { method: 'POST', headers, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
 
   it('answers /healthz 200 while the broker is connected, and 503 when it is not', async () => {
     connected = true;
-    expect(await get('/healthz')).toMatchObject({ status: 200, body: { broker: true, engines: { 'engine-1': true }, devices: {} } });
+    expect(await call('/healthz')).toMatchObject({ status: 200, body: { broker: true, engines: { 'engine-1': true }, devices: {} } });
     connected = false;
-    expect(await get('/healthz')).toMatchObject({ status: 503, body: { broker: false } });
+    expect(await call('/healthz')).toMatchObject({ status: 503, body: { broker: false } });
     connected = true;
   });
 
   it('lists runs as { data: [...] } and serves one run, its id percent-decoded', async () => {
-    const list = await get('/runs');
+    const list = await call('/runs');
     expect(list.status).toBe(200);
     expect(list.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(list.body.data.map((s: { runId: string }) => s.runId)).toEqual(['r-1', 'r 2']);
-    expect(await get('/runs/r-1')).toEqual(expect.objectContaining({ status: 200, body: { data: statusOf('r-1') } }));
-    expect((await get('/runs/r%202/')).body.data.runId).toBe('r 2');
+    expect(await call('/runs/r-1')).toEqual(expect.objectContaining({ status: 200, body: { data: statusOf('r-1') } }));
+    expect((await call('/runs/r%202/')).body.data.runId).toBe('r 2');
   });
 
   it('answers an unknown run, an unknown route and a malformed path with JSON errors', async () => {
-    expect(await get('/runs/r-404')).toMatchObject({ status: 404, body: { error: { code: 'not-found', message: 'no run r-404' } } });
-    expect(await get('/nope?x=1')).toMatchObject({ status: 404, body: { error: { code: 'not-found', message: 'no such endpoint: GET /nope' } } });
-    expect(await get('/runs/%E0%A4%A')).toMatchObject({ status: 400, body: { error: { code: 'bad-request' } } });
+    expect(await call('/runs/r-404')).toMatchObject({ status: 404, body: { error: { code: 'not-found', message: 'no run r-404' } } });
+    expect(await call('/nope?x=1')).toMatchObject({ status: 404, body: { error: { code: 'not-found', message: 'no such endpoint: GET /nope' } } });
+    expect(await call('/runs/%E0%A4%A')).toMatchObject({ status: 400, body: { error: { code: 'bad-request' } } });
   });
 
   it('answers a method the route does not take with 405 and an Allow header', async () => {
-    const response = await get('/runs/r-1', { method: 'DELETE' });
+    const response = await call('/runs/r-1', { method: 'DELETE' });
     expect(response).toMatchObject({ status: 405, body: { error: { code: 'method-not-allowed', message: 'DELETE is not allowed on /runs/r-1; use GET or HEAD' } } });
     expect(response.headers.get('allow')).toBe('GET, HEAD');
+    expect((await call('/runs', { method: 'PUT' })).headers.get('allow')).toBe('GET, POST, HEAD');
   });
 
   it('answers HEAD like GET, without a body', async () => {
-    const response = await get('/runs', { method: 'HEAD' });
+    const response = await call('/runs', { method: 'HEAD' });
     expect(response.status).toBe(200);
     expect(response.body).toBeUndefined();
+  });
+
+  it('creates a run under a fresh id (never one a known run has) and answers 201 with its status', async () => {
+    const created = await post('/runs', protocol);
+    expect(created).toMatchObject({ status: 201, body: { data: { runId: 'r-new', status: 'idle', name: 'p' } } });
+    expect(created.headers.get('location')).toBe('/runs/r-new');
+    expect(published).toContain('run/r-new/create');
+  });
+
+  it('takes a JSON body without a content type, and a +json one, but nothing else', async () => {
+    expect((await post('/runs/r-1/actions', { type: 'play' }, {})).status).toBe(201);
+    expect((await post('/runs/r-1/actions', { type: 'play' }, { 'content-type': 'application/vnd.labrun+json; charset=utf-8' })).status).toBe(201);
+    expect(await post('/runs/r-1/actions', { type: 'play' }, { 'content-type': 'text/plain' })).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported-media-type', message: 'the body must be JSON, sent with content-type: application/json (it was text/plain)' } },
+    });
+  });
+
+  it('refuses JSON that is too deep or carries __proto__, as the MQTT boundary does', async () => {
+    expect(await post('/runs/r-1/actions', '[[[[[[[[[[[]]]]]]]]]]]')).toMatchObject({ status: 400, body: { error: { message: 'the body is nested deeper than 8 levels' } } });
+    expect(await post('/runs/r-1/actions', '{"__proto__": {"type": "stop"}}')).toMatchObject({ status: 400, body: { error: { message: 'the body contains a "__proto__" key' } } });
+  });
+
+  it('answers a create or an action 503 while the broker is not connected, without publishing', async () => {
+    connected = false;
+    const before = published.length;
+    try {
+      expect(await post('/runs', protocol)).toMatchObject({ status: 503, body: { error: { code: 'broker-unavailable' } } });
+      const action = await post('/runs/r-1/actions', { type: 'play' });
+      expect(action).toMatchObject({ status: 503, body: { error: { code: 'broker-unavailable' } } });
+      expect(action.headers.get('retry-after')).toBe('2');
+    } finally {
+      connected = true;
+    }
+    expect(published.length).toBe(before);
+  });
+
+  it('lists no examples when the examples folder is not there', async () => {
+    expect(await call('/examples')).toMatchObject({ status: 200, body: { data: [] } });
+  });
+
+  it('serves the dashboard page with a content security policy', async () => {
+    const response = await fetch(`${base}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await response.text()).toContain('<title>labrun</title>');
+    expect((await call('/dashboard.css')).status).toBe(404); // only the files the dashboard has are served
   });
 });

@@ -1,84 +1,148 @@
-// The gateway's HTTP API: read-only views of the broker cache, as JSON. Every answer, errors included, is a
-// JSON body: `{ data }` on success, `{ error: { code, message } }` otherwise.
+// The gateway's HTTP API: routes, methods, and the one shape every answer has — `{ data }` on success,
+// `{ error: { code, message } }` otherwise — plus the dashboard's files and the live event streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@labrun/service';
 import type { BrokerCache } from './broker-cache.js';
+import { readExamples, type StaticFile } from './dashboard-files.js';
+import { followEverything, followRun } from './events-endpoints.js';
+import { HttpError, notFound } from './http-error.js';
+import type { RunRequests } from './run-requests.js';
+import { createRun, getRun, listCommands, listRuns, postAction } from './runs-endpoints.js';
 
 export interface ApiContext {
   cache: BrokerCache;
   brokerConnected: () => boolean;
+  /** Creates and actions, sent to the engine over MQTT. */
+  requests: RunRequests;
+  /** The dashboard's files by URL path (`/` for the page itself). */
+  dashboard: ReadonlyMap<string, StaticFile>;
+  /** Where the example protocols the dashboard offers are. */
+  examplesDir: string;
+  /** Picks the id of a run created without one (tests fix it). */
+  newRunId?: () => string;
+  log?: Logger;
 }
 
-interface Answer {
+export interface ApiRequest {
+  /** As the client sent it: HEAD is answered by the GET handler, and node:http leaves the body out. */
+  method: string;
+  path: string;
+  params: string[];
+  query: URLSearchParams;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+export interface Answer {
   status: number;
-  body: unknown;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent as it is (the dashboard's files). */
+  file?: StaticFile;
   headers?: Record<string, string>;
 }
 
-type Handler = (ctx: ApiContext, params: string[]) => Answer;
+/** A handler answers, or returns null when it has taken the response over (server-sent events). */
+type Handler = (ctx: ApiContext, request: ApiRequest) => Answer | null | Promise<Answer | null>;
 
 interface Route {
   pattern: RegExp;
   methods: Record<string, Handler>;
 }
 
-const failure = (status: number, code: string, message: string, headers?: Record<string, string>): Answer => ({
-  status,
-  body: { error: { code, message } },
-  ...(headers ? { headers } : {}),
-});
-
 const getHealth: Handler = ({ cache, brokerConnected }) => {
   const health = cache.health(brokerConnected());
   return { status: health.broker ? 200 : 503, body: health };
 };
 
-const listRuns: Handler = ({ cache }) => ({ status: 200, body: { data: cache.listRuns() } });
+const listExamples: Handler = async ({ examplesDir }) => ({ status: 200, body: { data: await readExamples(examplesDir) } });
 
-const getRun: Handler = ({ cache }, [runId = '']) => {
-  const status = cache.run(runId);
-  return status ? { status: 200, body: { data: status } } : failure(404, 'not-found', `no run ${runId}`);
+const dashboardFile: Handler = ({ dashboard }, { path }) => {
+  const file = dashboard.get(path);
+  if (!file) throw notFound(`no such endpoint: GET ${path}`);
+  return { status: 200, file };
 };
 
 const routes: Route[] = [
+  { pattern: /^\/(?:|dashboard\.css|dashboard\.js|favicon\.svg)$/, methods: { GET: dashboardFile } },
   { pattern: /^\/healthz$/, methods: { GET: getHealth } },
-  { pattern: /^\/runs$/, methods: { GET: listRuns } },
+  { pattern: /^\/events$/, methods: { GET: followEverything } },
+  { pattern: /^\/examples$/, methods: { GET: listExamples } },
+  { pattern: /^\/runs$/, methods: { GET: listRuns, POST: createRun } },
   { pattern: /^\/runs\/([^/]+)$/, methods: { GET: getRun } },
+  { pattern: /^\/runs\/([^/]+)\/commands$/, methods: { GET: listCommands } },
+  { pattern: /^\/runs\/([^/]+)\/actions$/, methods: { POST: postAction } },
+  { pattern: /^\/runs\/([^/]+)\/events$/, methods: { GET: followRun } },
 ];
 
-/** Answer one request; HEAD is answered as GET without the body (node:http leaves it out). */
-export function answer(ctx: ApiContext, method: string, rawUrl: string): Answer {
-  const { pathname } = new URL(rawUrl, 'http://gateway');
-  const path = pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname;
-  for (const route of routes) {
-    const match = route.pattern.exec(path);
+/** Find the route and handler for a request; errors (404, 405, a bad path) are thrown as HttpError. */
+function route(method: string, rawUrl: string): { handler: Handler; path: string; params: string[]; query: URLSearchParams } {
+  const url = new URL(rawUrl, 'http://gateway');
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+  for (const { pattern, methods } of routes) {
+    const match = pattern.exec(path);
     if (!match) continue;
     let params: string[];
     try {
       params = match.slice(1).map((p) => decodeURIComponent(p));
     } catch {
-      return failure(400, 'bad-request', `the path ${pathname} is not valid percent-encoding`);
+      throw new HttpError(400, 'bad-request', `the path ${url.pathname} is not valid percent-encoding`);
     }
-    const allowed = Object.keys(route.methods);
-    const handler = route.methods[method === 'HEAD' ? 'GET' : method];
+    const handler = methods[method === 'HEAD' ? 'GET' : method];
     if (!handler) {
+      const allowed = Object.keys(methods);
       const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
-      return failure(405, 'method-not-allowed', `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, { allow: allow.join(', ') });
+      throw new HttpError(405, 'method-not-allowed', `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, { allow: allow.join(', ') });
     }
-    return handler(ctx, params);
+    return { handler, path, params, query: url.searchParams };
   }
-  return failure(404, 'not-found', `no such endpoint: ${method} ${path}`);
+  throw notFound(`no such endpoint: ${method} ${path}`);
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+const PAGE_HEADERS = {
+  ...SECURITY_HEADERS,
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
+function send(res: ServerResponse, answer: Answer): void {
+  if (res.headersSent) return void res.end();
+  if (answer.file) {
+    res.writeHead(answer.status, { 'content-type': answer.file.contentType, 'content-length': answer.file.body.byteLength, 'cache-control': 'no-cache', ...PAGE_HEADERS, ...answer.headers });
+    res.end(answer.file.body);
+    return;
+  }
+  const body = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...SECURITY_HEADERS,
+    ...answer.headers,
+  });
+  res.end(body); // node:http leaves the body out of an answer to HEAD
 }
 
 export function createRequestListener(ctx: ApiContext) {
   return (req: IncomingMessage, res: ServerResponse) => {
-    const reply = answer(ctx, req.method ?? 'GET', req.url ?? '/');
-    const body = JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'cache-control': 'no-store',
-      ...reply.headers,
-    });
-    res.end(body);
+    const method = req.method ?? 'GET';
+    void (async () => {
+      try {
+        const { handler, path, params, query } = route(method, req.url ?? '/');
+        const answer = await handler(ctx, { method, path, params, query, req, res });
+        if (answer) send(res, answer);
+      } catch (error) {
+        if (error instanceof HttpError) {
+          send(res, { status: error.status, body: error.body, headers: error.headers });
+          if (error.headers.connection === 'close') res.once('finish', () => req.destroy());
+          return;
+        }
+        ctx.log?.error('request failed', { method, url: req.url, error: (error as Error)?.stack ?? String(error) });
+        send(res, { status: 500, body: { error: { code: 'internal-error', message: `the gateway failed to answer: ${(error as Error)?.message ?? String(error)}` } } });
+      }
+    })();
   };
 }

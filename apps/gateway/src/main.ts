@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// The gateway service: serves the broker's retained view of labrun (run statuses, engines, devices) over HTTP.
+// The gateway service: the HTTP API, server-sent events and the dashboard, over what the broker publishes
+// (run statuses, commands documents, events, engines, devices). Creates and actions go to the engine over MQTT.
 // It listens first, so the HTTP API answers (with 503 from /healthz) even while the broker is still unreachable.
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { topics } from '@labrun/contracts';
 import { closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
 import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
 import { loadConfig } from './config.js';
+import { loadDashboard } from './dashboard-files.js';
 import { createRequestListener } from './http-api.js';
+import { RunRequests } from './run-requests.js';
 
 const HTTP: Listener = { what: 'HTTP', hostVar: 'HTTP_HOST', portVar: 'HTTP_PORT', whenBusy: () => 'Another labrun gateway may be running there.' };
 const log = createLogger('gateway');
@@ -17,8 +21,14 @@ runMain(log, async () => {
   const cache = new BrokerCache();
   // Set once the HTTP server is listening; until then no request can ask whether the broker is connected.
   let mqttClient: MqttClient | undefined;
+  const brokerConnected = () => mqttClient?.connected ?? false;
+  const requests = new RunRequests(cache, async (topic, payload) => {
+    if (!mqttClient) throw new Error('not connected to the broker yet');
+    await mqttClient.publishAsync(topic, payload, { qos: 1, retain: false });
+  });
 
-  const server = createServer(createRequestListener({ cache, brokerConnected: () => mqttClient?.connected ?? false }));
+  const dashboard = await loadDashboard();
+  const server = createServer(createRequestListener({ cache, brokerConnected, requests, dashboard, examplesDir: config.LABRUN_EXAMPLES_DIR, log }));
   let port: number;
   try {
     port = await listen(server, HTTP, config.HTTP_HOST, config.HTTP_PORT);
@@ -29,8 +39,7 @@ runMain(log, async () => {
   }
   log.info('listening', { http: `http://${urlHost(config.HTTP_HOST)}:${port}` });
 
-  // The gateway's own online flag: not a run or hardware topic, so it lives beside engine/<id>/online.
-  const onlineTopic = `gateway/${config.GATEWAY_ID}/online`;
+  const onlineTopic = topics.gatewayOnline(config.GATEWAY_ID);
   const client = connectService({
     url: config.MQTT_URL,
     username: config.MQTT_USERNAME,
@@ -44,6 +53,8 @@ runMain(log, async () => {
   });
 
   mqttClient = client;
+  client.on('connect', () => cache.brokerChanged());
+  client.on('offline', () => cache.brokerChanged());
 
   client.on('message', (topic, payload) => {
     const ignored = cache.receive(topic, payload);

@@ -1,6 +1,6 @@
 // Topic builders and parsers. Every topic labrun reads or writes is spelled here and nowhere else.
 import { z } from 'zod';
-import { DeviceId, EngineId, RunId } from './ids.js';
+import { DeviceId, EngineId, RunId, topicId } from './ids.js';
 import { fail, ok, type Result } from './result.js';
 
 export const RUN_TOPIC_KINDS = ['create', 'actions', 'status', 'events', 'commands'] as const;
@@ -14,13 +14,18 @@ function checkedId(schema: z.ZodType<string>, id: string): string {
   return id;
 }
 
+const GatewayId = topicId('gateway id');
+
 export const topics = {
   run: (runId: string, kind: RunTopicKind) => `run/${checkedId(RunId, runId)}/${kind}`,
   hw: (deviceId: string, kind: HwTopicKind) => `hw/${checkedId(DeviceId, deviceId)}/${kind}`,
   engineOnline: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/online`,
   /** Where a hardware service sends replies to one engine's requests. */
   engineReplies: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/replies`,
+  /** The HTTP gateway's retained online flag (`true`, `false` as its last will): beside the engines' flags. */
+  gatewayOnline: (gatewayId: string) => `gateway/${checkedId(GatewayId, gatewayId)}/online`,
   /** Subscriptions. */
+  allEngines: () => 'engine/+/online',
   allRuns: (kind: RunTopicKind) => `run/+/${kind}`,
   allHw: (kind: HwTopicKind) => `hw/+/${kind}`,
 };

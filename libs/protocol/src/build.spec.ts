@@ -1,6 +1,6 @@
 // Unit tests of the authoring API: what a protocol body records, and how a bad protocol is explained.
 import { describe, expect, it } from 'vitest';
-import { buildProtocol, defineProtocol, isProtocolDefinition } from './index.js';
+import { buildProtocol, defineProtocol, isProtocolDefinition, protocolFromModule } from './index.js';
 
 describe('buildProtocol', () => {
   it('records the architecture example, command by command, in order', async () => {
@@ -98,5 +98,28 @@ describe('defineProtocol', () => {
     expect(isProtocolDefinition(definition)).toBe(true);
     expect(isProtocolDefinition({ name: 'x' })).toBe(false);
     expect(Object.isFrozen(definition)).toBe(true);
+  });
+});
+
+describe('metadata beyond name, description and author', () => {
+  it('records extra strings, numbers and booleans, and leaves out undefined ones', async () => {
+    const document = await buildProtocol(defineProtocol({ name: 'plates', plate: '96-well', version: 3, validated: true, note: undefined }, (ctx) => ctx.home()));
+    expect(document.metadata).toEqual({ name: 'plates', plate: '96-well', version: 3, validated: true });
+  });
+});
+
+describe('protocolFromModule', () => {
+  const definition = defineProtocol({ name: 'x' }, (ctx) => ctx.home());
+
+  it('finds the default export of an ES module, and of a CommonJS one (one level deeper)', () => {
+    expect(protocolFromModule({ default: definition }, 'p.ts')).toBe(definition);
+    expect(protocolFromModule({ default: { default: definition, __esModule: true } }, 'p.ts')).toBe(definition);
+  });
+
+  it('names the file and says how to export a protocol when there is none', () => {
+    expect(() => protocolFromModule({ protocol: definition }, 'p.ts')).toThrow('p.ts does not export a protocol: it has no default export. Write export default defineProtocol(');
+    expect(() => protocolFromModule({ default: { __esModule: true, protocol: definition } }, 'p.ts')).toThrow('p.ts does not export a protocol: it has no default export');
+    expect(() => protocolFromModule({ default: { name: 'x' } }, 'q.ts')).toThrow('q.ts does not export a protocol: its default export is not a protocol made by defineProtocol');
+    expect(() => protocolFromModule(null, 'r.ts')).toThrow('r.ts does not export a protocol');
   });
 });

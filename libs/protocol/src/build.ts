@@ -1,6 +1,7 @@
 // Turn a protocol definition into a validated protocol document by running its body once.
 import { ProtocolDocument, validate, type Command } from '@labrun/contracts';
 import { recordingContext, type ProtocolDefinition } from './define.js';
+import { withoutUndefined } from './objects.js';
 
 /**
  * Run the protocol's body against a recording context and return the document it describes.
@@ -17,7 +18,7 @@ export async function buildProtocol(definition: ProtocolDefinition): Promise<Pro
   } finally {
     seal();
   }
-  const document = validate(ProtocolDocument, { schemaVersion: 1, metadata: { ...definition.metadata }, commands });
+  const document = validate(ProtocolDocument, { schemaVersion: 1, metadata: withoutUndefined({ ...definition.metadata }), commands });
   if (!document.ok) throw new Error(document.error);
   return document.value;
 }

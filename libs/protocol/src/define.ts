@@ -1,11 +1,14 @@
 // The authoring API a protocol file uses: `defineProtocol(metadata, async (ctx) => { await ctx.pause('Check the samples') })`.
 // The context only records commands; running them is the engine's job, on the document the recording becomes.
 import type { Command } from '@labrun/contracts';
+import { withoutUndefined } from './objects.js';
 
 export interface ProtocolInfo {
   name: string;
   description?: string;
   author?: string;
+  /** Anything else the lab wants recorded with the run (`plate: "96-well"`, `version: 3`): strings, numbers, booleans. */
+  [key: string]: string | number | boolean | undefined;
 }
 
 export interface MoveTarget {
@@ -62,9 +65,4 @@ export function recordingContext(commands: Command[]): { ctx: ProtocolContext; s
     comment: (message) => record({ type: 'comment', params: { message } }),
   };
   return { ctx, seal: () => (sealed = true) };
-}
-
-/** `{ x: 1, y: undefined }` → `{ x: 1 }`, so the document reads as a person would have written it. */
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

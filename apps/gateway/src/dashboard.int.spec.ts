@@ -1,0 +1,154 @@
+// The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against the real
+// broker, engine, hardware simulator and gateway. It starts the example run from the page, sees the protocol's
+// pause in the banner, resumes from the page and sees the run succeed. It also saves the screenshot the README
+// shows (docs/dashboard-paused.png).
+import fs from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { repoRoot, requirement, startBroker, startService, stopAll } from '@labrun/testkit';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = requirement(fs.existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`, 'install it with `apt-get install -y chromium` (Debian’s package; no browser is ever downloaded)');
+const deviceId = 'dash-sim-1';
+
+describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
+  let http: string;
+  let dataDir: string;
+  let profileDir: string;
+  let browser: BrowserContext;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-it-'));
+    profileDir = await mkdtemp(path.join(os.tmpdir(), 'labrun-chromium-'));
+    const broker = await startBroker();
+    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: deviceId });
+    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-engine-1', DEVICE_ID: deviceId, LABRUN_DATA_DIR: dataDir });
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0' });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+
+    // A finished run first, so the runs list shows more than one run.
+    const protocol = { schemaVersion: 1, metadata: { name: 'Plate check' }, commands: [{ type: 'comment', params: { message: 'ok' } }] };
+    const created = await fetch(`${http}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol, runId: 'plate-check-1' }) });
+    expect(created.status).toBe(201);
+    await fetch(`${http}/runs/plate-check-1/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"play"}' });
+
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      viewport: { width: 1360, height: 700 },
+      deviceScaleFactor: 1,
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    page.setDefaultTimeout(20_000);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopAll();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(profileDir, { recursive: true, force: true });
+  });
+
+  it('starts the example, shows the protocol’s pause, resumes from the page and sees the run succeed', { timeout: 90_000 }, async () => {
+    await page.goto(`${http}/`);
+    await expect.poll(() => page.locator('#live-chip').textContent()).toBe('Live');
+    await page.locator('.run-item', { hasText: 'Plate check' }).waitFor();
+
+    await page.fill('#operator', 'ana');
+    await page.click('#new-run');
+    await expect.poll(() => page.locator('#example').inputValue()).toBe('serial-dilution');
+    await page.click('#create-start');
+
+    // The pause banner: the protocol's message, who paused it, and a timer that runs.
+    const banner = page.locator('#banner');
+    await banner.locator('#banner-message', { hasText: 'Check the samples' }).waitFor();
+    expect(await page.locator('#run-name').textContent()).toBe('Serial dilution');
+    expect(await page.locator('#run-status').textContent()).toBe('paused');
+    expect(await page.locator('#banner-title').textContent()).toBe('Paused by the protocol');
+    expect(await banner.locator('dl').innerText()).toMatch(/Source\s+protocol/);
+    const firstTimer = await page.locator('#pause-timer').textContent();
+    expect(firstTimer).toMatch(/^00:0\d$/);
+    await expect.poll(() => page.locator('#pause-timer').textContent(), { timeout: 5000 }).not.toBe(firstTimer);
+
+    // Buttons exactly as allowedActions (play, resume, stop) say; Start only for an idle run.
+    const enabled = async (action: string) => page.locator(`[data-action="${action}"]`).isEnabled();
+    expect(await enabled('resume')).toBe(true);
+    expect(await enabled('stop')).toBe(true);
+    expect(await enabled('pause')).toBe(false);
+    expect(await page.locator('[data-action="play"]').isHidden()).toBe(true);
+
+    // The current command is marked in the list; progress and hardware show.
+    expect(await page.locator('.command.current').innerText()).toContain('Check the samples');
+    expect(await page.locator('#progress-text').textContent()).toMatch(/^2 of 6 commands/);
+    const device = page.locator(`.device[data-device-id="${deviceId}"]`);
+    expect(await device.locator('.online').textContent()).toBe('online');
+    expect(await device.innerText()).toMatch(/X 10\.00\s+Y 20\.00\s+Z 5\.00/);
+
+    await expect.poll(() => page.locator('#action-feedback').isHidden()).toBe(true); // "Start accepted." fades
+    await expect.poll(() => page.locator('#pause-timer').textContent(), { timeout: 10_000 }).toMatch(/^00:0[3-9]$/);
+    await page.screenshot({ path: path.join(repoRoot, 'docs', 'dashboard-paused.png') });
+
+    // A page that is behind the engine (its button still enabled) is told why the engine refused.
+    await page.locator('[data-action="pause"]').evaluate((button) => (button as { removeAttribute(name: string): void }).removeAttribute('disabled'));
+    await page.click('[data-action="pause"]');
+    await expect.poll(() => page.locator('#action-feedback').textContent()).toMatch(/^Pause refused: cannot pause run r-[0-9a-f]{8}: it is already paused$/);
+    expect(await page.locator('#action-feedback').getAttribute('class')).toContain('error');
+
+    await page.click('[data-action="resume"]');
+    await expect.poll(() => page.locator('#run-status').textContent()).not.toBe('paused');
+    expect(await page.locator('#banner').isHidden()).toBe(true);
+    // The 10 s incubation counts down; skip it rather than wait.
+    await page.locator('#delay-card').waitFor();
+    expect(await page.locator('#delay-message').textContent()).toBe('Incubate');
+    expect(await page.locator('#delay-remaining').textContent()).toMatch(/^00:(10|0\d)$/);
+    await page.click('[data-action="skip-delay"]');
+
+    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    expect(await page.locator('#banner-title').textContent()).toBe('Run succeeded');
+    expect(await page.locator('#progress-text').textContent()).toMatch(/^6 of 6 commands · 100%/);
+    expect(await page.locator('[data-action="stop"]').isDisabled()).toBe(true);
+    expect(await page.locator('#activity').innerText()).toMatch(/resume accepted from ana/);
+    // The browser logs the 409 of the refused pause as a failed resource; anything else is a fault of the page.
+    expect(consoleErrors.filter((e) => !/^Failed to load resource: .* 409 \(Conflict\)$/.test(e))).toEqual([]);
+  });
+
+  it('creates a run from a pasted protocol without starting it, then starts it with Start', { timeout: 60_000 }, async () => {
+    await page.goto(`${http}/`);
+    await page.click('#new-run');
+    await page.selectOption('#example', '');
+    const protocol = { schemaVersion: 1, metadata: { name: 'Pasted protocol' }, commands: [{ type: 'comment', params: { message: 'from the page' } }] };
+    await page.fill('#protocol-text', JSON.stringify(protocol));
+    await page.fill('#new-run-id', 'pasted-1');
+    await page.click('#create-only');
+
+    await expect.poll(() => page.locator('#run-id').textContent()).toBe('pasted-1');
+    expect(await page.locator('#run-status').textContent()).toBe('idle');
+    const start = page.locator('[data-action="play"]');
+    expect(await start.isVisible()).toBe(true);
+    expect(await start.isEnabled()).toBe(true);
+    expect(await page.locator('[data-action="pause"]').isDisabled()).toBe(true);
+    expect(await page.locator('[data-action="resume"]').isDisabled()).toBe(true);
+
+    await start.click();
+    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 20_000 }).toBe('succeeded');
+    expect(await page.locator('.command.succeeded').innerText()).toContain('Comment: “from the page”');
+  });
+
+  it('refuses a pasted protocol that is not valid, with the reason, and creates nothing', async () => {
+    await page.click('#new-run');
+    await page.selectOption('#example', '');
+    await page.fill('#protocol-text', JSON.stringify({ schemaVersion: 1, metadata: { name: 'bad' }, commands: [{ type: 'move', params: {} }] }));
+    await page.click('#create-start');
+    await expect.poll(() => page.locator('#new-run-error').textContent()).toContain('✖ move needs at least one of x, y, z');
+    expect(await page.locator('#new-run-dialog').getAttribute('open')).not.toBeNull();
+    await page.click('#cancel-new-run');
+  });
+});

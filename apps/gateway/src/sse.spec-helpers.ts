@@ -1,0 +1,70 @@
+// A server-sent events reader for tests: fetch the stream, split it into messages, and wait for the one a test
+// expects without racing the gateway (messages already received count).
+export interface SseMessage {
+  event: string;
+  data: any;
+}
+
+export interface SseStream {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly messages: SseMessage[];
+  waitFor(predicate: (m: SseMessage) => boolean, what: string, timeoutMs?: number): Promise<SseMessage>;
+  close(): void;
+}
+
+export async function openSse(url: string): Promise<SseStream> {
+  const abort = new AbortController();
+  const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+  const messages: SseMessage[] = [];
+  const listeners = new Set<() => void>();
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const lines = block.split('\n');
+          const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
+          const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (event !== undefined) messages.push({ event, data: JSON.parse(data) });
+          for (const listener of listeners) listener();
+        }
+      }
+    } catch {
+      // aborted by close()
+    }
+  })();
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    messages,
+    waitFor(predicate, what, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.find(predicate);
+          if (found) {
+            done();
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          const last = messages.slice(-5).map((m) => `${m.event} ${JSON.stringify(m.data).slice(0, 200)}`);
+          reject(new Error(`no server-sent event ${what} within ${timeoutMs} ms; last ones:\n${last.join('\n')}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    close: () => abort.abort(),
+  };
+}
