@@ -1,5 +1,8 @@
 // The built broker as users run it: MQTT over TCP and WebSocket, retained messages, and the ways it refuses to start.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appEntry, connectTestClient, startBroker, startProcess, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
 
@@ -129,19 +132,59 @@ describe('broker start-up refusals', () => {
     expect(output).toContain('BROKER_PORT="abc"');
   });
 
-  it('refuses a non-loopback host without BROKER_ALLOW_ANONYMOUS=true', async () => {
+  it('refuses a non-loopback host without an auth file or BROKER_ALLOW_ANONYMOUS=true', async () => {
     const { code, output } = await startExpectingExit({ BROKER_HOST: '0.0.0.0' });
     expect(code).toBe(2);
     expect(output).toContain('not a loopback address');
+    expect(output).toContain('Set LABRUN_AUTH_FILE');
     expect(output).toContain('BROKER_ALLOW_ANONYMOUS=true');
     expect(output).not.toContain('listening');
   });
 
-  it('refuses to start when LABRUN_AUTH_FILE is set', async () => {
-    const { code, output } = await startExpectingExit({ LABRUN_AUTH_FILE: '/etc/labrun/auth.json' });
-    expect(code).toBe(2);
-    expect(output).toContain('LABRUN_AUTH_FILE');
-    expect(output).toContain('does not support authentication files');
-    expect(output).not.toContain('listening');
+  describe('a bad LABRUN_AUTH_FILE', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-broker-refusals-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('exits 2 naming a file that does not exist, and how to create it', async () => {
+      const file = path.join(dir, 'missing.json');
+      const { code, output } = await startExpectingExit({ LABRUN_AUTH_FILE: file });
+      expect(code).toBe(2);
+      expect(output).toContain(`LABRUN_AUTH_FILE: auth file ${file} does not exist`);
+      expect(output).toContain(`user add <name> --role admin --file ${file}`);
+      expect(output).not.toContain('listening');
+    });
+
+    it('exits 2 naming the file and what is wrong in it', async () => {
+      const file = path.join(dir, 'wrong.json');
+      writeFileSync(file, JSON.stringify({ users: { ana: { password: 'hunter2', role: 'root' } } }));
+      const { code, output } = await startExpectingExit({ LABRUN_AUTH_FILE: file });
+      expect(code).toBe(2);
+      expect(output).toContain(`auth file ${file} is not valid:`);
+      expect(output).toContain('users.ana.password: not a password hash');
+      expect(output).toContain('users.ana.role: expected one of viewer, operator, service, admin');
+      expect(output).not.toMatch(/\n\s+at /);
+      expect(output).not.toContain('listening');
+    });
+
+    it('exits 2 for a file that is not JSON', async () => {
+      const file = path.join(dir, 'broken.json');
+      writeFileSync(file, '{ "users": { "ana": ');
+      const { code, output } = await startExpectingExit({ LABRUN_AUTH_FILE: file });
+      expect(code).toBe(2);
+      expect(output).toContain(`auth file ${file} is not valid JSON`);
+    });
+
+    it('starts with an empty file, warning that nobody can log in, and refuses everyone', async () => {
+      const file = path.join(dir, 'empty.json');
+      writeFileSync(file, '{ "users": {} }', { mode: 0o644 });
+      const broker = await startBroker({ LABRUN_AUTH_FILE: file });
+      await broker.waitFor(/warn the auth file has no users, so every client will be refused/);
+      await broker.waitFor(/warn the auth file can be read by other users of this machine: chmod 600 /);
+      await expect(connectTestClient(broker.url, { username: 'ana', password: 'pipette-42', reconnectPeriod: 0 })).rejects.toThrow(/bad user ?name or password/i);
+      await broker.stop();
+    });
   });
 });

@@ -2,7 +2,8 @@
 import type { Aedes, Client } from 'aedes';
 import type { Logger } from '@labrun/service';
 
-function remote(client: Client): string | undefined {
+/** Where a client connects from, `address:port`, for logs. */
+export function remote(client: Client): string | undefined {
   const socket = client.req?.socket ?? (client.conn as { remoteAddress?: string; remotePort?: number });
   return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
 }
@@ -12,6 +13,11 @@ export function logClients(broker: Aedes, log: Logger): void {
   broker.on('clientDisconnect', (client) => log.debug('client disconnected', { clientId: client.id }));
   broker.on('keepaliveTimeout', (client) => log.debug('client timed out', { clientId: client.id }));
   // A bad packet or a dropped socket ends that one client; Aedes reports it here and carries on serving the rest.
-  broker.on('clientError', (client, error) => log.warn('client error', { clientId: client.id, from: remote(client), error: error.message }));
+  broker.on('clientError', (client, error) => {
+    // A log-in refused by the auth file has already been logged, with the reason, where it was decided (auth.ts).
+    const refused = (error as { errorCode?: number }).errorCode;
+    if (refused === 4 || refused === 5) log.debug('client refused', { clientId: client.id, from: remote(client), error: error.message });
+    else log.warn('client error', { clientId: client.id, from: remote(client), error: error.message });
+  });
   broker.on('connectionError', (client, error) => log.warn('connection error', { from: remote(client), error: error.message }));
 }

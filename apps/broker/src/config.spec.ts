@@ -1,5 +1,8 @@
 // The broker's configuration rules: defaults, loopback detection, and the refusals that keep it from running open.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@labrun/contracts';
 import { isLoopback, loadBrokerConfig } from './config.js';
 import { describeListenError } from '@labrun/service';
@@ -7,7 +10,7 @@ import { MQTT, MQTT_WS } from './listen.js';
 
 describe('broker configuration', () => {
   it('listens on 127.0.0.1:1883 and :9001 by default', () => {
-    expect(loadBrokerConfig({})).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001 });
+    expect(loadBrokerConfig({})).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001, warnings: [] });
   });
 
   it('treats 127.x.x.x, ::1 and localhost as loopback, and nothing else', () => {
@@ -15,8 +18,9 @@ describe('broker configuration', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.5', '128.0.0.1', 'broker', 'localhost.example.com']) expect(isLoopback(host), host).toBe(false);
   });
 
-  it('refuses a non-loopback host unless BROKER_ALLOW_ANONYMOUS=true', () => {
+  it('refuses a non-loopback host without an auth file unless BROKER_ALLOW_ANONYMOUS=true', () => {
     expect(() => loadBrokerConfig({ BROKER_HOST: '0.0.0.0' })).toThrow(/BROKER_ALLOW_ANONYMOUS=true/);
+    expect(() => loadBrokerConfig({ BROKER_HOST: '0.0.0.0' })).toThrow(/Set LABRUN_AUTH_FILE to an auth file/);
     expect(() => loadBrokerConfig({ BROKER_HOST: '0.0.0.0', BROKER_ALLOW_ANONYMOUS: 'false' })).toThrow(ConfigError);
     expect(loadBrokerConfig({ BROKER_HOST: '0.0.0.0', BROKER_ALLOW_ANONYMOUS: 'true' }).host).toBe('0.0.0.0');
   });
@@ -25,13 +29,64 @@ describe('broker configuration', () => {
     expect(() => loadBrokerConfig({ BROKER_ALLOW_ANONYMOUS: 'yes' })).toThrow(/BROKER_ALLOW_ANONYMOUS="yes": expected true or false/);
   });
 
-  it('refuses to start when an auth file is configured, even on loopback', () => {
-    expect(() => loadBrokerConfig({ LABRUN_AUTH_FILE: 'auth.json' })).toThrow(/LABRUN_AUTH_FILE.*not support/);
+  it('listens on any host with an auth file, warning that passwords travel in clear text without TLS', () => {
+    const config = loadBrokerConfig({ BROKER_HOST: '0.0.0.0', LABRUN_AUTH_FILE: 'auth.json' });
+    expect(config).toMatchObject({ host: '0.0.0.0', authFile: 'auth.json' });
+    expect(config.warnings.join('\n')).toMatch(/passwords cross the network in clear text/);
+    expect(loadBrokerConfig({ LABRUN_AUTH_FILE: 'auth.json' }).warnings).toEqual([]);
+  });
+
+  it('warns that BROKER_ALLOW_ANONYMOUS=true does nothing once there is an auth file', () => {
+    expect(loadBrokerConfig({ LABRUN_AUTH_FILE: 'auth.json', BROKER_ALLOW_ANONYMOUS: 'true' }).warnings).toEqual([
+      'BROKER_ALLOW_ANONYMOUS=true has no effect while LABRUN_AUTH_FILE is set: every client must log in',
+    ]);
   });
 
   it('refuses the same port for TCP and WebSocket, but allows both ephemeral', () => {
     expect(() => loadBrokerConfig({ BROKER_PORT: '1900', BROKER_WS_PORT: '1900' })).toThrow(/BROKER_PORT and BROKER_WS_PORT/);
     expect(loadBrokerConfig({ BROKER_PORT: '0', BROKER_WS_PORT: '0' })).toMatchObject({ port: 0, wsPort: 0 });
+  });
+});
+
+describe('TLS configuration', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-tls-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const garbage = path.join(dir, 'garbage.pem');
+  writeFileSync(garbage, 'not a certificate\n');
+
+  it('is off unless a TLS port is set', () => {
+    expect(loadBrokerConfig({}).tls).toBeUndefined();
+  });
+
+  it('needs both the certificate and the key for either TLS port', () => {
+    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '8883' })).toThrow(
+      /BROKER_TLS_PORT is set, so the broker needs BROKER_TLS_CERT \(the certificate, PEM\) and BROKER_TLS_KEY \(its private key, PEM\)/,
+    );
+    expect(() => loadBrokerConfig({ BROKER_WSS_PORT: '9443', BROKER_TLS_CERT: garbage })).toThrow(/BROKER_WSS_PORT is set, so the broker needs BROKER_TLS_KEY/);
+    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '8883', BROKER_WSS_PORT: '9443', BROKER_TLS_KEY: garbage })).toThrow(
+      /BROKER_TLS_PORT and BROKER_WSS_PORT are set, so the broker needs BROKER_TLS_CERT/,
+    );
+  });
+
+  it('refuses a certificate without a TLS port to use it on', () => {
+    expect(() => loadBrokerConfig({ BROKER_TLS_CERT: garbage, BROKER_TLS_KEY: garbage })).toThrow(/no TLS listener is: set BROKER_TLS_PORT/);
+  });
+
+  it('names the file that is missing, and a pair that is not a certificate and its key', () => {
+    const missing = path.join(dir, 'missing.pem');
+    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '0', BROKER_TLS_CERT: missing, BROKER_TLS_KEY: garbage })).toThrow(
+      `BROKER_TLS_CERT=${JSON.stringify(missing)}: the certificate file does not exist`,
+    );
+    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '0', BROKER_TLS_CERT: garbage, BROKER_TLS_KEY: missing })).toThrow(
+      `BROKER_TLS_KEY=${JSON.stringify(missing)}: the private key file does not exist`,
+    );
+    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '0', BROKER_TLS_CERT: garbage, BROKER_TLS_KEY: garbage })).toThrow(
+      /are not a usable pair of a PEM certificate and its private key/,
+    );
+  });
+
+  it('names the TLS port that clashes with another listener', () => {
+    expect(() => loadBrokerConfig({ BROKER_PORT: '8883', BROKER_TLS_PORT: '8883' })).toThrow(/BROKER_PORT and BROKER_TLS_PORT are both 8883/);
   });
 });
 

@@ -1,7 +1,9 @@
-// The broker's configuration from the environment, and the security baseline it refuses to start without.
+// The broker's configuration from the environment, and the security baseline it refuses to start without:
+// no anonymous broker on a network unless asked for, and no half-configured TLS.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, parseEnv, portVar } from '@labrun/contracts';
+import { readCertificate, type Certificate } from './tls.js';
 
 export const brokerEnv = {
   BROKER_HOST: z.string().default('127.0.0.1'),
@@ -9,12 +11,31 @@ export const brokerEnv = {
   BROKER_WS_PORT: portVar.default(9001),
   BROKER_ALLOW_ANONYMOUS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   LABRUN_AUTH_FILE: z.string().optional(),
+  BROKER_TLS_PORT: portVar.optional(),
+  BROKER_WSS_PORT: portVar.optional(),
+  BROKER_TLS_CERT: z.string().optional(),
+  BROKER_TLS_KEY: z.string().optional(),
 };
+
+export interface TlsConfig {
+  /** MQTT over TLS (mqtts://), if enabled. */
+  port: number | undefined;
+  /** MQTT over secure WebSocket (wss://…/mqtt), if enabled. */
+  wsPort: number | undefined;
+  certFile: string;
+  keyFile: string;
+  certificate: Certificate;
+}
 
 export interface BrokerConfig {
   host: string;
   port: number;
   wsPort: number;
+  /** Users and roles: when set, every client must log in and topics are limited by role. */
+  authFile?: string;
+  tls?: TlsConfig;
+  /** Settings that are allowed but probably not what the user meant, to log at start. */
+  warnings: string[];
 }
 
 const loopback = new BlockList();
@@ -30,26 +51,65 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
+type Vars = z.infer<z.ZodObject<typeof brokerEnv>>;
+
+function loadTls(vars: Vars): TlsConfig | undefined {
+  const { BROKER_TLS_PORT: port, BROKER_WSS_PORT: wsPort, BROKER_TLS_CERT: certFile, BROKER_TLS_KEY: keyFile } = vars;
+  const ports = [port === undefined ? [] : ['BROKER_TLS_PORT'], wsPort === undefined ? [] : ['BROKER_WSS_PORT']].flat();
+  if (ports.length === 0) {
+    if (certFile === undefined && keyFile === undefined) return undefined;
+    throw new ConfigError(
+      `${certFile !== undefined ? 'BROKER_TLS_CERT' : 'BROKER_TLS_KEY'} is set but no TLS listener is: set BROKER_TLS_PORT (MQTT over TLS, ` +
+        'mqtts://, usually 8883) and/or BROKER_WSS_PORT (MQTT over secure WebSocket, wss://) as well, or unset BROKER_TLS_CERT and BROKER_TLS_KEY',
+    );
+  }
+  const missing = [certFile === undefined ? ['BROKER_TLS_CERT (the certificate, PEM)'] : [], keyFile === undefined ? ['BROKER_TLS_KEY (its private key, PEM)'] : []].flat();
+  if (missing.length > 0) {
+    throw new ConfigError(`${ports.join(' and ')} ${ports.length > 1 ? 'are' : 'is'} set, so the broker needs ${missing.join(' and ')}: set ${missing.length > 1 ? 'them' : 'it'} to the path of a file`);
+  }
+  return { port, wsPort, certFile: certFile!, keyFile: keyFile!, certificate: readCertificate(certFile!, keyFile!) };
+}
+
 /** Parse the environment; throws a ConfigError (exit code 2) with a message a user can act on. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
   const vars = parseEnv(brokerEnv, env);
-  if (vars.LABRUN_AUTH_FILE !== undefined) {
-    // Never run an open broker when the user asked for a closed one.
+  const authFile = vars.LABRUN_AUTH_FILE;
+  const warnings: string[] = [];
+  if (authFile === undefined && !isLoopback(vars.BROKER_HOST) && vars.BROKER_ALLOW_ANONYMOUS !== 'true') {
     throw new ConfigError(
-      `LABRUN_AUTH_FILE=${JSON.stringify(vars.LABRUN_AUTH_FILE)} is set, but this version of the labrun broker does not support ` +
-        'authentication files yet, so it will not start rather than run without the authentication you asked for. ' +
-        'Unset LABRUN_AUTH_FILE to run an anonymous broker on loopback, or point MQTT_URL at a broker with authentication (such as Mosquitto).',
+      `BROKER_HOST=${JSON.stringify(vars.BROKER_HOST)} is not a loopback address, and no LABRUN_AUTH_FILE is set, so anyone who can reach ` +
+        'this host could pause, resume and stop runs. Set LABRUN_AUTH_FILE to an auth file (users, passwords and roles: see docs/security.md; ' +
+        'add a user with `node apps/broker/dist/main.js user add <name> --role admin --file <path>`). Or, to let anyone on the network publish ' +
+        'and subscribe without a password, set BROKER_ALLOW_ANONYMOUS=true. Without either, the broker only listens on loopback ' +
+        '(127.0.0.1, ::1, localhost), where only this machine can reach it.',
     );
   }
-  if (!isLoopback(vars.BROKER_HOST) && vars.BROKER_ALLOW_ANONYMOUS !== 'true') {
-    throw new ConfigError(
-      `BROKER_HOST=${JSON.stringify(vars.BROKER_HOST)} is not a loopback address. This broker has no authentication yet, ` +
-        'so by default it only listens on loopback (127.0.0.1, ::1, localhost), where only this machine can reach it. ' +
-        'To let anyone who can reach this host publish and subscribe without a password, also set BROKER_ALLOW_ANONYMOUS=true.',
+  if (authFile !== undefined && vars.BROKER_ALLOW_ANONYMOUS === 'true') {
+    warnings.push('BROKER_ALLOW_ANONYMOUS=true has no effect while LABRUN_AUTH_FILE is set: every client must log in');
+  }
+  const ports = [
+    ['BROKER_PORT', vars.BROKER_PORT],
+    ['BROKER_WS_PORT', vars.BROKER_WS_PORT],
+    ['BROKER_TLS_PORT', vars.BROKER_TLS_PORT],
+    ['BROKER_WSS_PORT', vars.BROKER_WSS_PORT],
+  ] as const;
+  for (const [i, [name, port]] of ports.entries()) {
+    const same = ports.slice(i + 1).find(([, other]) => port !== undefined && port !== 0 && other === port);
+    if (same) throw new ConfigError(`${name} and ${same[0]} are both ${port}: each listener needs a port of its own`);
+  }
+  const tls = loadTls(vars);
+  if (authFile !== undefined && !isLoopback(vars.BROKER_HOST) && (tls === undefined || tls.port === undefined)) {
+    warnings.push(
+      `BROKER_HOST=${vars.BROKER_HOST} with authentication but no BROKER_TLS_PORT: passwords cross the network in clear text ` +
+        'unless the network is trusted; consider BROKER_TLS_PORT, BROKER_TLS_CERT and BROKER_TLS_KEY',
     );
   }
-  if (vars.BROKER_PORT !== 0 && vars.BROKER_PORT === vars.BROKER_WS_PORT) {
-    throw new ConfigError(`BROKER_PORT and BROKER_WS_PORT are both ${vars.BROKER_PORT}: the TCP and WebSocket listeners need different ports`);
-  }
-  return { host: vars.BROKER_HOST, port: vars.BROKER_PORT, wsPort: vars.BROKER_WS_PORT };
+  return {
+    host: vars.BROKER_HOST,
+    port: vars.BROKER_PORT,
+    wsPort: vars.BROKER_WS_PORT,
+    ...(authFile !== undefined ? { authFile } : {}),
+    ...(tls ? { tls } : {}),
+    warnings,
+  };
 }

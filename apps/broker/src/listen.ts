@@ -1,10 +1,12 @@
-// The broker's two listeners, and the advice it gives when one of their ports is busy: most often another MQTT
-// broker (such as Mosquitto) is already there, and labrun can simply use it.
+// The broker's listeners (MQTT and MQTT over WebSocket, each also over TLS), and the advice it gives when one of
+// their ports is busy: most often another MQTT broker (such as Mosquitto) is already there, and labrun can use it.
 import { clientHost, urlHost, type Listener } from '@labrun/service';
+
+export type Scheme = 'mqtt' | 'ws' | 'mqtts' | 'wss';
 
 export interface BrokerListener extends Listener {
   /** The URL scheme and path clients use to reach it. */
-  scheme: 'mqtt' | 'ws';
+  scheme: Scheme;
   path?: string | undefined;
 }
 
@@ -12,7 +14,9 @@ export function listenerUrl(listener: Pick<BrokerListener, 'scheme' | 'path'>, h
   return `${listener.scheme}://${urlHost(host)}:${port}${listener.path ?? ''}`;
 }
 
-function brokerListener(what: string, portVar: 'BROKER_PORT' | 'BROKER_WS_PORT', scheme: 'mqtt' | 'ws', path?: string): BrokerListener {
+type PortVar = 'BROKER_PORT' | 'BROKER_WS_PORT' | 'BROKER_TLS_PORT' | 'BROKER_WSS_PORT';
+
+function brokerListener(what: string, portVar: PortVar, scheme: Scheme, path?: string): BrokerListener {
   return {
     what,
     hostVar: 'BROKER_HOST',
@@ -27,3 +31,5 @@ function brokerListener(what: string, portVar: 'BROKER_PORT' | 'BROKER_WS_PORT',
 
 export const MQTT = brokerListener('MQTT', 'BROKER_PORT', 'mqtt');
 export const MQTT_WS = brokerListener('MQTT over WebSocket', 'BROKER_WS_PORT', 'ws', '/mqtt');
+export const MQTTS = brokerListener('MQTT over TLS', 'BROKER_TLS_PORT', 'mqtts');
+export const MQTT_WSS = brokerListener('MQTT over secure WebSocket', 'BROKER_WSS_PORT', 'wss', '/mqtt');

@@ -1,0 +1,185 @@
+// The auth file: password hashes, the file's format and its checks, and adding and removing users.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addUser,
+  AuthFileError,
+  authUsers,
+  hashPassword,
+  loadAuthFile,
+  parseAuthFile,
+  parsePasswordHash,
+  removeUser,
+  verifyPassword,
+  type PasswordHash,
+} from './auth-file.js';
+
+// Cheap parameters keep the tests quick where the cost does not matter.
+const CHEAP = { N: 1024, r: 8, p: 1 };
+
+describe('password hashes', () => {
+  it('hashes as scrypt$N$r$p$salt$hash with the default costs, and verifies only the same password', async () => {
+    const stored = await hashPassword('correct horse battery staple');
+    expect(stored).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}$/);
+    expect(stored).not.toContain('correct horse');
+    expect(await verifyPassword('correct horse battery staple', stored)).toBe(true);
+    expect(await verifyPassword(Buffer.from('correct horse battery staple'), stored)).toBe(true);
+    expect(await verifyPassword('correct horse battery stapl', stored)).toBe(false);
+    expect(await verifyPassword('', stored)).toBe(false);
+  });
+
+  it('salts every hash, so the same password never hashes the same twice', async () => {
+    const [a, b] = [await hashPassword('same password', CHEAP), await hashPassword('same password', CHEAP)];
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('same password', a)).toBe(true);
+    expect(await verifyPassword('same password', b)).toBe(true);
+  });
+
+  it('verifies hashes made with other costs, as written in the hash', async () => {
+    const stored = await hashPassword('other costs', { N: 2048, r: 4, p: 2 });
+    expect(stored.startsWith('scrypt$2048$4$2$')).toBe(true);
+    expect((parsePasswordHash(stored) as PasswordHash).hash).toHaveLength(32);
+    expect(await verifyPassword('other costs', stored)).toBe(true);
+  });
+
+  it('says what is wrong with a string that is not a hash, and never verifies it', async () => {
+    const salt = Buffer.alloc(16, 1).toString('base64');
+    const hash = Buffer.alloc(32, 2).toString('base64');
+    const cases: [string, RegExp][] = [
+      ['hunter2', /expected scrypt\$<N>\$<r>\$<p>/],
+      [`bcrypt$16384$8$1$${salt}$${hash}`, /expected scrypt/],
+      [`scrypt$1000$8$1$${salt}$${hash}`, /N must be a power of two/],
+      [`scrypt$16384$0$1$${salt}$${hash}`, /r must be from 1 to 64/],
+      [`scrypt$16384$8$99$${salt}$${hash}`, /p must be from 1 to 16/],
+      [`scrypt$1048576$64$1$${salt}$${hash}`, /more than 256 MiB/],
+      [`scrypt$16384$8$1$not*base64$${hash}`, /base64/],
+      [`scrypt$16384$8$1$AAAA$${hash}`, /salt must be at least 8 bytes/],
+      [`scrypt$16384$8$1$${salt}$AAAA`, /hash must be 16 to 128 bytes/],
+    ];
+    for (const [text, reason] of cases) {
+      expect(parsePasswordHash(text), text).toMatch(reason);
+      expect(await verifyPassword('hunter2', text)).toBe(false);
+    }
+  });
+});
+
+describe('the auth file format', () => {
+  const file = '/etc/labrun/auth.json';
+  let valid: string;
+  beforeEach(async () => {
+    valid = await hashPassword('a password', CHEAP);
+  });
+
+  it('reads users with their role and hash', () => {
+    const auth = parseAuthFile(JSON.stringify({ users: { ana: { password: valid, role: 'operator' }, 'engine-1': { password: valid, role: 'service' } } }), file);
+    const users = authUsers(auth);
+    expect([...users.keys()]).toEqual(['ana', 'engine-1']);
+    expect(users.get('ana')!.role).toBe('operator');
+    expect(users.get('ana')!.password.N).toBe(1024);
+  });
+
+  it('accepts a file without users (nobody can log in)', () => {
+    expect(authUsers(parseAuthFile('{ "users": {} }', file)).size).toBe(0);
+  });
+
+  it('names the file and says it is not JSON', () => {
+    expect(() => parseAuthFile('{ users: ', file)).toThrow(AuthFileError);
+    expect(() => parseAuthFile('{ users: ', file)).toThrow(/^auth file \/etc\/labrun\/auth.json is not valid JSON: /);
+  });
+
+  it('names the file and each thing wrong in it, by where it is', () => {
+    const text = JSON.stringify({
+      users: {
+        ana: { password: valid, role: 'superuser' },
+        bob: { password: 'hunter2', role: 'viewer' },
+        cy: { password: valid, role: 'viewer', email: 'cy@lab' },
+        'has space': { password: valid, role: 'viewer' },
+      },
+    });
+    let message = '';
+    try {
+      parseAuthFile(text, file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^auth file \/etc\/labrun\/auth.json is not valid:\n/);
+    expect(message).toContain('users.ana.role: expected one of viewer, operator, service, admin');
+    expect(message).toContain('users.bob.password: not a password hash: expected scrypt$<N>$<r>$<p>$<salt, base64>$<hash, base64>');
+    expect(message).toMatch(/users\.cy: .*email/);
+    expect(message).toContain('users.has space: not a valid user name: a user name is 1 to 64 letters');
+  });
+
+  it('ignores a user called __proto__ instead of letting it change how objects behave', () => {
+    const text = `{ "users": { "__proto__": { "password": "${valid}", "role": "admin" }, "ana": { "password": "${valid}", "role": "viewer" } } }`;
+    expect([...authUsers(parseAuthFile(text, file)).keys()]).toEqual(['ana']);
+    expect(({} as Record<string, unknown>).role).toBeUndefined();
+  });
+
+  it('refuses a file that is not { "users": … }', () => {
+    expect(() => parseAuthFile('[]', file)).toThrow(/\(the whole file\): expected \{ "users": \{ … \} \}/);
+    expect(() => parseAuthFile('{ "users": [] }', file)).toThrow(/users: expected an object of users by name/);
+    expect(() => parseAuthFile('{ "users": {}, "admins": {} }', file)).toThrow(/admins/);
+  });
+});
+
+describe('adding and removing users', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-auth-'));
+    file = path.join(dir, 'conf', 'auth.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates the file readable by its owner only, with the hash and never the password', async () => {
+    expect(await addUser(file, 'ana', 'operator', 'pipette-42')).toEqual({ created: true });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('pipette-42');
+    const auth = await loadAuthFile(file);
+    expect(auth.users.ana!.role).toBe('operator');
+    expect(await verifyPassword('pipette-42', auth.users.ana!.password)).toBe(true);
+  });
+
+  it('changes an existing user and keeps the others; the file stays 0600', async () => {
+    await addUser(file, 'ana', 'operator', 'pipette-42');
+    await addUser(file, 'bob', 'viewer', 'centrifuge-7');
+    chmodSync(file, 0o644);
+    expect(await addUser(file, 'ana', 'admin', 'new-password')).toEqual({ created: false });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const auth = await loadAuthFile(file);
+    expect(Object.keys(auth.users)).toEqual(['ana', 'bob']);
+    expect(auth.users.ana!.role).toBe('admin');
+    expect(await verifyPassword('new-password', auth.users.ana!.password)).toBe(true);
+    expect(await verifyPassword('centrifuge-7', auth.users.bob!.password)).toBe(true);
+  });
+
+  it('refuses a bad name, a bad role or a short password, and leaves the file alone', async () => {
+    await addUser(file, 'ana', 'operator', 'pipette-42');
+    const before = readFileSync(file, 'utf8');
+    await expect(addUser(file, 'has space', 'viewer', 'long enough')).rejects.toThrow(/cannot add user "has space": a user name is/);
+    await expect(addUser(file, 'bob', 'root' as never, 'long enough')).rejects.toThrow(/role must be one of viewer, operator, service, admin/);
+    await expect(addUser(file, 'bob', 'viewer', 'short')).rejects.toThrow(/at least 8 characters/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('refuses to add to a file that is broken, rather than overwrite it', async () => {
+    writeFileSync(path.join(dir, 'broken.json'), '{ "users": ');
+    await expect(addUser(path.join(dir, 'broken.json'), 'ana', 'operator', 'pipette-42')).rejects.toThrow(/is not valid JSON/);
+    expect(readFileSync(path.join(dir, 'broken.json'), 'utf8')).toBe('{ "users": ');
+  });
+
+  it('removes a user', async () => {
+    await addUser(file, 'ana', 'operator', 'pipette-42');
+    await addUser(file, 'bob', 'viewer', 'centrifuge-7');
+    expect(await removeUser(file, 'ana')).toBe(true);
+    expect(await removeUser(file, 'ana')).toBe(false);
+    expect(Object.keys((await loadAuthFile(file)).users)).toEqual(['bob']);
+  });
+
+  it('says when the file does not exist', async () => {
+    await expect(loadAuthFile(path.join(dir, 'missing.json'))).rejects.toThrow(/^auth file .*missing\.json does not exist$/);
+  });
+});

@@ -1,0 +1,150 @@
+// Authentication and topic ACLs in the broker, when an auth file is configured: Aedes's hooks, answering from
+// the users in the file and the role rules in acl.ts. Every refusal is logged at warn with who and what.
+//   - CONNECT without a user name: CONNACK 5 (not authorized); unknown user or wrong password: CONNACK 4.
+//   - a last will on a topic the user may not publish to: CONNACK 5, rather than a will that would be dropped.
+//   - SUBSCRIBE outside the role: that filter is refused in the SUBACK (0x80), the others are granted.
+//   - PUBLISH outside the role: acknowledged as usual and discarded, as Mosquitto does (MQTT-3.3.5-2 allows
+//     that or closing the connection). Closing it would not tell the client why either — MQTT 3.1.1 has no
+//     negative PUBACK — and clients such as MQTT.js resend an unacknowledged publish on every reconnect, so
+//     they would be thrown out again and again.
+import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { Logger } from '@labrun/service';
+import { mayPublish, maySubscribe, type Role } from './acl.js';
+import { remote } from './client-log.js';
+import { authUsers, hashPassword, loadAuthFile, parsePasswordHash, verifyPassword, type AuthUser, type PasswordHash } from './auth-file.js';
+
+type Will = { topic: string } | undefined;
+
+interface Session {
+  user: string;
+  role: Role;
+  /** The hash the client logged in against: a new password in the file ends the session on reload. */
+  password: PasswordHash;
+}
+
+/** Where refused publishes go: a `$` topic outside every role's subscriptions (`#` never matches `$` topics). */
+export const DISCARDED = '$labrun/discarded';
+
+const NOT_AUTHORIZED = 5;
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as unknown as AuthenticateError;
+}
+
+/** The users of the auth file, reloadable, and the sessions of the clients that logged in as them. */
+export class BrokerAuth {
+  private users = new Map<string, AuthUser>();
+  private readonly sessions = new Map<Client, Session>();
+  private readonly wills = new WeakMap<Client, Will>();
+  /** Checked against when the user does not exist, so an unknown name takes as long to refuse as a wrong password. */
+  private decoy: Promise<PasswordHash> | undefined;
+
+  private constructor(
+    readonly file: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Load the auth file; an AuthFileError if it is missing or wrong. */
+  static async open(file: string, log: Logger): Promise<BrokerAuth> {
+    const auth = new BrokerAuth(file, log);
+    auth.users = authUsers(await loadAuthFile(file));
+    return auth;
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /**
+   * Read the file again. Clients whose user is gone, or whose role or password changed, are disconnected (they
+   * log in again under the new rules). A bad file throws and changes nothing.
+   */
+  async reload(): Promise<{ users: number; disconnected: number }> {
+    const users = authUsers(await loadAuthFile(this.file));
+    this.users = users;
+    let disconnected = 0;
+    for (const [client, session] of this.sessions) {
+      const now = users.get(session.user);
+      if (now && now.role === session.role && now.password.hash.equals(session.password.hash)) continue;
+      this.sessions.delete(client);
+      this.log.info('disconnecting a client whose user changed in the auth file', { clientId: client.id, user: session.user });
+      client.close();
+      disconnected++;
+    }
+    return { users: users.size, disconnected };
+  }
+
+  /** Attach to a broker's options: authenticate, preConnect (to see the will), authorizePublish, authorizeSubscribe. */
+  hooks(): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
+    return {
+      preConnect: (client, packet, callback) => {
+        this.wills.set(client, packet.will ? { topic: packet.will.topic } : undefined);
+        callback(null, true);
+      },
+      authenticate: (client, username, password, done) => {
+        this.authenticate(client, username, password).then(
+          () => done(null, true),
+          (error: AuthenticateError) => done(error, false),
+        );
+      },
+      authorizePublish: (client, packet, callback) => {
+        // `client` is null only for the will of a client of another broker in a cluster: nobody to check it against.
+        if (!client) return callback(new Error(`not authorized: a last will on ${packet.topic} from a client that is not connected here`));
+        const session = this.sessions.get(client);
+        if (session && mayPublish(session.role, packet.topic)) return callback(null);
+        this.log.warn('refused a publish', { clientId: client.id, user: session?.user, role: session?.role, topic: packet.topic });
+        // Aedes lets this hook change the packet: sent on to a topic no role may subscribe to, it reaches nobody,
+        // and the client gets its PUBACK (or PUBREC) as usual. Never retained, so nothing of it is kept either.
+        packet.topic = DISCARDED;
+        packet.retain = false;
+        packet.payload = Buffer.alloc(0);
+        callback(null);
+      },
+      authorizeSubscribe: (client, subscription, callback) => {
+        const session = this.sessions.get(client);
+        if (session && maySubscribe(session.role, subscription.topic)) return callback(null, subscription);
+        this.log.warn('refused a subscription', { clientId: client.id, user: session?.user, role: session?.role, filter: subscription.topic });
+        callback(null, null); // SUBACK 0x80 for this filter; the client stays connected
+      },
+    };
+  }
+
+  /** Forget a client that has gone. */
+  forget(client: Client): void {
+    this.sessions.delete(client);
+    this.wills.delete(client);
+  }
+
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+    const from = remote(client);
+    if (username === undefined || username === '') {
+      this.log.warn('refused a client without a user name', { clientId: client.id, from });
+      throw refusal('not authorized: this broker needs a user name and password', NOT_AUTHORIZED);
+    }
+    const user = this.users.get(username);
+    const given = password ?? Buffer.alloc(0);
+    if (!user) {
+      await verifyPassword(given, await this.decoyHash());
+      this.log.warn('refused a client: no such user', { clientId: client.id, user: username, from });
+      throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
+    }
+    if (!(await verifyPassword(given, user.password))) {
+      this.log.warn('refused a client: wrong password', { clientId: client.id, user: username, from });
+      throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
+    }
+    const will = this.wills.get(client);
+    if (will && !mayPublish(user.role, will.topic)) {
+      this.log.warn('refused a client whose last will it may not publish', { clientId: client.id, user: username, role: user.role, will: will.topic, from });
+      throw refusal(`not authorized: user ${username} (${user.role}) may not publish its last will to ${will.topic}`, NOT_AUTHORIZED);
+    }
+    if (client.closed) return; // gone while its password was checked: Aedes drops it, nothing to remember
+    this.sessions.set(client, { user: username, role: user.role, password: user.password });
+    this.log.debug('client logged in', { clientId: client.id, user: username, role: user.role, from });
+  }
+
+  private decoyHash(): Promise<PasswordHash> {
+    this.decoy ??= hashPassword('decoy password, never used').then((hash) => parsePasswordHash(hash) as PasswordHash);
+    return this.decoy;
+  }
+}

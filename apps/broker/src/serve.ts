@@ -1,0 +1,120 @@
+// The broker itself: Aedes on TCP and on MQTT-over-WebSocket (/mqtt), optionally each over TLS too, with users
+// and topic ACLs when an auth file is configured. SIGHUP reloads the auth file and the certificate.
+import { stat } from 'node:fs/promises';
+import { createServer as createTcpServer, type Server } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { Aedes } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { ConfigError } from '@labrun/contracts';
+import { closeServer, listen, ListenError, onShutdown, type Logger } from '@labrun/service';
+import { loadBrokerConfig } from './config.js';
+import { listenerUrl, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
+import { logClients } from './client-log.js';
+import { BrokerAuth } from './auth.js';
+import { AuthFileError } from './auth-file.js';
+import { readCertificate } from './tls.js';
+
+const notFound = (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('labrun broker: connect an MQTT client over WebSocket to /mqtt\n');
+};
+
+async function openAuth(file: string, log: Logger): Promise<BrokerAuth> {
+  try {
+    const auth = await BrokerAuth.open(file, log);
+    const { mode } = await stat(file);
+    if ((mode & 0o077) !== 0) {
+      log.warn(`the auth file can be read by other users of this machine: chmod 600 ${file}`, { mode: (mode & 0o777).toString(8) });
+    }
+    if (auth.userCount === 0) log.warn('the auth file has no users, so every client will be refused: add one with `user add`', { file });
+    return auth;
+  } catch (error) {
+    if (!(error instanceof AuthFileError)) throw error;
+    const hint = (error as Error).message.endsWith('does not exist')
+      ? `. Create it and its first user with: node apps/broker/dist/main.js user add <name> --role admin --file ${file}`
+      : '';
+    throw new ConfigError(`LABRUN_AUTH_FILE: ${error.message}${hint}`);
+  }
+}
+
+export async function serveBroker(log: Logger): Promise<void> {
+  const config = loadBrokerConfig();
+  for (const warning of config.warnings) log.warn(warning);
+  const auth = config.authFile === undefined ? undefined : await openAuth(config.authFile, log);
+
+  const broker = await Aedes.createBroker(auth ? auth.hooks() : {});
+  logClients(broker, log);
+  if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
+
+  const { tls } = config;
+  const tcpServer = createTcpServer(broker.handle);
+  const httpServer = createHttpServer(notFound);
+  const tlsServer = tls?.port === undefined ? undefined : createTlsServer(tls.certificate, (socket) => broker.handle(socket));
+  const httpsServer = tls?.wsPort === undefined ? undefined : createHttpsServer(tls.certificate, notFound);
+  // Most often a client speaking plain MQTT to a TLS port, or one that does not trust the certificate.
+  for (const server of [tlsServer, httpsServer]) {
+    server?.on('tlsClientError', (error, socket) => log.debug('TLS handshake failed', { from: `${socket.remoteAddress}:${socket.remotePort}`, error: error.message }));
+  }
+
+  const bound: { listener: BrokerListener; port: number }[] = [];
+  try {
+    bound.push({ listener: MQTT, port: await listen(tcpServer, MQTT, config.host, config.port) });
+    bound.push({ listener: MQTT_WS, port: await listen(httpServer, MQTT_WS, config.host, config.wsPort) });
+    if (tlsServer) bound.push({ listener: MQTTS, port: await listen(tlsServer, MQTTS, config.host, tls!.port!) });
+    if (httpsServer) bound.push({ listener: MQTT_WSS, port: await listen(httpsServer, MQTT_WSS, config.host, tls!.wsPort!) });
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    log.error(error.message);
+    process.exit(1);
+  }
+  // Created once bound, so a failed listen is reported once, above, and not re-emitted by the WebSocket servers.
+  const webSocketServers = [httpServer, httpsServer].flatMap((server) => {
+    if (!server) return [];
+    const wss = new WebSocketServer({ server, path: '/mqtt' });
+    wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req));
+    wss.on('error', (error) => log.warn('websocket server error', { error: error.message }));
+    return [wss];
+  });
+
+  const reload = async () => {
+    if (auth) {
+      try {
+        const { users, disconnected } = await auth.reload();
+        log.info('reloaded the auth file', { file: auth.file, users, disconnected });
+      } catch (error) {
+        log.error('could not reload the auth file; the users loaded before stay in force', { error: (error as Error).message });
+      }
+    }
+    if (tls) {
+      try {
+        const certificate = readCertificate(tls.certFile, tls.keyFile);
+        for (const server of [tlsServer, httpsServer]) (server as TlsServer | undefined)?.setSecureContext(certificate);
+        log.info('reloaded the TLS certificate', { cert: tls.certFile });
+      } catch (error) {
+        log.error('could not reload the TLS certificate; the one loaded before stays in use', { error: (error as Error).message });
+      }
+    }
+  };
+  if (auth || tls) {
+    // Without anything to reload, SIGHUP keeps its usual meaning (the terminal went away: stop).
+    process.on('SIGHUP', () => void reload());
+  }
+
+  onShutdown(log, async () => {
+    const servers: Server[] = [tcpServer, httpServer, ...(tlsServer ? [tlsServer] : []), ...(httpsServer ? [httpsServer] : [])];
+    const closing = servers.map(closeServer);
+    for (const wss of webSocketServers) wss.close();
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    httpServer.closeAllConnections();
+    httpsServer?.closeAllConnections();
+    await Promise.all(closing);
+  });
+
+  if (auth) log.info('authentication on: clients log in and topics are limited by role', { file: auth.file, users: auth.userCount });
+  else log.info('authentication off (no LABRUN_AUTH_FILE): every client may publish and subscribe to everything');
+  const urls = Object.fromEntries(bound.map(({ listener, port }) => [listener.scheme, listenerUrl(listener, config.host, port)]));
+  // `listening mqtt=… ws=…` keeps this shape and order (tools parse it); TLS listeners follow as mqtts=… wss=….
+  log.info('listening', urls);
+  log.info('ready', { mqtt: urls.mqtt });
+}

@@ -1,0 +1,122 @@
+// `user add|remove|list` as a shell user runs it: the password from a terminal (never echoed) or from stdin.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadAuthFile, verifyPassword } from './auth-file.js';
+import { runUserCommand, type UserCommandIo } from './user-command.js';
+
+type FakeStdin = PassThrough & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+interface FakeIo extends UserCommandIo {
+  stdin: FakeStdin;
+  out(): string;
+  err(): string;
+  rawModes: boolean[];
+}
+
+/** Streams standing in for a terminal (`tty: true`) or a pipe. */
+function fakeIo(options: { tty: boolean; env?: NodeJS.ProcessEnv }): FakeIo {
+  const stdin: FakeStdin = new PassThrough();
+  const rawModes: boolean[] = [];
+  if (options.tty) {
+    stdin.isTTY = true;
+    stdin.setRawMode = (raw) => rawModes.push(raw);
+  }
+  const collect = () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    return { stream, text: () => text };
+  };
+  const stdout = collect();
+  const stderr = collect();
+  return { stdin, stdout: stdout.stream, stderr: stderr.stream, env: options.env ?? {}, out: stdout.text, err: stderr.text, rawModes };
+}
+
+describe('the user command', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-user-'));
+    file = path.join(dir, 'auth.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds a user with the password piped to --password-stdin, dropping the line ending', async () => {
+    const io = fakeIo({ tty: false });
+    io.stdin.end('pipette-42\n');
+    expect(await runUserCommand(['add', 'ana', '--role', 'operator', '--file', file, '--password-stdin'], io)).toBe(0);
+    expect(io.out()).toBe(`added user ana (operator) to ${file}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const auth = await loadAuthFile(file);
+    expect(await verifyPassword('pipette-42', auth.users.ana!.password)).toBe(true);
+  });
+
+  it('asks twice on a terminal, in raw mode, without echoing the password', async () => {
+    const io = fakeIo({ tty: true, env: { LABRUN_AUTH_FILE: file } });
+    const done = runUserCommand(['add', 'bob', '--role', 'viewer'], io);
+    // Typed key by key: a typo, a backspace, then Enter; then the same again.
+    for (const key of ['c', 'e', 'n', 't', 'r', 'i', 'x', '\u007f', 'f', 'u', 'g', 'e', '\r']) io.stdin.write(key);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    io.stdin.write('centrifuge\r');
+    expect(await done).toBe(0);
+    expect(io.err()).toContain('Password for bob');
+    expect(io.err()).toContain('The same password again');
+    expect(io.err() + io.out()).not.toContain('centrifuge');
+    expect(io.rawModes).toEqual([true, false, true, false]);
+    expect(await verifyPassword('centrifuge', (await loadAuthFile(file)).users.bob!.password)).toBe(true);
+  });
+
+  it('changes nothing when the two passwords differ', async () => {
+    const io = fakeIo({ tty: true });
+    const done = runUserCommand(['add', 'bob', '--role', 'viewer', '--file', file], io);
+    io.stdin.write('centrifuge\r');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    io.stdin.write('centrifugE\r');
+    expect(await done).toBe(1);
+    expect(io.err()).toContain('the two passwords differ: nothing was changed');
+    expect(() => statSync(file)).toThrow();
+  });
+
+  it('will not wait for a password on a pipe without --password-stdin', async () => {
+    const io = fakeIo({ tty: false });
+    expect(await runUserCommand(['add', 'ana', '--role', 'operator', '--file', file], io)).toBe(2);
+    expect(io.err()).toContain('pipe it in with --password-stdin');
+  });
+
+  it('explains a missing or wrong role, a missing file, and an unknown option', async () => {
+    const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['add', 'ana', '--file', file], {}, /add needs --role: one of viewer, operator, service, admin/],
+      [['add', 'ana', '--role', 'root', '--file', file], {}, /--role must be one of viewer, operator, service, admin, not "root"/],
+      [['add', 'ana', '--role', 'viewer'], {}, /Pass --file <path> or set LABRUN_AUTH_FILE/],
+      [['add', 'ana', '--role', 'viewer', '--file', file, '--colour'], {}, /--colour/],
+      [['frobnicate', '--file', file], {}, /unknown subcommand "frobnicate"/],
+    ];
+    for (const [args, env, message] of cases) {
+      const io = fakeIo({ tty: false, env });
+      expect(await runUserCommand(args, io), args.join(' ')).toBe(2);
+      expect(io.err()).toMatch(message);
+      expect(io.err()).toContain('usage:');
+    }
+  });
+
+  it('lists and removes users', async () => {
+    for (const [name, role] of [['ana', 'operator'], ['engine', 'service']] as const) {
+      const io = fakeIo({ tty: false });
+      io.stdin.end(`${name}-password`);
+      expect(await runUserCommand(['add', name, '--role', role, '--file', file, '--password-stdin'], io)).toBe(0);
+    }
+    const list = fakeIo({ tty: false });
+    expect(await runUserCommand(['list', '--file', file], list)).toBe(0);
+    expect(list.out()).toBe('ana operator\nengine service\n');
+
+    const remove = fakeIo({ tty: false });
+    expect(await runUserCommand(['remove', 'ana', '--file', file], remove)).toBe(0);
+    expect(remove.out()).toBe(`removed user ana from ${file}\n`);
+    const again = fakeIo({ tty: false });
+    expect(await runUserCommand(['remove', 'ana', '--file', file], again)).toBe(1);
+    expect(again.err()).toContain('there is no user ana');
+    expect(readFileSync(file, 'utf8')).not.toContain('"ana"');
+  });
+});

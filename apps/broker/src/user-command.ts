@@ -1,0 +1,136 @@
+// `labrun-broker user add|remove|list`: manage the users of an auth file from a shell. The password is asked for
+// on the terminal without echo, or read from stdin with --password-stdin; only its scrypt hash is written.
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { isRole, ROLES } from './acl.js';
+import { addUser, AuthFileError, loadAuthFile, MIN_PASSWORD_LENGTH, removeUser } from './auth-file.js';
+
+export const USER_USAGE = `usage:
+  labrun-broker user add <name> --role <${ROLES.join('|')}> [--file <path>] [--password-stdin]
+  labrun-broker user remove <name> [--file <path>]
+  labrun-broker user list [--file <path>]
+The file defaults to LABRUN_AUTH_FILE. Without --password-stdin, add asks for the password on the terminal.
+A running broker applies changes when it receives SIGHUP (kill -HUP <pid>).`;
+
+export interface UserCommandIo {
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A mistake in how the command was called: exit code 2, with the usage. */
+class UsageError extends Error {}
+
+/** Ask for a password on a terminal without echoing it. */
+export function promptPassword(prompt: string, io: Pick<UserCommandIo, 'stdin' | 'stderr'>): Promise<string> {
+  const { stdin, stderr } = io;
+  return new Promise((resolve, reject) => {
+    stderr.write(prompt);
+    stdin.setRawMode?.(true);
+    stdin.setEncoding('utf8');
+    let password = '';
+    const finish = (error?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      stderr.write('\n');
+      if (error) reject(error);
+      else resolve(password);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003') return finish(new AuthFileError('interrupted: nothing was changed'));
+        if (ch === '\u0004' && password === '') return finish(new AuthFileError('no password given: nothing was changed'));
+        if (ch === '\u007f' || ch === '\b') password = [...password].slice(0, -1).join('');
+        else if (ch >= ' ') password += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
+/** The whole of stdin as the password, without the line ending a shell or `echo` adds. */
+export async function readPasswordFromStdin(stdin: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (/[\r\n]/.test(password)) throw new AuthFileError('the password on stdin must be a single line');
+  return password;
+}
+
+async function askPassword(name: string, fromStdin: boolean, io: UserCommandIo): Promise<string> {
+  if (fromStdin) return readPasswordFromStdin(io.stdin);
+  if (!io.stdin.isTTY) throw new UsageError('stdin is not a terminal, so the password cannot be asked for: pipe it in with --password-stdin');
+  const password = await promptPassword(`Password for ${name} (at least ${MIN_PASSWORD_LENGTH} characters): `, io);
+  const again = await promptPassword('The same password again: ', io);
+  if (password !== again) throw new AuthFileError('the two passwords differ: nothing was changed');
+  return password;
+}
+
+/** Run `user <subcommand> …`; resolves with the exit code (0 done, 1 the file could not be used, 2 bad arguments). */
+export async function runUserCommand(args: string[], io: UserCommandIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        role: { type: 'string' },
+        file: { type: 'string' },
+        'password-stdin': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      io.stdout.write(`${USER_USAGE}\n`);
+      return 0;
+    }
+    const [subcommand, name, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`);
+    const file = values.file ?? (io.env.LABRUN_AUTH_FILE || undefined);
+    if (file === undefined) throw new UsageError('which auth file? Pass --file <path> or set LABRUN_AUTH_FILE');
+    const shown = path.resolve(file);
+
+    switch (subcommand) {
+      case 'add': {
+        if (name === undefined) throw new UsageError('add needs a user name');
+        if (values.role === undefined) throw new UsageError(`add needs --role: one of ${ROLES.join(', ')}`);
+        if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(values.role)}`);
+        const password = await askPassword(name, values['password-stdin'], io);
+        const { created } = await addUser(file, name, values.role, password);
+        io.stdout.write(`${created ? 'added' : 'updated'} user ${name} (${values.role}) ${created ? 'to' : 'in'} ${shown}\n`);
+        return 0;
+      }
+      case 'remove': {
+        if (name === undefined) throw new UsageError('remove needs a user name');
+        if (!(await removeUser(file, name))) throw new AuthFileError(`there is no user ${name} in ${shown}: nothing was changed`);
+        io.stdout.write(`removed user ${name} from ${shown}\n`);
+        return 0;
+      }
+      case 'list': {
+        if (name !== undefined) throw new UsageError(`list takes no user name`);
+        const auth = await loadAuthFile(file);
+        for (const [user, { role }] of Object.entries(auth.users)) io.stdout.write(`${user} ${role}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(subcommand === undefined ? 'say what to do: add, remove or list' : `unknown subcommand ${JSON.stringify(subcommand)}`);
+    }
+  } catch (error) {
+    if (error instanceof AuthFileError) {
+      io.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    // parseArgs reports unknown options and missing values with a TypeError carrying an ERR_PARSE_ARGS_* code.
+    const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
+    if (error instanceof UsageError || parseError) {
+      io.stderr.write(`${(error as Error).message}\n${USER_USAGE}\n`);
+      return 2;
+    }
+    io.stderr.write(`could not change the auth file: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
