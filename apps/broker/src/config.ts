@@ -11,6 +11,11 @@ export const brokerEnv = {
   BROKER_WS_PORT: portVar.default(9001),
   BROKER_ALLOW_ANONYMOUS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   LABRUN_AUTH_FILE: z.string().optional(),
+  /** Keep sessions, subscriptions and retained messages in Redis (and share messages with other brokers on it). */
+  BROKER_REDIS_URL: z
+    .string()
+    .refine((s) => /^rediss?:\/\/[^\s]+$/.test(s), { error: 'expected a Redis URL such as redis://127.0.0.1:6379/0' })
+    .optional(),
   BROKER_TLS_PORT: portVar.optional(),
   BROKER_WSS_PORT: portVar.optional(),
   BROKER_TLS_CERT: z.string().optional(),
@@ -34,6 +39,8 @@ export interface BrokerConfig {
   /** Users and roles: when set, every client must log in and topics are limited by role. */
   authFile?: string;
   tls?: TlsConfig;
+  /** Redis for sessions, subscriptions and retained messages (survive a restart; brokers on it form a cluster). */
+  redisUrl?: string;
   /** Settings that are allowed but probably not what the user meant, to log at start. */
   warnings: string[];
 }
@@ -110,6 +117,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     wsPort: vars.BROKER_WS_PORT,
     ...(authFile !== undefined ? { authFile } : {}),
     ...(tls ? { tls } : {}),
+    ...(vars.BROKER_REDIS_URL ? { redisUrl: vars.BROKER_REDIS_URL } : {}),
     warnings,
   };
 }

@@ -15,6 +15,7 @@ import { logClients } from './client-log.js';
 import { BrokerAuth } from './auth.js';
 import { AuthFileError } from './auth-file.js';
 import { readCertificate } from './tls.js';
+import { redisState } from './redis.js';
 
 const notFound = (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('labrun broker: connect an MQTT client over WebSocket to /mqtt\n');
@@ -43,7 +44,8 @@ export async function serveBroker(log: Logger): Promise<void> {
   for (const warning of config.warnings) log.warn(warning);
   const auth = config.authFile === undefined ? undefined : await openAuth(config.authFile, log);
 
-  const broker = await Aedes.createBroker(auth ? auth.hooks() : {});
+  const redis = config.redisUrl === undefined ? undefined : redisState(config.redisUrl);
+  const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
   logClients(broker, log);
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
 
@@ -106,11 +108,13 @@ export async function serveBroker(log: Logger): Promise<void> {
     const closing = servers.map(closeServer);
     for (const wss of webSocketServers) wss.close();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await redis?.close();
     httpServer.closeAllConnections();
     httpsServer?.closeAllConnections();
     await Promise.all(closing);
   });
 
+  if (redis) log.info('state kept in Redis: sessions and retained messages survive a restart; brokers on the same Redis form a cluster', { redis: config.redisUrl!.replace(/\/\/[^@/]*@/, '//***@') });
   if (auth) log.info('authentication on: clients log in and topics are limited by role', { file: auth.file, users: auth.userCount });
   else log.info('authentication off (no LABRUN_AUTH_FILE): every client may publish and subscribe to everything');
   const urls = Object.fromEntries(bound.map(({ listener, port }) => [listener.scheme, listenerUrl(listener, config.host, port)]));

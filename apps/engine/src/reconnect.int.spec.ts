@@ -5,7 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, startBroker, startService, stopAll } from '@labrun/testkit';
+import net from 'node:net';
+import { connectTestClient, requirement, startBroker, startService, stopAll, tcpReachable } from '@labrun/testkit';
+
+const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
 
 describe('when the broker restarts', () => {
   afterAll(stopAll);
@@ -58,4 +61,50 @@ describe('when the broker restarts', () => {
     await client.waitFor('run/r-away/status', (m) => m.json().status === 'succeeded', 10_000);
     await client.close();
   });
+
+  it.skipIf(!hasRedis)('the broker restarts mid-run (state on Redis): the run finishes and no action is lost', async () => {
+    const db = 3 + Math.floor(Math.random() * 5); // 3..7
+    await flushDb(db);
+    const redis = { BROKER_REDIS_URL: `redis://127.0.0.1:6379/${db}` };
+    const first = await startBroker(redis);
+    const port = new URL(first.url).port;
+    await startService('hardware', { MQTT_URL: first.url, DEVICE_ID: 'sim-gap' });
+    await startService('engine', { MQTT_URL: first.url, ENGINE_ID: 'e-gap', DEVICE_ID: 'sim-gap' });
+    const commands = [{ type: 'pause', params: { message: 'first' } }, { type: 'delay', params: { seconds: 0.5 } }, { type: 'pause', params: { message: 'second' } }, { type: 'comment', params: { message: 'end' } }];
+    // A lab client with a persistent session: its QoS 1 actions are kept while the broker is away.
+    const lims = await connectTestClient(first.url, { clientId: 'lims-gap', clean: false });
+    await lims.subscribe(['run/r-gap/status', 'run/r-gap/events']);
+    await lims.publish('run/r-gap/create', { protocol: { schemaVersion: 1, metadata: { name: 'gap' }, commands } });
+    await lims.publish('run/r-gap/actions', 'play');
+    await lims.waitFor('run/r-gap/status', (m) => m.json().pause?.message === 'first');
+
+    await first.kill();
+    // Published while there is no broker at all: queued by the client, sent when it is back.
+    lims.client.publish('run/r-gap/actions', JSON.stringify({ type: 'resume', id: 'during-the-gap' }), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    await startBroker({ ...redis, BROKER_PORT: port });
+
+    await lims.waitFor('run/r-gap/status', (m) => m.json().pause?.message === 'second', 15_000);
+    await lims.publish('run/r-gap/actions', { type: 'resume', id: 'after-the-gap' });
+    await lims.waitFor('run/r-gap/status', (m) => m.json().status === 'succeeded', 15_000);
+    const accepted = lims.messages('run/r-gap/events').map((m) => m.json()).filter((e) => e.type === 'action.accepted').map((e) => e.actionId);
+    expect(accepted).toEqual(expect.arrayContaining(['during-the-gap', 'after-the-gap']));
+    await lims.close();
+    await flushDb(db);
+  });
 });
+
+async function flushDb(db: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(6379, '127.0.0.1', () => socket.write(`SELECT ${db}\r\nFLUSHDB\r\n`));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.split('\r\n').filter(Boolean).length >= 2) {
+        socket.end();
+        resolve();
+      }
+    });
+    socket.on('error', reject);
+  });
+}

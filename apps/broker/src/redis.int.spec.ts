@@ -1,0 +1,98 @@
+// The broker on Redis: state that survives a restart, and a cluster of brokers sharing one Redis. Uses the Redis
+// server every machine here runs on 127.0.0.1:6379 (a database of its own, emptied first).
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestClient, requirement, startBroker, stopAll, tcpReachable } from '@labrun/testkit';
+
+const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
+
+/** Empty one Redis database with a raw RESP command, so each run starts clean. */
+async function flushDb(db: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(6379, '127.0.0.1', () => socket.write(`SELECT ${db}\r\nFLUSHDB\r\n`));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.split('\r\n').filter(Boolean).length >= 2) {
+        socket.end();
+        if (answer.includes('-')) reject(new Error(`redis said: ${answer}`));
+        else resolve();
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe.skipIf(!hasRedis)('the broker on Redis', () => {
+  const db = 9 + Math.floor(Math.random() * 6); // 9..14
+  const redisUrl = `redis://127.0.0.1:6379/${db}`;
+  beforeAll(() => flushDb(db));
+  afterAll(async () => {
+    await stopAll();
+    await flushDb(db);
+  });
+
+  it('two brokers on one Redis form a cluster: a message published on one reaches a subscriber on the other', async () => {
+    const a = await startBroker({ BROKER_REDIS_URL: redisUrl });
+    const b = await startBroker({ BROKER_REDIS_URL: redisUrl });
+    const subscriber = await connectTestClient(a.url);
+    await subscriber.subscribe('run/cluster/status');
+    const publisher = await connectTestClient(b.url);
+    await publisher.publish('run/cluster/status', '{"status":"paused"}');
+    expect((await subscriber.waitFor('run/cluster/status')).text).toBe('{"status":"paused"}');
+    await subscriber.close();
+    await publisher.close();
+    await a.stop();
+    await b.stop();
+  });
+
+  it('a restart keeps retained messages and the QoS 1 messages queued for an absent persistent session', async () => {
+    const first = await startBroker({ BROKER_REDIS_URL: redisUrl });
+    const port = new URL(first.url).port;
+    // The engine's way: a persistent session subscribed to actions, then away.
+    const engine = await connectTestClient(first.url, { clientId: 'engine-redis', clean: false });
+    await engine.subscribe('run/+/actions');
+    await engine.client.endAsync();
+    const client = await connectTestClient(first.url);
+    await client.publish('run/r-1/status', '{"status":"paused"}', { retain: true });
+    await client.publish('run/r-1/actions', 'resume'); // queued for the absent engine
+    await client.close();
+
+    await first.stop();
+    const second = await startBroker({ BROKER_REDIS_URL: redisUrl, BROKER_PORT: port });
+    const back = await connectTestClient(second.url, { clientId: 'engine-redis', clean: false });
+    expect((await back.waitFor('run/r-1/actions')).text).toBe('resume');
+    await back.subscribe('run/r-1/status');
+    const retained = await back.waitFor('run/r-1/status');
+    expect(retained).toMatchObject({ text: '{"status":"paused"}', retain: true });
+    await back.close();
+  });
+
+  it('answers a persistent session that subscribes to several filters in one packet (aedes#458 on Redis)', async () => {
+    const broker = await startBroker({ BROKER_REDIS_URL: redisUrl });
+    const client = await connectTestClient(broker.url, { clientId: 'many-filters', clean: false });
+    const granted = await client.client.subscribeAsync({ 'run/+/create': { qos: 1 }, 'run/+/actions': { qos: 1 }, 'hw/+/state': { qos: 1 } });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1]);
+    await client.close();
+  });
+
+  it('without Redis the same restart loses them (what BROKER_REDIS_URL is for)', async () => {
+    const first = await startBroker();
+    const port = new URL(first.url).port;
+    const engine = await connectTestClient(first.url, { clientId: 'engine-memory', clean: false });
+    await engine.subscribe('run/+/actions');
+    await engine.client.endAsync();
+    const client = await connectTestClient(first.url);
+    await client.publish('run/r-1/actions', 'resume');
+    await client.close();
+    await first.stop();
+    const second = await startBroker({ BROKER_PORT: port });
+    const back = await connectTestClient(second.url, { clientId: 'engine-memory', clean: false });
+    await expect(back.waitFor('run/r-1/actions', () => true, 1500)).rejects.toThrow(/no message/);
+    await back.close();
+  });
+
+  it('refuses a BROKER_REDIS_URL that is not a Redis URL, naming the variable', async () => {
+    await expect(startBroker({ BROKER_REDIS_URL: 'http://127.0.0.1:6379' })).rejects.toThrow(/BROKER_REDIS_URL="http:\/\/127\.0\.0\.1:6379": expected a Redis URL/);
+  });
+});

@@ -1,0 +1,51 @@
+// Keeping the broker's state in Redis: sessions (with the QoS 1 messages queued for absent clients),
+// subscriptions and retained messages survive a broker restart, and brokers that share one Redis form a cluster
+// (messages published on one reach subscribers on the others) — how a lab outgrows one broker process.
+import type { AedesOptions } from 'aedes';
+import redisPersistence from 'aedes-persistence-redis';
+import redisEmitter from 'mqemitter-redis';
+
+export interface RedisState {
+  options: Pick<AedesOptions, 'persistence' | 'mq'>;
+  /** Close the Redis connections (Aedes's own close does not). */
+  close(): Promise<void>;
+}
+
+export function redisState(url: string): RedisState {
+  const { hostname, port, password, username, pathname, protocol } = new URL(url);
+  const connection = {
+    host: hostname,
+    port: Number(port || 6379),
+    db: Number(pathname.slice(1) || 0),
+    ...(password ? { password: decodeURIComponent(password) } : {}),
+    ...(username ? { username: decodeURIComponent(username) } : {}),
+    ...(protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  const persistence = coalesceAddSubscriptions(redisPersistence(connection));
+  const mq = redisEmitter(connection);
+  return {
+    options: { persistence, mq },
+    close: async () => {
+      await new Promise<void>((resolve) => persistence.destroy(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Aedes 1.2 stores a persistent session's SUBSCRIBE once per filter, each time with the packet's whole list of
+ * filters (moscajs/aedes#458). On Redis those identical, concurrent writes never all complete, so a client that
+ * subscribes to several filters in one packet never gets its SUBACK. One write per packet is what was meant.
+ */
+function coalesceAddSubscriptions<P extends { addSubscriptions(client: unknown, subs: object): Promise<void> }>(persistence: P): P {
+  const add = persistence.addSubscriptions.bind(persistence);
+  const inFlight = new WeakMap<object, Promise<void>>();
+  persistence.addSubscriptions = (client, subs) => {
+    let write = inFlight.get(subs);
+    if (!write) {
+      write = add(client, subs);
+      inFlight.set(subs, write);
+    }
+    return write;
+  };
+  return persistence;
+}
