@@ -1,10 +1,16 @@
-// The built hardware service as a real process, talked to over MQTT as any client would. The broker is Aedes
-// in-process on an ephemeral port, so this test does not depend on apps/broker.
+// The built hardware service as a real process, talked to over MQTT as any client would: on the built-in GRBL
+// simulator (SERIAL_PATH=sim), and on a serial port — the simulator as its own process behind a pty. The broker is
+// Aedes in-process on an ephemeral port, so this test does not depend on apps/broker.
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aedes } from 'aedes';
-import { appEntry, connectTestClient, startProcess, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
+import {
+  appEntry, commandExists, connectTestClient, requirement, startGrblSim, startProcess, startService, stopAll,
+  type GrblSimProcess, type ServiceProcess, type TestClient,
+} from '@labrun/testkit';
 
 const DEV = 'sim-int';
 const TOPIC = { requests: `hw/${DEV}/requests`, state: `hw/${DEV}/state`, online: `hw/${DEV}/online` };
@@ -116,11 +122,69 @@ describe('hardware service', () => {
   });
 });
 
+const hasSocat = requirement(commandExists('socat'), 'socat', 'install it with `apt-get install socat`');
+
+describe.skipIf(!hasSocat)('hardware service on a serial port (the simulator as its own process, on a pty)', () => {
+  const dev = 'pty-int';
+  const state = `hw/${dev}/state`;
+  const link = path.join(os.tmpdir(), `labrun-hw-int-${randomUUID().slice(0, 8)}`);
+  let sim: GrblSimProcess;
+  let serial: ServiceProcess;
+  let watcher: TestClient;
+
+  async function request(op: string, params?: object): Promise<any> {
+    const id = randomUUID();
+    const reply = watcher.waitFor(REPLIES, (m) => m.json().id === id, 15_000);
+    await watcher.publish(`hw/${dev}/requests`, { id, replyTo: REPLIES, op, ...(params ? { params } : {}) });
+    return (await reply).json();
+  }
+  /** The first state published from now on that satisfies `predicate`. */
+  const stateWhere = async (predicate: (s: any) => boolean) => {
+    const from = watcher.received.length;
+    const next = await watcher.waitFor(state, (m) => watcher.received.indexOf(m) >= from && m.text !== '' && predicate(m.json()), 15_000);
+    return next.json();
+  };
+
+  beforeAll(async () => {
+    sim = await startGrblSim(link);
+    serial = await startService('hardware', { MQTT_URL: url, DEVICE_ID: dev, SERIAL_PATH: link });
+    watcher = await connectTestClient(url);
+    clients.push(watcher);
+    await watcher.subscribe([REPLIES, state]);
+  });
+
+  it('drives GRBL on the serial port: locked at start, refuses to move until homed, then homes and moves', async () => {
+    const connected = await watcher.waitFor(state, (m) => m.text !== '' && m.json().connected === true, 15_000);
+    expect(connected.json()).toMatchObject({ connected: true, machine: 'Alarm', homed: false });
+    expect(await request('move', { x: 5 })).toMatchObject({ ok: false, code: 'not-homed', message: expect.stringMatching(/must be homed \(\$H\) first/) });
+    expect(await request('home')).toMatchObject({ ok: true, state: { machine: 'Idle', homed: true } });
+    expect(await request('move', { x: 20, y: 5, feed: 6000 })).toMatchObject({ ok: true, state: { machine: 'Idle', position: { x: 20, y: 5, z: 0 } } });
+    expect(serial.output()).toMatch(/connected to GRBL target=\S+ machine=Alarm homed=false/);
+  });
+
+  it('reports connected: false while the port is gone, retries every second, and reconnects when it is back', async () => {
+    expect(await request('home')).toMatchObject({ ok: true, state: { connected: true } });
+    const move = request('move', { x: 150, feed: 3000 });
+    await stateWhere((s) => s.machine === 'Run');
+    const disconnected = stateWhere((s) => !s.connected);
+    await sim.kill();
+    expect(await move).toMatchObject({ ok: false, code: 'disconnected' });
+    expect(await disconnected).toMatchObject({ connected: false, machine: 'Run' });
+    expect(await request('status')).toMatchObject({ ok: true, state: { connected: false } });
+    expect(await request('home')).toMatchObject({ ok: false, code: 'disconnected' });
+    await sleep(2500);
+    expect(serial.output().match(/cannot connect to GRBL; retrying in 1 s/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    const reconnected = stateWhere((s) => s.connected);
+    sim = await startGrblSim(link);
+    expect(await reconnected).toMatchObject({ connected: true, machine: 'Alarm', homed: false });
+    expect(await request('home')).toMatchObject({ ok: true, state: { connected: true, homed: true } });
+  }, 30_000);
+});
+
 describe('hardware service configuration', () => {
-  it('exits non-zero when SERIAL_PATH names a serial port, saying to use SERIAL_PATH=sim', async () => {
-    const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, SERIAL_PATH: '/dev/ttyUSB0' });
-    const code = await proc.exited();
-    expect(code).not.toBe(0);
-    expect(proc.output()).toMatch(/SERIAL_PATH="\/dev\/ttyUSB0": the GRBL serial driver is not in this version.*use SERIAL_PATH=sim/);
+  it('exits non-zero when SERIAL_PATH is empty, naming the variable and what it expects', async () => {
+    const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, SERIAL_PATH: ' ' });
+    expect(await proc.exited()).not.toBe(0);
+    expect(proc.output()).toMatch(/SERIAL_PATH.*expected a serial port such as \/dev\/ttyUSB0, or sim for the built-in simulator/);
   });
 });

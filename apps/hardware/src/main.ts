@@ -1,9 +1,10 @@
-// The hardware service: connects one motion controller (here the built-in GRBL simulator) to MQTT. It answers
-// `hw/<dev>/requests` and keeps the retained `hw/<dev>/state` and `hw/<dev>/online` current.
+// The hardware service: connects one GRBL controller to MQTT. It answers `hw/<dev>/requests` and keeps the
+// retained `hw/<dev>/state` and `hw/<dev>/online` current. SERIAL_PATH=sim (the default) runs the GRBL simulator
+// in this process, driven through the same serial driver as a controller on /dev/ttyUSB0 would be.
 import { randomUUID } from 'node:crypto';
 import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { topics } from '@labrun/contracts';
-import { SimulatedMachine, followState, readHardwareRequest, runHardwareRequest } from '@labrun/grbl';
+import { GrblConnection, GrblDriver, GrblSimulator, followState, readHardwareRequest, runHardwareRequest } from '@labrun/grbl';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import type { MqttClient } from 'mqtt';
 import { loadConfig } from './config.js';
@@ -14,8 +15,18 @@ runMain(log, async () => {
   const config = loadConfig();
   const device = config.DEVICE_ID;
   const topic = { requests: topics.hw(device, 'requests'), state: topics.hw(device, 'state'), online: topics.hw(device, 'online') };
-  const machine = new SimulatedMachine();
-  log.info('using the built-in GRBL simulator', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD });
+
+  const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD }) : null;
+  const machine = new GrblConnection({
+    target: simulator ? 'the built-in simulator' : config.SERIAL_PATH,
+    open: simulator
+      ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' })
+      : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
+    log,
+  });
+  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD });
+  else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD });
+  machine.start();
 
   const publish = (client: MqttClient, to: string, body: unknown, retain = false) =>
     client.publishAsync(to, JSON.stringify(body), { qos: 1, retain }).then(
@@ -48,14 +59,19 @@ runMain(log, async () => {
     }
     const { request } = read;
     log.debug('request', { id: request.id, op: request.op });
-    void runHardwareRequest(machine, request).then((answer) => reply(request.replyTo, answer));
+    void runHardwareRequest(machine, request).then((answer) => {
+      if (!answer.ok) log.info('request failed', { id: request.id, op: request.op, code: answer.code, error: answer.message });
+      reply(request.replyTo, answer);
+    });
   });
 
   const stopFeed = followState(machine, publishState);
 
   onShutdown(log, async () => {
     stopFeed();
-    await machine.stop(); // nothing moves once the service that answers for it is gone
+    await machine.stop().catch(() => undefined); // nothing moves once the service that answers for it is gone
+    await machine.close();
+    simulator?.close();
     await closeService(client, topic.online);
   });
 });

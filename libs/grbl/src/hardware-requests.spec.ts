@@ -1,8 +1,8 @@
-// Hardware requests decoded from raw payloads and carried out on the simulator.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HardwareReply } from '@labrun/contracts';
+// Hardware requests decoded from raw payloads and carried out on a motion controller.
+import { describe, expect, it } from 'vitest';
+import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { readHardwareRequest, runHardwareRequest } from './hardware-requests.js';
-import { SimulatedMachine } from './simulated-machine.js';
+import { MotionAborted, type MotionController, type MoveTarget } from './motion-controller.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -33,26 +33,69 @@ describe('readHardwareRequest', () => {
 });
 
 describe('runHardwareRequest', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
-
   it('answers a move when the motion completes, and a status at once even while moving', async () => {
-    const machine = new SimulatedMachine();
+    const machine = new ScriptedMachine();
     const replies: HardwareReply[] = [];
     void runHardwareRequest(machine, { id: 'm', replyTo: 'r', op: 'move', params: { x: 10, feed: 600 } }).then((r) => replies.push(r));
-    await vi.advanceTimersByTimeAsync(500);
+    expect(machine.calls).toEqual([['move', { x: 10, feed: 600 }]]);
+    machine.now = { machine: 'Run', position: { x: 5, y: 0, z: 0 } };
     replies.push(await runHardwareRequest(machine, { id: 's', replyTo: 'r', op: 'status' }));
     expect(replies).toMatchObject([{ id: 's', ok: true, state: { machine: 'Run', position: { x: 5 } } }]);
-    await vi.advanceTimersByTimeAsync(500);
-    expect(replies[1]).toMatchObject({ id: 'm', ok: true, state: { position: { x: 10, y: 0, z: 0 } } });
+    machine.finish({ machine: 'Idle', position: { x: 10, y: 0, z: 0 } });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(replies[1]).toMatchObject({ id: 'm', ok: true, state: { machine: 'Idle', position: { x: 10, y: 0, z: 0 } } });
   });
 
-  it('answers a move that stop interrupted with aborted', async () => {
-    const machine = new SimulatedMachine();
+  it('maps each op onto the controller', async () => {
+    const machine = new ScriptedMachine();
+    await runHardwareRequest(machine, { id: '1', replyTo: 'r', op: 'hold' });
+    await runHardwareRequest(machine, { id: '2', replyTo: 'r', op: 'release' });
+    await runHardwareRequest(machine, { id: '3', replyTo: 'r', op: 'stop' });
+    void runHardwareRequest(machine, { id: '4', replyTo: 'r', op: 'home' });
+    void runHardwareRequest(machine, { id: '5', replyTo: 'r', op: 'dwell', params: { seconds: 2 } });
+    expect(machine.calls).toEqual([['hold'], ['release'], ['stop'], ['home'], ['dwell', 2]]);
+  });
+
+  it('answers a failed operation with its code and message', async () => {
+    const machine = new ScriptedMachine();
     const move = runHardwareRequest(machine, { id: 'm', replyTo: 'r', op: 'move', params: { x: 10, feed: 600 } });
-    await vi.advanceTimersByTimeAsync(300);
-    const stop = await runHardwareRequest(machine, { id: 's', replyTo: 'r', op: 'stop' });
-    expect(stop).toMatchObject({ ok: true, state: { machine: 'Idle', position: { x: 3 } } });
+    machine.fail(new MotionAborted());
     expect(await move).toEqual({ id: 'm', ok: false, code: 'aborted', message: 'motion stopped' });
+    const other = runHardwareRequest(machine, { id: 'n', replyTo: 'r', op: 'move', params: { x: 1 } });
+    machine.fail(new Error('no code'));
+    expect(await other).toEqual({ id: 'n', ok: false, code: 'failed', message: 'no code' });
   });
 });
+
+/** A MotionController whose operations settle when the test says. */
+class ScriptedMachine implements MotionController {
+  calls: unknown[][] = [];
+  now: Pick<HardwareState, 'machine' | 'position'> = { machine: 'Idle', position: { x: 0, y: 0, z: 0 } };
+  private pending: Array<{ resolve(state: HardwareState): void; reject(error: Error): void }> = [];
+
+  finish(now: Pick<HardwareState, 'machine' | 'position'>) {
+    this.now = now;
+    this.pending.shift()?.resolve(this.state());
+  }
+  fail(error: Error) {
+    this.pending.shift()?.reject(error);
+  }
+  private later(call: unknown[]): Promise<HardwareState> {
+    this.calls.push(call);
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+  private atOnce(call: unknown[]): Promise<HardwareState> {
+    this.calls.push(call);
+    return Promise.resolve(this.state());
+  }
+  home = () => this.later(['home']);
+  move = (target: MoveTarget) => this.later(['move', target]);
+  dwell = (seconds: number) => this.later(['dwell', seconds]);
+  hold = () => this.atOnce(['hold']);
+  release = () => this.atOnce(['release']);
+  stop = () => this.atOnce(['stop']);
+  state = (): HardwareState => ({ connected: true, homed: true, door: 'closed', alarm: null, at: '2026-11-24T10:00:00.000Z', ...this.now });
+  on() {}
+  off() {}
+}

@@ -1,6 +1,8 @@
-// @labrun/grbl — motion controllers the hardware service drives: the MotionController seam, the built-in GRBL
-// simulator, and the mapping of hardware requests onto a controller.
+// @labrun/grbl — motion controllers the hardware service drives: the MotionController seam, the GRBL 1.1 serial
+// driver and the MotionController on it, the GRBL 1.1 simulator, and the mapping of hardware requests onto a
+// controller.
 export * from './motion-controller.js';
-export * from './simulated-machine.js';
+export * from './driver/index.js';
+export * from './simulator/index.js';
 export * from './hardware-requests.js';
 export * from './state-feed.js';

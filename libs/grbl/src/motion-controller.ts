@@ -1,5 +1,5 @@
-// The seam between the hardware service and a motion controller: what the service asks of the machine, whether
-// the machine is the built-in simulator or (in a later version) a GRBL 1.1 controller on a serial port.
+// The seam between the hardware service and a motion controller: what the service asks of the machine. The
+// implementation is GrblController (driver/), on a GRBL 1.1 controller or the GRBL simulator.
 import type { HardwareState, Position } from '@labrun/contracts';
 
 /** An absolute move in machine coordinates (mm); a missing axis stays where it is. `feed` is in mm/min (G-code's F). */
@@ -52,11 +52,6 @@ export class MotionAborted extends Error {
     this.name = 'MotionAborted';
   }
 }
-
-/** GRBL alarm codes the simulator raises, with GRBL's own descriptions. */
-export const ALARMS = {
-  homingDoor: { code: 6, message: 'Homing fail. Safety door was opened during active homing cycle.' },
-} as const;
 
 /** The rejection of an operation that an alarm interrupted, or that was refused because the machine is in alarm. */
 export class MachineAlarm extends Error {

@@ -1,0 +1,215 @@
+// GrblController against a scripted GRBL: the G-code it sends for each operation, when operations settle, and how
+// GRBL's reports, alarms and disconnects become the contract's hardware state. The real-GRBL behaviour (motion,
+// holds, doors, limits) is tested against the simulator in grbl-simulator.int.spec.ts.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HardwareState } from '@labrun/contracts';
+import { GrblController, MachineNotHomed } from './grbl-controller.js';
+import { GrblDriver } from './grbl-driver.js';
+import { ScriptedPort } from './scripted-port.js';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function watch<T>(promise: Promise<T>) {
+  const seen: { settled: boolean; value?: T; error?: Error & { code?: string } } = { settled: false };
+  promise.then(
+    (value) => Object.assign(seen, { settled: true, value }),
+    (error: Error) => Object.assign(seen, { settled: true, error }),
+  );
+  return seen;
+}
+
+/**
+ * Answers like GRBL, but only as scripted: `?` with `status`, a soft reset with the welcome message, `$$` with
+ * `settings`, and every other line with `ok` unless the test holds lines back (`manual`) to answer them itself.
+ */
+class ScriptedGrbl {
+  status = '<Alarm|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+  settings = '$13=0\r\n$22=1\r\n$110=500.000\r\n';
+  manual: (line: string) => boolean = () => false;
+  held: string[] = [];
+  lines: string[] = [];
+  statusRequests = 0;
+  private partial = '';
+
+  constructor(readonly port: ScriptedPort) {
+    port.onWrite = (chunk) => {
+      for (const byte of chunk) {
+        if (byte === 0x3f) {
+          this.statusRequests += 1;
+          setImmediate(() => port.reply(`${this.status}\r\n`));
+        } else if (byte === 0x18) setImmediate(() => port.reply("\r\nGrbl 1.1h ['$' for help]\r\n"));
+        else if (byte === 0x21 || byte === 0x7e) continue;
+        else if (byte === 0x0a) {
+          const line = this.partial;
+          this.partial = '';
+          this.lines.push(line);
+          if (this.manual(line)) this.held.push(line);
+          else setImmediate(() => port.reply(line === '$$' ? `${this.settings}ok\r\n` : 'ok\r\n'));
+        } else this.partial += String.fromCharCode(byte);
+      }
+    };
+  }
+
+  /** Answer the oldest held-back line. */
+  answer(response = 'ok'): void {
+    this.held.shift();
+    this.port.reply(`${response}\r\n`);
+  }
+}
+
+let controller: GrblController | undefined;
+afterEach(async () => {
+  controller?.dispose();
+  await controller?.driver.close();
+  controller = undefined;
+});
+
+async function connect(configure: (grbl: ScriptedGrbl) => void = () => undefined) {
+  const port = new ScriptedPort();
+  const grbl = new ScriptedGrbl(port);
+  configure(grbl);
+  controller = await GrblController.connect(new GrblDriver(port, { name: '/dev/ttyTEST' }));
+  return { grbl, controller, port };
+}
+
+describe('GrblController', () => {
+  it('connects without touching the machine: a status request, an empty line to resynchronise, $$, and GRBL left locked', async () => {
+    const { grbl, controller } = await connect();
+    expect(grbl.lines).toEqual(['', '$$']);
+    expect(controller.settings.get(110)).toBe(500);
+    expect(controller.state()).toMatchObject({ connected: true, machine: 'Alarm', homed: false, alarm: null, door: 'closed' });
+  });
+
+  it('refuses a move before homing, saying to home first, and sends nothing', async () => {
+    const { grbl, controller } = await connect();
+    const move = controller.move({ x: 1 });
+    await expect(move).rejects.toBeInstanceOf(MachineNotHomed);
+    await expect(move).rejects.toMatchObject({ code: 'not-homed', message: expect.stringMatching(/^the machine must be homed \(\$H\) first/) });
+    expect(grbl.lines).toEqual(['', '$$']);
+  });
+
+  it('homes with $H: the machine shows Home until GRBL answers, then homed', async () => {
+    const { grbl, controller } = await connect((g) => (g.manual = (line) => line === '$H'));
+    const home = watch(controller.home());
+    await tick();
+    expect(grbl.lines.at(-1)).toBe('$H');
+    expect(controller.state().machine).toBe('Home');
+    grbl.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+    grbl.answer();
+    await sleep(20);
+    expect(home.value).toMatchObject({ machine: 'Idle', homed: true, position: { x: 0, y: 0, z: 0 } });
+  });
+
+  it('moves with one absolute G1 in mm, in work coordinates (machine minus WCO), and resolves only when G4 P0 is answered', async () => {
+    const { grbl, controller } = await connect((g) => {
+      g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0|WCO:1.000,-2.000,0.000>';
+      g.manual = (line) => line === 'G4 P0';
+    });
+    expect(controller.state().homed).toBe(true); // found unlocked with homing enabled: it was homed
+    const move = watch(controller.move({ x: 10, y: 20.12345, feed: 3000 }));
+    await sleep(20);
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G1 X9 Y22.123 F3000', 'G4 P0']);
+    expect(move.settled).toBe(false);
+    grbl.status = '<Idle|MPos:10.000,20.123,0.000|Bf:15,128|FS:0,0>';
+    grbl.answer();
+    await sleep(20);
+    expect(move.value).toMatchObject({ machine: 'Idle', position: { x: 10, y: 20.123, z: 0 } });
+    const defaults = watch(controller.move({ z: -1 }));
+    await sleep(20);
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G1 Z-1 F1000', 'G4 P0']);
+    grbl.answer();
+    await sleep(20);
+    expect(defaults.settled).toBe(true);
+  });
+
+  it('reads positions GRBL reports in inches ($13=1) as mm, and still moves in mm (G21)', async () => {
+    const { grbl, controller } = await connect((g) => {
+      g.settings = '$13=1\r\n$22=1\r\n';
+      g.status = '<Idle|MPos:1.0000,2.0000,0.5000|FS:0,0|WCO:0.1000,0.0000,0.0000>';
+    });
+    expect(controller.state().position).toEqual({ x: 25.4, y: 50.8, z: 12.7 });
+    await controller.move({ x: 50.8, feed: 600 });
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G1 X48.26 F600', 'G4 P0']);
+  });
+
+  it('dwells with G4 P<seconds>', async () => {
+    const { grbl, controller } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000>'));
+    await controller.dwell(1.5);
+    expect(grbl.lines.at(-1)).toBe('G4 P1.5');
+  });
+
+  it('rejects the pending move with GRBL\'s alarm text, and resets GRBL when it asks to (Reset to continue)', async () => {
+    const { grbl, controller, port } = await connect((g) => {
+      g.status = '<Idle|MPos:0.000,0.000,0.000>';
+      g.manual = (line) => line === 'G4 P0';
+    });
+    const states: HardwareState[] = [];
+    controller.on('state', (s) => states.push(s));
+    const move = watch(controller.move({ x: 500, feed: 6000 }));
+    await sleep(20);
+    grbl.status = '<Alarm|MPos:300.000,0.000,0.000>';
+    port.reply('ALARM:1\r\n[MSG:Reset to continue]\r\n');
+    await sleep(20);
+    expect(move.error).toMatchObject({
+      code: 'alarm',
+      message: 'ALARM:1 Hard limit triggered. Machine position is likely lost due to sudden and immediate halt. Re-homing is highly recommended.',
+    });
+    expect(port.written).toContain('\x18');
+    await sleep(250);
+    expect(controller.state()).toMatchObject({
+      machine: 'Alarm',
+      homed: false,
+      alarm: { code: 1, message: expect.stringMatching(/^Hard limit triggered/) },
+      position: { x: 300 },
+    });
+    expect(states.at(-1)).toMatchObject({ machine: 'Alarm', alarm: { code: 1 } });
+    await expect(controller.dwell(1)).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^the machine must be homed \(\$H\) first: it is in alarm \(ALARM:1 /) });
+  });
+
+  it('reports the door as GRBL names it: Door:1 and Door:2 open, Door:0 and Door:3 closed', async () => {
+    const { grbl, controller } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000>'));
+    for (const [sub, door] of [
+      [2, 'open'],
+      [1, 'open'],
+      [0, 'closed'],
+      [3, 'closed'],
+    ] as const) {
+      grbl.status = `<Door:${sub}|MPos:0.000,0.000,0.000>`;
+      await controller.driver.status();
+      expect(controller.state(), `Door:${sub}`).toMatchObject({ machine: 'Door', door });
+    }
+  });
+
+  it('polls ? at 5 Hz when idle and 10 Hz while moving', async () => {
+    const { grbl } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000>'));
+    let from = grbl.statusRequests;
+    await sleep(1000);
+    expect(grbl.statusRequests - from).toBeGreaterThanOrEqual(4);
+    expect(grbl.statusRequests - from).toBeLessThanOrEqual(6);
+    grbl.status = '<Run|MPos:1.000,0.000,0.000>';
+    await sleep(250);
+    from = grbl.statusRequests;
+    await sleep(1000);
+    expect(grbl.statusRequests - from).toBeGreaterThanOrEqual(9);
+    expect(grbl.statusRequests - from).toBeLessThanOrEqual(11);
+  });
+
+  it('rejects pending operations with disconnected when the port closes, and says connected: false', async () => {
+    const { grbl, controller, port } = await connect((g) => {
+      g.status = '<Idle|MPos:0.000,0.000,0.000>';
+      g.manual = (line) => line === 'G4 P0';
+    });
+    const states: HardwareState[] = [];
+    controller.on('state', (s) => states.push(s));
+    const move = watch(controller.move({ x: 5 }));
+    await sleep(20);
+    expect(grbl.held).toEqual(['G4 P0']);
+    port.hangUp();
+    await tick();
+    expect(move.error).toMatchObject({ code: 'disconnected' });
+    expect(controller.state().connected).toBe(false);
+    expect(states.at(-1)).toMatchObject({ connected: false });
+    await expect(controller.move({ x: 1 })).rejects.toMatchObject({ code: 'disconnected', message: 'not connected to GRBL on /dev/ttyTEST' });
+  });
+});

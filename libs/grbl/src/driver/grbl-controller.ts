@@ -1,0 +1,395 @@
+// A MotionController on a GRBL 1.1 controller, through the serial driver: the hardware service's operations as
+// G-code and real-time commands, and GRBL's status reports as the contract's hardware state. One instance per
+// connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
+import { systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
+import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
+import { describeAlarm, type GrblCode } from './codes.js';
+import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
+import type { GrblDriver } from './grbl-driver.js';
+import type { StatusReport } from './status-report.js';
+
+export interface GrblControllerOptions {
+  /** The clock that stamps `at`. */
+  clock?: Clock;
+  /** Feed for a move that gives none, mm/min. */
+  defaultFeed?: number;
+  /** Status polling (`?`) while the machine moves or has work queued, and otherwise. GRBL advises 5 Hz, 10 Hz at most. */
+  pollMs?: { busy: number; idle: number };
+  /** How long a feed hold may take to bring the machine to a stop. */
+  holdTimeoutMs?: number;
+}
+
+/** A move refused because the machine, with homing enabled, has not been homed since GRBL started. */
+export class MachineNotHomed extends Error {
+  readonly code = 'not-homed';
+  constructor(detail: string) {
+    super(`the machine must be homed ($H) first: ${detail}`);
+    this.name = 'MachineNotHomed';
+  }
+}
+
+/** Alarms after which GRBL's machine position cannot be trusted (interface.md: "Re-homing is highly recommended"), and failed homing. */
+const POSITION_LOST: ReadonlySet<number> = new Set([1, 3, 6, 7, 8, 9, 10]);
+const round3 = (v: number) => Math.round(v * 1000) / 1000 || 0; // `|| 0`: no -0 in JSON
+const number = (v: number) => String(round3(v));
+
+interface Operation {
+  reject(error: Error): void;
+}
+
+export class GrblController implements MotionController {
+  /**
+   * Take over a driver: find GRBL answering, resynchronise its line buffer, read its settings, and start polling.
+   * The machine is left as it is: a controller locked in Alarm at power-up stays locked until `home()`.
+   */
+  static async connect(driver: GrblDriver, options: GrblControllerOptions = {}): Promise<GrblController> {
+    const controller = new GrblController(driver, options);
+    try {
+      await controller.handshake();
+    } catch (error) {
+      controller.dispose();
+      throw error;
+    }
+    controller.poll();
+    return controller;
+  }
+
+  private readonly clock: Clock;
+  private readonly defaultFeed: number;
+  private readonly pollMs: { busy: number; idle: number };
+  private readonly holdTimeoutMs: number;
+  private readonly listeners = new Set<StateListener>();
+  private readonly operations = new Set<Operation>();
+
+  private grblSettings: ReadonlyMap<number, number> = new Map();
+  private report: StatusReport | null = null;
+  private lastPosition: Position = { ...ORIGIN };
+  private connected = true;
+  private homed = false;
+  private alarm: { code: number; message: string } | null = null;
+  /** An ALARM:N arrived since GRBL last started: the unlock reminder after the next start is that alarm's, not power-up's. */
+  private alarmSinceStart = false;
+  private startedAfterAlarm = false;
+  /** $22 bit 0. Without homing GRBL never locks at power-up, and moves need no homing. */
+  private homingEnabled = true;
+  /** $13=1: GRBL reports inches; the contract is in millimetres. */
+  private inches = false;
+  private aborting = false;
+  private pollTimer: ReturnType<typeof setTimeout> | null = null;
+  private announced = '';
+  private readonly detach: () => void;
+
+  private constructor(
+    readonly driver: GrblDriver,
+    options: GrblControllerOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.defaultFeed = options.defaultFeed ?? 1000;
+    this.pollMs = options.pollMs ?? { busy: 100, idle: 200 };
+    this.holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
+    const onStatus = (report: StatusReport) => this.onStatus(report);
+    const onAlarm = (alarm: GrblCode) => this.onAlarm(alarm);
+    const onMessage = (text: string) => this.onMessage(text);
+    const onReset = () => this.onReset();
+    const onClose = () => this.onClose();
+    driver.on('status', onStatus);
+    driver.on('alarm', onAlarm);
+    driver.on('message', onMessage);
+    driver.on('reset', onReset);
+    driver.on('close', onClose);
+    this.detach = () => {
+      driver.off('status', onStatus);
+      driver.off('alarm', onAlarm);
+      driver.off('message', onMessage);
+      driver.off('reset', onReset);
+      driver.off('close', onClose);
+    };
+  }
+
+  /** GRBL's settings as read at connection (`$$`); empty if GRBL would not print them. */
+  get settings(): ReadonlyMap<number, number> {
+    return this.grblSettings;
+  }
+
+  home(): Promise<HardwareState> {
+    return this.operate(['$H'], () => {
+      this.homed = true;
+    });
+  }
+
+  move(target: MoveTarget): Promise<HardwareState> {
+    const values = [target.x, target.y, target.z, target.feed].filter((v) => v !== undefined);
+    if (!values.every(Number.isFinite) || (target.feed !== undefined && target.feed <= 0)) {
+      return Promise.reject(new RangeError('a move needs finite coordinates and a feed greater than 0'));
+    }
+    const refused = this.refusal() ?? (this.homingEnabled && !this.homed ? new MachineNotHomed('GRBL does not know where the machine is until its homing cycle has run') : undefined);
+    if (refused) return Promise.reject(refused);
+    // Targets are machine coordinates; G1 takes work coordinates, which are machine minus WCO. Always in mm (G21):
+    // $13 changes only the units GRBL reports in, so a WCO reported in inches is converted.
+    const wco = this.report?.wco ?? { x: 0, y: 0, z: 0 };
+    const reported = this.inches ? 25.4 : 1;
+    const words = (['x', 'y', 'z'] as const)
+      .filter((axis) => target[axis] !== undefined)
+      .map((axis) => `${axis.toUpperCase()}${number(target[axis]! - wco[axis] * reported)}`);
+    const feed = `F${number(target.feed ?? this.defaultFeed)}`;
+    // G4 P0 is answered only once the planner is empty: the move's `ok` alone means "planned", not "done".
+    const lines = words.length > 0 ? [`G90 G21 G1 ${words.join(' ')} ${feed}`, 'G4 P0'] : ['G4 P0'];
+    return this.operate(lines);
+  }
+
+  dwell(seconds: number): Promise<HardwareState> {
+    if (!Number.isFinite(seconds) || seconds < 0) return Promise.reject(new RangeError('a dwell needs a duration of 0 seconds or more'));
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    // GRBL answers G4 once the moves before it are done and the dwell has passed; a feed hold pauses it.
+    return this.operate([`G4 P${number(seconds)}`]);
+  }
+
+  async hold(): Promise<HardwareState> {
+    this.assertConnected();
+    if (this.homing()) {
+      // The homing cycle ignores feed hold: hold once it has finished (GRBL sends no reports until then).
+      await this.driver.waitForStatus((r) => r.state !== 'Home', { timeoutMs: 10 * 60_000, pollMs: 250 });
+    }
+    const state = this.report?.state;
+    if (state === 'Alarm' || state === 'Door' || state === 'Sleep') return this.state(); // nothing to hold, or held harder already
+    this.driver.realtime('feedHold');
+    await this.driver.waitForStatus((r) => (r.state === 'Hold' && r.subState === 0) || r.state === 'Alarm' || r.state === 'Door', {
+      timeoutMs: this.holdTimeoutMs,
+      pollMs: 50,
+    });
+    return this.state();
+  }
+
+  async release(): Promise<HardwareState> {
+    this.assertConnected();
+    const report = this.report;
+    // GRBL ignores cycle start in an alarm and while the door is open.
+    if (!report || report.state === 'Alarm' || this.doorOpen(report)) return this.state();
+    if (report.state !== 'Hold' && report.state !== 'Door') return this.state();
+    this.driver.realtime('cycleStart');
+    let seen = 0;
+    await this.driver
+      .waitForStatus((r) => ++seen >= 2 || (r.state !== 'Hold' && r.state !== 'Door'), { timeoutMs: 1000, pollMs: 50 })
+      .catch(() => undefined);
+    return this.state();
+  }
+
+  /**
+   * Abort keeping position: feed hold, wait for the stop, soft reset (GrblDriver.abort). Every pending operation
+   * rejects with MotionAborted. During a homing cycle GRBL cannot hold, so it raises ALARM:6 and must be re-homed.
+   */
+  async stop(): Promise<HardwareState> {
+    this.assertConnected();
+    const { queued, inFlight } = this.driver.backlog;
+    const machine = this.state().machine;
+    if (this.operations.size === 0 && queued + inFlight === 0 && (machine === 'Idle' || machine === 'Alarm')) return this.state(); // nothing to stop
+    this.aborting = true;
+    try {
+      await this.driver.abort();
+    } catch (error) {
+      this.rejectAll(error as Error);
+      throw error;
+    } finally {
+      this.rejectAll(new MotionAborted());
+      this.aborting = false;
+    }
+    await this.refresh();
+    return this.state();
+  }
+
+  state(): HardwareState {
+    const report = this.report;
+    return {
+      connected: this.connected,
+      machine: this.homing() ? 'Home' : (report?.state ?? 'Idle'),
+      position: this.lastPosition,
+      homed: this.homed,
+      door: report && this.doorOpen(report) ? 'open' : 'closed',
+      alarm: this.alarm,
+      at: new Date(this.clock.now()).toISOString(),
+    };
+  }
+
+  on(_event: 'state', listener: StateListener): void {
+    this.listeners.add(listener);
+  }
+
+  off(_event: 'state', listener: StateListener): void {
+    this.listeners.delete(listener);
+  }
+
+  /** Stop polling and let go of the driver (it stays open). */
+  dispose(): void {
+    if (this.pollTimer) this.clock.clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    this.detach();
+  }
+
+  private async handshake(): Promise<void> {
+    const { driver } = this;
+    // GRBL answers `?` at any time except while homing or locked after a hard/soft limit (it then waits for a
+    // reset). An Arduino that opening the port reset answers after its bootloader, 1-2 s later.
+    let report = await driver.waitForStatus(() => true, { timeoutMs: 4000, pollMs: 250 }).catch((error: Error) => {
+      if (error instanceof GrblDisconnected) throw error;
+      return null;
+    });
+    if (!report) {
+      await driver.softReset(3000).catch((error: Error) => {
+        throw new GrblTimeout(`no answer from GRBL on ${driver.name}: no status report, and no welcome message after a soft reset (${error.message})`);
+      });
+      report = await driver.status(2000);
+    }
+    // An empty line ends any partial line an earlier session left in GRBL's buffer; its answer (ok, or an error
+    // for the leftover) puts the ok-counting in step.
+    await driver.send('').catch((error: Error) => {
+      if (!(error instanceof GrblError || error instanceof GrblReset)) throw error;
+    });
+    try {
+      this.grblSettings = await driver.settings();
+    } catch (error) {
+      if (error instanceof GrblDisconnected) throw error;
+      // `$$` is refused while GRBL moves (error:8); GRBL's defaults then: homing enabled, millimetres.
+    }
+    this.homingEnabled = ((this.settings.get(22) ?? 1) & 1) === 1;
+    this.inches = this.settings.get(13) === 1;
+    // Homing enabled, GRBL starts locked in Alarm and leaves it only by `$H` (or the `$X` override): a controller
+    // found unlocked was homed before this connection.
+    const latest = driver.lastStatus ?? report;
+    this.homed = this.homingEnabled && latest.state !== 'Alarm';
+    this.onStatus(latest);
+  }
+
+  /** Why G-code cannot be sent now, or undefined. */
+  private refusal(): Error | undefined {
+    if (!this.connected) return this.disconnected();
+    if (this.report?.state !== 'Alarm') return undefined;
+    if (this.alarm) return new MachineAlarm(this.alarm, `the machine must be homed ($H) first: it is in alarm (ALARM:${this.alarm.code} ${this.alarm.message})`);
+    return new MachineNotHomed('GRBL is locked in Alarm since it started');
+  }
+
+  /** Send the lines of one operation; it is done when GRBL has answered the last. */
+  private operate(lines: string[], done?: () => void): Promise<HardwareState> {
+    if (!this.connected) return Promise.reject(this.disconnected());
+    return new Promise<HardwareState>((resolve, reject) => {
+      let settled = false;
+      const operation: Operation = {
+        reject: (error) => {
+          if (settled) return;
+          settled = true;
+          this.operations.delete(operation);
+          reject(error);
+        },
+      };
+      this.operations.add(operation);
+      this.poll(); // busy from now on: poll faster
+      Promise.all(lines.map((line) => this.driver.send(line))).then(
+        async () => {
+          if (settled) return;
+          done?.();
+          await this.refresh();
+          if (settled) return;
+          settled = true;
+          this.operations.delete(operation);
+          resolve(this.state());
+        },
+        (error: Error) => operation.reject(this.aborting ? new MotionAborted() : error),
+      );
+    });
+  }
+
+  /** A status report now, so that an operation resolves with the state at the moment it is done. */
+  private async refresh(): Promise<void> {
+    await this.driver.status(1000).catch(() => undefined);
+  }
+
+  private rejectAll(error: Error): void {
+    for (const operation of [...this.operations]) operation.reject(error);
+  }
+
+  private onStatus(report: StatusReport): void {
+    this.report = report;
+    if (report.mpos) {
+      const scale = this.inches ? 25.4 : 1;
+      this.lastPosition = { x: round3(report.mpos.x * scale), y: round3(report.mpos.y * scale), z: round3(report.mpos.z * scale) };
+    }
+    if (report.state !== 'Alarm') this.alarm = null;
+    this.announce();
+  }
+
+  private onAlarm(alarm: GrblCode): void {
+    this.alarm = { code: alarm.code, message: alarm.message };
+    this.alarmSinceStart = true;
+    if (POSITION_LOST.has(alarm.code)) this.homed = false;
+    this.rejectAll(this.aborting ? new MotionAborted() : new MachineAlarm(this.alarm));
+    this.announce();
+    this.poll();
+  }
+
+  private onMessage(text: string): void {
+    if (text === 'Reset to continue') {
+      // After a hard or soft limit GRBL ignores everything, status requests included, until it is reset. The
+      // alarm stays; the reset only lets GRBL report it and accept `$H`.
+      this.driver.softReset().catch(() => undefined);
+    } else if (text === "'$H'|'$X' to unlock" && !this.startedAfterAlarm) {
+      this.homed = false; // locked at power-up (or reset while locked): the position is unknown
+      this.announce();
+    }
+  }
+
+  private onReset(): void {
+    // The driver has failed every unanswered line, and with them the operations waiting on them.
+    this.startedAfterAlarm = this.alarmSinceStart;
+    this.alarmSinceStart = false;
+    this.poll();
+  }
+
+  private onClose(): void {
+    this.connected = false;
+    this.rejectAll(this.disconnected());
+    this.dispose();
+    this.announce();
+  }
+
+  private disconnected(): GrblDisconnected {
+    return new GrblDisconnected(`not connected to GRBL on ${this.driver.name}`);
+  }
+
+  private assertConnected(): void {
+    if (!this.connected) throw this.disconnected();
+  }
+
+  /**
+   * GRBL is running its homing cycle: `$H` is the oldest line it has not answered. GRBL sends no status reports
+   * while it homes, so the last report cannot say so.
+   */
+  private homing(): boolean {
+    return this.driver.executing === '$H';
+  }
+
+  /** Door:1 (ajar) and Door:2 (opening, holding) are open; Door:0 (closed, waiting for resume) and Door:3 (closed, resuming) are closed. */
+  private doorOpen(report: StatusReport): boolean {
+    return (report.state === 'Door' && (report.subState === 1 || report.subState === 2)) || report.pins.door;
+  }
+
+  /** Ask for the next report: every `busy` ms while moving or with work queued, every `idle` ms otherwise. */
+  private poll(): void {
+    if (!this.connected) return;
+    if (this.pollTimer) this.clock.clearTimeout(this.pollTimer);
+    const state = this.state().machine;
+    const busy = this.operations.size > 0 || state === 'Run' || state === 'Jog' || state === 'Home' || (state === 'Hold' && this.report?.subState === 1) || state === 'Door';
+    this.pollTimer = this.clock.setTimeout(() => {
+      this.driver.realtime('statusReport');
+      this.poll();
+    }, busy ? this.pollMs.busy : this.pollMs.idle) as ReturnType<typeof setTimeout>;
+  }
+
+  private announce(): void {
+    const { machine, homed, door, alarm, connected } = this.state();
+    const summary = JSON.stringify([machine, homed, door, alarm?.code ?? null, connected]);
+    if (summary === this.announced) return;
+    this.announced = summary;
+    const state = this.state();
+    for (const listener of this.listeners) listener(state);
+  }
+}

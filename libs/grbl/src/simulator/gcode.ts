@@ -1,0 +1,277 @@
+// The G-code parser: one cleaned-up line (upper case, no spaces or comments) in, either `error:N` or the steps
+// that carry it out, in GRBL's order of execution (gcode.c, gc_execute_line). It keeps the parser's modal state
+// — what `$G` prints — and the parser position, which runs ahead of the machine by the moves still buffered.
+//
+// Supported: G0 G1 G4 G17 G18 G19 G20 G21 G40 G53 G54 G61 G80 G90 G91 G91.1 G94, M0 M1 M2 M30 M3 M4 M5 M8 M9,
+// words F N P S T X Y Z. GRBL features the simulator leaves out answer error:20 (unsupported command): arcs
+// (G2/G3), probing (G38.x), G10/G28/G30/G92 offsets, tool length offsets (G43.1/G49), work coordinate systems
+// other than G54 (so WCO is always 0), and inverse-time feed (G93). Like a default GRBL build there is no M7.
+import { ERROR, type ErrorCode } from './codes.js';
+import type { Vec3 } from './vector.js';
+
+export const MM_PER_INCH = 25.4;
+const MAX_LINE_NUMBER = 10_000_000;
+const MAX_TOOL_NUMBER = 255;
+
+export interface ModalState {
+  /** G0 rapid, G1 feed, G80 no motion. */
+  motion: 0 | 1 | 80;
+  plane: 17 | 18 | 19;
+  /** G20 inches, G21 millimetres. */
+  units: 20 | 21;
+  /** G90 absolute, G91 incremental. */
+  distance: 90 | 91;
+  /** M3 clockwise, M4 counter-clockwise, M5 off. */
+  spindle: 3 | 4 | 5;
+  /** M8 flood coolant on, M9 off. */
+  coolant: 8 | 9;
+}
+
+export const defaultModal = (): ModalState => ({ motion: 0, plane: 17, units: 21, distance: 90, spindle: 5, coolant: 9 });
+
+/** GRBL's gc_state. */
+export class ParserState {
+  modal: ModalState = defaultModal();
+  /** mm/min; 0 means "not set yet" (a G1 then answers error:22). */
+  feedRate = 0;
+  spindleSpeed = 0;
+  tool = 0;
+  lineNumber = 0;
+  /** Where the last parsed motion ends, in machine coordinates. */
+  position: Vec3 = [0, 0, 0];
+
+  /** gc_init(): modes back to their power-up defaults; the position is synced to the machine separately. */
+  reset(position: Vec3): void {
+    this.modal = defaultModal();
+    this.feedRate = 0;
+    this.spindleSpeed = 0;
+    this.tool = 0;
+    this.lineNumber = 0;
+    this.position = [...position];
+  }
+}
+
+/** What a G-code line asks the controller to do, in order. Modal changes are already applied when it gets these. */
+export type GcodeStep =
+  /** Wait until every buffered motion has finished (protocol_buffer_synchronize). */
+  | { kind: 'sync' }
+  | { kind: 'dwell'; seconds: number }
+  /** Put a straight move into the planner. `feed` is mm/min; a rapid moves at the axes' maximum rates. */
+  | { kind: 'line'; target: Vec3; feed: number; rapid: boolean }
+  | { kind: 'jog'; target: Vec3; feed: number }
+  | { kind: 'spindle'; state: 3 | 4 | 5; speed: number }
+  | { kind: 'coolant'; state: 8 | 9 }
+  /** M0: feed hold until cycle start. */
+  | { kind: 'pause' }
+  /** M2/M30: spindle and coolant off, `[MSG:Pgm End]`. */
+  | { kind: 'programEnd' };
+
+export type ParseResult = { ok: true; steps: GcodeStep[] } | { ok: false; error: ErrorCode };
+
+/** GRBL's read_float(): an optional sign, then digits with at most one decimal point; no exponent. */
+export function readFloat(line: string, start: number): { value: number; next: number } | null {
+  let i = start;
+  let text = '';
+  if (line[i] === '-' || line[i] === '+') text += line[i++];
+  let digits = 0;
+  let decimal = false;
+  for (; i < line.length; i++) {
+    const c = line[i]!;
+    if (c >= '0' && c <= '9') digits++;
+    else if (c === '.' && !decimal) decimal = true;
+    else break;
+    text += c;
+  }
+  return digits ? { value: Number(text), next: i } : null;
+}
+
+const fail = (error: ErrorCode): ParseResult => ({ ok: false, error });
+
+type ModalGroup = 'G0' | 'G1' | 'G2' | 'G3' | 'G4' | 'G5' | 'G6' | 'G7' | 'G12' | 'G13' | 'M4' | 'M7' | 'M8';
+const AXIS_INDEX: Record<string, number> = { X: 0, Y: 1, Z: 2 };
+
+/**
+ * Parse and check one line, then apply it to `gc` and return its steps. Nothing changes when it fails.
+ * `jog` is for `$J=` lines: only G20/G21, G90/G91 and G53 are allowed, F is required, modes are not kept.
+ */
+export function parseBlock(line: string, gc: ParserState, jog = false): ParseResult {
+  // STEP 1: a copy of the modes for this block; only a block without errors replaces the parser's.
+  const modal: ModalState = { ...gc.modal };
+  if (jog) modal.motion = 1;
+  let nonModal: 0 | 4 | 53 = 0;
+  let programFlow: 0 | 2 | 30 | null = null;
+  let motionCommand = false;
+  const groups = new Set<ModalGroup>();
+  const values = new Map<string, number>();
+  const axisWords = new Map<number, number>();
+
+  // STEP 2: read every word, checking modal groups, repeats and signs as they come.
+  let i = jog ? 3 : 0;
+  while (i < line.length) {
+    const letter = line[i]!;
+    if (letter < 'A' || letter > 'Z') return fail(ERROR.expectedCommandLetter);
+    const number = readFloat(line, i + 1);
+    if (!number) return fail(ERROR.badNumberFormat);
+    i = number.next;
+    const value = number.value;
+    const int = Math.trunc(value);
+    let mantissa = Math.round(100 * (value - int));
+
+    if (letter === 'G' || letter === 'M') {
+      let group: ModalGroup;
+      if (value < 0 || value >= 256) return fail(ERROR.unsupportedCommand);
+      if (letter === 'G') {
+        switch (int) {
+          case 4: case 53:
+            group = 'G0';
+            nonModal = int;
+            break;
+          case 0: case 1: case 80:
+            group = 'G1';
+            modal.motion = int;
+            if (int !== 80) motionCommand = true;
+            break;
+          case 17: case 18: case 19:
+            group = 'G2';
+            modal.plane = int;
+            break;
+          case 90: case 91:
+            if (mantissa === 0) {
+              group = 'G3';
+              modal.distance = int;
+            } else {
+              // G91.1 (incremental arc centres) is GRBL's only mode here and changes nothing; G90.1 is unsupported.
+              group = 'G4';
+              if (mantissa !== 10 || int === 90) return fail(ERROR.unsupportedCommand);
+              mantissa = 0;
+            }
+            break;
+          case 94:
+            group = 'G5';
+            break;
+          case 20: case 21:
+            group = 'G6';
+            modal.units = int;
+            break;
+          case 40:
+            group = 'G7'; // cutter compensation off: always off, accepted for program headers
+            break;
+          case 54:
+            group = 'G12';
+            break;
+          case 61:
+            group = 'G13';
+            if (mantissa !== 0) return fail(ERROR.unsupportedCommand);
+            break;
+          default:
+            return fail(ERROR.unsupportedCommand);
+        }
+        if (mantissa > 0) return fail(ERROR.commandValueNotInteger);
+      } else {
+        if (mantissa > 0) return fail(ERROR.commandValueNotInteger);
+        switch (int) {
+          case 0: case 1: case 2: case 30:
+            group = 'M4';
+            if (int === 0) programFlow = 0;
+            else if (int !== 1) programFlow = int; // M1, optional stop, is ignored as GRBL does
+            break;
+          case 3: case 4: case 5:
+            group = 'M7';
+            modal.spindle = int;
+            break;
+          case 8: case 9:
+            group = 'M8';
+            modal.coolant = int;
+            break;
+          default:
+            return fail(ERROR.unsupportedCommand);
+        }
+      }
+      if (groups.has(group)) return fail(ERROR.modalGroupViolation);
+      groups.add(group);
+      continue;
+    }
+
+    if (!'FIJKLNPRSTXYZ'.includes(letter)) return fail(ERROR.unsupportedCommand);
+    if (letter === 'T' && value > MAX_TOOL_NUMBER) return fail(ERROR.maxValueExceeded);
+    if (values.has(letter)) return fail(ERROR.wordRepeated);
+    if ('FNPTS'.includes(letter) && value < 0) return fail(ERROR.negativeValue);
+    values.set(letter, value);
+    const axis = AXIS_INDEX[letter];
+    if (axis !== undefined) axisWords.set(axis, value);
+  }
+
+  // STEP 3: check the block as a whole and convert its values to millimetres and machine coordinates.
+  let axisCommand = motionCommand || axisWords.size > 0; // axis words alone use the current motion mode
+  const n = values.get('N');
+  if (n !== undefined && n > MAX_LINE_NUMBER) return fail(ERROR.invalidLineNumber);
+
+  const inches = modal.units === 20;
+  let feed: number;
+  const f = values.get('F');
+  if (jog) {
+    if (f === undefined) return fail(ERROR.undefinedFeedRate);
+    feed = inches ? f * MM_PER_INCH : f;
+  } else {
+    feed = f === undefined ? gc.feedRate : inches ? f * MM_PER_INCH : f;
+  }
+  const speed = values.get('S') ?? gc.spindleSpeed;
+  const tool = values.get('T') ?? gc.tool;
+
+  const dwellSeconds = values.get('P') ?? 0;
+  if (nonModal === 4) {
+    if (!values.has('P')) return fail(ERROR.valueWordMissing);
+    values.delete('P');
+  }
+
+  const target: Vec3 = [...gc.position];
+  for (const [axis, raw] of axisWords) {
+    const mm = inches ? raw * MM_PER_INCH : raw;
+    // Work offsets are all zero here, so absolute coordinates are machine coordinates; G53 ignores G91.
+    target[axis] = nonModal === 53 || modal.distance === 90 ? mm : gc.position[axis]! + mm;
+  }
+  if (nonModal === 53 && modal.motion !== 0 && modal.motion !== 1) return fail(ERROR.g53InvalidMotionMode);
+
+  if (modal.motion === 80) {
+    if (axisWords.size) return fail(ERROR.axisWordsExist);
+  } else if (axisCommand) {
+    if (modal.motion === 1 && feed === 0) return fail(ERROR.undefinedFeedRate);
+    if (!axisWords.size) axisCommand = false;
+  }
+
+  for (const letter of jog ? ['N', 'F'] : ['N', 'F', 'S', 'T']) values.delete(letter);
+  if (axisCommand || axisWords.size) for (const letter of ['X', 'Y', 'Z']) values.delete(letter);
+  if (values.size) return fail(ERROR.unusedWords);
+
+  if (jog) {
+    const allowed = new Set<ModalGroup>(['G0', 'G3', 'G6']);
+    if ([...groups].some((g) => !allowed.has(g)) || nonModal === 4) return fail(ERROR.invalidJogCommand);
+    // A jog changes no modes; the controller moves the parser position once the jog is accepted.
+    return { ok: true, steps: axisCommand ? [{ kind: 'jog', target, feed }] : [] };
+  }
+
+  // STEP 4: execute — update the parser state and list what the machine must do, in GRBL's order.
+  const steps: GcodeStep[] = [];
+  gc.lineNumber = n === undefined ? 0 : Math.trunc(n);
+  gc.feedRate = feed;
+  if (speed !== gc.spindleSpeed) {
+    if (gc.modal.spindle !== 5) steps.push({ kind: 'sync' }, { kind: 'spindle', state: gc.modal.spindle, speed });
+    gc.spindleSpeed = speed;
+  }
+  gc.tool = Math.trunc(tool);
+  if (modal.spindle !== gc.modal.spindle) steps.push({ kind: 'sync' }, { kind: 'spindle', state: modal.spindle, speed });
+  if (modal.coolant !== gc.modal.coolant) steps.push({ kind: 'sync' }, { kind: 'coolant', state: modal.coolant });
+  if (nonModal === 4) steps.push({ kind: 'sync' }, { kind: 'dwell', seconds: dwellSeconds });
+  gc.modal = modal;
+  if (axisCommand && modal.motion !== 80) {
+    steps.push({ kind: 'line', target, feed, rapid: modal.motion === 0 });
+    gc.position = target;
+  }
+  if (programFlow === 0) steps.push({ kind: 'sync' }, { kind: 'pause' });
+  if (programFlow === 2 || programFlow === 30) {
+    steps.push({ kind: 'sync' }, { kind: 'programEnd' });
+    // M2/M30 reset only these modes (LinuxCNC's program end): G1 G17 G90 G94 G54 M5 M9.
+    gc.modal = { ...gc.modal, motion: 1, plane: 17, distance: 90, spindle: 5, coolant: 9 };
+  }
+  return { ok: true, steps };
+}

@@ -1,0 +1,69 @@
+// A GRBL 1.1h controller, simulated down to the bytes on its serial line: the line protocol with `ok`/`error:N`
+// and the 128-byte receive buffer, real-time commands, status reports, a 15-block planner, motion with
+// acceleration in simulated real time, feed hold, the safety door, homing, hard and soft limits, alarms and the
+// serial line's own speed. Drive it through `port` exactly as you would drive a real controller's serial port,
+// or put it on a pseudo-terminal with `exposeOnPty` for programs that open a device path.
+//
+// The files of this folder follow GRBL's own structure, and each says which part of GRBL it mirrors:
+// serial-wire (the cable), serial-rx (receive interrupt and buffer), line-reader and firmware (protocol.c's
+// main loop and real-time state machine), gcode, system-commands (`$` commands), planner, motion-profile and
+// stepper (motion), homing, settings, report and codes.
+import type { Duplex } from 'node:stream';
+import { systemClock, type Clock } from '@labrun/contracts';
+import { GrblFirmware } from './firmware.js';
+import { SerialWire } from './serial-wire.js';
+import { SIMULATOR_DEFAULTS, Settings } from './settings.js';
+
+export { exposeOnPty, type PtyLink } from './pty.js';
+export { SIMULATOR_DEFAULTS } from './settings.js';
+
+export interface GrblSimulatorOptions {
+  /** Time and timers; a fake clock (or vitest's fake timers with the default) makes motion instant to test. */
+  clock?: Clock;
+  /** Serial line speed in baud, 10 bits per byte each way. Default 115200; 0 delivers every byte at once. */
+  baudRate?: number;
+  /** `$N` settings to use instead of the simulator's defaults (see SIMULATOR_DEFAULTS), e.g. `{ 22: 0 }`. */
+  settings?: Partial<Record<number, number>>;
+}
+
+export class GrblSimulator {
+  /**
+   * The controller's serial line as a Node Duplex stream: bytes written are received by the controller; bytes
+   * read are what it sends. Paced at baudRate (10 bits per byte) both ways.
+   */
+  readonly port: Duplex;
+  private readonly wire: SerialWire;
+  private readonly firmware: GrblFirmware;
+
+  constructor(options: GrblSimulatorOptions = {}) {
+    const clock = options.clock ?? systemClock;
+    const factory: Record<number, number> = { ...SIMULATOR_DEFAULTS };
+    for (const [n, value] of Object.entries(options.settings ?? {})) if (value !== undefined) factory[Number(n)] = value;
+    const settings = new Settings(factory);
+    let firmware: GrblFirmware | undefined;
+    this.wire = new SerialWire(clock, options.baudRate ?? 115200, (byte) => firmware?.receiveByte(byte));
+    this.port = this.wire.port;
+    firmware = new GrblFirmware(clock, settings, (text) => this.wire.send(text));
+    this.firmware = firmware;
+  }
+
+  /** The safety door switch: opening it holds the machine like the real-time 0x84 command. */
+  setDoor(open: boolean): void {
+    this.firmware.setDoor(open);
+  }
+
+  /**
+   * For tests and diagnostics: the state as a status report would name it (`Idle`, `Run`, `Hold:1`, `Door:0`,
+   * `Alarm`…) and the machine position in mm, on whole motor steps.
+   */
+  get state(): { machine: string; position: { x: number; y: number; z: number } } {
+    const [x, y, z] = this.firmware.position();
+    return { machine: this.firmware.reportedState(), position: { x, y, z } };
+  }
+
+  /** Stop every timer and end the stream. */
+  close(): void {
+    this.firmware.close();
+    this.wire.close();
+  }
+}

@@ -1,0 +1,145 @@
+// Everything the controller prints, formatted exactly as GRBL 1.1h's report.c does: the welcome banner, `[MSG:…]`
+// feedback, the real-time status report `<Idle|MPos:…|…>`, and the answers to `$`, `$G`, `$#` and `$I`.
+// Lines are sent with `\r\n` by the caller.
+import { MM_PER_INCH, type ParserState } from './gcode.js';
+import { PLANNER_BLOCKS } from './planner.js';
+import { printFloat, type Settings } from './settings.js';
+import type { Vec3 } from './vector.js';
+
+export const GRBL_VERSION = '1.1h';
+export const GRBL_VERSION_BUILD = '20190830';
+export const RX_BUFFER_SIZE = 128;
+
+/** Printed at power-up and after every soft reset; it starts with an empty line. */
+export const BANNER = `\r\nGrbl ${GRBL_VERSION} ['$' for help]\r\n`;
+
+export const HELP = '[HLP:$$ $# $G $I $N $x=val $Nx=line $J=line $SLP $C $X $H ~ ! ? ctrl-x]';
+
+/** GRBL's feedback messages. */
+export const MESSAGE = {
+  criticalEvent: '[MSG:Reset to continue]',
+  alarmLock: "[MSG:'$H'|'$X' to unlock]",
+  alarmUnlock: '[MSG:Caution: Unlocked]',
+  enabled: '[MSG:Enabled]',
+  disabled: '[MSG:Disabled]',
+  safetyDoorAjar: '[MSG:Check Door]',
+  programEnd: '[MSG:Pgm End]',
+  restoreDefaults: '[MSG:Restoring defaults]',
+  sleeping: '[MSG:Sleeping]',
+} as const;
+
+/**
+ * Compile-time options `$I` lists: V variable spindle, Z homing sets the origin, + safety door input pin.
+ * Then the planner blocks and serial receive buffer size, which senders use for character counting.
+ */
+export const BUILD_OPTIONS = `VZ+,${PLANNER_BLOCKS},${RX_BUFFER_SIZE}`;
+
+/** A coordinate in the reporting unit: mm with 3 decimals, or inches with 4 when $13=1. */
+export function coord(mm: number, settings: Settings): string {
+  return settings.reportInches ? printFloat(mm / MM_PER_INCH, 4) : printFloat(mm, 3);
+}
+
+/** A feed rate in the reporting unit: mm/min with no decimals, or in/min with 1 when $13=1. */
+export function rate(mmPerMin: number, settings: Settings): string {
+  return settings.reportInches ? printFloat(mmPerMin / MM_PER_INCH, 1) : printFloat(mmPerMin, 0);
+}
+
+const axes = (p: Vec3, settings: Settings) => p.map((v) => coord(v, settings)).join(',');
+
+/** What a status report shows, gathered by the controller when `?` is serviced. */
+export interface StatusSnapshot {
+  /** State with sub-state, as reported: `Idle`, `Run`, `Hold:0`, `Door:1`… */
+  state: string;
+  /** Homing, cycle, hold, jog or door: GRBL refreshes WCO and overrides less often while busy. */
+  busy: boolean;
+  position: Vec3;
+  plannerFree: number;
+  rxFree: number;
+  /** mm/min. */
+  feed: number;
+  /** rpm. */
+  spindle: number;
+  /** Triggered input pins: X Y Z limits, D door. */
+  pins: string;
+  /** Accessories on: S spindle clockwise, C counter-clockwise, F flood coolant. */
+  accessories: string;
+}
+
+/** GRBL sends the work offset and the overrides only in some reports; these counters decide which. */
+export class ReportCounters {
+  private wco = 0;
+  private overrides = 0;
+
+  /** After a reset: WCO in the first report, overrides in the second. */
+  reset(): void {
+    this.wco = 0;
+    this.overrides = 0;
+  }
+
+  /** The next report includes the work offset (after it changed). */
+  refreshWco(): void {
+    this.wco = 0;
+  }
+
+  /** The next report includes the overrides (after the spindle or coolant changed). */
+  refreshOverrides(): void {
+    this.overrides = 0;
+  }
+
+  /** Decide for one report, as report_realtime_status() does. */
+  next(busy: boolean): { wco: boolean; overrides: boolean } {
+    let wco = false;
+    let overrides = false;
+    if (this.wco > 0) this.wco--;
+    else {
+      wco = true;
+      this.wco = (busy ? 30 : 10) - 1; // REPORT_WCO_REFRESH_BUSY_COUNT / _IDLE_COUNT
+      if (this.overrides === 0) this.overrides = 1; // overrides wait for the next report
+    }
+    if (this.overrides > 0) this.overrides--;
+    else {
+      overrides = true;
+      this.overrides = (busy ? 20 : 10) - 1; // REPORT_OVR_REFRESH_BUSY_COUNT / _IDLE_COUNT
+    }
+    return { wco, overrides };
+  }
+}
+
+/** `<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0|WCO:0.000,0.000,0.000>` */
+export function statusReport(s: StatusSnapshot, settings: Settings, counters: ReportCounters): string {
+  const wco: Vec3 = [0, 0, 0]; // work offsets are not supported: work position = machine position
+  const fields = [s.state];
+  if (settings.statusMask & 1) fields.push(`MPos:${axes(s.position, settings)}`);
+  else fields.push(`WPos:${axes(s.position.map((v, i) => v - wco[i]!) as Vec3, settings)}`);
+  if (settings.statusMask & 2) fields.push(`Bf:${s.plannerFree},${s.rxFree}`);
+  fields.push(`FS:${rate(s.feed, settings)},${printFloat(s.spindle, 0)}`);
+  if (s.pins) fields.push(`Pn:${s.pins}`);
+  const show = counters.next(s.busy);
+  if (show.wco) fields.push(`WCO:${axes(wco, settings)}`);
+  if (show.overrides) {
+    fields.push('Ov:100,100,100'); // override commands are accepted but ignored, so always 100 %
+    if (s.accessories) fields.push(`A:${s.accessories}`);
+  }
+  return `<${fields.join('|')}>`;
+}
+
+/** `$G`: `[GC:G0 G54 G17 G21 G90 G94 M5 M9 T0 F0 S0]` */
+export function gcodeModes(gc: ParserState, settings: Settings): string {
+  const m = gc.modal;
+  return `[GC:G${m.motion} G54 G${m.plane} G${m.units} G${m.distance} G94 M${m.spindle} M${m.coolant} T${gc.tool} F${rate(gc.feedRate, settings)} S${printFloat(gc.spindleSpeed, 0)}]`;
+}
+
+/** `$#`: the coordinate systems and offsets, all zero here, and the last probe (none). */
+export function ngcParameters(settings: Settings): string[] {
+  const zero = axes([0, 0, 0], settings);
+  return [
+    ...['G54', 'G55', 'G56', 'G57', 'G58', 'G59', 'G28', 'G30', 'G92'].map((name) => `[${name}:${zero}]`),
+    `[TLO:${coord(0, settings)}]`,
+    `[PRB:${zero}:0]`,
+  ];
+}
+
+/** `$I`: version, build date and the user's `$I=` string, then the build options. */
+export function buildInfo(info: string): string[] {
+  return [`[VER:${GRBL_VERSION}.${GRBL_VERSION_BUILD}:${info}]`, `[OPT:${BUILD_OPTIONS}]`];
+}
