@@ -4,13 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  addToken,
   addUser,
   AuthFileError,
+  authTokens,
   authUsers,
+  findToken,
   hashPassword,
+  hashToken,
   loadAuthFile,
+  newToken,
   parseAuthFile,
   parsePasswordHash,
+  removeToken,
   removeUser,
   verifyPassword,
   type PasswordHash,
@@ -181,5 +187,97 @@ describe('adding and removing users', () => {
 
   it('says when the file does not exist', async () => {
     await expect(loadAuthFile(path.join(dir, 'missing.json'))).rejects.toThrow(/^auth file .*missing\.json does not exist$/);
+  });
+});
+
+describe('bearer tokens for the gateway', () => {
+  const file = '/etc/labrun/auth.json';
+  let dir: string;
+  let authFile: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-tokens-'));
+    authFile = path.join(dir, 'auth.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes tokens of 256 random bits with a recognisable prefix, never the same twice', () => {
+    const a = newToken();
+    expect(a).toMatch(/^lrt_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(a.slice(4), 'base64url')).toHaveLength(32);
+    expect(newToken()).not.toBe(a);
+  });
+
+  it('stores a token as the SHA-256 of it, and finds only the token it was made from', () => {
+    const token = newToken();
+    const stored = hashToken(token);
+    expect(stored).toMatch(/^sha256\$[A-Za-z0-9+/]{43}=$/);
+    expect(stored).not.toContain(token.slice(4));
+    const auth = parseAuthFile(JSON.stringify({ users: {}, tokens: { lims: { hash: stored, role: 'operator', user: 'lims-7' }, other: { hash: hashToken(newToken()), role: 'viewer', user: 'bo' } } }), file);
+    const tokens = authTokens(auth);
+    expect(findToken(tokens, token)).toMatchObject({ name: 'lims', role: 'operator', user: 'lims-7' });
+    expect(findToken(tokens, `${token}x`)).toBeUndefined();
+    expect(findToken(tokens, token.slice(0, -1))).toBeUndefined();
+    expect(findToken(tokens, '')).toBeUndefined();
+    expect(findToken([], token)).toBeUndefined();
+  });
+
+  it('reads a file without tokens as it always did, and says what is wrong with a token entry', () => {
+    expect(authTokens(parseAuthFile('{ "users": {} }', file))).toEqual([]);
+    const text = JSON.stringify({
+      users: {},
+      tokens: {
+        a: { hash: 'lrt_plain-token', role: 'viewer', user: 'a' },
+        b: { hash: hashToken('x'), role: 'root', user: 'b' },
+        c: { hash: hashToken('y'), role: 'viewer' },
+        'no spaces': { hash: hashToken('z'), role: 'viewer', user: 'd' },
+        e: { hash: hashToken('w'), role: 'viewer', user: 'e', created: 'yesterday' },
+      },
+    });
+    let message = '';
+    try {
+      parseAuthFile(text, file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('tokens.a.hash: not a token hash: expected sha256$<the SHA-256 digest of the token, base64> (make one with labrun token add)');
+    expect(message).toContain('tokens.b.role: expected one of viewer, operator, service, admin');
+    expect(message).toMatch(/tokens\.c\.user: /);
+    expect(message).toContain('tokens.no spaces: not a valid token name: a token name is 1 to 64 letters');
+    expect(message).toContain('tokens.e.created: expected the time the token was made');
+    expect(() => parseAuthFile('{ "users": {}, "tokens": [] }', file)).toThrow(/tokens: expected an object of tokens by name/);
+  });
+
+  it('adds a token (only its hash is written), keeps the users, and replaces a token of the same name', async () => {
+    await addUser(authFile, 'ana', 'operator', 'pipette-42');
+    const first = await addToken(authFile, 'lims', 'operator', { user: 'lims-7', now: new Date('2026-11-24T10:00:00.000Z') });
+    expect(first.created).toBe(true);
+    expect(statSync(authFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(authFile, 'utf8')).not.toContain(first.token.slice(4));
+    let auth = await loadAuthFile(authFile);
+    expect(auth.tokens!.lims).toEqual({ hash: hashToken(first.token), role: 'operator', user: 'lims-7', created: '2026-11-24T10:00:00.000Z' });
+    expect(await verifyPassword('pipette-42', auth.users.ana!.password)).toBe(true);
+
+    const second = await addToken(authFile, 'lims', 'viewer');
+    expect(second.created).toBe(false);
+    auth = await loadAuthFile(authFile);
+    expect(findToken(authTokens(auth), first.token)).toBeUndefined();
+    expect(findToken(authTokens(auth), second.token)).toMatchObject({ name: 'lims', role: 'viewer', user: 'lims' });
+
+    // Users added or removed later leave the tokens alone.
+    await addUser(authFile, 'bob', 'viewer', 'centrifuge-7');
+    await removeUser(authFile, 'ana');
+    expect(findToken(authTokens(await loadAuthFile(authFile)), second.token)?.name).toBe('lims');
+  });
+
+  it('removes a token, and refuses a bad name, role or user without touching the file', async () => {
+    const { token } = await addToken(authFile, 'ci', 'viewer');
+    const before = readFileSync(authFile, 'utf8');
+    await expect(addToken(authFile, 'has space', 'viewer')).rejects.toThrow(/cannot add token "has space": a token name is/);
+    await expect(addToken(authFile, 'x', 'root' as never)).rejects.toThrow(/role must be one of/);
+    await expect(addToken(authFile, 'x', 'viewer', { user: '__proto__' })).rejects.toThrow(/cannot add token x for user "__proto__": a user name is/);
+    expect(readFileSync(authFile, 'utf8')).toBe(before);
+    expect(await removeToken(authFile, 'ci')).toBe(true);
+    expect(await removeToken(authFile, 'ci')).toBe(false);
+    expect(findToken(authTokens(await loadAuthFile(authFile)), token)).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
-// The broker's auth file (LABRUN_AUTH_FILE): users, their scrypt-hashed passwords and their roles. Reading and
-// checking it, hashing and verifying passwords, and adding or removing a user — the `user` command and, later,
-// `labrun user add` both go through here. The format is documented in docs/security.md.
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+// The auth file (LABRUN_AUTH_FILE) of the broker and the gateway: users with their scrypt-hashed passwords and
+// roles (for MQTT), and the gateway's bearer tokens with theirs (for HTTP). Reading and checking it, hashing and
+// verifying passwords and tokens, adding and removing users and tokens — `labrun-broker user`, `labrun user`,
+// `labrun token` and the gateway all go through here. The format is documented in docs/security.md.
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -66,13 +67,25 @@ export async function verifyPassword(password: string | Buffer, stored: string |
 
 // Names become MQTT usernames and appear in logs: keep them plain. (A leading letter or digit also keeps out
 // `__proto__` and friends.)
-const USER_NAME_RULE = 'a user name is 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit';
-export const UserName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, { error: USER_NAME_RULE });
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const nameRule = (what: string) => `a ${what} is 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`;
+const USER_NAME_RULE = nameRule('user name');
+const TOKEN_NAME_RULE = nameRule('token name');
+export const UserName = z.string().regex(NAME_PATTERN, { error: USER_NAME_RULE });
+export const TokenName = z.string().regex(NAME_PATTERN, { error: TOKEN_NAME_RULE });
 
 const PasswordField = z.string({ error: `expected a password hash: ${FORMAT}` }).superRefine((text, ctx) => {
   const parsed = parsePasswordHash(text);
   if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `not a password hash: ${parsed} (make one with the user add command)` });
 });
+
+const TOKEN_HASH_FORMAT = 'sha256$<the SHA-256 digest of the token, base64>';
+const TOKEN_HASH = /^sha256\$([A-Za-z0-9+/]{43}=)$/;
+const TokenHashField = z.string({ error: `expected a token hash: ${TOKEN_HASH_FORMAT}` }).regex(TOKEN_HASH, {
+  error: `not a token hash: expected ${TOKEN_HASH_FORMAT} (make one with labrun token add)`,
+});
+
+const RoleField = z.enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` });
 
 /** A message for a value of the wrong type; zod's own for the rest (unknown keys, bad names). */
 const onlyIfNotAnObject = (message: string) => (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined);
@@ -84,14 +97,31 @@ export const AuthFileSchema = z.strictObject(
       z.strictObject(
         {
           password: PasswordField,
-          role: z.enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` }),
+          role: RoleField,
         },
         { error: onlyIfNotAnObject('expected { "password": "scrypt$…", "role": "…" }') },
       ),
       { error: (issue) => (issue.code === 'invalid_key' ? `not a valid user name: ${USER_NAME_RULE}` : onlyIfNotAnObject('expected an object of users by name')(issue)) },
     ),
+    // The gateway's bearer tokens, by name. Optional: a file with users only is what the broker always read.
+    tokens: z
+      .record(
+        TokenName,
+        z.strictObject(
+          {
+            hash: TokenHashField,
+            role: RoleField,
+            /** Who acts with this token: the `by` of the actions the gateway sends for it. */
+            user: UserName,
+            created: z.iso.datetime({ error: 'expected the time the token was made, as an ISO 8601 date and time' }).optional(),
+          },
+          { error: onlyIfNotAnObject('expected { "hash": "sha256$…", "role": "…", "user": "…" }') },
+        ),
+        { error: (issue) => (issue.code === 'invalid_key' ? `not a valid token name: ${TOKEN_NAME_RULE}` : onlyIfNotAnObject('expected an object of tokens by name')(issue)) },
+      )
+      .optional(),
   },
-  { error: onlyIfNotAnObject('expected { "users": { … } }') },
+  { error: onlyIfNotAnObject('expected { "users": { … } }, and optionally "tokens": { … }') },
 );
 export type AuthFile = z.infer<typeof AuthFileSchema>;
 
@@ -163,6 +193,7 @@ export async function writeAuthFile(file: string, auth: AuthFile): Promise<void>
   }
 }
 
+/** The file as it is, or an empty one if there is none yet (a file that is there but broken is an error). */
 async function loadOrEmpty(file: string): Promise<AuthFile> {
   try {
     await stat(file);
@@ -184,7 +215,7 @@ export async function addUser(file: string, name: string, role: Role, password: 
   const auth = await loadOrEmpty(file);
   const created = !Object.hasOwn(auth.users, name);
   const users = { ...auth.users, [name]: { password: await hashPassword(password), role } };
-  await writeAuthFile(file, { users });
+  await writeAuthFile(file, { ...auth, users });
   return { created };
 }
 
@@ -193,6 +224,89 @@ export async function removeUser(file: string, name: string): Promise<boolean> {
   const auth = await loadAuthFile(file);
   if (!Object.hasOwn(auth.users, name)) return false;
   const users = Object.fromEntries(Object.entries(auth.users).filter(([n]) => n !== name));
-  await writeAuthFile(file, { users });
+  await writeAuthFile(file, { ...auth, users });
+  return true;
+}
+
+// ---------------------------------------------------------------- bearer tokens (the gateway's HTTP API)
+
+/** Every token `newToken` makes starts with this, so secret scanners and people can tell what it is. */
+export const TOKEN_PREFIX = 'lrt_';
+const TOKEN_BYTES = 32;
+
+/**
+ * A new bearer token: `lrt_` and 32 random bytes in base64url (256 bits). Tokens are random, not chosen by
+ * people, so a fast hash (SHA-256) is enough to store them: nobody can search 2^256 candidates, and checking one
+ * costs microseconds rather than scrypt's tens of milliseconds on every HTTP request.
+ */
+export function newToken(): string {
+  return `${TOKEN_PREFIX}${randomBytes(TOKEN_BYTES).toString('base64url')}`;
+}
+
+const tokenDigest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/** What the auth file keeps of a token: `sha256$<digest, base64>`. */
+export function hashToken(token: string): string {
+  return `sha256$${tokenDigest(token).toString('base64')}`;
+}
+
+export interface AuthToken {
+  name: string;
+  role: Role;
+  /** Who acts with it: the `by` of the actions sent for it. */
+  user: string;
+  /** The SHA-256 digest of the token. */
+  digest: Buffer;
+}
+
+/** The tokens of a checked auth file, with their hashes read. */
+export function authTokens(auth: AuthFile): AuthToken[] {
+  return Object.entries(auth.tokens ?? {}).map(([name, token]) => ({
+    name,
+    role: token.role,
+    user: token.user,
+    digest: Buffer.from(TOKEN_HASH.exec(token.hash)![1]!, 'base64'),
+  }));
+}
+
+/**
+ * The token `presented` is, if it is one of `tokens`. Every stored digest is compared, in constant time and
+ * without stopping at a match, so how long it takes says nothing about which token (or how much of one) matched.
+ */
+export function findToken(tokens: readonly AuthToken[], presented: string): AuthToken | undefined {
+  const digest = tokenDigest(presented);
+  let found: AuthToken | undefined;
+  for (const token of tokens) {
+    if (timingSafeEqual(digest, token.digest) && found === undefined) found = token;
+  }
+  return found;
+}
+
+/**
+ * Make a token for the gateway and add it to the auth file under `name` (replacing the token of that name, which
+ * then stops working); creates the file if need be. Only its hash is written: the token itself is in the answer,
+ * the one time anybody sees it. `user` (default: `name`) is who acts with it.
+ */
+export async function addToken(file: string, name: string, role: Role, options: { user?: string; now?: Date } = {}): Promise<{ token: string; created: boolean }> {
+  const validName = TokenName.safeParse(name);
+  if (!validName.success) throw new AuthFileError(`cannot add token ${JSON.stringify(name)}: ${validName.error.issues[0]?.message}`);
+  if (!(ROLES as readonly string[]).includes(role)) throw new AuthFileError(`cannot add token ${name}: the role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role)}`);
+  const user = options.user ?? name;
+  const validUser = UserName.safeParse(user);
+  if (!validUser.success) throw new AuthFileError(`cannot add token ${name} for user ${JSON.stringify(user)}: ${validUser.error.issues[0]?.message}`);
+  const auth = await loadOrEmpty(file);
+  const created = !Object.hasOwn(auth.tokens ?? {}, name);
+  const token = newToken();
+  const tokens = { ...auth.tokens, [name]: { hash: hashToken(token), role, user, created: (options.now ?? new Date()).toISOString() } };
+  await writeAuthFile(file, { ...auth, tokens });
+  return { token, created };
+}
+
+/** Remove a token from the auth file (the gateway refuses it from its next request on); resolves with whether there was one. */
+export async function removeToken(file: string, name: string): Promise<boolean> {
+  const auth = await loadAuthFile(file);
+  if (!Object.hasOwn(auth.tokens ?? {}, name)) return false;
+  const tokens = Object.fromEntries(Object.entries(auth.tokens ?? {}).filter(([n]) => n !== name));
+  await writeAuthFile(file, { ...auth, tokens });
   return true;
 }

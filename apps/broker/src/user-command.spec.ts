@@ -119,4 +119,14 @@ describe('the user command', () => {
     expect(again.err()).toContain('there is no user ana');
     expect(readFileSync(file, 'utf8')).not.toContain('"ana"');
   });
+
+  it('names the program that runs it in its usage (labrun-broker, or labrun for labrun user)', async () => {
+    const broker = fakeIo({ tty: false });
+    expect(await runUserCommand(['--help'], broker)).toBe(0);
+    expect(broker.out()).toContain('  labrun-broker user add <name> --role <viewer|operator|service|admin>');
+    const labrun = fakeIo({ tty: false });
+    expect(await runUserCommand(['list'], labrun, 'labrun')).toBe(2);
+    expect(labrun.err()).toContain('  labrun user list [--file <path>]');
+    expect(labrun.err()).not.toContain('labrun-broker');
+  });
 });

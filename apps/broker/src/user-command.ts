@@ -1,17 +1,21 @@
-// `labrun-broker user add|remove|list`: manage the users of an auth file from a shell. The password is asked for
-// on the terminal without echo, or read from stdin with --password-stdin; only its scrypt hash is written.
+// `labrun-broker user add|remove|list` (and `labrun user …`, which runs this same code): manage the users of an
+// auth file from a shell. The password is asked for on the terminal without echo, or read from stdin with
+// --password-stdin; only its scrypt hash is written.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { isRole, ROLES } from './acl.js';
 import { addUser, AuthFileError, loadAuthFile, MIN_PASSWORD_LENGTH, removeUser } from './auth-file.js';
 
-export const USER_USAGE = `usage:
-  labrun-broker user add <name> --role <${ROLES.join('|')}> [--file <path>] [--password-stdin]
-  labrun-broker user remove <name> [--file <path>]
-  labrun-broker user list [--file <path>]
+/** The usage of the user command, as run by `program` (`labrun-broker`, or `labrun`). */
+export const userUsage = (program: string) => `usage:
+  ${program} user add <name> --role <${ROLES.join('|')}> [--file <path>] [--password-stdin]
+  ${program} user remove <name> [--file <path>]
+  ${program} user list [--file <path>]
 The file defaults to LABRUN_AUTH_FILE. Without --password-stdin, add asks for the password on the terminal.
 A running broker applies changes when it receives SIGHUP (kill -HUP <pid>).`;
+
+export const USER_USAGE = userUsage('labrun-broker');
 
 export interface UserCommandIo {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -71,8 +75,12 @@ async function askPassword(name: string, fromStdin: boolean, io: UserCommandIo):
   return password;
 }
 
-/** Run `user <subcommand> …`; resolves with the exit code (0 done, 1 the file could not be used, 2 bad arguments). */
-export async function runUserCommand(args: string[], io: UserCommandIo): Promise<number> {
+/**
+ * Run `user <subcommand> …`; resolves with the exit code (0 done, 1 the file could not be used, 2 bad arguments).
+ * `program` is the command's name in the usage it prints.
+ */
+export async function runUserCommand(args: string[], io: UserCommandIo, program = 'labrun-broker'): Promise<number> {
+  const usage = userUsage(program);
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -85,7 +93,7 @@ export async function runUserCommand(args: string[], io: UserCommandIo): Promise
       },
     });
     if (values.help) {
-      io.stdout.write(`${USER_USAGE}\n`);
+      io.stdout.write(`${usage}\n`);
       return 0;
     }
     const [subcommand, name, ...extra] = positionals;
@@ -127,7 +135,7 @@ export async function runUserCommand(args: string[], io: UserCommandIo): Promise
     // parseArgs reports unknown options and missing values with a TypeError carrying an ERR_PARSE_ARGS_* code.
     const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
     if (error instanceof UsageError || parseError) {
-      io.stderr.write(`${(error as Error).message}\n${USER_USAGE}\n`);
+      io.stderr.write(`${(error as Error).message}\n${usage}\n`);
       return 2;
     }
     io.stderr.write(`could not change the auth file: ${(error as Error).message}\n`);

@@ -15,7 +15,7 @@ export async function act(request: ActionRequest, settings: BrokerSettings): Pro
   const client = await connectBroker(settings);
   try {
     const { action, runId, by, message } = request;
-    const answer = await sendAction(client, runId, { type: action, ...(by === undefined ? {} : { by }), ...(message === undefined ? {} : { message }) }, settings.url);
+    const answer = await sendAction(client, runId, { type: action, ...(by === undefined ? {} : { by }), ...(message === undefined ? {} : { message }) }, settings);
     if (answer.type === 'action.rejected') {
       process.stderr.write(`labrun: ${answer.message}\n`);
       return EXIT.failed;

@@ -89,6 +89,20 @@ export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNEC
   return client;
 }
 
+/**
+ * Why no engine may have answered, when the CLI logs in: a broker with roles acknowledges a publish the user's role
+ * may not make and discards it (MQTT 3.1.1 has no way to say no), so a refused create or action looks like silence.
+ */
+export function noAnswerMessage(what: string, runId: string, timeoutMs: number, settings: BrokerSettings): string {
+  const base = `labrun: no engine answered ${what} on run ${runId} within ${timeoutMs / 1000} s: is an engine connected to ${settings.url}?`;
+  if (settings.username === undefined) return base;
+  return (
+    `${base} Or the broker discarded it: you log in as ${settings.username} (MQTT_USERNAME), and a broker with roles silently drops ` +
+    `creates and actions from a user whose role may not publish them (a viewer). Ask for the operator role, or look for ` +
+    `"refused a publish" in the broker's log.`
+  );
+}
+
 /** Disconnect cleanly, but never hang a command that is done on a broker that has gone away. */
 export async function disconnect(client: MqttClient): Promise<void> {
   await Promise.race([client.endAsync(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

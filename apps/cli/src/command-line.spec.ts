@@ -35,6 +35,11 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['ls', '--json'])).toEqual({ command: 'ls', json: true });
   });
 
+  it('hands user and token, with everything after them, to their own commands', () => {
+    expect(parseCommandLine(['user', 'add', 'ana', '--role', 'operator', '--password-stdin'])).toEqual({ command: 'user', args: ['add', 'ana', '--role', 'operator', '--password-stdin'] });
+    expect(parseCommandLine(['token', '--help'])).toEqual({ command: 'token', args: ['--help'] });
+  });
+
   it('answers --help, -h and help anywhere with help', () => {
     for (const argv of [['--help'], ['-h'], ['help'], ['run', '--help'], ['resume', 'r-1', '-h']]) expect(parseCommandLine(argv)).toEqual({ command: 'help' });
   });

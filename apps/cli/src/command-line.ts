@@ -12,6 +12,8 @@ Usage:
   labrun pause|resume|stop|play|skip-delay <runId> [--by <name>] [--message <text>]
   labrun status [runId] [--json] [--watch]
   labrun ls [--json]
+  labrun user add <name> --role <role> [--file <path>] [--password-stdin] | user remove <name> | user list
+  labrun token add <name> --role <role> [--user <name>] [--file <path>] | token remove <name> | token list
 
 Commands:
   run          create a run from a protocol, play it and follow it until it ends: a live progress bar on a
@@ -26,6 +28,10 @@ Commands:
   skip-delay   end the delay a run is waiting in
   status       show one run's status (or every run's), once or as it changes (--watch)
   ls           list the runs the broker knows of
+  user         add, change, remove or list the broker's users (MQTT logins with a password and a role) in
+               the auth file; labrun user --help says more
+  token        add, remove or list the gateway's bearer tokens (HTTP, with a role) in the auth file; add
+               prints the new token, once; labrun token --help says more
 
 Options:
   --url <url>    the MQTT broker (default: $MQTT_URL, or mqtt://127.0.0.1:1883)
@@ -37,7 +43,8 @@ Options:
   --watch        keep printing until the run ends (Ctrl-C to stop watching)
   -h, --help     show this help
 
-MQTT_USERNAME and MQTT_PASSWORD are used to log in to the broker when set.
+MQTT_USERNAME and MQTT_PASSWORD are used to log in to the broker when set. user and token change the auth file
+(--file, default $LABRUN_AUTH_FILE); roles are viewer, operator, service and admin (docs/security.md).
 
 Exit codes (run and status --watch: how the run ended; the others: what became of the command):
   0    the run succeeded; the action was accepted; the status was shown
@@ -73,6 +80,7 @@ const ALLOWED: Record<CommandName, OptionName[]> = {
 
 export type Request =
   | { command: 'help' }
+  | { command: 'user' | 'token'; args: string[] }
   | { command: 'run'; url?: string; file: string; runId?: string; deviceId?: string }
   | { command: 'action'; url?: string; action: ActionType; runId: string; by?: string; message?: string }
   | { command: 'status'; url?: string; runId?: string; json: boolean; watch: boolean }
@@ -88,6 +96,8 @@ function checked<T>(schema: z.ZodType<T>, value: string, what = JSON.stringify(v
 }
 
 export function parseCommandLine(argv: string[]): Request {
+  // user and token have subcommands and options of their own: their commands read the rest.
+  if (argv[0] === 'user' || argv[0] === 'token') return { command: argv[0], args: argv.slice(1) };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -97,7 +107,7 @@ export function parseCommandLine(argv: string[]): Request {
   const { values, positionals } = parsed;
   const [name, ...args] = positionals;
   if (values.help || name === 'help') return { command: 'help' };
-  if (name === undefined) throw usageError('which command? One of run, pause, resume, stop, play, skip-delay, status, ls');
+  if (name === undefined) throw usageError('which command? One of run, pause, resume, stop, play, skip-delay, status, ls, user, token');
   if (!(COMMANDS as readonly string[]).includes(name)) throw usageError(`unknown command "${name}"`);
   const command = name as CommandName;
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The `labrun` command: run a protocol and follow it, act on runs (pause, resume, stop, …), show their status.
-// Exit codes are in exit-codes.ts; every error a user can cause is printed as a sentence, never a stack trace.
+// The `labrun` command: run a protocol and follow it, act on runs (pause, resume, stop, …), show their status,
+// and manage the users and tokens of the auth file. Exit codes are in exit-codes.ts; every error a user can
+// cause is printed as a sentence, never a stack trace.
 import { act } from './action-command.js';
+import { tokenCommand, userCommand } from './auth-commands.js';
 import { brokerSettings } from './broker.js';
 import { parseCommandLine, USAGE, type Request } from './command-line.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -22,6 +24,10 @@ async function main(request: Request): Promise<number> {
       return showStatus(request, brokerSettings(request.url));
     case 'ls':
       return listRuns(request, brokerSettings(request.url));
+    case 'user':
+      return userCommand(request.args);
+    case 'token':
+      return tokenCommand(request.args);
   }
 }
 

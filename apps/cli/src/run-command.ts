@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { FINISHED_STATUSES, topics, type Command, type RunStatusDocument } from '@labrun/contracts';
-import { connectBroker, disconnect, type BrokerSettings } from './broker.js';
+import { connectBroker, disconnect, noAnswerMessage, type BrokerSettings } from './broker.js';
 import { CliError, EXIT, exitCodeFor } from './exit-codes.js';
 import { readProtocolFile } from './protocol-file.js';
 import { ANSWER_TIMEOUT_MS, onRunMessages, sendAction } from './run-messages.js';
@@ -34,20 +34,20 @@ export async function runProtocol(request: RunRequest, settings: BrokerSettings)
   const deviceId = request.deviceId ?? create.deviceId;
   const client = await connectBroker(settings);
   try {
-    const initial = await createRun(client, runId, { protocol: create.protocol, ...(deviceId ? { deviceId } : {}) }, settings.url);
+    const initial = await createRun(client, runId, { protocol: create.protocol, ...(deviceId ? { deviceId } : {}) }, settings);
     say(`run ${runId}: "${initial.name}", ${initial.progress.total} commands on device ${initial.deviceId}`);
-    return await follow(client, initial, create.protocol.commands, settings.url);
+    return await follow(client, initial, create.protocol.commands, settings);
   } finally {
     await disconnect(client);
   }
 }
 
 /** Publish the create and wait for the engine's answer: the run's status, or its reason for refusing. */
-async function createRun(client: MqttClient, runId: string, body: object, brokerUrl: string): Promise<RunStatusDocument> {
+async function createRun(client: MqttClient, runId: string, body: object, settings: BrokerSettings): Promise<RunStatusDocument> {
   let stop = () => {};
   const answer = new Promise<RunStatusDocument>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new CliError(EXIT.noAnswer, `labrun: no engine answered the create on run ${runId} within ${ANSWER_TIMEOUT_MS / 1000} s: is an engine connected to ${brokerUrl}?`)),
+      () => reject(new CliError(EXIT.noAnswer, noAnswerMessage('the create', runId, ANSWER_TIMEOUT_MS, settings))),
       ANSWER_TIMEOUT_MS,
     );
     const unsubscribe = onRunMessages(client, (message) => {
@@ -71,7 +71,7 @@ async function createRun(client: MqttClient, runId: string, body: object, broker
 }
 
 /** Play the run and show its progress until it finishes (exit code by outcome) or the user presses Ctrl-C. */
-async function follow(client: MqttClient, initial: RunStatusDocument, commands: readonly Command[], brokerUrl: string): Promise<number> {
+async function follow(client: MqttClient, initial: RunStatusDocument, commands: readonly Command[], settings: BrokerSettings): Promise<number> {
   const { runId } = initial;
   // Enter resumes only where a person can press it; the live line only where it can be redrawn.
   const interactive = process.stdin.isTTY === true;
@@ -108,7 +108,7 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
   };
   const resume = () => {
     if (current.status !== 'paused' || !current.allowedActions.includes('resume')) return;
-    sendAction(client, runId, { type: 'resume', by: operatorName() }, brokerUrl).then(
+    sendAction(client, runId, { type: 'resume', by: operatorName() }, settings).then(
       (answer) => answer.type === 'action.rejected' && view.warn(`labrun: ${answer.message}`),
       (error: Error) => view.warn(error.message),
     );
@@ -118,7 +118,7 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
 
   try {
     show(initial);
-    const play = await sendAction(client, runId, { type: 'play' }, brokerUrl);
+    const play = await sendAction(client, runId, { type: 'play' }, settings);
     // Refused because it is already under way (or over), the run is still worth following to its end.
     if (play.type === 'action.rejected') view.warn(`labrun: ${play.message}`);
     return await finished;

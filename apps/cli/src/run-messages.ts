@@ -12,6 +12,7 @@ import {
   type DecodeLimits,
   type RunEventOf,
 } from '@labrun/contracts';
+import { noAnswerMessage, type BrokerSettings } from './broker.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 const LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
@@ -72,14 +73,14 @@ export async function sendAction(
   client: MqttClient,
   runId: string,
   action: { type: ActionType; by?: string; message?: string },
-  brokerUrl: string,
+  settings: BrokerSettings,
   timeoutMs = ANSWER_TIMEOUT_MS,
 ): Promise<ActionAnswer> {
   const id = `cli-${randomUUID()}`;
   let stop = () => {};
   const answer = new Promise<ActionAnswer>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new CliError(EXIT.noAnswer, `labrun: no engine answered ${action.type} on run ${runId} within ${timeoutMs / 1000} s: is an engine connected to ${brokerUrl}?`)),
+      () => reject(new CliError(EXIT.noAnswer, noAnswerMessage(action.type, runId, timeoutMs, settings))),
       timeoutMs,
     );
     const unsubscribe = onRunMessages(client, (message) => {

@@ -2,6 +2,9 @@
 // (GET /events for every run and the hardware, GET /runs/:id/events for the selected run) and acts through
 // the HTTP API (POST /runs, POST /runs/:id/actions). What to show comes only from the engine's documents:
 // buttons are enabled exactly by the status's allowedActions, the pause banner by its `pause`.
+// When the gateway wants a bearer token (it answers 401), the page asks for one, keeps it in localStorage, sends
+// it with every request, and posts it to POST /session, whose cookie opens the event streams (an EventSource
+// cannot send headers).
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,6 +16,10 @@ const state = {
   health: null,
   examples: [],
   live: false,
+  /** The bearer token, if the gateway wants one. */
+  token: localStorage.getItem('labrun.token'),
+  /** What POST /session said: `{ authentication: false }`, or the token's name, user and role. */
+  session: null,
 };
 
 // ---------------------------------------------------------------- formatting
@@ -82,23 +89,29 @@ function facts(pairs) {
 
 // ---------------------------------------------------------------- HTTP
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+async function request(method, path, body, token) {
+  const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const answer = await response.json().catch(() => ({ error: { code: 'bad-answer', message: `the gateway answered ${response.status} without JSON` } }));
   return { ok: response.ok, status: response.status, ...answer };
 }
 
-const operator = () => $('operator').value.trim() || 'dashboard';
+async function api(method, path, body) {
+  const answer = await request(method, path, body, state.token);
+  if (answer.status === 401) void askForToken(answer.error.message);
+  return answer;
+}
+
+/** Who acts: the name typed in, else (with tokens) the gateway fills in the token's user, else "dashboard". */
+const operator = () => $('operator').value.trim() || (state.session?.authentication ? undefined : 'dashboard');
 
 async function act(type) {
   const run = state.runs.get(state.selected);
   if (!run) return;
   if (type === 'stop' && !window.confirm(`Stop run ${run.runId}? The current command fails with "run stopped".`)) return;
-  const answer = await api('POST', `/runs/${encodeURIComponent(run.runId)}/actions`, { type, by: operator() });
+  const by = operator();
+  const answer = await api('POST', `/runs/${encodeURIComponent(run.runId)}/actions`, by === undefined ? { type } : { type, by });
   const verb = { play: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop', 'skip-delay': 'Skip delay' }[type];
   if (answer.ok) showFeedback(`${verb} accepted.`, false);
   else showFeedback(`${verb} refused: ${answer.error.message}`, true);
@@ -115,12 +128,101 @@ function showFeedback(text, isError) {
   if (!isError) feedbackTimer = setTimeout(() => (box.hidden = true), 2500);
 }
 
+// ---------------------------------------------------------------- tokens and the session
+
+const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * POST /session with the token (if any): the gateway says whether it wants tokens and whose this one is, and sets
+ * the cookie the event streams need. Asks for a token while the gateway refuses; retries while it is unreachable.
+ */
+async function startSession() {
+  for (;;) {
+    let answer;
+    try {
+      answer = await request('POST', '/session', undefined, state.token);
+    } catch {
+      await sleep(2000);
+      continue;
+    }
+    if (answer.ok) return applySession(answer.data);
+    if (answer.status === 401) return askForToken(answer.error.message);
+    await sleep(2000);
+  }
+}
+
+function applySession(session) {
+  state.session = session;
+  const signedIn = session.authentication === true;
+  $('identity').hidden = !signedIn;
+  $('sign-out').hidden = !signedIn;
+  if (signedIn) $('identity').textContent = `${session.user} · ${session.role}`;
+  $('operator').placeholder = signedIn ? session.user : 'your name';
+}
+
+let tokenPrompt = null;
+let tokenEntered = null;
+
+/** Show the token dialog (once, however many requests were refused); resolves once a token the gateway takes is saved. */
+function askForToken(reason) {
+  tokenPrompt ??= new Promise((resolve) => {
+    tokenEntered = resolve;
+    $('token-reason').textContent = reason;
+    $('token-error').hidden = true;
+    $('token-input').value = '';
+    $('token-dialog').showModal();
+  });
+  return tokenPrompt;
+}
+
+async function saveToken() {
+  const token = $('token-input').value.trim();
+  const error = $('token-error');
+  error.hidden = true;
+  if (!TOKEN_SYNTAX.test(token)) {
+    error.textContent = 'That is not a token: paste the whole line labrun token add printed (lrt_…).';
+    error.hidden = false;
+    return;
+  }
+  const answer = await request('POST', '/session', undefined, token).catch(() => ({ ok: false, error: { message: 'the gateway cannot be reached; try again' } }));
+  if (!answer.ok) {
+    error.textContent = answer.error.message;
+    error.hidden = false;
+    return;
+  }
+  state.token = token;
+  localStorage.setItem('labrun.token', token);
+  applySession(answer.data);
+  $('token-dialog').close();
+  tokenPrompt = null;
+  tokenEntered();
+  // Streams refused before the token was there start again with it.
+  followSelectedRun();
+}
+
+async function signOut() {
+  localStorage.removeItem('labrun.token');
+  await request('DELETE', '/session').catch(() => {});
+  location.reload();
+}
+
 // ---------------------------------------------------------------- live streams
 
 function followEverything() {
   const source = new EventSource('/events');
   source.addEventListener('open', () => setLive(true));
-  source.addEventListener('error', () => setLive(false));
+  source.addEventListener('error', () => {
+    setLive(false);
+    // EventSource retries by itself after a dropped connection, but not after an answer that is not a stream
+    // (a 401 once the token is removed): then check the session (asking for a token if need be) and start again.
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(async () => {
+        await startSession();
+        followEverything();
+      }, 2000);
+    }
+  });
   source.addEventListener('runs', (e) => {
     state.runs = new Map(JSON.parse(e.data).map((s) => [s.runId, s]));
     if (!state.selected || !state.runs.has(state.selected)) chooseDefaultRun();
@@ -615,6 +717,11 @@ $('protocol-file').addEventListener('change', async (e) => {
   $('example').value = '';
 });
 $('cancel-new-run').addEventListener('click', () => $('new-run-dialog').close());
+$('token-save').addEventListener('click', saveToken);
+$('token-input').addEventListener('keydown', (e) => e.key === 'Enter' && saveToken());
+// The page can do nothing without a token: Escape does not close the dialog.
+$('token-dialog').addEventListener('cancel', (e) => e.preventDefault());
+$('sign-out').addEventListener('click', signOut);
 $('create-only').addEventListener('click', () => createRun(false));
 $('create-start').addEventListener('click', () => createRun(true));
 window.addEventListener('hashchange', () => {
@@ -622,6 +729,6 @@ window.addEventListener('hashchange', () => {
   if (state.runs.has(runId)) select(runId);
 });
 
-followEverything();
 setInterval(tick, 250);
 renderAll();
+startSession().then(followEverything);

@@ -1,13 +1,14 @@
 // The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against the real
 // broker, engine, hardware simulator and gateway. It starts the example run from the page, sees the protocol's
 // pause in the banner, resumes from the page and sees the run succeed. It also saves the screenshot the README
-// shows (docs/dashboard-paused.png).
+// shows (docs/dashboard-paused.png). Then, against a gateway with tokens: the page asks for one and acts with it.
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { addToken } from '@labrun/broker/auth-file';
 import { repoRoot, requirement, startBroker, startService, stopAll } from '@labrun/testkit';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -150,5 +151,73 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
     await expect.poll(() => page.locator('#new-run-error').textContent()).toContain('✖ move needs at least one of x, y, z');
     expect(await page.locator('#new-run-dialog').getAttribute('open')).not.toBeNull();
     await page.click('#cancel-new-run');
+  });
+});
+
+describe.skipIf(!hasChromium)('the dashboard with tokens, in headless Chromium', () => {
+  let http: string;
+  let dir: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let operatorToken: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-auth-it-'));
+    const file = path.join(dir, 'auth.json');
+    operatorToken = (await addToken(file, 'bench-laptop', 'operator', { user: 'ana' })).token;
+    // The broker stays anonymous on loopback: the gateway's tokens do not depend on the broker's users.
+    const broker = await startBroker();
+    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: 'dash-auth-sim' });
+    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-auth-engine', DEVICE_ID: 'dash-auth-sim' });
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0', LABRUN_AUTH_FILE: file });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+    browser = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      viewport: { width: 1360, height: 700 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    page.setDefaultTimeout(20_000);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('asks for a token, refuses a wrong one, then runs the example acting as the token’s user', { timeout: 90_000 }, async () => {
+    await page.goto(`${http}/`);
+    const dialog = page.locator('#token-dialog');
+    await dialog.waitFor();
+    expect(await page.locator('#token-reason').textContent()).toContain('this gateway needs a bearer token');
+
+    await page.fill('#token-input', 'lrt_made-up');
+    await page.click('#token-save');
+    await expect.poll(() => page.locator('#token-error').textContent()).toContain('the bearer token is not one this gateway knows');
+
+    await page.fill('#token-input', operatorToken);
+    await page.click('#token-save');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.locator('#identity').textContent()).toBe('ana · operator');
+    await expect.poll(() => page.locator('#live-chip').textContent()).toBe('Live');
+
+    // No name typed in: the gateway gives the actions the token's user.
+    await page.click('#empty-state [data-start-example]');
+    await page.locator('#banner-message', { hasText: 'Check the samples' }).waitFor();
+    await page.click('[data-action="resume"]');
+    await expect.poll(() => page.locator('#activity').innerText()).toMatch(/resume accepted from ana/);
+
+    // The token is remembered: a reload goes straight to the runs.
+    await page.reload();
+    await expect.poll(() => page.locator('#live-chip').textContent()).toBe('Live');
+    expect(await dialog.isHidden()).toBe(true);
+    await page.locator('.run-item', { hasText: 'Serial dilution' }).waitFor();
+    // The browser logs the refused requests (401) as failed resources; anything else is a fault of the page.
+    expect(consoleErrors.filter((e) => !/^Failed to load resource: .* 401 \(Unauthorized\)$/.test(e))).toEqual([]);
   });
 });

@@ -1,11 +1,18 @@
 // The live views as server-sent events. `GET /runs/:id/events` follows one run: `status` first (then on every
 // change), `commands` (the commands document), and `event` for each run event. `GET /events` follows
 // everything, for dashboards: `runs` and `health` first, then `status`, `event`, `run-removed` and `health`.
+// With an auth file, a stream ends when its token is removed from the file (the client then gets a 401).
 import { notFound } from './http-error.js';
-import { openEventStream } from './event-stream.js';
+import { openEventStream, type EventStream } from './event-stream.js';
 import type { ApiContext, ApiRequest } from './http-api.js';
 
-export function followRun(ctx: ApiContext, { params: [runId = ''], req, res, method }: ApiRequest): null {
+/** End `stream` once the caller's token stops allowing it to watch. */
+function endWhenRevoked(ctx: ApiContext, { caller }: ApiRequest, stream: EventStream): void {
+  if (ctx.auth && caller) stream.onClose(ctx.auth.hold(caller, 'watch', () => stream.end()));
+}
+
+export function followRun(ctx: ApiContext, request: ApiRequest): null {
+  const { params: [runId = ''], req, res, method } = request;
   const status = ctx.cache.run(runId);
   if (!status) throw notFound(`no run ${runId}`);
   const stream = openEventStream(req, res);
@@ -13,6 +20,7 @@ export function followRun(ctx: ApiContext, { params: [runId = ''], req, res, met
     stream.end();
     return null;
   }
+  endWhenRevoked(ctx, request, stream);
   stream.send('status', status);
   const commands = ctx.cache.commands(runId);
   if (commands) stream.send('commands', commands);
@@ -28,12 +36,14 @@ export function followRun(ctx: ApiContext, { params: [runId = ''], req, res, met
   return null;
 }
 
-export function followEverything(ctx: ApiContext, { req, res, method }: ApiRequest): null {
+export function followEverything(ctx: ApiContext, request: ApiRequest): null {
+  const { req, res, method } = request;
   const stream = openEventStream(req, res);
   if (method === 'HEAD') {
     stream.end();
     return null;
   }
+  endWhenRevoked(ctx, request, stream);
   stream.send('runs', ctx.cache.listRuns());
   stream.send('health', ctx.cache.health(ctx.brokerConnected()));
   stream.onClose(

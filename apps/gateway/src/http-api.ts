@@ -1,13 +1,16 @@
-// The gateway's HTTP API: routes, methods, and the one shape every answer has — `{ data }` on success,
-// `{ error: { code, message } }` otherwise — plus the dashboard's files and the live event streams.
+// The gateway's HTTP API: routes, methods, who may call each (with an auth file: a bearer token of a role that
+// may), and the one shape every answer has — `{ data }` on success, `{ error: { code, message } }` otherwise —
+// plus the dashboard's files and the live event streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@labrun/service';
 import type { BrokerCache } from './broker-cache.js';
 import { readExamples, type StaticFile } from './dashboard-files.js';
 import { followEverything, followRun } from './events-endpoints.js';
+import type { Access, Caller, GatewayAuth } from './http-auth.js';
 import { HttpError, notFound } from './http-error.js';
 import type { RunRequests } from './run-requests.js';
 import { createRun, getRun, listCommands, listRuns, postAction } from './runs-endpoints.js';
+import { endSession, startSession } from './session-endpoints.js';
 
 export interface ApiContext {
   cache: BrokerCache;
@@ -20,6 +23,8 @@ export interface ApiContext {
   examplesDir: string;
   /** Picks the id of a run created without one (tests fix it). */
   newRunId?: () => string;
+  /** The bearer tokens, when the gateway has an auth file; without one every request is let in. */
+  auth?: GatewayAuth;
   log?: Logger;
 }
 
@@ -31,6 +36,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   req: IncomingMessage;
   res: ServerResponse;
+  /** Whose token the request carried; null without an auth file (or on a public endpoint). */
+  caller: Caller | null;
 }
 
 export interface Answer {
@@ -45,9 +52,20 @@ export interface Answer {
 /** A handler answers, or returns null when it has taken the response over (server-sent events). */
 type Handler = (ctx: ApiContext, request: ApiRequest) => Answer | null | Promise<Answer | null>;
 
+interface Endpoint {
+  handle: Handler;
+  access: Access;
+  /** Whether the session cookie counts as the token: only for event streams, which EventSource opens without headers. */
+  cookie?: boolean;
+}
+const anyone = (handle: Handler): Endpoint => ({ handle, access: 'public' });
+const watch = (handle: Handler): Endpoint => ({ handle, access: 'watch' });
+const stream = (handle: Handler): Endpoint => ({ handle, access: 'watch', cookie: true });
+const control = (handle: Handler): Endpoint => ({ handle, access: 'control' });
+
 interface Route {
   pattern: RegExp;
-  methods: Record<string, Handler>;
+  methods: Record<string, Endpoint>;
 }
 
 const getHealth: Handler = ({ cache, brokerConnected }) => {
@@ -63,20 +81,23 @@ const dashboardFile: Handler = ({ dashboard }, { path }) => {
   return { status: 200, file };
 };
 
+// The dashboard's files are public, so a browser can load the page that asks for a token. POST /session checks
+// the token it is sent itself (any role may start a session).
 const routes: Route[] = [
-  { pattern: /^\/(?:|dashboard\.css|dashboard\.js|favicon\.svg)$/, methods: { GET: dashboardFile } },
-  { pattern: /^\/healthz$/, methods: { GET: getHealth } },
-  { pattern: /^\/events$/, methods: { GET: followEverything } },
-  { pattern: /^\/examples$/, methods: { GET: listExamples } },
-  { pattern: /^\/runs$/, methods: { GET: listRuns, POST: createRun } },
-  { pattern: /^\/runs\/([^/]+)$/, methods: { GET: getRun } },
-  { pattern: /^\/runs\/([^/]+)\/commands$/, methods: { GET: listCommands } },
-  { pattern: /^\/runs\/([^/]+)\/actions$/, methods: { POST: postAction } },
-  { pattern: /^\/runs\/([^/]+)\/events$/, methods: { GET: followRun } },
+  { pattern: /^\/(?:|dashboard\.css|dashboard\.js|favicon\.svg)$/, methods: { GET: anyone(dashboardFile) } },
+  { pattern: /^\/session$/, methods: { POST: watch(startSession), DELETE: anyone(endSession) } },
+  { pattern: /^\/healthz$/, methods: { GET: watch(getHealth) } },
+  { pattern: /^\/events$/, methods: { GET: stream(followEverything) } },
+  { pattern: /^\/examples$/, methods: { GET: watch(listExamples) } },
+  { pattern: /^\/runs$/, methods: { GET: watch(listRuns), POST: control(createRun) } },
+  { pattern: /^\/runs\/([^/]+)$/, methods: { GET: watch(getRun) } },
+  { pattern: /^\/runs\/([^/]+)\/commands$/, methods: { GET: watch(listCommands) } },
+  { pattern: /^\/runs\/([^/]+)\/actions$/, methods: { POST: control(postAction) } },
+  { pattern: /^\/runs\/([^/]+)\/events$/, methods: { GET: stream(followRun) } },
 ];
 
-/** Find the route and handler for a request; errors (404, 405, a bad path) are thrown as HttpError. */
-function route(method: string, rawUrl: string): { handler: Handler; path: string; params: string[]; query: URLSearchParams } {
+/** Find the route and endpoint for a request; errors (404, 405, a bad path) are thrown as HttpError. */
+function route(method: string, rawUrl: string): { endpoint: Endpoint; path: string; params: string[]; query: URLSearchParams } {
   const url = new URL(rawUrl, 'http://gateway');
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
   for (const { pattern, methods } of routes) {
@@ -88,13 +109,13 @@ function route(method: string, rawUrl: string): { handler: Handler; path: string
     } catch {
       throw new HttpError(400, 'bad-request', `the path ${url.pathname} is not valid percent-encoding`);
     }
-    const handler = methods[method === 'HEAD' ? 'GET' : method];
-    if (!handler) {
+    const endpoint = methods[method === 'HEAD' ? 'GET' : method];
+    if (!endpoint) {
       const allowed = Object.keys(methods);
       const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
       throw new HttpError(405, 'method-not-allowed', `${method} is not allowed on ${path}; use ${allow.join(' or ')}`, { allow: allow.join(', ') });
     }
-    return { handler, path, params, query: url.searchParams };
+    return { endpoint, path, params, query: url.searchParams };
   }
   throw notFound(`no such endpoint: ${method} ${path}`);
 }
@@ -131,8 +152,12 @@ export function createRequestListener(ctx: ApiContext) {
     const method = req.method ?? 'GET';
     void (async () => {
       try {
-        const { handler, path, params, query } = route(method, req.url ?? '/');
-        const answer = await handler(ctx, { method, path, params, query, req, res });
+        const { endpoint, path, params, query } = route(method, req.url ?? '/');
+        const caller =
+          ctx.auth && endpoint.access !== 'public'
+            ? await ctx.auth.authenticate(req, endpoint.access, { cookie: endpoint.cookie === true, what: `${method} ${path}` })
+            : null;
+        const answer = await endpoint.handle(ctx, { method, path, params, query, req, res, caller });
         if (answer) send(res, answer);
       } catch (error) {
         if (error instanceof HttpError) {

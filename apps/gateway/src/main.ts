@@ -2,22 +2,42 @@
 // The gateway service: the HTTP API, server-sent events and the dashboard, over what the broker publishes
 // (run statuses, commands documents, events, engines, devices). Creates and actions go to the engine over MQTT.
 // It listens first, so the HTTP API answers (with 503 from /healthz) even while the broker is still unreachable.
+// With LABRUN_AUTH_FILE, every request but the dashboard's files needs a bearer token (http-auth.ts).
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { MqttClient } from 'mqtt';
-import { topics } from '@labrun/contracts';
+import { AuthFileError } from '@labrun/broker/auth-file';
+import { ConfigError, topics } from '@labrun/contracts';
 import { closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
 import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
 import { loadConfig } from './config.js';
 import { loadDashboard } from './dashboard-files.js';
 import { createRequestListener } from './http-api.js';
+import { GatewayAuth } from './http-auth.js';
 import { RunRequests } from './run-requests.js';
 
 const HTTP: Listener = { what: 'HTTP', hostVar: 'HTTP_HOST', portVar: 'HTTP_PORT', whenBusy: () => 'Another labrun gateway may be running there.' };
 const log = createLogger('gateway');
 
+async function openAuth(file: string): Promise<GatewayAuth> {
+  try {
+    const auth = await GatewayAuth.open(file, { log });
+    const { mode } = await stat(file);
+    if ((mode & 0o077) !== 0) log.warn(`the auth file can be read by other users of this machine: chmod 600 ${file}`, { mode: (mode & 0o777).toString(8) });
+    if (auth.tokenCount === 0) log.warn('the auth file has no tokens, so every HTTP request will be refused: add one with `labrun token add <name> --role operator`', { file });
+    return auth;
+  } catch (error) {
+    if (!(error instanceof AuthFileError)) throw error;
+    const hint = error.message.endsWith('does not exist') ? `. Create it with its first token: labrun token add <name> --role operator --file ${file}` : '';
+    throw new ConfigError(`LABRUN_AUTH_FILE: ${error.message}${hint}`);
+  }
+}
+
 runMain(log, async () => {
   const config = loadConfig();
+  for (const warning of config.warnings) log.warn(warning);
+  const auth = config.LABRUN_AUTH_FILE === undefined ? undefined : await openAuth(config.LABRUN_AUTH_FILE);
   const cache = new BrokerCache();
   // Set once the HTTP server is listening; until then no request can ask whether the broker is connected.
   let mqttClient: MqttClient | undefined;
@@ -28,7 +48,7 @@ runMain(log, async () => {
   });
 
   const dashboard = await loadDashboard();
-  const server = createServer(createRequestListener({ cache, brokerConnected, requests, dashboard, examplesDir: config.LABRUN_EXAMPLES_DIR, log }));
+  const server = createServer(createRequestListener({ cache, brokerConnected, requests, dashboard, examplesDir: config.LABRUN_EXAMPLES_DIR, log, ...(auth ? { auth } : {}) }));
   let port: number;
   try {
     port = await listen(server, HTTP, config.HTTP_HOST, config.HTTP_PORT);
@@ -38,6 +58,8 @@ runMain(log, async () => {
     process.exit(1);
   }
   log.info('listening', { http: `http://${urlHost(config.HTTP_HOST)}:${port}` });
+  if (auth) log.info('authentication on: every request needs a bearer token, limited by its role', { file: auth.file, tokens: auth.tokenCount });
+  else log.info('authentication off (no LABRUN_AUTH_FILE): every request is let in');
 
   const onlineTopic = topics.gatewayOnline(config.GATEWAY_ID);
   const client = connectService({
@@ -64,6 +86,7 @@ runMain(log, async () => {
   onShutdown(log, async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    auth?.close();
     await Promise.all([closed, closeService(client, onlineTopic)]);
   });
 });

@@ -84,13 +84,15 @@ export async function createRun(ctx: ApiContext, { req }: ApiRequest): Promise<A
   }
 }
 
-export async function postAction(ctx: ApiContext, { params: [runId = ''], req }: ApiRequest): Promise<Answer> {
+export async function postAction(ctx: ApiContext, { params: [runId = ''], req, caller }: ApiRequest): Promise<Answer> {
   knownRun(ctx, runId);
   const body = await readJsonBody(req, ACTION_LIMITS);
   const parsed = validate(RunAction, body);
   if (!parsed.ok) throw new HttpError(422, 'invalid-action', `the body is not an action, { "type": "play" | "pause" | "resume" | "stop" | "skip-delay", "id"?, "by"?, "message"?, "mode"? }:\n${parsed.error}`);
   requireBroker(ctx);
-  const action = { ...parsed.value, id: parsed.value.id ?? `gw-${randomUUID()}` };
+  // Who acts: the name the body gives (an operator at a shared dashboard), else the user of the caller's token.
+  const by = parsed.value.by ?? caller?.user;
+  const action = { ...parsed.value, id: parsed.value.id ?? `gw-${randomUUID()}`, ...(by === undefined ? {} : { by }) };
   const answer = await ctx.requests.act(runId, action);
   switch (answer.kind) {
     case 'accepted': {

@@ -10,15 +10,19 @@ export interface SseStream {
   readonly contentType: string | null;
   readonly messages: SseMessage[];
   waitFor(predicate: (m: SseMessage) => boolean, what: string, timeoutMs?: number): Promise<SseMessage>;
+  /** Resolves once the server has ended the stream. */
+  ended(timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
-export async function openSse(url: string): Promise<SseStream> {
+/** Open a stream; `headers` go with the request (a token, a cookie). A stream answered with an error reads as no messages. */
+export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
   const abort = new AbortController();
-  const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+  const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream', ...headers } });
   const messages: SseMessage[] = [];
   const listeners = new Set<() => void>();
-  void (async () => {
+  let done = false;
+  const finished = (async () => {
     const decoder = new TextDecoder();
     let buffer = '';
     try {
@@ -38,6 +42,7 @@ export async function openSse(url: string): Promise<SseStream> {
     } catch {
       // aborted by close()
     }
+    done = true;
   })();
   return {
     status: response.status,
@@ -64,6 +69,15 @@ export async function openSse(url: string): Promise<SseStream> {
         listeners.add(check);
         check();
       });
+    },
+    async ended(timeoutMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the stream ${url} did not end within ${timeoutMs} ms`)), timeoutMs)));
+      try {
+        if (!done) await Promise.race([finished, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close: () => abort.abort(),
   };
