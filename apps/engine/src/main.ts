@@ -50,6 +50,7 @@ runMain(log, async () => {
 
   const hardware = new MqttHardwarePort(client, config.ENGINE_ID, log);
   const devices = new InterlockWatch();
+  const loggedStatus = new Map<string, string>();
   const output = durableOutput(
     {
       event: (event) => {
@@ -57,7 +58,10 @@ runMain(log, async () => {
         publish(topics.run(event.runId, 'events'), event, false);
       },
       status: (status) => {
-        log.info('status', { runId: status.runId, status: status.status, seq: status.seq });
+        // A line per change of status (paused, running, …); every republish only at debug level.
+        const changed = loggedStatus.get(status.runId) !== status.status;
+        loggedStatus.set(status.runId, status.status);
+        log[changed ? 'info' : 'debug']('status', { runId: status.runId, status: status.status, seq: status.seq });
         publish(topics.run(status.runId, 'status'), status, true);
         if (status.completedAt) prune();
       },
@@ -72,6 +76,7 @@ runMain(log, async () => {
   const prune = () => {
     for (const runId of engine.pruneFinished(config.LABRUN_KEEP_RUNS)) {
       void journal.remove(runId);
+      loggedStatus.delete(runId);
       publish(topics.run(runId, 'status'), '', true);
       publish(topics.run(runId, 'commands'), '', true);
       log.info('forgot an old run', { runId, keep: config.LABRUN_KEEP_RUNS });

@@ -151,6 +151,8 @@ describe('GrblController', () => {
     grbl.status = '<Alarm|MPos:300.000,0.000,0.000>';
     port.reply('ALARM:1\r\n[MSG:Reset to continue]\r\n');
     await sleep(20);
+    // No state ever says an alarm while still claiming to run: GRBL is in Alarm from ALARM:N on.
+    expect(states.filter((s) => s.alarm !== null).every((s) => s.machine === 'Alarm')).toBe(true);
     expect(move.error).toMatchObject({
       code: 'alarm',
       message: 'ALARM:1 Hard limit triggered. Machine position is likely lost due to sudden and immediate halt. Re-homing is highly recommended.',

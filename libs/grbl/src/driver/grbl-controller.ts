@@ -202,7 +202,8 @@ export class GrblController implements MotionController {
     const report = this.report;
     return {
       connected: this.connected,
-      machine: this.homing() ? 'Home' : (report?.state ?? 'Idle'),
+      // GRBL is in Alarm from the moment it pushes ALARM:N, before its next status report says so.
+      machine: this.homing() ? 'Home' : this.alarm ? 'Alarm' : (report?.state ?? 'Idle'),
       position: this.lastPosition,
       homed: this.homed,
       door: report && this.doorOpen(report) ? 'open' : 'closed',

@@ -1,0 +1,143 @@
+// Runs on real motion: the engine, the hardware service with the GRBL serial driver, and the GRBL simulator
+// as its own process on a pseudo-terminal — the same path a USB-attached controller takes. Through plain MQTT.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { HardwareState, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import {
+  commandExists, connectTestClient, requirement, startBroker, startGrblSim, startService, stopAll,
+  type GrblSimProcess, type ServiceProcess, type TestClient,
+} from '@labrun/testkit';
+
+const hasSocat = requirement(commandExists('socat'), 'socat', 'install it with `apt-get install socat` (.ci/run does)');
+
+describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () => {
+  let url: string;
+  let client: TestClient;
+  let sim: GrblSimProcess;
+  let hardware: ServiceProcess;
+  const deviceId = 'grbl-1';
+  const link = path.join(os.tmpdir(), `labrun-grbl-${randomUUID().slice(0, 8)}`);
+
+  beforeAll(async () => {
+    url = (await startBroker()).url;
+    await startService('engine', { MQTT_URL: url, DEVICE_ID: deviceId, ENGINE_ID: 'e-motion' });
+    client = await connectTestClient(url);
+    await client.subscribe([`hw/${deviceId}/state`]);
+  });
+
+  /** Where this test's messages start: hardware states from earlier tests must not satisfy its waits. */
+  let mark = 0;
+
+  beforeEach(async () => {
+    mark = client.received.length;
+    sim = await startGrblSim(link);
+    hardware = await startService('hardware', { MQTT_URL: url, DEVICE_ID: deviceId, SERIAL_PATH: link });
+    await hw((s) => s.connected === true);
+  });
+
+  afterEach(async () => {
+    await hardware?.stop();
+    await sim?.stop();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await stopAll();
+  });
+
+  async function startRun(commands: unknown[]) {
+    const runId = `m-${randomUUID().slice(0, 8)}`;
+    await client.subscribe([`run/${runId}/status`, `run/${runId}/events`]);
+    await client.publish(`run/${runId}/create`, { protocol: { schemaVersion: 1, metadata: { name: 'motion' }, commands } });
+    await client.publish(`run/${runId}/actions`, 'play');
+    return runId;
+  }
+  const status = async (runId: string, predicate: (s: RunStatusDocument) => boolean, timeoutMs = 15_000): Promise<RunStatusDocument> =>
+    (await client.waitFor(`run/${runId}/status`, (m) => predicate(m.json()), timeoutMs)).json();
+  /** The first hardware state satisfying `predicate` received after `since` (by default, since this test began). */
+  const hw = async (predicate: (s: HardwareState) => boolean, since = mark): Promise<HardwareState> =>
+    (await client.waitFor(`hw/${deviceId}/state`, (m) => client.received.indexOf(m) >= since && m.text !== '' && predicate(m.json()), 15_000)).json();
+  const latestHw = (): HardwareState => client.messages(`hw/${deviceId}/state`).at(-1)!.json();
+  const events = (runId: string): RunEvent[] => client.messages(`run/${runId}/events`).map((m) => m.json());
+  const act = (runId: string, payload: string | object) => client.publish(`run/${runId}/actions`, payload);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('pauses a long move mid-way with a feed hold, holds position while paused, and reaches the target after resume', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 200, feed: 4000 } }]); // 3 s of motion
+    await status(runId, (s) => s.current?.type === 'move');
+    await hw((s) => s.machine === 'Run' && s.position.x > 30);
+    await act(runId, { type: 'pause', by: 'operator' });
+    await status(runId, (s) => s.status === 'pausing');
+    const paused = await status(runId, (s) => s.status === 'paused');
+    expect(paused.pause).toMatchObject({ source: 'user', by: 'operator' });
+    expect(paused.current).toMatchObject({ index: 1, type: 'move' });
+    const held = await hw((s) => s.machine === 'Hold');
+    expect(held.position.x).toBeGreaterThan(30);
+    expect(held.position.x).toBeLessThan(200);
+    await sleep(1000);
+    expect(latestHw().position.x).toBe(held.position.x);
+    await act(runId, 'resume');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect((await hw((s) => s.machine === 'Idle' && s.position.x === 200)).position).toEqual({ x: 200, y: 0, z: 0 });
+  });
+
+  it('stop mid-move keeps the position, raises no alarm, and fails the move "run stopped"', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 200, feed: 4000 } }]);
+    await hw((s) => s.machine === 'Run' && s.position.x > 30);
+    const stoppedAt = client.received.length;
+    await act(runId, 'stop');
+    await status(runId, (s) => s.status === 'stopped');
+    expect(events(runId).find((e) => e.type === 'command.failed')).toMatchObject({ index: 1, message: 'run stopped' });
+    const after = await hw((s) => s.machine === 'Idle', stoppedAt);
+    expect(after.alarm).toBeNull();
+    expect(after.position.x).toBeGreaterThan(30);
+    expect(after.position.x).toBeLessThan(200);
+    expect(after.homed).toBe(true);
+  });
+
+  it('the door blocks the run; closing it leaves the run paused; motion restarts only on resume', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 150, feed: 3000 } }]);
+    await hw((s) => s.machine === 'Run' && s.position.x > 20);
+    sim.control('door open');
+    const blocked = await status(runId, (s) => s.status === 'blocked');
+    expect(blocked.pause).toMatchObject({ source: 'interlock', message: 'door open' });
+    await act(runId, { type: 'resume', id: 'too-early' });
+    expect((await client.waitFor(`run/${runId}/events`, (m) => m.json().actionId === 'too-early')).json()).toMatchObject({ type: 'action.rejected', code: 'interlock-active' });
+    sim.control('door close');
+    const paused = await status(runId, (s) => s.status === 'paused');
+    expect(paused.pause).toMatchObject({ source: 'interlock', message: 'door closed: check the machine, then resume' });
+    const waiting = latestHw().position.x;
+    await sleep(800);
+    expect(latestHw().position.x).toBe(waiting); // nothing moves by itself
+    await act(runId, 'resume');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
+  });
+
+  it('a limit alarm fails the run with GRBL\'s message', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 400, feed: 12000 } }]);
+    const failed = await status(runId, (s) => s.status === 'failed');
+    expect(failed.error).toMatchObject({ code: 'alarm', commandIndex: 1, message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) });
+    const alarmed = await hw((s) => s.alarm !== null);
+    expect(alarmed).toMatchObject({ machine: 'Alarm', alarm: { code: 1, message: expect.stringMatching(/^Hard limit triggered/) } });
+  });
+
+  it('a controller that disconnects mid-move pauses the run instead of losing it, and it comes back when reconnected', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 200, feed: 3000 } }]);
+    await hw((s) => s.machine === 'Run' && s.position.x > 20);
+    await sim.kill();
+    const blocked = await status(runId, (s) => s.status === 'blocked');
+    expect(blocked.pause).toMatchObject({ source: 'interlock', message: expect.stringMatching(/disconnected/) });
+    expect(events(runId).some((e) => e.type === 'command.failed')).toBe(false);
+    await hw((s) => s.connected === false);
+    sim = await startGrblSim(link);
+    await hw((s) => s.connected === true);
+    const paused = await status(runId, (s) => s.status === 'paused');
+    expect(paused.pause).toMatchObject({ source: 'interlock', message: expect.stringMatching(/reconnected/) });
+    expect(paused.current).toMatchObject({ index: 1, type: 'move' });
+    await act(runId, 'stop');
+    await status(runId, (s) => s.status === 'stopped');
+  });
+});
