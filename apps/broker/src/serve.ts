@@ -50,9 +50,10 @@ export async function serveBroker(log: Logger): Promise<void> {
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
 
   const { tls } = config;
-  const tcpServer = createTcpServer(broker.handle);
+  // No Nagle delay: MQTT messages are small, and each one should leave at once (a resume must not wait 40 ms).
+  const tcpServer = createTcpServer({ noDelay: true }, broker.handle);
   const httpServer = createHttpServer(notFound);
-  const tlsServer = tls?.port === undefined ? undefined : createTlsServer(tls.certificate, (socket) => broker.handle(socket));
+  const tlsServer = tls?.port === undefined ? undefined : createTlsServer({ ...tls.certificate, noDelay: true }, (socket) => broker.handle(socket));
   const httpsServer = tls?.wsPort === undefined ? undefined : createHttpsServer(tls.certificate, notFound);
   // Most often a client speaking plain MQTT to a TLS port, or one that does not trust the certificate.
   for (const server of [tlsServer, httpsServer]) {

@@ -41,6 +41,8 @@ export function connectService(options: ServiceConnectionOptions): MqttClient {
   let failures = 0;
 
   client.on('connect', () => {
+    // No Nagle delay on our side either: small messages leave at once.
+    noDelay(client);
     failures = 0;
     client.options.reconnectPeriod = MIN_BACKOFF_MS;
     log.info('connected to broker', { url: options.url });
@@ -71,4 +73,10 @@ export async function closeService(client: MqttClient, onlineTopic: string): Pro
     await Promise.race([client.publishAsync(onlineTopic, 'false', { qos: 1, retain: true }), new Promise((r) => setTimeout(r, 1000))]);
   }
   await client.endAsync();
+}
+
+/** Turn off Nagle's algorithm on the client's TCP socket (a WebSocket or TLS stream is left as it is). */
+export function noDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }

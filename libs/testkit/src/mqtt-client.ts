@@ -39,6 +39,9 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
     client.once('connect', () => resolve());
     client.once('error', reject);
   });
+  // Like the services: no Nagle delay, so timings measure labrun and not TCP's batching of small packets.
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
   const received: Received[] = [];
   const listeners = new Set<() => void>();
   client.on('message', (topic, payload, packet) => {

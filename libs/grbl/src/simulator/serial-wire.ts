@@ -6,6 +6,9 @@ import { Duplex } from 'node:stream';
 import type { Clock } from '@labrun/contracts';
 import { Timer } from './timer.js';
 
+/** Bytes the host may have queued for sending before a write waits: a Linux tty's transmit buffer. */
+const OS_TX_BUFFER = 4096;
+
 interface Pending {
   byte: number;
   /** When its stop bit has arrived, ms on the clock. */
@@ -74,8 +77,12 @@ export class SerialWire {
     }
     if (chunk.length === 0) return written();
     let at = Math.max(this.clock.now(), this.inboundFreeAt);
-    chunk.forEach((byte, i) => this.inbound.push({ byte, due: (at += this.byteMs), written: i === chunk.length - 1 ? written : undefined }));
+    // Like an operating system's serial driver, a write is done as soon as its bytes are queued for the UART,
+    // so the host's next write follows on the wire with no gap; only past a tty's buffer does it wait.
+    const queued = this.inbound.length + chunk.length <= OS_TX_BUFFER;
+    chunk.forEach((byte, i) => this.inbound.push({ byte, due: (at += this.byteMs), written: !queued && i === chunk.length - 1 ? written : undefined }));
     this.inboundFreeAt = at;
+    if (queued) written();
     this.deliverInbound();
   }
 

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm run bench`: build, run every benchmark module in bench/ (each exports `async function run()` returning
+// `{ name, figures: [{ label, value, unit }] }`; a module without `run` is a helper and is skipped), and write the results with the machine they ran on to
+// bench/results.json and bench/RESULTS.md. `npm run bench -- serial` runs only the modules whose file name
+// contains "serial".
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nxBin } from './nx-bin.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = path.join(root, 'bench');
+const filter = process.argv[2] ?? '';
+
+console.log('[bench] building …');
+const build = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' },
+  encoding: 'utf8',
+});
+if (build.status !== 0) {
+  process.stderr.write(build.stdout + build.stderr);
+  console.error('[bench] the build failed (see above).');
+  process.exit(1);
+}
+
+// After the build: the testkit that benches start processes with, and that stops them all.
+const { stopAll } = await import('@labrun/testkit');
+
+const modules = fs
+  .readdirSync(benchDir)
+  .filter((file) => file.endsWith('.mjs') && file.includes(filter))
+  .sort();
+if (modules.length === 0) {
+  console.error(`[bench] no bench/*.mjs module${filter ? ` matching "${filter}"` : ''}`);
+  process.exit(1);
+}
+
+const results = [];
+const failures = [];
+for (const file of modules) {
+  const { run } = await import(pathToFileURL(path.join(benchDir, file)).href);
+  if (typeof run !== 'function') continue; // a helper module (shared code), not a bench
+  console.log(`[bench] ${file} …`);
+  const started = Date.now();
+  try {
+    const result = await run();
+    results.push({ module: file, seconds: Math.round((Date.now() - started) / 100) / 10, ...result });
+    for (const { label, value, unit } of result.figures) console.log(`  ${label}: ${value} ${unit}`);
+  } catch (error) {
+    failures.push({ module: file, error: String(error?.message ?? error).split('\n')[0] });
+    console.error(`[bench] ${file} failed: ${error?.stack ?? error}`);
+  } finally {
+    await stopAll(); // whatever processes a bench started (brokers, services) end with it, even when it failed
+  }
+}
+
+const cpus = os.cpus();
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  machine: {
+    os: `${os.type()} ${os.release()} (${os.platform()}-${os.arch()})`,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  },
+  benches: results,
+  failed: failures,
+};
+// A partial run (a filter) merges into the last results instead of dropping the other benches.
+const jsonFile = path.join(benchDir, 'results.json');
+if (filter && fs.existsSync(jsonFile)) {
+  const previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
+  report.benches = [...previous.benches.filter((b) => !results.some((r) => r.module === b.module)), ...results].sort((a, b) => a.module.localeCompare(b.module));
+}
+fs.writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+
+const md = [
+  '# Benchmark results',
+  '',
+  'Written by `npm run bench` (scripts/bench.mjs); re-run it to refresh. Each section is one module in bench/.',
+  '',
+  `- Date: ${report.date}`,
+  `- Node.js: ${report.node}`,
+  `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}`,
+  '',
+];
+for (const bench of report.benches) {
+  md.push(`## ${bench.name}`, '', `\`bench/${bench.module}\`, ${bench.seconds} s.`, '');
+  if (bench.description) md.push(bench.description, '');
+  md.push('| figure | value | unit |', '| --- | ---: | --- |');
+  for (const { label, value, unit } of bench.figures) md.push(`| ${label} | ${value} | ${unit} |`);
+  md.push('');
+}
+if (failures.length > 0) {
+  md.push('## Failed', '', 'These modules failed on this run, so they have no figures here:', '');
+  for (const { module, error } of failures) md.push(`- \`bench/${module}\`: ${error}`);
+  md.push('');
+}
+fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), md.join('\n'));
+console.log(`[bench] wrote bench/results.json and bench/RESULTS.md`);
+if (failures.length > 0) console.error(`[bench] failed: ${failures.map((f) => f.module).join(', ')}`);
+process.exit(failures.length > 0 ? 1 : 0); // a bench that left a handle open must not keep this process alive
