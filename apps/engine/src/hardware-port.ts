@@ -80,8 +80,7 @@ export class MqttHardwarePort implements HardwarePort {
     this.settle(r.id, r.ok ? null : hardwareError(r.code, r.message));
   }
 
-  handleOnline(deviceId: string, payload: Uint8Array): void {
-    const online = Buffer.from(payload).toString('utf8').trim() === 'true';
+  handleOnline(deviceId: string, online: boolean): void {
     this.online.set(deviceId, online);
     for (const [id, entry] of this.pending) {
       if (entry.deviceId !== deviceId) continue;

@@ -14,8 +14,15 @@ export function routeMessage(engine: Engine, hardware: MqttHardwarePort, devices
     const { deviceId, kind } = hw.value;
     let interlock = null;
     if (kind === 'online') {
-      hardware.handleOnline(deviceId, payload);
-      interlock = devices.update(deviceId, { online: payload.toString('utf8').trim() === 'true' });
+      // Exactly `true` or `false` (or empty: the retained flag was cleared). Anything else says nothing about
+      // the device, and must not block its runs.
+      const text = payload.toString('utf8').trim();
+      if (text !== 'true' && text !== 'false' && text !== '') {
+        log.warn('ignored an unreadable online flag: expected true or false', { deviceId, payload: JSON.stringify(text.slice(0, 40)) });
+        return;
+      }
+      hardware.handleOnline(deviceId, text === 'true');
+      interlock = devices.update(deviceId, { online: text === 'true' });
     } else if (kind === 'state' && payload.length > 0) {
       const state = decodePayload(HardwareState, payload, HARDWARE_LIMITS);
       if (!state.ok) log.warn('ignored an unreadable hardware state', { deviceId, error: state.error });
