@@ -6,21 +6,27 @@ import { connectTestClient, startService, stopAll } from '@labrun/testkit';
 import { brokers } from './brokers.mjs';
 import { latencyFigures, now, percentiles, round } from './stats.mjs';
 
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 2000);
 const WARMUP = 100;
 
 export async function run() {
   const figures = [];
   for (const broker of await brokers()) {
     const url = await broker.url();
-    const floor = await floorRoundTrips(url, CYCLES);
-    const resume = await resumeLatencies(url, CYCLES);
-    figures.push(...latencyFigures(`${broker.name}: resume → running`, resume));
-    figures.push(...latencyFigures(`${broker.name}: floor (raw MQTT round trip)`, floor));
+    const floor = await floorRoundTrips(url, broker.cycles);
+    const resume = await resumeLatencies(url, broker.cycles);
+    figures.push(...latencyFigures(`${broker.name}: resume → running (${broker.cycles} cycles)`, resume));
+    figures.push(...latencyFigures(`${broker.name}: floor (raw MQTT round trip, ${broker.cycles} cycles)`, floor));
     figures.push({ label: `${broker.name}: ratio labrun / floor at p50`, value: round(percentiles(resume).p50 / percentiles(floor).p50, 2), unit: '×' });
     await stopAll();
   }
-  return { name: `Resume latency (${CYCLES} cycles)`, figures };
+  return {
+    name: 'Resume latency',
+    description:
+      'A client publishes `resume` to a paused run; the time until a subscriber sees the status `running`. The floor is a raw MQTT round trip ' +
+      'through the same broker (publish → echo client → subscriber). Resume includes the engine journaling the events with fdatasync before ' +
+      'it publishes (see the journal figure).',
+    figures,
+  };
 }
 
 async function floorRoundTrips(url, cycles) {
