@@ -1,7 +1,7 @@
 // The broker's configuration from the environment, and the security baseline it refuses to start without:
 // no anonymous broker on a network unless asked for, and no half-configured TLS.
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { isLoopback } from '@labrun/service';
 import { ConfigError, parseEnv, portVar } from '@labrun/contracts';
 import { readCertificate, type Certificate } from './tls.js';
 
@@ -45,18 +45,6 @@ export interface BrokerConfig {
   warnings: string[];
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/** Whether `host` only reaches this machine: 127.x.x.x, ::1 (in any spelling) or `localhost`. */
-export function isLoopback(host: string): boolean {
-  const address = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (address === 'localhost') return true;
-  if (isIPv4(address)) return loopback.check(address, 'ipv4');
-  if (isIPv6(address)) return loopback.check(address, 'ipv6');
-  return false;
-}
 
 type Vars = z.infer<z.ZodObject<typeof brokerEnv>>;
 

@@ -1,35 +1,18 @@
 // The broker on Redis: state that survives a restart, and a cluster of brokers sharing one Redis. Uses the Redis
 // server every machine here runs on 127.0.0.1:6379 (a database of its own, emptied first).
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestClient, requirement, startBroker, stopAll, tcpReachable } from '@labrun/testkit';
+import { connectTestClient, requirement, startBroker, stopAll, tcpReachable, flushRedisDb } from '@labrun/testkit';
 
 const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
 
-/** Empty one Redis database with a raw RESP command, so each run starts clean. */
-async function flushDb(db: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect(6379, '127.0.0.1', () => socket.write(`SELECT ${db}\r\nFLUSHDB\r\n`));
-    let answer = '';
-    socket.on('data', (chunk) => {
-      answer += chunk.toString();
-      if (answer.split('\r\n').filter(Boolean).length >= 2) {
-        socket.end();
-        if (answer.includes('-')) reject(new Error(`redis said: ${answer}`));
-        else resolve();
-      }
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe.skipIf(!hasRedis)('the broker on Redis', () => {
   const db = 9 + Math.floor(Math.random() * 6); // 9..14
   const redisUrl = `redis://127.0.0.1:6379/${db}`;
-  beforeAll(() => flushDb(db));
+  beforeAll(() => flushRedisDb(db));
   afterAll(async () => {
     await stopAll();
-    await flushDb(db);
+    await flushRedisDb(db);
   });
 
   it('two brokers on one Redis form a cluster: a message published on one reaches a subscriber on the other', async () => {

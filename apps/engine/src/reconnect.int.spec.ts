@@ -5,8 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunStatusDocument } from '@labrun/contracts';
-import net from 'node:net';
-import { connectTestClient, requirement, startBroker, startService, stopAll, tcpReachable } from '@labrun/testkit';
+import { connectTestClient, requirement, startBroker, startService, stopAll, tcpReachable, flushRedisDb } from '@labrun/testkit';
 
 const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
 
@@ -64,7 +63,7 @@ describe('when the broker restarts', () => {
 
   it.skipIf(!hasRedis)('the broker restarts mid-run (state on Redis): the run finishes and no action is lost', async () => {
     const db = 3 + Math.floor(Math.random() * 5); // 3..7
-    await flushDb(db);
+    await flushRedisDb(db);
     const redis = { BROKER_REDIS_URL: `redis://127.0.0.1:6379/${db}` };
     const first = await startBroker(redis);
     const port = new URL(first.url).port;
@@ -90,21 +89,7 @@ describe('when the broker restarts', () => {
     const accepted = lims.messages('run/r-gap/events').map((m) => m.json()).filter((e) => e.type === 'action.accepted').map((e) => e.actionId);
     expect(accepted).toEqual(expect.arrayContaining(['during-the-gap', 'after-the-gap']));
     await lims.close();
-    await flushDb(db);
+    await flushRedisDb(db);
   });
 });
 
-async function flushDb(db: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect(6379, '127.0.0.1', () => socket.write(`SELECT ${db}\r\nFLUSHDB\r\n`));
-    let answer = '';
-    socket.on('data', (chunk) => {
-      answer += chunk.toString();
-      if (answer.split('\r\n').filter(Boolean).length >= 2) {
-        socket.end();
-        resolve();
-      }
-    });
-    socket.on('error', reject);
-  });
-}

@@ -1,8 +1,8 @@
 // The gateway's configuration, from the environment, and the security baseline it refuses to start without:
 // as the broker does, no HTTP API without tokens on anything but loopback, unless asked for explicitly.
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { ConfigError, mqttClientEnv, parseEnv, portVar, topicId } from '@labrun/contracts';
 import { z } from 'zod';
+import { isLoopback } from '@labrun/service';
 import { DEFAULT_EXAMPLES_DIR } from './dashboard-files.js';
 
 export const gatewayEnv = {
@@ -21,18 +21,6 @@ export const gatewayEnv = {
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-
-/** Whether `host` only reaches this machine: 127.x.x.x, ::1 (in any spelling) or `localhost` (the broker's test too). */
-export function isLoopback(host: string): boolean {
-  const address = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (address === 'localhost') return true;
-  if (isIPv4(address)) return loopback.check(address, 'ipv4');
-  if (isIPv6(address)) return loopback.check(address, 'ipv6');
-  return false;
-}
 
 /** Parse the environment; throws a ConfigError (exit code 2) with a message a user can act on. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {

@@ -1,6 +1,6 @@
 // Binding a server to a port, and when that fails, saying why in words a user can act on: which port, which
 // variable to change, and (through the service's own hint) what else may be listening there.
-import type { AddressInfo, Server } from 'node:net';
+import { BlockList, isIPv4, isIPv6, type AddressInfo, type Server } from 'node:net';
 
 export interface Listener {
   /** What listens, for messages: `MQTT`, `MQTT over WebSocket`, `HTTP`. */
@@ -14,6 +14,19 @@ export interface Listener {
 
 /** A listener that could not bind; its message is meant for the user as it is, without a stack trace. */
 export class ListenError extends Error {}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** Whether `host` only reaches this machine: 127.x.x.x, ::1 (in any spelling) or `localhost`. */
+export function isLoopback(host: string): boolean {
+  const address = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (address === 'localhost') return true;
+  if (isIPv4(address)) return loopback.check(address, 'ipv4');
+  if (isIPv6(address)) return loopback.check(address, 'ipv6');
+  return false;
+}
 
 /** `host` as it goes in a URL: IPv6 in brackets. */
 export const urlHost = (host: string): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);

@@ -43,3 +43,20 @@ export const MOSQUITTO_URL = 'mqtt://127.0.0.1:1883';
 export async function mosquittoAvailable(): Promise<boolean> {
   return requirement(await tcpReachable('127.0.0.1', 1883), 'the Mosquitto broker on 127.0.0.1:1883', 'start it with `mosquitto -d`');
 }
+
+/** Empty one database of the Redis server on 127.0.0.1:6379 (a raw RESP command: no client library needed). */
+export function flushRedisDb(db: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const socket = net.connect(6379, '127.0.0.1', () => socket.write(`SELECT ${db}\r\nFLUSHDB\r\n`));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      const replies = answer.split('\r\n').filter(Boolean);
+      if (replies.length < 2) return;
+      socket.end();
+      if (replies.some((r) => r.startsWith('-'))) reject(new Error(`redis refused: ${answer.trim()}`));
+      else resolve();
+    });
+    socket.on('error', reject);
+  });
+}
