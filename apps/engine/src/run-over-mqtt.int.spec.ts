@@ -31,18 +31,19 @@ for (const broker of brokers) {
     });
 
     afterAll(async () => {
-      // Leave no retained messages behind on a shared broker.
+      // Leave no retained messages behind on a shared broker: stop the services first (they announce
+      // online=false as they go), then clear everything they and the runs left retained.
+      await stopAll();
       for (const topic of [...cleanups, `hw/${deviceId}/state`, `hw/${deviceId}/online`, `engine/${engineId}/online`]) {
         await client?.publish(topic, '', { retain: true });
       }
       await client?.close();
-      await stopAll();
     });
 
     /** Create a run of these commands, subscribed to its status and events. */
     async function createRun(commands: unknown[]) {
       const runId = `it-${randomUUID().slice(0, 8)}`;
-      cleanups.push(`run/${runId}/status`);
+      cleanups.push(`run/${runId}/status`, `run/${runId}/commands`);
       await client.subscribe([`run/${runId}/status`, `run/${runId}/events`]);
       await client.publish(`run/${runId}/create`, { protocol: protocol(commands) });
       await statusWhere(runId, (s) => s.status === 'idle');
