@@ -52,7 +52,7 @@ async function floorRoundTrips(url, cycles) {
 
 async function resumeLatencies(url, cycles) {
   const suffix = randomUUID().slice(0, 8);
-  await startService('engine', { MQTT_URL: url, ENGINE_ID: `bench-${suffix}`, DEVICE_ID: `bench-${suffix}` });
+  await startService('engine', { MQTT_URL: url, ENGINE_ID: `bench-${suffix}`, DEVICE_ID: `bench-${suffix}`, LOG_LEVEL: 'info' });
   const runId = `bench-${suffix}`;
   const client = await connectTestClient(url);
   const commands = Array.from({ length: cycles + WARMUP + 1 }, () => ({ type: 'pause' }));

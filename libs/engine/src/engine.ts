@@ -37,6 +37,9 @@ interface Run {
    * went away): send cycle start first, in case the controller still holds the old motion.
    */
   resend: boolean;
+  /** Inside reconcile(): statuses wait to be published as one when it is done. */
+  statusHeld: boolean;
+  statusDue: boolean;
   /** The commands document is due: a timer will publish it. */
   commandsTimer: unknown;
   commandsPublishedAt: number;
@@ -76,7 +79,7 @@ export class Engine {
       return;
     }
     const event: RunEvent = { type: 'run.created', runId, seq: 1, at: this.isoNow(), deviceId, protocol: request.protocol };
-    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false, resend: false, commandsTimer: null, commandsPublishedAt: 0 };
+    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false, resend: false, statusHeld: false, statusDue: false, commandsTimer: null, commandsPublishedAt: 0 };
     this.runs.set(runId, run);
     this.options.output.event(event);
     this.options.output.status(toStatusDocument(run.state));
@@ -93,7 +96,7 @@ export class Engine {
       if (created?.type !== 'run.created' || this.runs.has(created.runId)) continue;
       let state = createState(created);
       for (const event of rest) state = apply(state, event);
-      const run: Run = { state, motion: null, delayTimer: null, continuing: false, resend: false, commandsTimer: null, commandsPublishedAt: 0 };
+      const run: Run = { state, motion: null, delayTimer: null, continuing: false, resend: false, statusHeld: false, statusDue: false, commandsTimer: null, commandsPublishedAt: 0 };
       this.runs.set(state.runId, run);
     }
     for (const run of this.runs.values()) {
@@ -211,14 +214,17 @@ export class Engine {
       if (event.type !== 'action.rejected') changed = true;
       if (event.type.startsWith('command.')) commandsChanged = true;
     }
-    if (changed) this.options.output.status(toStatusDocument(run.state));
+    if (changed && run.statusHeld) run.statusDue = true;
+    else if (changed) this.options.output.status(toStatusDocument(run.state));
     if (commandsChanged) this.scheduleCommands(run);
   }
 
   /** Publish the commands document now if the last one is old enough (or the run has ended), else soon. */
   private scheduleCommands(run: Run): void {
     if (!this.options.output.commands || run.commandsTimer) return;
-    const interval = this.options.commandsIntervalMs ?? 200;
+    // Its cost grows with the protocol's length, so a long protocol republishes it less often (100,000 commands:
+    // once a second), keeping the share of the engine's time it takes bounded.
+    const interval = Math.max(this.options.commandsIntervalMs ?? 200, run.state.protocol.commands.length / 100);
     const wait = run.commandsPublishedAt + interval - this.clock.now();
     if (wait <= 0 || isFinished(run.state)) {
       this.publishCommands(run);
@@ -238,8 +244,26 @@ export class Engine {
     this.options.output.commands(toCommandsDocument(run.state));
   }
 
-  /** Make the world match the run's state: stop what should stop, start what should start. */
+  /**
+   * Make the world match the run's state: stop what should stop, start what should start. Statuses committed
+   * while it works are coalesced into one, published when it is done: a burst of instant commands is one status
+   * (every event is still published), and the status published is always the run's state at that moment.
+   */
   private reconcile(run: Run): void {
+    const outer = run.statusHeld;
+    run.statusHeld = true;
+    try {
+      this.reconcileSteps(run);
+    } finally {
+      run.statusHeld = outer;
+      if (!outer && run.statusDue) {
+        run.statusDue = false;
+        this.options.output.status(toStatusDocument(run.state));
+      }
+    }
+  }
+
+  private reconcileSteps(run: Run): void {
     for (let started = 0; ; started++) {
       const state = run.state;
       if (state.status === 'stopping') this.stopMotion(run);
