@@ -52,7 +52,7 @@ async function floorRoundTrips(url, cycles) {
 
 async function resumeLatencies(url, cycles) {
   const suffix = randomUUID().slice(0, 8);
-  await startService('engine', { MQTT_URL: url, ENGINE_ID: `bench-${suffix}`, DEVICE_ID: `bench-${suffix}`, LOG_LEVEL: 'info' });
+  const engine = await startService('engine', { MQTT_URL: url, ENGINE_ID: `bench-${suffix}`, DEVICE_ID: `bench-${suffix}`, LOG_LEVEL: 'info' });
   const runId = `bench-${suffix}`;
   const client = await connectTestClient(url);
   const commands = Array.from({ length: cycles + WARMUP + 1 }, () => ({ type: 'pause' }));
@@ -90,7 +90,9 @@ async function resumeLatencies(url, cycles) {
     await until('paused', from);
   }
   await client.publish(`run/${runId}/actions`, 'stop');
-  await client.publish(`run/${runId}/status`, '', { retain: true });
+  // Leave nothing retained on a shared broker: stop the engine (it announces online=false), then clear.
+  await engine.stop();
+  for (const topic of [`run/${runId}/status`, `run/${runId}/commands`, `engine/bench-${suffix}/online`]) await client.publish(topic, '', { retain: true });
   await client.close();
   return samples;
 }

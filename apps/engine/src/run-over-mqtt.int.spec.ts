@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, MOSQUITTO_URL, mosquittoAvailable, startBroker, startService, stopAll, type TestClient } from '@labrun/testkit';
+import { connectTestClient, MOSQUITTO_URL, mosquittoAvailable, startBroker, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
 const brokers = [
   { name: "labrun's broker", url: async () => (await startBroker()).url, available: true },
@@ -22,22 +22,24 @@ for (const broker of brokers) {
     let url: string;
     let client: TestClient;
     const cleanups: string[] = [];
+    const services: ServiceProcess[] = [];
 
     beforeAll(async () => {
       url = await broker.url();
-      await startService('hardware', { MQTT_URL: url, DEVICE_ID: deviceId });
-      await startService('engine', { MQTT_URL: url, ENGINE_ID: engineId, DEVICE_ID: deviceId });
+      services.push(await startService('hardware', { MQTT_URL: url, DEVICE_ID: deviceId }));
+      services.push(await startService('engine', { MQTT_URL: url, ENGINE_ID: engineId, DEVICE_ID: deviceId }));
       client = await connectTestClient(url);
     });
 
     afterAll(async () => {
       // Leave no retained messages behind on a shared broker: stop the services first (they announce
-      // online=false as they go), then clear everything they and the runs left retained.
-      await stopAll();
+      // online=false as they go), then clear what they and the runs left retained, then stop the broker.
+      for (const service of services) await service.stop();
       for (const topic of [...cleanups, `hw/${deviceId}/state`, `hw/${deviceId}/online`, `engine/${engineId}/online`]) {
         await client?.publish(topic, '', { retain: true });
       }
       await client?.close();
+      await stopAll();
     });
 
     /** Create a run of these commands, subscribed to its status and events. */
