@@ -45,6 +45,11 @@ interface Run {
   commandsPublishedAt: number;
 }
 
+/** A run as the engine holds it, with nothing yet in flight. */
+function newRun(state: RunState): Run {
+  return { state, motion: null, delayTimer: null, continuing: false, resend: false, statusHeld: false, statusDue: false, commandsTimer: null, commandsPublishedAt: 0 };
+}
+
 /** Instant commands (comments) started in one go before the engine yields to other work. */
 const BATCH = 256;
 
@@ -79,7 +84,7 @@ export class Engine {
       return;
     }
     const event: RunEvent = { type: 'run.created', runId, seq: 1, at: this.isoNow(), deviceId, protocol: request.protocol };
-    const run: Run = { state: createState(event), motion: null, delayTimer: null, continuing: false, resend: false, statusHeld: false, statusDue: false, commandsTimer: null, commandsPublishedAt: 0 };
+    const run = newRun(createState(event));
     this.runs.set(runId, run);
     this.options.output.event(event);
     this.options.output.status(toStatusDocument(run.state));
@@ -96,7 +101,7 @@ export class Engine {
       if (created?.type !== 'run.created' || this.runs.has(created.runId)) continue;
       let state = createState(created);
       for (const event of rest) state = apply(state, event);
-      const run: Run = { state, motion: null, delayTimer: null, continuing: false, resend: false, statusHeld: false, statusDue: false, commandsTimer: null, commandsPublishedAt: 0 };
+      const run = newRun(state);
       this.runs.set(state.runId, run);
     }
     for (const run of this.runs.values()) {
