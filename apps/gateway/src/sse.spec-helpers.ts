@@ -1,5 +1,7 @@
 // A server-sent events reader for tests: fetch the stream, split it into messages, and wait for the one a test
 // expects without racing the gateway (messages already received count).
+import { Changes } from '@labrun/testkit';
+
 export interface SseMessage {
   event: string;
   data: any;
@@ -20,7 +22,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const abort = new AbortController();
   const response = await fetch(url, { signal: abort.signal, headers: { accept: 'text/event-stream', ...headers } });
   const messages: SseMessage[] = [];
-  const listeners = new Set<() => void>();
+  const changes = new Changes();
   let done = false;
   const finished = (async () => {
     const decoder = new TextDecoder();
@@ -36,7 +38,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
           const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
           if (event !== undefined) messages.push({ event, data: JSON.parse(data) });
-          for (const listener of listeners) listener();
+          changes.notify();
         }
       }
     } catch {
@@ -49,26 +51,14 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     contentType: response.headers.get('content-type'),
     messages,
     waitFor(predicate, what, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(predicate);
-          if (found) {
-            done();
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
+      return changes.until(
+        () => messages.find(predicate),
+        timeoutMs,
+        () => {
           const last = messages.slice(-5).map((m) => `${m.event} ${JSON.stringify(m.data).slice(0, 200)}`);
-          reject(new Error(`no server-sent event ${what} within ${timeoutMs} ms; last ones:\n${last.join('\n')}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+          return `no server-sent event ${what} within ${timeoutMs} ms; last ones:\n${last.join('\n')}`;
+        },
+      );
     },
     async ended(timeoutMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;

@@ -3,3 +3,4 @@ export * from './processes.js';
 export * from './mqtt-client.js';
 export * from './external.js';
 export * from './fixtures.js';
+export * from './changes.js';

@@ -1,6 +1,7 @@
 // A plain MQTT client for tests, the way any user's client would talk to labrun, that records what it
 // receives so a test can wait for "the first status that says paused" without racing the broker.
 import mqtt, { type MqttClient } from 'mqtt';
+import { Changes } from './changes.js';
 
 export interface Received {
   topic: string;
@@ -43,11 +44,11 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
   (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
   const received: Received[] = [];
-  const listeners = new Set<() => void>();
+  const changes = new Changes();
   client.on('message', (topic, payload, packet) => {
     const text = payload.toString('utf8');
     received.push({ topic, text, retain: packet.retain, json: () => JSON.parse(text) });
-    for (const l of listeners) l();
+    changes.notify();
   });
 
   return {
@@ -62,30 +63,21 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
     },
     messages: (filter) => received.filter((m) => topicMatches(filter, m.topic)),
     waitFor(filter, predicate = () => true, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        let seen = 0;
-        const check = () => {
+      let seen = 0; // messages already looked at: each is tested once
+      return changes.until(
+        () => {
           for (; seen < received.length; seen++) {
             const m = received[seen]!;
-            if (topicMatches(filter, m.topic) && predicate(m)) {
-              done();
-              resolve(m);
-              return;
-            }
+            if (topicMatches(filter, m.topic) && predicate(m)) return m;
           }
-        };
-        const timer = setTimeout(() => {
-          done();
+          return undefined;
+        },
+        timeoutMs,
+        () => {
           const recent = received.filter((m) => topicMatches(filter, m.topic)).slice(-5).map((m) => `${m.topic} ${m.text.slice(0, 300)}`);
-          reject(new Error(`no message on ${filter} matched within ${timeoutMs} ms; last ones:\n${recent.join('\n')}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+          return `no message on ${filter} matched within ${timeoutMs} ms; last ones:\n${recent.join('\n')}`;
+        },
+      );
     },
     async close() {
       await client.endAsync(true);

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
+import { Changes } from './changes.js';
 import os from 'node:os';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -38,10 +39,10 @@ export function startProcess(name: string, entry: string, env: Record<string, st
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  const listeners = new Set<() => void>();
+  const changes = new Changes();
   const onData = (chunk: Buffer) => {
     output += chunk.toString('utf8');
-    for (const l of listeners) l();
+    changes.notify();
   };
   proc.stdout!.on('data', onData);
   proc.stderr!.on('data', onData);
@@ -49,7 +50,7 @@ export function startProcess(name: string, entry: string, env: Record<string, st
   let exitedAlready = false;
   void exit.then(() => {
     exitedAlready = true;
-    for (const l of listeners) l();
+    changes.notify();
   });
 
   const handle: ServiceProcess = {
@@ -57,28 +58,16 @@ export function startProcess(name: string, entry: string, env: Record<string, st
     proc,
     output: () => output,
     waitFor(pattern, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      return changes.until(
+        () => {
           const match = output.match(pattern);
-          if (match) {
-            done();
-            resolve(match);
-          } else if (exitedAlready) {
-            done();
-            reject(new Error(`${name} exited before printing ${pattern}:\n${output}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+          if (match) return match;
+          if (exitedAlready) throw new Error(`${name} exited before printing ${pattern}:\n${output}`);
+          return undefined;
+        },
+        timeoutMs,
+        () => `${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`,
+      );
     },
     exited: () => exit,
     async stop(graceMs = 3000) {
