@@ -1,14 +1,14 @@
 // The broker itself: Aedes on TCP and on MQTT-over-WebSocket (/mqtt), optionally each over TLS too, with users
 // and topic ACLs when an auth file is configured. SIGHUP reloads the auth file and the certificate.
 import { stat } from 'node:fs/promises';
-import { createServer as createTcpServer, type Server } from 'node:net';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ConfigError } from '@labrun/contracts';
-import { closeServer, listen, ListenError, onShutdown, type Logger } from '@labrun/service';
+import { closeServer, coalesceWrites, listen, ListenError, onShutdown, type Logger } from '@labrun/service';
 import { loadBrokerConfig } from './config.js';
 import { listenerUrl, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
 import { logClients } from './client-log.js';
@@ -51,9 +51,14 @@ export async function serveBroker(log: Logger): Promise<void> {
 
   const { tls } = config;
   // No Nagle delay: MQTT messages are small, and each one should leave at once (a resume must not wait 40 ms).
-  const tcpServer = createTcpServer({ noDelay: true }, broker.handle);
+  // Each turn of the event loop's packets to one client leave in one write (see coalesceWrites).
+  const handle = (socket: Socket) => {
+    coalesceWrites(socket);
+    broker.handle(socket);
+  };
+  const tcpServer = createTcpServer({ noDelay: true }, handle);
   const httpServer = createHttpServer(notFound);
-  const tlsServer = tls?.port === undefined ? undefined : createTlsServer({ ...tls.certificate, noDelay: true }, (socket) => broker.handle(socket));
+  const tlsServer = tls?.port === undefined ? undefined : createTlsServer({ ...tls.certificate, noDelay: true }, handle);
   const httpsServer = tls?.wsPort === undefined ? undefined : createHttpsServer(tls.certificate, notFound);
   // Most often a client speaking plain MQTT to a TLS port, or one that does not trust the certificate.
   for (const server of [tlsServer, httpsServer]) {

@@ -75,6 +75,9 @@ export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNEC
     client.on('error', onError);
     client.on('close', onClose);
   });
+  // No Nagle delay: an action and the answer the CLI waits for are small messages that should leave at once.
+  const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  noDelay();
   // From here on a lost connection is retried; subscriptions made from now on are restored on reconnect.
   client.options.reconnectPeriod = 1000;
   let warned = false;
@@ -83,6 +86,7 @@ export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNEC
     warned = true;
   });
   client.on('connect', () => {
+    noDelay();
     if (warned) process.stderr.write(`labrun: reconnected to ${settings.url}\n`);
     warned = false;
   });

@@ -6,10 +6,9 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { MqttClient } from 'mqtt';
 import { AuthFileError } from '@labrun/broker/auth-file';
 import { ConfigError, topics } from '@labrun/contracts';
-import { closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
+import { closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener, type ServiceConnection } from '@labrun/service';
 import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
 import { loadConfig } from './config.js';
 import { loadDashboard } from './dashboard-files.js';
@@ -40,11 +39,11 @@ runMain(log, async () => {
   const auth = config.LABRUN_AUTH_FILE === undefined ? undefined : await openAuth(config.LABRUN_AUTH_FILE);
   const cache = new BrokerCache();
   // Set once the HTTP server is listening; until then no request can ask whether the broker is connected.
-  let mqttClient: MqttClient | undefined;
-  const brokerConnected = () => mqttClient?.connected ?? false;
+  let mqtt: ServiceConnection | undefined;
+  const brokerConnected = () => mqtt?.connected ?? false;
   const requests = new RunRequests(cache, async (topic, payload) => {
-    if (!mqttClient) throw new Error('not connected to the broker yet');
-    await mqttClient.publishAsync(topic, payload, { qos: 1, retain: false });
+    if (!mqtt) throw new Error('not connected to the broker yet');
+    await mqtt.publisher.publishAsync(topic, payload, { qos: 1, retain: false });
   });
 
   const dashboard = await loadDashboard();
@@ -62,23 +61,24 @@ runMain(log, async () => {
   else log.info('authentication off (no LABRUN_AUTH_FILE): every request is let in');
 
   const onlineTopic = topics.gatewayOnline(config.GATEWAY_ID);
-  const client = connectService({
+  const connection = connectService({
     url: config.MQTT_URL,
     username: config.MQTT_USERNAME,
     password: config.MQTT_PASSWORD,
     clientId: `labrun-gateway-${config.GATEWAY_ID}-${randomUUID().slice(0, 8)}`,
     onlineTopic,
     log,
-    onConnect: async (c) => {
-      await c.subscribeAsync(CACHE_SUBSCRIPTIONS, { qos: 1 });
+    onConnect: async ({ receiver }) => {
+      await receiver.subscribeAsync(CACHE_SUBSCRIPTIONS, { qos: 1 });
     },
   });
 
-  mqttClient = client;
-  client.on('connect', () => cache.brokerChanged());
-  client.on('offline', () => cache.brokerChanged());
+  mqtt = connection;
+  const { receiver } = connection;
+  receiver.on('connect', () => cache.brokerChanged());
+  receiver.on('offline', () => cache.brokerChanged());
 
-  client.on('message', (topic, payload) => {
+  receiver.on('message', (topic, payload) => {
     const ignored = cache.receive(topic, payload);
     if (ignored) log.warn('ignored a message', { topic: JSON.stringify(ignored.topic), reason: ignored.reason });
   });
@@ -87,6 +87,6 @@ runMain(log, async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     auth?.close();
-    await Promise.all([closed, closeService(client, onlineTopic)]);
+    await Promise.all([closed, closeService(connection, onlineTopic)]);
   });
 });

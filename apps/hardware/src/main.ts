@@ -33,23 +33,23 @@ runMain(log, async () => {
       () => undefined,
       (error: Error) => log.warn('could not publish', { topic: to, error: error.message }),
     );
-  const publishState = (state: HardwareState) => void publish(client, topic.state, state, true);
-  const reply = (to: string, answer: HardwareReply) => void publish(client, to, answer);
+  const publishState = (state: HardwareState) => void publish(connection.publisher, topic.state, state, true);
+  const reply = (to: string, answer: HardwareReply) => void publish(connection.publisher, to, answer);
 
-  const client = connectService({
+  const connection = connectService({
     url: config.MQTT_URL,
     username: config.MQTT_USERNAME,
     password: config.MQTT_PASSWORD,
     clientId: `labrun-hw-${device}-${randomUUID().slice(0, 8)}`,
     onlineTopic: topic.online,
     log,
-    async onConnect(connected) {
-      await connected.subscribeAsync(topic.requests, { qos: 1 });
-      await publish(connected, topic.state, machine.state(), true);
+    async onConnect({ receiver, publisher }) {
+      await receiver.subscribeAsync(topic.requests, { qos: 1 });
+      await publish(publisher, topic.state, machine.state(), true);
     },
   });
 
-  client.on('message', (received, payload) => {
+  connection.receiver.on('message', (received, payload) => {
     if (received !== topic.requests) return;
     const read = readHardwareRequest(payload);
     if (!read.ok) {
@@ -72,6 +72,6 @@ runMain(log, async () => {
     await machine.stop().catch(() => undefined); // nothing moves once the service that answers for it is gone
     await machine.close();
     simulator?.close();
-    await closeService(client, topic.online);
+    await closeService(connection, topic.online);
   });
 });

@@ -3,7 +3,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { closeService, connectService } from './mqtt.js';
+import { Writable } from 'node:stream';
+import { closeService, coalesceWrites, connectService } from './mqtt.js';
 import { createLogger } from './log.js';
 
 const log = createLogger('test', 'error');
@@ -43,30 +44,34 @@ describe('connectService', () => {
     const broker = await startAedes();
     cleanups.push(broker.stop);
     const calls: string[] = [];
-    const client = connectService({ url: broker.url, clientId: 'svc-1', onlineTopic: 'svc/1/online', log, onConnect: () => void calls.push('connect') });
-    await new Promise((r) => client.once('connect', r));
+    const connection = connectService({ url: broker.url, clientId: 'svc-1', onlineTopic: 'svc/1/online', log, onConnect: () => void calls.push('connect') });
+    await new Promise((r) => connection.receiver.once('connect', r));
     await expect.poll(() => retained(broker.url, 'svc/1/online')).toBe('true');
     expect(calls).toEqual(['connect']);
-    await closeService(client, 'svc/1/online');
+    await closeService(connection, 'svc/1/online');
     expect(await retained(broker.url, 'svc/1/online')).toBe('false');
   });
 
   it('leaves online=false behind as its last will when the connection dies', async () => {
     const broker = await startAedes();
     cleanups.push(broker.stop);
-    const client = connectService({ url: broker.url, clientId: 'svc-2', onlineTopic: 'svc/2/online', log, onConnect: () => {} });
+    const { receiver, publisher } = connectService({ url: broker.url, clientId: 'svc-2', onlineTopic: 'svc/2/online', log, onConnect: () => {} });
     await expect.poll(() => retained(broker.url, 'svc/2/online')).toBe('true');
-    client.options.reconnectPeriod = 0;
-    (client.stream as net.Socket).destroy(); // the process vanished: no clean disconnect
+    receiver.options.reconnectPeriod = 0;
+    (receiver.stream as net.Socket).destroy(); // the process vanished: no clean disconnect
     await expect.poll(() => retained(broker.url, 'svc/2/online')).toBe('false');
-    await client.endAsync(true);
+    await receiver.endAsync(true);
+    await publisher.endAsync(true);
   });
 
   it('reconnects within 2 s of the broker coming back, and runs onConnect again', async () => {
     const first = await startAedes();
     let connects = 0;
-    const client = connectService({ url: first.url, clientId: 'svc-3', onlineTopic: 'svc/3/online', log, onConnect: () => void connects++ });
-    cleanups.push(() => client.endAsync(true));
+    const connection = connectService({ url: first.url, clientId: 'svc-3', onlineTopic: 'svc/3/online', log, onConnect: () => void connects++ });
+    cleanups.push(async () => {
+      await connection.receiver.endAsync(true);
+      await connection.publisher.endAsync(true);
+    });
     await expect.poll(() => connects).toBe(1);
     await first.stop();
     await new Promise((r) => setTimeout(r, 2500)); // several failed attempts: the backoff has grown to its cap
@@ -76,5 +81,102 @@ describe('connectService', () => {
     await expect.poll(() => connects, { timeout: 5000 }).toBe(2);
     expect(Date.now() - back).toBeLessThan(2500);
     expect(await retained(second.url, 'svc/3/online')).toBe('true');
+    await expect.poll(() => connection.connected).toBe(true); // the publishing connection is back too
+  });
+
+  it('receives on one connection and publishes on another, so a broker with Nagle on does not stall its deliveries', async () => {
+    const broker = await Aedes.createBroker();
+    const server = net.createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const published: string[] = [];
+    broker.on('publish', (packet, client) => {
+      if (client) published.push(`${client.id} ${packet.topic}`);
+    });
+    // An echo service: what arrives on svc/4/in is answered on svc/4/out.
+    const connection = connectService({
+      url,
+      clientId: 'svc-4',
+      onlineTopic: 'svc/4/online',
+      log,
+      onConnect: ({ receiver }) => receiver.subscribeAsync('svc/4/in', { qos: 1 }).then(() => undefined),
+    });
+    connection.receiver.on('message', (_topic, payload) => connection.publisher.publish('svc/4/out', payload, { qos: 1 }));
+    await expect.poll(() => retained(url, 'svc/4/online')).toBe('true');
+    const peer = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: 'peer' });
+    await peer.subscribeAsync('svc/4/out', { qos: 1 });
+    const answer = new Promise<string>((resolve) => peer.on('message', (_t, payload) => resolve(payload.toString())));
+    await peer.publishAsync('svc/4/in', 'ping', { qos: 1 });
+    expect(await answer).toBe('ping');
+    await peer.endAsync();
+    await closeService(connection, 'svc/4/online');
+    // The receiving connection publishes nothing but its own online flag; everything else leaves by the other one.
+    expect(published).toEqual(['svc-4 svc/4/online', 'peer svc/4/in', 'svc-4-pub svc/4/out', 'svc-4 svc/4/online']);
+  });
+  it('announces online only once its publishing connection is up too, however late the broker lets that one in', async () => {
+    const broker = await Aedes.createBroker({
+      // A broker slow to check one login (a password hash, a busy auth service): the publisher waits 400 ms.
+      authenticate: (client, _user, _password, done) => setTimeout(() => done(null, true), client.id.endsWith('-pub') ? 400 : 0),
+    });
+    const server = net.createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const publisherAtOnline: boolean[] = [];
+    let connection: ReturnType<typeof connectService> | undefined;
+    broker.on('publish', (packet) => {
+      if (packet.topic === 'svc/5/online' && packet.payload.toString() === 'true') publisherAtOnline.push(connection!.publisher.connected);
+    });
+    connection = connectService({ url, clientId: 'svc-5', onlineTopic: 'svc/5/online', log, onConnect: () => {} });
+    cleanups.push(() => closeService(connection!, 'svc/5/online'));
+    await expect.poll(() => retained(url, 'svc/5/online')).toBe('true');
+    expect(publisherAtOnline).toEqual([true]);
+    expect(connection.connected).toBe(true);
+  });
+});
+
+describe('coalesceWrites', () => {
+  /** A stream that records each system-call-like write: how many chunks it carried. */
+  const recorder = () => {
+    const writes: number[] = [];
+    const stream = new Writable({
+      write(_chunk, _encoding, callback) {
+        writes.push(1);
+        callback();
+      },
+      writev(chunks, callback) {
+        writes.push(chunks.length);
+        callback();
+      },
+    });
+    return { stream, writes };
+  };
+
+  it('sends the writes of one turn of the event loop together, and a later turn\'s on their own', async () => {
+    const { stream, writes } = recorder();
+    coalesceWrites(stream);
+    stream.write('a');
+    stream.write('b');
+    stream.write('c');
+    expect(writes).toEqual([]); // held until the turn ends
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([3]);
+    stream.write('d');
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([3, 1]);
+  });
+
+  it('without it, each write is sent by itself', () => {
+    const { stream, writes } = recorder();
+    stream.write('a');
+    stream.write('b');
+    expect(writes).toEqual([1, 1]);
   });
 });
