@@ -1,0 +1,170 @@
+// The disk operations the run journal is built from: reading a file line by line without blocking the event
+// loop for long, syncing a file or a directory, and replacing a file atomically (temp file, fdatasync, rename,
+// fsync of the directory), so that a crash leaves either the old file or the complete new one.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { TEMP_SUFFIX } from './journal-format.js';
+
+export interface Line {
+  /** The line's bytes, without its newline. */
+  bytes: Buffer;
+  /** Where the line starts in the file. */
+  offset: number;
+  /** 1-based, for warnings. */
+  number: number;
+  /** The file ended before the line's newline: written by an engine that stopped mid-write. */
+  torn: boolean;
+}
+
+const CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+
+/**
+ * A file's lines, a chunk (about 1 MiB) at a time: the caller may await between chunks. The lines end at the
+ * first zero byte, if any: the space after it is preallocated for lines to come (see Preallocated). No line of
+ * JSON holds a zero byte (JSON.stringify escapes it).
+ */
+export async function* readLines(file: string): AsyncGenerator<Line[]> {
+  let carry: Buffer = Buffer.alloc(0);
+  let carryOffset = 0;
+  let number = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    const joined = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const zero = joined.indexOf(0, carry.length);
+    const data = zero >= 0 ? joined.subarray(0, zero) : joined;
+    const lines: Line[] = [];
+    let start = 0;
+    for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
+      lines.push({ bytes: data.subarray(start, end), offset: carryOffset + start, number: ++number, torn: false });
+      start = end + 1;
+    }
+    carry = data.subarray(start);
+    carryOffset += start;
+    if (lines.length > 0) yield lines;
+    if (zero >= 0) break;
+  }
+  if (carry.length > 0) yield [{ bytes: carry, offset: carryOffset, number: number + 1, torn: true }];
+}
+
+/**
+ * The newest segment, written at explicit positions into space filled with zeros ahead of the writes. Writing
+ * over blocks that already exist changes no file metadata, so an fdatasync only flushes the data: measured here
+ * p50 0.13 ms and p99 0.2 ms, against 0.18 ms and 0.9 ms when every append grows the file. The zeros are written
+ * (not fallocated: unwritten extents change metadata when first written) a mebibyte at a time, in the commit
+ * that needs them; readLines stops at the first zero.
+ */
+export class Preallocated {
+  readonly fd: number;
+  private allocated: number;
+  private readonly zeros: Buffer;
+
+  /**
+   * Open `file` for writing at `size`, the end of its lines; whatever is after them is cut off. Zeros are added
+   * `step` bytes at a time (at most a mebibyte), keeping at least that much ahead of the lines.
+   */
+  constructor(
+    readonly file: string,
+    private size: number,
+    step = CHUNK,
+  ) {
+    this.zeros = Buffer.alloc(Math.min(step, CHUNK));
+    this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    if (fs.fstatSync(this.fd).size !== size) fs.ftruncateSync(this.fd, size);
+    this.allocated = size;
+  }
+
+  /** Write `data` after the lines so far; returns whether zeros were added (the next sync also covers metadata). */
+  write(data: Buffer): boolean {
+    const start = this.size;
+    const end = start + data.length;
+    let grown = false;
+    try {
+      while (this.allocated < end + this.zeros.length) {
+        const zeros = this.zeros;
+        for (let written = 0; written < zeros.length; ) written += fs.writeSync(this.fd, zeros, written, zeros.length - written, this.allocated + written);
+        this.allocated += zeros.length;
+        grown = true;
+      }
+      for (let written = 0; written < data.length; ) written += fs.writeSync(this.fd, data, written, data.length - written, start + written);
+    } catch (error) {
+      // No partial line may stay behind.
+      fs.ftruncateSync(this.fd, start);
+      this.allocated = start;
+      throw error;
+    }
+    this.size = end;
+    return grown;
+  }
+
+  /** Cut the zeros off (a segment that is sealed) and close. */
+  close(): void {
+    try {
+      fs.ftruncateSync(this.fd, this.size);
+    } finally {
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+/** fdatasync through the callback API: one trip to the thread pool, nothing more. */
+export function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Make the directory's entries (files created, renamed, deleted) durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Write `name` in `dir` atomically: `write` fills a temp file, which is synced and renamed over `name`, and the
+ * directory is synced. Returns the size written. On failure the temp file is removed and `name` is untouched.
+ */
+export async function replaceAtomically(dir: string, name: string, write: (out: fsp.FileHandle) => Promise<void>): Promise<number> {
+  const temp = path.join(dir, name + TEMP_SUFFIX);
+  const out = await fsp.open(temp, 'w');
+  try {
+    await write(out);
+    await out.datasync();
+    const { size } = await out.stat();
+    await out.close();
+    await fsp.rename(temp, path.join(dir, name));
+    await syncDir(dir);
+    return size;
+  } catch (error) {
+    await out.close().catch(() => {});
+    await fsp.rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Write `parts` to `out` in writes of about 1 MiB. */
+export class ChunkedWriter {
+  private parts: Array<string | Buffer> = [];
+  private bytes = 0;
+  written = 0;
+
+  constructor(private readonly out: fsp.FileHandle) {}
+
+  async push(part: string | Buffer): Promise<void> {
+    this.parts.push(part);
+    const size = typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+    this.bytes += size;
+    this.written += size;
+    if (this.bytes >= CHUNK) await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const data = Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    this.parts = [];
+    this.bytes = 0;
+    await this.out.write(data);
+  }
+}
