@@ -1,7 +1,7 @@
 // apply(state, event) → state: how each fact changes a run. Pure and synchronous; the only place a
 // run's state changes. Replaying a run's events through it rebuilds the run exactly.
 import type { RunEvent, RunEventOf } from '@labrun/contracts';
-import { append, emptyList } from './append-only.js';
+import { append, emptyList, emptyMap, insert } from './append-only.js';
 import type { RunState } from './state.js';
 import { commandAt } from './state.js';
 
@@ -23,7 +23,7 @@ export function createState(event: RunEventOf<'run.created'>): RunState {
     completedAt: null,
     seq: event.seq,
     updatedAt: event.at,
-    answers: new Map(),
+    answers: emptyMap(),
   };
 }
 
@@ -60,9 +60,7 @@ function holdMotion(state: RunState, event: RunEventOf<'motion.held'>): RunState
 }
 
 function remember(state: RunState, event: RunEventOf<'action.accepted' | 'action.rejected'>): RunState {
-  const answers = new Map(state.answers);
-  answers.set(event.actionId, event);
-  return { ...state, answers };
+  return { ...state, answers: insert(state.answers, event.actionId, event) };
 }
 
 const ms = (iso: string) => Date.parse(iso);
@@ -86,6 +84,10 @@ function applyAction(state: RunState, event: RunEventOf<'action.accepted'>): Run
     case 'play':
     case 'resume':
       if (state.status === 'idle') return { ...state, status: 'running', startedAt: event.at };
+      // Paused after its last command had ended (a hold that came as the last move finished): nothing is left.
+      if (state.current === null && state.nextIndex >= state.protocol.commands.length) {
+        return { ...state, status: 'succeeded', pause: null, pendingPause: null, completedAt: event.at };
+      }
       return thawDelay({ ...state, status: 'running', pause: null, pendingPause: null }, event.at);
     case 'pause': {
       const pause = { source: 'user' as const, message: event.message, by: event.by };
@@ -145,11 +147,14 @@ function finishCommand(state: RunState, event: RunEventOf<'command.succeeded' | 
   });
   if (state.status === 'stopping') return done('stopped');
   if (error) return { ...done('failed'), error: { ...error, commandIndex: event.index } };
-  if (finished.nextIndex >= state.protocol.commands.length) return done('succeeded');
   if (state.status === 'pausing' && state.pendingPause) {
-    // The motion the pause was waiting for has ended: the run is now paused.
+    // The motion the pause was waiting for has ended: the run is now paused (even after its last command: a
+    // run someone paused waits for them, and only a resume finishes it).
     return { ...finished, status: 'paused', pause: { source: 'user', message: state.pendingPause.message, by: state.pendingPause.by, since: event.at }, pendingPause: null };
   }
+  // Paused already (a feed hold stopped the machine) and the motion ended anyway: it stays paused.
+  if (state.status === 'paused') return finished;
+  if (finished.nextIndex >= state.protocol.commands.length) return done('succeeded');
   return finished;
 }
 

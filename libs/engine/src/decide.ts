@@ -3,6 +3,7 @@
 import { ACTION_TYPES, type ActionType, type RunAction, type RunEvent } from '@labrun/contracts';
 import type { RunState } from './state.js';
 import { isFinished } from './state.js';
+import { lookup } from './append-only.js';
 
 /** An event as decide() produces it: the engine stamps runId, seq and time when it commits it. */
 export type NewEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'seq' | 'at'> : never) : never;
@@ -26,7 +27,7 @@ export type Decision =
 const STOPPED_MESSAGE = 'run stopped';
 
 export function decide(state: RunState, action: RunAction, actionId: string): Decision {
-  const previous = state.answers.get(actionId);
+  const previous = lookup(state.answers, actionId);
   if (previous) return { accepted: 'duplicate', answer: previous };
 
   const rejection = whyNot(state, action.type);

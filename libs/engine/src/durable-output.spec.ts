@@ -31,4 +31,15 @@ describe('durableOutput', () => {
     expect(delivered).toEqual([1]);
     expect(errors).toEqual(['ENOSPC: no space left on device']);
   });
+
+  it('serialises each event once: the journal and the message get the same JSON text', async () => {
+    const journaled: string[] = [];
+    const published: Array<string | undefined> = [];
+    const output = durableOutput({ event: (_e, json) => published.push(json), status: () => {} }, { append: (_e, json) => void journaled.push(json), flush: async () => {} }, () => {});
+    const event = { type: 'command.succeeded', runId: 'r-1', seq: 3, at: '2026-11-24T10:00:00.000Z', index: 0 } as RunEvent;
+    output.event(event);
+    await output.drained();
+    expect(journaled).toEqual([JSON.stringify(event)]);
+    expect(published[0]).toBe(journaled[0]);
+  });
 });

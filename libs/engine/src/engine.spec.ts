@@ -197,6 +197,22 @@ describe('Engine', () => {
     expect(commandDocs.at(-1)!.commands[2]).toMatchObject({ status: 'failed', error: { code: 'stopped', message: 'run stopped' } });
   });
 
+  it('publishes a run\'s new status before the commands document that goes with it, and the last one at once', () => {
+    const order: string[] = [];
+    const engine = new Engine({
+      hardware: { perform: async () => {}, hold: async () => {}, release: async () => {} },
+      defaultDeviceId: 'sim-1',
+      output: { event: () => {}, status: (s) => order.push(`status ${s.status}`), commands: (c) => order.push(`commands ${c.commands.map((x) => x.status).join(',')}`) },
+    });
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'pause' }, { type: 'comment', params: { message: 'after' } }] } });
+    engine.act('r-1', { type: 'play' });
+    order.length = 0;
+    // Running at once (the answer to the resume); then the pause ends, the comment runs and the run succeeds in
+    // one go: its status, then its last commands document (at once, though one was waiting for its 200 ms turn).
+    engine.act('r-1', { type: 'resume' });
+    expect(order).toEqual(['status running', 'status succeeded', 'commands succeeded,succeeded']);
+  });
+
   it('blocks on the interlock and waits, paused, for an explicit resume once it clears', async () => {
     const { engine, calls, last } = setup();
     engine.create('r-1', { protocol });
@@ -235,6 +251,52 @@ describe('Engine on real motion', () => {
     calls[0]!.done();
     await flush();
     expect(calls[1]!.command.op).toBe('move');
+  });
+
+  it('a hold that lands as the last move ends leaves the run paused; resume releases the controller and finishes it', async () => {
+    const { engine, calls, last, flush, holds, releases } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'move', params: { x: 10, feed: 3000 } }] } });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'pause', by: 'ana' });
+    holds[0]!(); // Hold:0 ...
+    await flush();
+    calls[0]!.done(); // ... and the move, at its end anyway, is done: GRBL still holds until cycle start
+    await flush();
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'user', by: 'ana' }, current: null, completedAt: null });
+    expect(releases()).toBe(0);
+    engine.act('r-1', { type: 'resume' });
+    await flush();
+    expect(last()).toMatchObject({ status: 'succeeded', pause: null });
+    expect(releases()).toBe(1); // the controller is not left holding
+  });
+
+  it('a held move that ends anyway: the next move is sent only after cycle start', async () => {
+    const { engine, calls, last, flush, holds, releases } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'pause' });
+    holds[0]!();
+    await flush();
+    calls[0]!.done();
+    await flush();
+    expect(last()).toMatchObject({ status: 'paused', current: null });
+    expect(calls).toHaveLength(1); // paused: nothing new starts
+    engine.act('r-1', { type: 'resume' });
+    expect(releases()).toBe(1);
+    await flush();
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a pause waiting for the last move to end leaves the run paused, not finished', async () => {
+    const { engine, calls, last, flush } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'move', params: { x: 10, feed: 3000 } }] } });
+    engine.act('r-1', { type: 'play' });
+    engine.act('r-1', { type: 'pause', mode: 'deferred', message: 'check the samples' });
+    calls[0]!.done();
+    await flush();
+    expect(last()).toMatchObject({ status: 'paused', pause: { message: 'check the samples' }, completedAt: null });
+    engine.act('r-1', { type: 'resume' });
+    expect(last()).toMatchObject({ status: 'succeeded' });
   });
 
   it('a deferred pause does not hold the motion', () => {

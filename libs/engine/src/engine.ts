@@ -37,9 +37,18 @@ interface Run {
    * went away): send cycle start first, in case the controller still holds the old motion.
    */
   resend: boolean;
+  /**
+   * A feed hold of this run's stopped the machine and the motion then ended: the controller still holds
+   * (GRBL stays in Hold until cycle start). Released when the run goes on or ends.
+   */
+  deviceHeld: boolean;
+  /** That cycle start, in flight: the next motion is sent once it is done. */
+  releasing: Promise<void> | null;
   /** Inside reconcile(): statuses wait to be published as one when it is done. */
   statusHeld: boolean;
   statusDue: boolean;
+  /** Inside reconcile(): the commands document is due, and goes out after the status. */
+  commandsDue: boolean;
   /** The commands document is due: a timer will publish it. */
   commandsTimer: unknown;
   commandsPublishedAt: number;
@@ -47,7 +56,7 @@ interface Run {
 
 /** A run as the engine holds it, with nothing yet in flight. */
 function newRun(state: RunState): Run {
-  return { state, motion: null, delayTimer: null, continuing: false, resend: false, statusHeld: false, statusDue: false, commandsTimer: null, commandsPublishedAt: 0 };
+  return { state, motion: null, delayTimer: null, continuing: false, resend: false, deviceHeld: false, releasing: null, statusHeld: false, statusDue: false, commandsDue: false, commandsTimer: null, commandsPublishedAt: 0 };
 }
 
 /** Instant commands (comments) started in one go before the engine yields to other work. */
@@ -226,13 +235,17 @@ export class Engine {
 
   /** Publish the commands document now if the last one is old enough (or the run has ended), else soon. */
   private scheduleCommands(run: Run): void {
-    if (!this.options.output.commands || run.commandsTimer) return;
+    const finished = isFinished(run.state);
+    // A run's last document goes out at once, even if one is already waiting for its turn.
+    if (!this.options.output.commands || (run.commandsTimer && !finished)) return;
     // Its cost grows with the protocol's length, so a long protocol republishes it less often (100,000 commands:
     // once a second), keeping the share of the engine's time it takes bounded.
     const interval = Math.max(this.options.commandsIntervalMs ?? 200, run.state.protocol.commands.length / 100);
     const wait = run.commandsPublishedAt + interval - this.clock.now();
-    if (wait <= 0 || isFinished(run.state)) {
-      this.publishCommands(run);
+    if (wait <= 0 || finished) {
+      // The status says what a subscriber waits for; the longer document follows it.
+      if (run.statusHeld) run.commandsDue = true;
+      else this.publishCommands(run);
       return;
     }
     run.commandsTimer = this.clock.setTimeout(() => {
@@ -265,6 +278,10 @@ export class Engine {
         run.statusDue = false;
         this.options.output.status(toStatusDocument(run.state));
       }
+      if (!outer && run.commandsDue) {
+        run.commandsDue = false;
+        this.publishCommands(run);
+      }
     }
   }
 
@@ -274,6 +291,7 @@ export class Engine {
       if (state.status === 'stopping') this.stopMotion(run);
       if (state.status === 'pausing' && state.pendingPause?.mode === 'immediate' && run.motion && !run.motion.holdRequested) this.holdMotion(run);
       if (state.status === 'running' && run.motion?.held) this.releaseMotion(run);
+      if (run.deviceHeld && state.status !== 'paused' && state.status !== 'pausing' && state.status !== 'blocked') this.releaseDevice(run);
       this.reconcileDelay(run);
       if (isFinished(state)) return;
       const current = state.current;
@@ -318,10 +336,11 @@ export class Engine {
     run.motion = { index, abort, holdRequested: false, held: false };
     const { hardware } = this.options;
     const deviceId = run.state.deviceId;
-    const sent = run.resend
-      ? hardware.release(deviceId).catch(() => undefined).then(() => hardware.perform(deviceId, motion, abort.signal))
-      : hardware.perform(deviceId, motion, abort.signal);
+    // Cycle start first when the controller may still hold: old motion after a restart, or a hold left behind.
+    const before = run.resend ? hardware.release(deviceId).catch(() => undefined) : run.releasing;
+    const sent = before ? before.then(() => hardware.perform(deviceId, motion, abort.signal)) : hardware.perform(deviceId, motion, abort.signal);
     run.resend = false;
+    run.releasing = null;
     sent.then(
       () => this.motionEnded(run, index, null),
       (error: HardwareError) => {
@@ -333,7 +352,10 @@ export class Engine {
   }
 
   private motionEnded(run: Run, index: number, error: { code: string; message: string } | null): void {
-    if (run.motion?.index === index) run.motion = null;
+    if (run.motion?.index === index) {
+      if (run.motion.held) run.deviceHeld = true;
+      run.motion = null;
+    }
     if (run.state.current?.index !== index) return;
     this.commit(run, [error ? { type: 'command.failed', index, ...error } : { type: 'command.succeeded', index }]);
     this.reconcile(run);
@@ -389,6 +411,12 @@ export class Engine {
     motion.held = false;
     motion.holdRequested = false;
     this.options.hardware.release(run.state.deviceId).catch(() => undefined);
+  }
+
+  /** The run goes on (or ends) with the controller still holding after its motion ended: cycle start. */
+  private releaseDevice(run: Run): void {
+    run.deviceHeld = false;
+    run.releasing = this.options.hardware.release(run.state.deviceId).catch(() => undefined);
   }
 
   /** A delay's timer runs exactly while its countdown runs. */

@@ -25,8 +25,11 @@ export interface HardwareError extends Error {
 }
 
 export interface EngineOutput {
-  /** Called for every event, in order, before the status that reflects it. */
-  event(event: RunEvent): void;
+  /**
+   * Called for every event, in order, before the status that reflects it; with its JSON when it has been
+   * serialised already (for the journal), so it is not serialised twice.
+   */
+  event(event: RunEvent, json?: string): void;
   /** Called with the run's new status after each change. */
   status(status: RunStatusDocument): void;
   /** Called with the run's commands after commands start or finish: at most every `commandsIntervalMs`, and at once when the run ends. */

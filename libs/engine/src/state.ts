@@ -1,6 +1,6 @@
 // The run's state: a fold of its events (see apply.ts). Plain data, never mutated once built.
 import type { Command, PauseInfo, PauseMode, ProtocolDocument, RunError, RunEvent, RunStatus } from '@labrun/contracts';
-import type { AppendOnly } from './append-only.js';
+import type { AppendOnly, AppendOnlyMap } from './append-only.js';
 
 export interface CurrentCommand {
   index: number;
@@ -52,7 +52,7 @@ export interface RunState {
   seq: number;
   updatedAt: string;
   /** Answers to actions that carried a client id, so a repeated id is answered again and never applied twice. */
-  answers: ReadonlyMap<string, RunEvent>;
+  answers: AppendOnlyMap<string, RunEvent>;
 }
 
 export const commandAt = (state: RunState, index: number): Command => state.protocol.commands[index]!;
