@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunStatusDocument } from '@labrun/contracts';
+import { readJournal } from '@labrun/engine';
 import { connectTestClient, startBroker, startService, stopAll, type ServiceProcess } from '@labrun/testkit';
 
 const KILLS = 10;
@@ -33,8 +34,11 @@ describe('an engine killed at random points', () => {
     await client.subscribe(['run/crash/status', 'run/crash/events']);
     const statuses = () => client.messages('run/crash/status').map((m) => m.json() as RunStatusDocument);
     const seen = () => client.messages('run/crash/events').map((m) => m.json() as RunEvent);
-    const journal = (): RunEvent[] =>
-      fs.readFileSync(path.join(dataDir, 'runs', 'crash.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    // The run's history as the next engine will replay it, read from the stopped engine's journal without changing it.
+    const journal = async (): Promise<RunEvent[]> => {
+      const { histories } = await readJournal(path.join(dataDir, 'runs'));
+      return histories.find((h) => h[0]?.runId === 'crash') ?? [];
+    };
 
     await client.publish('run/crash/create', { protocol: { schemaVersion: 1, metadata: { name: 'crash' }, commands } });
     await client.waitFor('run/crash/status', (m) => m.json().status === 'idle');
@@ -56,7 +60,7 @@ describe('an engine killed at random points', () => {
       const lastSeen = statuses().at(-1)!;
 
       // Every event a subscriber saw was on disk before it was published: all of them are in the journal.
-      const onDisk = new Map(journal().map((e) => [e.seq, e]));
+      const onDisk = new Map((await journal()).map((e) => [e.seq, e]));
       for (const event of before) expect(onDisk.get(event.seq), `event ${event.seq} (${event.type}) after kill ${kill}`).toEqual(event);
 
       const mark = client.received.length;
@@ -77,7 +81,8 @@ describe('an engine killed at random points', () => {
     expect(done.json().progress).toEqual({ completed: commands.length, total: commands.length });
 
     // Nothing done was done again: each command succeeded exactly once, in order; every accepted action is kept.
-    const history = journal();
+    await engine.stop();
+    const history = await journal();
     expect(history.map((e) => e.seq)).toEqual(history.map((_, i) => i + 1));
     const succeeded = history.filter((e) => e.type === 'command.succeeded').map((e) => (e as { index: number }).index);
     expect(succeeded).toEqual(commands.map((_, i) => i));

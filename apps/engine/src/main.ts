@@ -7,6 +7,7 @@ import { durableOutput, Engine, FileJournal, InterlockWatch } from '@labrun/engi
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
+import { Inbox } from './inbox.js';
 import { routeMessage } from './routes.js';
 
 const log = createLogger('engine');
@@ -17,10 +18,10 @@ runMain(log, async () => {
   // Every event is on disk before anything that reflects it is published (see libs/engine/src/journal.ts).
   // The journal is read before connecting: from the first connect on, everything below runs without a pause.
   const journalDir = path.resolve(config.LABRUN_DATA_DIR, 'runs');
-  const { journal, replayed } = await FileJournal.open(journalDir);
+  const { journal, replayed } = await FileJournal.open(journalDir, { warn: (warning) => log.warn(`journal: ${warning}`) });
   for (const warning of replayed.warnings) log.warn(`journal: ${warning}`);
 
-  const client = connectService({
+  const connection = connectService({
     url: config.MQTT_URL,
     username: config.MQTT_USERNAME,
     password: config.MQTT_PASSWORD,
@@ -29,8 +30,8 @@ runMain(log, async () => {
     persistentSession: true,
     onlineTopic,
     log,
-    onConnect: async (c) => {
-      await c.subscribeAsync({
+    onConnect: async ({ receiver }) => {
+      await receiver.subscribeAsync({
         [topics.allRuns('create')]: { qos: 1 },
         [topics.allRuns('actions')]: { qos: 1 },
         [topics.allHw('online')]: { qos: 1 },
@@ -43,19 +44,20 @@ runMain(log, async () => {
   });
 
   // A string is sent as it is (an empty retained payload deletes a retained message); anything else as JSON.
+  const { receiver, publisher } = connection;
   const publish = (topic: string, body: unknown, retain: boolean) =>
-    client.publish(topic, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1, retain }, (error) => {
+    publisher.publish(topic, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1, retain }, (error) => {
       if (error) log.warn('publish failed', { topic, error: error.message });
     });
 
-  const hardware = new MqttHardwarePort(client, config.ENGINE_ID, log);
+  const hardware = new MqttHardwarePort(publisher, config.ENGINE_ID, log);
   const devices = new InterlockWatch();
   const loggedStatus = new Map<string, string>();
   const output = durableOutput(
     {
-      event: (event) => {
+      event: (event, json) => {
         log.debug('event', { runId: event.runId, seq: event.seq, type: event.type });
-        publish(topics.run(event.runId, 'events'), event, false);
+        publish(topics.run(event.runId, 'events'), json ?? event, false);
       },
       status: (status) => {
         // A line per change of status (paused, running, …); every republish only at debug level.
@@ -87,19 +89,17 @@ runMain(log, async () => {
   prune();
   if (replayed.histories.length > 0) log.info('restored runs from the journal', { runs: replayed.histories.length, dir: journalDir });
 
-  client.on('message', (topic, payload, packet) => {
-    try {
-      routeMessage(engine, hardware, devices, log, topic, payload, packet.retain);
-    } catch (error) {
-      // A bug must not take the engine (and every run in it) down with it.
-      log.error('failed to handle a message', { topic, error: (error as Error).stack ?? String(error) });
-    }
-  });
+  const inbox = new Inbox<{ topic: string; payload: Buffer; retained: boolean }>(
+    ({ topic, payload, retained }) => routeMessage(engine, hardware, devices, log, topic, payload, retained),
+    // A bug must not take the engine (and every run in it) down with it.
+    (error, { topic }) => log.error('failed to handle a message', { topic, error: (error as Error).stack ?? String(error) }),
+  );
+  receiver.on('message', (topic, payload, packet) => inbox.push({ topic, payload, retained: packet.retain }));
 
   onShutdown(log, async () => {
     engine.dispose();
     await output.drained();
     await journal.close();
-    await closeService(client, onlineTopic);
+    await closeService(connection, onlineTopic);
   });
 });

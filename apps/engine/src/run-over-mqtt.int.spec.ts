@@ -39,6 +39,9 @@ for (const broker of brokers) {
         await client?.publish(topic, '', { retain: true });
       }
       await client?.close();
+      // The engine kept a persistent session (its actions wait while it restarts); on a broker that keeps
+      // sessions on disk, as Mosquitto does, it would queue messages for this engine forever: forget it.
+      if (url) await (await connectTestClient(url, { clientId: `labrun-engine-${engineId}`, clean: true })).close();
       await stopAll();
     });
 
