@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { isRole, ROLES } from './acl.js';
+import { isRole, ROLES, type Role } from './acl.js';
 import { addUser, AuthFileError, loadAuthFile, MIN_PASSWORD_LENGTH, removeUser } from './auth-file.js';
 
 /** The usage of the user command, as run by `program` (`labrun-broker`, or `labrun`). */
@@ -24,8 +24,41 @@ export interface UserCommandIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** A mistake in how the command was called: exit code 2, with the usage. */
-class UsageError extends Error {}
+/** A mistake in how an auth-file command (`user`, `labrun token`) was called: its usage, and a usage exit code. */
+export class UsageError extends Error {}
+
+/** The auth file a command works on: `--file`, else LABRUN_AUTH_FILE; and the path to show for it. */
+export function authFileOf(file: string | undefined, env: NodeJS.ProcessEnv): { file: string; shown: string } {
+  const chosen = file ?? (env.LABRUN_AUTH_FILE || undefined);
+  if (chosen === undefined) throw new UsageError('which auth file? Pass --file <path> or set LABRUN_AUTH_FILE');
+  return { file: chosen, shown: path.resolve(chosen) };
+}
+
+/** The `--role` that `add` needs. */
+export function roleOf(role: string | undefined): Role {
+  if (role === undefined) throw new UsageError(`add needs --role: one of ${ROLES.join(', ')}`);
+  if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role)}`);
+  return role;
+}
+
+/**
+ * How an auth-file command ends on an error: the file could not be used (`codes.failed`), or the command was
+ * called wrongly (`codes.usage`, with the usage).
+ */
+export function authCommandError(error: unknown, io: Pick<UserCommandIo, 'stderr'>, usage: string, codes: { failed: number; usage: number }): number {
+  if (error instanceof AuthFileError) {
+    io.stderr.write(`${error.message}\n`);
+    return codes.failed;
+  }
+  // parseArgs reports unknown options and missing values with a TypeError carrying an ERR_PARSE_ARGS_* code.
+  const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
+  if (error instanceof UsageError || parseError) {
+    io.stderr.write(`${(error as Error).message}\n${usage}\n`);
+    return codes.usage;
+  }
+  io.stderr.write(`could not change the auth file: ${(error as Error).message}\n`);
+  return codes.failed;
+}
 
 /** Ask for a password on a terminal without echoing it. */
 export function promptPassword(prompt: string, io: Pick<UserCommandIo, 'stdin' | 'stderr'>): Promise<string> {
@@ -98,18 +131,15 @@ export async function runUserCommand(args: string[], io: UserCommandIo, program 
     }
     const [subcommand, name, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`);
-    const file = values.file ?? (io.env.LABRUN_AUTH_FILE || undefined);
-    if (file === undefined) throw new UsageError('which auth file? Pass --file <path> or set LABRUN_AUTH_FILE');
-    const shown = path.resolve(file);
+    const { file, shown } = authFileOf(values.file, io.env);
 
     switch (subcommand) {
       case 'add': {
         if (name === undefined) throw new UsageError('add needs a user name');
-        if (values.role === undefined) throw new UsageError(`add needs --role: one of ${ROLES.join(', ')}`);
-        if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(values.role)}`);
+        const role = roleOf(values.role);
         const password = await askPassword(name, values['password-stdin'], io);
-        const { created } = await addUser(file, name, values.role, password);
-        io.stdout.write(`${created ? 'added' : 'updated'} user ${name} (${values.role}) ${created ? 'to' : 'in'} ${shown}\n`);
+        const { created } = await addUser(file, name, role, password);
+        io.stdout.write(`${created ? 'added' : 'updated'} user ${name} (${role}) ${created ? 'to' : 'in'} ${shown}\n`);
         return 0;
       }
       case 'remove': {
@@ -128,17 +158,6 @@ export async function runUserCommand(args: string[], io: UserCommandIo, program 
         throw new UsageError(subcommand === undefined ? 'say what to do: add, remove or list' : `unknown subcommand ${JSON.stringify(subcommand)}`);
     }
   } catch (error) {
-    if (error instanceof AuthFileError) {
-      io.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    // parseArgs reports unknown options and missing values with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
-    if (error instanceof UsageError || parseError) {
-      io.stderr.write(`${(error as Error).message}\n${usage}\n`);
-      return 2;
-    }
-    io.stderr.write(`could not change the auth file: ${(error as Error).message}\n`);
-    return 1;
+    return authCommandError(error, io, usage, { failed: 1, usage: 2 });
   }
 }

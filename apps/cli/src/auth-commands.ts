@@ -1,11 +1,10 @@
 // `labrun user …` and `labrun token …`: the users (MQTT logins) and bearer tokens (HTTP, for the gateway) of the
 // auth file the broker and the gateway read. Both go through the broker's own code (@labrun/broker/auth-file and
 // user-command), so the file is written exactly as `labrun-broker user` writes it.
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isRole, ROLES } from '@labrun/broker/acl';
+import { ROLES } from '@labrun/broker/acl';
 import { addToken, AuthFileError, loadAuthFile, removeToken } from '@labrun/broker/auth-file';
-import { runUserCommand, type UserCommandIo } from '@labrun/broker/user-command';
+import { authCommandError, authFileOf, roleOf, runUserCommand, UsageError, type UserCommandIo } from '@labrun/broker/user-command';
 import { EXIT } from './exit-codes.js';
 
 export const TOKEN_USAGE = `usage:
@@ -26,9 +25,6 @@ export async function userCommand(args: string[], io: AuthCommandIo = processIo(
   return code === 2 ? EXIT.usage : code;
 }
 
-/** A mistake in how the command was called: exit code 3, with the usage. */
-class UsageError extends Error {}
-
 /** `labrun token add|remove|list`; resolves with the exit code (0 done, 1 the file could not be used, 3 bad usage). */
 export async function tokenCommand(args: string[], io: AuthCommandIo = processIo()): Promise<number> {
   try {
@@ -44,20 +40,17 @@ export async function tokenCommand(args: string[], io: AuthCommandIo = processIo
     const [subcommand, name, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.map((e) => JSON.stringify(e)).join(' ')}`);
     if (subcommand !== 'add' && (values.role !== undefined || values.user !== undefined)) throw new UsageError(`--role and --user go with add only`);
-    const file = values.file ?? (io.env.LABRUN_AUTH_FILE || undefined);
-    if (file === undefined) throw new UsageError('which auth file? Pass --file <path> or set LABRUN_AUTH_FILE');
-    const shown = path.resolve(file);
+    const { file, shown } = authFileOf(values.file, io.env);
 
     switch (subcommand) {
       case 'add': {
         if (name === undefined) throw new UsageError('add needs a token name');
-        if (values.role === undefined) throw new UsageError(`add needs --role: one of ${ROLES.join(', ')}`);
-        if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(values.role)}`);
-        const { token, created } = await addToken(file, name, values.role, values.user === undefined ? {} : { user: values.user });
+        const role = roleOf(values.role);
+        const { token, created } = await addToken(file, name, role, values.user === undefined ? {} : { user: values.user });
         // The token alone on stdout, so `TOKEN=$(labrun token add …)` works; what it is on stderr.
         io.stdout.write(`${token}\n`);
         io.stderr.write(
-          `${created ? 'added' : 'replaced'} token ${name} (${values.role}, acting as ${values.user ?? name}) ${created ? 'to' : 'in'} ${shown}` +
+          `${created ? 'added' : 'replaced'} token ${name} (${role}, acting as ${values.user ?? name}) ${created ? 'to' : 'in'} ${shown}` +
             `${created ? '' : '; the old token no longer works'}. This is the only time the token is shown: keep it somewhere safe.\n`,
         );
         return EXIT.ok;
@@ -78,17 +71,6 @@ export async function tokenCommand(args: string[], io: AuthCommandIo = processIo
         throw new UsageError(subcommand === undefined ? 'say what to do: add, remove or list' : `unknown subcommand ${JSON.stringify(subcommand)}`);
     }
   } catch (error) {
-    if (error instanceof AuthFileError) {
-      io.stderr.write(`${error.message}\n`);
-      return EXIT.failed;
-    }
-    // parseArgs reports unknown options and missing values with a TypeError carrying an ERR_PARSE_ARGS_* code.
-    const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
-    if (error instanceof UsageError || parseError) {
-      io.stderr.write(`${(error as Error).message}\n${TOKEN_USAGE}\n`);
-      return EXIT.usage;
-    }
-    io.stderr.write(`could not change the auth file: ${(error as Error).message}\n`);
-    return EXIT.failed;
+    return authCommandError(error, io, TOKEN_USAGE, { failed: EXIT.failed, usage: EXIT.usage });
   }
 }
