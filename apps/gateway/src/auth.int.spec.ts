@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addToken, addUser, removeToken } from '@labrun/broker/auth-file';
 import { appEntry, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
 import { openSse } from './sse.spec-helpers.js';
@@ -13,17 +13,7 @@ import { openSse } from './sse.spec-helpers.js';
 const deviceId = 'auth-sim-1';
 const engineId = 'auth-engine-1';
 
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+const eventually = <T>(check: () => Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 15_000, interval: 100 });
 
 describe('the gateway with bearer tokens, over a broker with users', () => {
   let dir: string;

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   appEntry,
   connectTestClient,
@@ -23,17 +23,7 @@ const deviceId = 'gw-sim-1';
 const engineId = 'gw-engine-1';
 
 /** Retry `check` until it stops throwing: the gateway learns of each change a moment after the broker does. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+const eventually = <T>(check: () => Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 10_000, interval: 50 });
 
 const protocolOf = (name: string, commands: unknown[]) => ({ schemaVersion: 1, metadata: { name }, commands });
 const newRunId = () => `gw-${randomUUID().slice(0, 8)}`;

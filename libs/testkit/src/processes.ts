@@ -26,6 +26,8 @@ export interface ServiceProcess {
 }
 
 const running = new Set<ServiceProcess>();
+/** Processes that exited without being stopped: a wait that times out names them (a broker that died, say). */
+const unexpectedExits: string[] = [];
 
 export function appEntry(app: AppName): string {
   const entry = path.join(repoRoot, 'apps', app, 'dist', 'main.js');
@@ -33,8 +35,18 @@ export function appEntry(app: AppName): string {
   return entry;
 }
 
+/**
+ * With LABRUN_CPU_PROF_DIR set, every process started here writes a V8 CPU profile there when it exits
+ * (`node --cpu-prof`): how benchmarks are profiled (see bench/README.md).
+ */
+let profiled = 0;
+function profileArgs(name: string): string[] {
+  const dir = process.env.LABRUN_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`, `--cpu-prof-name=${name}-${Date.now()}-${++profiled}.cpuprofile`] : [];
+}
+
 export function startProcess(name: string, entry: string, env: Record<string, string | undefined>, args: string[] = []): ServiceProcess {
-  const proc = spawn(process.execPath, [entry, ...args], {
+  const proc = spawn(process.execPath, [...profileArgs(name), entry, ...args], {
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -48,8 +60,9 @@ export function startProcess(name: string, entry: string, env: Record<string, st
   proc.stderr!.on('data', onData);
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   let exitedAlready = false;
-  void exit.then(() => {
+  void exit.then((code) => {
     exitedAlready = true;
+    if (running.has(handle)) unexpectedExits.push(`${name} exited by itself (code ${code}); its last output:\n${output.slice(-1500)}`);
     changes.notify();
   });
 
@@ -66,7 +79,7 @@ export function startProcess(name: string, entry: string, env: Record<string, st
           return undefined;
         },
         timeoutMs,
-        () => `${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`,
+        () => [`${name} did not print ${pattern} within ${timeoutMs} ms:\n${output}`, ...unexpectedExits.filter((e) => !e.startsWith(`${name} `))].join('\n\nMeanwhile, '),
       );
     },
     exited: () => exit,

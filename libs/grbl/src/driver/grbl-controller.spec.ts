@@ -6,18 +6,10 @@ import type { HardwareState } from '@labrun/contracts';
 import { GrblController, MachineNotHomed } from './grbl-controller.js';
 import { GrblDriver } from './grbl-driver.js';
 import { ScriptedPort } from './scripted-port.js';
+import { watch } from './watch.spec-helpers.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function watch<T>(promise: Promise<T>) {
-  const seen: { settled: boolean; value?: T; error?: Error & { code?: string } } = { settled: false };
-  promise.then(
-    (value) => Object.assign(seen, { settled: true, value }),
-    (error: Error) => Object.assign(seen, { settled: true, error }),
-  );
-  return seen;
-}
 
 /**
  * Answers like GRBL, but only as scripted: `?` with `status`, a soft reset with the welcome message, `$$` with

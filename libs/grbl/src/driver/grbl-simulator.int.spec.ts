@@ -11,18 +11,10 @@ import { MotionAborted } from '../motion-controller.js';
 import { GrblController } from './grbl-controller.js';
 import { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
+import { watch } from './watch.spec-helpers.js';
 
 const hasSocat = requirement(commandExists('socat'), 'socat', 'install it with `apt-get install socat`');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function watch<T>(promise: Promise<T>) {
-  const seen: { settled: boolean; value?: T; error?: Error & { code?: string } } = { settled: false };
-  promise.then(
-    (value) => Object.assign(seen, { settled: true, value }),
-    (error: Error) => Object.assign(seen, { settled: true, error }),
-  );
-  return seen;
-}
 
 async function until(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
