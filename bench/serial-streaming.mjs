@@ -70,7 +70,8 @@ export async function run() {
       description:
         `From the first byte written to the last \`ok\` received, GRBL simulator paced at the baud rate, through GrblDriver; median of ${ROUNDS} runs of each. ` +
         'Character counting keeps GRBL\'s 128-byte receive buffer full; send-and-wait sends a line only after the last one is answered. ' +
-        'GRBL\'s planner never filled (fewest free blocks), so motion did not hold the stream back.',
+        'GRBL\'s planner never filled (fewest free blocks), so motion did not hold the stream back. No broker is involved ' +
+        '(the driver and the simulator in one process): measured once.',
       figures: [
         ...figures('character counting', counting),
         ...figures('send-and-wait', waiting),

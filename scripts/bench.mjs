@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: build, run every benchmark module in bench/ (each exports `async function run()` returning
-// `{ name, figures: [{ label, value, unit }] }`; a module without `run` is a helper and is skipped), and write the results with the machine they ran on to
-// bench/results.json and bench/RESULTS.md. `npm run bench -- serial` runs only the modules whose file name
-// contains "serial".
+// `{ name, description, figures: [{ broker, label, value, unit }] }`, `broker` being the id of the broker the figure
+// was measured on, or null where none is involved; a module without `run` is a helper and is skipped), and write
+// the results with the machine and brokers they ran on to bench/results.json and bench/RESULTS.md.
+// `npm run bench -- serial` runs only the modules whose file name contains "serial".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,8 @@ import { nxBin } from './nx-bin.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
 const filter = process.argv[2] ?? '';
+const startedAt = Date.now();
+const seconds = (since) => Math.round((Date.now() - since) / 100) / 10;
 
 console.log('[bench] building …');
 const build = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
@@ -26,9 +29,12 @@ if (build.status !== 0) {
   console.error('[bench] the build failed (see above).');
   process.exit(1);
 }
+const buildSeconds = seconds(startedAt);
+console.log(`[bench] built in ${buildSeconds} s`);
 
 // After the build: the testkit that benches start processes with, and that stops them all.
 const { stopAll } = await import('@labrun/testkit');
+const { describeBrokers } = await import(pathToFileURL(path.join(benchDir, 'brokers.mjs')).href);
 
 const modules = fs
   .readdirSync(benchDir)
@@ -48,8 +54,10 @@ for (const file of modules) {
   const started = Date.now();
   try {
     const result = await run();
-    results.push({ module: file, seconds: Math.round((Date.now() - started) / 100) / 10, ...result });
-    for (const { label, value, unit } of result.figures) console.log(`  ${label}: ${value} ${unit}`);
+    const figures = result.figures.map(({ broker = null, label, value, unit }) => ({ broker, label, value, unit }));
+    results.push({ module: file, seconds: seconds(started), ...result, figures });
+    for (const { broker, label, value, unit } of figures) console.log(`  ${broker ? `${broker}: ` : ''}${label}: ${value} ${unit}`);
+    console.log(`[bench] ${file}: ${seconds(started)} s`);
   } catch (error) {
     failures.push({ module: file, error: String(error?.message ?? error).split('\n')[0] });
     console.error(`[bench] ${file} failed: ${error?.stack ?? error}`);
@@ -68,6 +76,8 @@ const report = {
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
   },
+  brokers: describeBrokers(),
+  seconds: { build: buildSeconds, total: null },
   benches: results,
   failed: failures,
 };
@@ -75,8 +85,10 @@ const report = {
 const jsonFile = path.join(benchDir, 'results.json');
 if (filter && fs.existsSync(jsonFile)) {
   const previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
+  for (const broker of previous.brokers ?? []) if (!report.brokers.some((b) => b.id === broker.id)) report.brokers.push(broker);
   report.benches = [...previous.benches.filter((b) => !results.some((r) => r.module === b.module)), ...results].sort((a, b) => a.module.localeCompare(b.module));
 }
+report.seconds.total = seconds(startedAt);
 fs.writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 
 const md = [
@@ -87,14 +99,16 @@ const md = [
   `- Date: ${report.date}`,
   `- Node.js: ${report.node}`,
   `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}`,
+  `- Time: ${report.seconds.total} s for the whole run${filter ? ` (only modules matching "${filter}")` : ''}, the build (${report.seconds.build} s) included`,
+  '- Brokers (a column each where a module was measured on them):',
+  ...report.brokers.map((b) => `  - ${b.name}: ${b.detail}`),
   '',
 ];
+const brokerName = (id) => report.brokers.find((b) => b.id === id)?.name ?? id;
 for (const bench of report.benches) {
   md.push(`## ${bench.name}`, '', `\`bench/${bench.module}\`, ${bench.seconds} s.`, '');
   if (bench.description) md.push(bench.description, '');
-  md.push('| figure | value | unit |', '| --- | ---: | --- |');
-  for (const { label, value, unit } of bench.figures) md.push(`| ${label} | ${value} | ${unit} |`);
-  md.push('');
+  md.push(...table(bench.figures), '');
 }
 if (failures.length > 0) {
   md.push('## Failed', '', 'These modules failed on this run, so they have no figures here:', '');
@@ -103,5 +117,23 @@ if (failures.length > 0) {
 }
 fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), md.join('\n'));
 console.log(`[bench] wrote bench/results.json and bench/RESULTS.md`);
+const total = report.seconds.total;
+console.log(`[bench] total ${Math.floor(total / 60)} min ${Math.round(total % 60)} s (build ${report.seconds.build} s)`);
 if (failures.length > 0) console.error(`[bench] failed: ${failures.map((f) => f.module).join(', ')}`);
 process.exit(failures.length > 0 ? 1 : 0); // a bench that left a handle open must not keep this process alive
+
+/** One row per figure; one value column per broker the figures came from, or a single one where no broker is involved. */
+function table(figures) {
+  const brokers = [...new Set(figures.map((f) => f.broker).filter(Boolean))];
+  if (brokers.length === 0) return ['| figure | value | unit |', '| --- | ---: | --- |', ...figures.map((f) => `| ${f.label} | ${f.value} | ${f.unit} |`)];
+  const rows = new Map(); // label → { unit, values by broker }, in the order the figures came
+  for (const { broker, label, value, unit } of figures) {
+    if (!rows.has(label)) rows.set(label, { unit, values: {} });
+    rows.get(label).values[broker] = value;
+  }
+  return [
+    `| figure | ${brokers.map(brokerName).join(' | ')} | unit |`,
+    `| --- | ${brokers.map(() => '---:').join(' | ')} | --- |`,
+    ...[...rows].map(([label, { unit, values }]) => `| ${label} | ${brokers.map((b) => values[b] ?? '–').join(' | ')} | ${unit} |`),
+  ];
+}
