@@ -213,6 +213,24 @@ describe('Engine', () => {
     expect(order).toEqual(['status running', 'status succeeded', 'commands succeeded,succeeded']);
   });
 
+  it('gives one commands document for an action that ends one command and runs the next, though the document was due', async () => {
+    const order: string[] = [];
+    const engine = new Engine({
+      hardware: { perform: async () => {}, hold: async () => {}, release: async () => {} },
+      defaultDeviceId: 'sim-1',
+      output: { event: () => {}, status: (s) => order.push(`status ${s.status}`), commands: (c) => order.push(`commands ${c.commands.map((x) => x.status).join(',')}`) },
+    });
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'pause' }, { type: 'comment', params: { message: 'after' } }, { type: 'pause' }] } });
+    engine.act('r-1', { type: 'play' });
+    await vi.advanceTimersByTimeAsync(1000); // the last document is old: the next one is due at once
+    order.length = 0;
+    // The resume ends the first pause (the document is due), then the comment runs and the next pause starts:
+    // one document with all of it, after the statuses.
+    engine.act('r-1', { type: 'resume' });
+    await Promise.resolve();
+    expect(order).toEqual(['status running', 'status paused', 'commands succeeded,succeeded,running']);
+  });
+
   it('blocks on the interlock and waits, paused, for an explicit resume once it clears', async () => {
     const { engine, calls, last } = setup();
     engine.create('r-1', { protocol });

@@ -47,7 +47,7 @@ interface Run {
   /** Inside reconcile(): statuses wait to be published as one when it is done. */
   statusHeld: boolean;
   statusDue: boolean;
-  /** Inside reconcile(): the commands document is due, and goes out after the status. */
+  /** The commands document is due, and goes out after the status: when reconcile() ends, or in a microtask. */
   commandsDue: boolean;
   /** The commands document is due: a timer will publish it. */
   commandsTimer: unknown;
@@ -243,9 +243,11 @@ export class Engine {
     const interval = Math.max(this.options.commandsIntervalMs ?? 200, run.state.protocol.commands.length / 100);
     const wait = run.commandsPublishedAt + interval - this.clock.now();
     if (wait <= 0 || finished) {
-      // The status says what a subscriber waits for; the longer document follows it.
-      if (run.statusHeld) run.commandsDue = true;
-      else this.publishCommands(run);
+      // The status says what a subscriber waits for; the longer document follows it, once the engine is done
+      // with what it is doing: an action that finishes one command and starts the next gives one document.
+      if (run.commandsDue) return;
+      run.commandsDue = true;
+      if (!run.statusHeld) queueMicrotask(() => this.publishCommandsIfDue(run));
       return;
     }
     run.commandsTimer = this.clock.setTimeout(() => {
@@ -254,10 +256,18 @@ export class Engine {
     }, wait);
   }
 
+  private publishCommandsIfDue(run: Run): void {
+    // A run forgotten meanwhile (pruneFinished) must not get its retained document back.
+    if (!run.commandsDue || this.runs.get(run.state.runId) !== run) return;
+    run.commandsDue = false;
+    this.publishCommands(run);
+  }
+
   private publishCommands(run: Run): void {
     if (!this.options.output.commands) return;
     if (run.commandsTimer) this.clock.clearTimeout(run.commandsTimer);
     run.commandsTimer = null;
+    run.commandsDue = false;
     run.commandsPublishedAt = this.clock.now();
     this.options.output.commands(toCommandsDocument(run.state));
   }
@@ -278,10 +288,7 @@ export class Engine {
         run.statusDue = false;
         this.options.output.status(toStatusDocument(run.state));
       }
-      if (!outer && run.commandsDue) {
-        run.commandsDue = false;
-        this.publishCommands(run);
-      }
+      if (!outer) this.publishCommandsIfDue(run);
     }
   }
 
