@@ -16,20 +16,26 @@ const MOSQUITTO_CONF = '/etc/mosquitto/mosquitto.conf';
 /** What each broker is, for the report: `{ id, name, detail }`. */
 const described = new Map();
 
+/** BENCH_BROKERS=aedes (or mosquitto, or both comma-separated) measures on those only; by default on both. */
+const wanted = (id) => !process.env.BENCH_BROKERS || process.env.BENCH_BROKERS.split(',').some((one) => one.trim() === id);
+
 export async function brokers() {
-  const list = [
-    {
+  const list = [];
+  if (wanted('aedes')) {
+    list.push({
       id: 'aedes',
       name: 'Aedes (labrun broker)',
       detail: "labrun's broker (apps/broker, Aedes), a fresh process on ephemeral ports for each module",
       shared: false,
       start: async () => (await startBroker()).url,
-    },
-  ];
-  if (await tcpReachable('127.0.0.1', 1883)) {
-    list.push({ id: 'mosquitto', name: 'Mosquitto (127.0.0.1:1883)', detail: await describeMosquitto(), shared: true, start: async () => MOSQUITTO_URL });
-  } else {
-    console.warn('[bench] no Mosquitto on 127.0.0.1:1883: measuring on Aedes only');
+    });
+  }
+  if (wanted('mosquitto')) {
+    if (await tcpReachable('127.0.0.1', 1883)) {
+      list.push({ id: 'mosquitto', name: 'Mosquitto (127.0.0.1:1883)', detail: await describeMosquitto(), shared: true, start: async () => MOSQUITTO_URL });
+    } else {
+      console.warn('[bench] no Mosquitto on 127.0.0.1:1883: measuring without it');
+    }
   }
   for (const broker of list) described.set(broker.id, { id: broker.id, name: broker.name, detail: broker.detail });
   return list;

@@ -3,7 +3,8 @@
 // `{ name, description, figures: [{ broker, label, value, unit }] }`, `broker` being the id of the broker the figure
 // was measured on, or null where none is involved; a module without `run` is a helper and is skipped), and write
 // the results with the machine and brokers they ran on to bench/results.json and bench/RESULTS.md.
-// `npm run bench -- serial` runs only the modules whose file name contains "serial".
+// `npm run bench -- serial` runs only the modules whose file name contains "serial"; `--no-build` uses the builds
+// already there; BENCH_OUT=<dir> writes the results there instead of bench/ (the smoke test's way).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,24 +14,29 @@ import { nxBin } from './nx-bin.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
-const filter = process.argv[2] ?? '';
+const args = process.argv.slice(2);
+const build = !args.includes('--no-build');
+const filter = args.find((arg) => !arg.startsWith('--')) ?? '';
+const outDir = path.resolve(process.env.BENCH_OUT ?? benchDir);
 const startedAt = Date.now();
 const seconds = (since) => Math.round((Date.now() - since) / 100) / 10;
 
-console.log('[bench] building …');
-const build = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' },
-  encoding: 'utf8',
-});
-if (build.status !== 0) {
-  process.stderr.write(build.stdout + build.stderr);
-  console.error('[bench] the build failed (see above).');
-  process.exit(1);
+if (build) {
+  console.log('[bench] building …');
+  const built = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' },
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) {
+    process.stderr.write(built.stdout + built.stderr);
+    console.error('[bench] the build failed (see above).');
+    process.exit(1);
+  }
 }
-const buildSeconds = seconds(startedAt);
-console.log(`[bench] built in ${buildSeconds} s`);
+const buildSeconds = build ? seconds(startedAt) : 0;
+if (build) console.log(`[bench] built in ${buildSeconds} s`);
 
 // After the build: the testkit that benches start processes with, and that stops them all.
 const { stopAll } = await import('@labrun/testkit');
@@ -38,7 +44,7 @@ const { describeBrokers } = await import(pathToFileURL(path.join(benchDir, 'brok
 
 const modules = fs
   .readdirSync(benchDir)
-  .filter((file) => file.endsWith('.mjs') && file.includes(filter))
+  .filter((file) => file.endsWith('.mjs') && !file.endsWith('.spec.mjs') && file.includes(filter))
   .sort();
 if (modules.length === 0) {
   console.error(`[bench] no bench/*.mjs module${filter ? ` matching "${filter}"` : ''}`);
@@ -82,7 +88,8 @@ const report = {
   failed: failures,
 };
 // A partial run (a filter) merges into the last results instead of dropping the other benches.
-const jsonFile = path.join(benchDir, 'results.json');
+fs.mkdirSync(outDir, { recursive: true });
+const jsonFile = path.join(outDir, 'results.json');
 if (filter && fs.existsSync(jsonFile)) {
   const previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
   for (const broker of previous.brokers ?? []) if (!report.brokers.some((b) => b.id === broker.id)) report.brokers.push(broker);
@@ -99,7 +106,7 @@ const md = [
   `- Date: ${report.date}`,
   `- Node.js: ${report.node}`,
   `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}`,
-  `- Time: ${report.seconds.total} s for the whole run${filter ? ` (only modules matching "${filter}")` : ''}, the build (${report.seconds.build} s) included`,
+  `- Time: ${report.seconds.total} s for the whole run${filter ? ` (only modules matching "${filter}")` : ''}, ${build ? `the build (${report.seconds.build} s) included` : 'without a build'}`,
   '- Brokers (a column each where a module was measured on them):',
   ...report.brokers.map((b) => `  - ${b.name}: ${b.detail}`),
   '',
@@ -115,8 +122,8 @@ if (failures.length > 0) {
   for (const { module, error } of failures) md.push(`- \`bench/${module}\`: ${error}`);
   md.push('');
 }
-fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), md.join('\n'));
-console.log(`[bench] wrote bench/results.json and bench/RESULTS.md`);
+fs.writeFileSync(path.join(outDir, 'RESULTS.md'), md.join('\n'));
+console.log(`[bench] wrote ${path.relative(root, outDir) || '.'}/results.json and RESULTS.md`);
 const total = report.seconds.total;
 console.log(`[bench] total ${Math.floor(total / 60)} min ${Math.round(total % 60)} s (build ${report.seconds.build} s)`);
 if (failures.length > 0) console.error(`[bench] failed: ${failures.map((f) => f.module).join(', ')}`);
@@ -125,7 +132,7 @@ process.exit(failures.length > 0 ? 1 : 0); // a bench that left a handle open mu
 /** One row per figure; one value column per broker the figures came from, or a single one where no broker is involved. */
 function table(figures) {
   const brokers = [...new Set(figures.map((f) => f.broker).filter(Boolean))];
-  if (brokers.length === 0) return ['| figure | value | unit |', '| --- | ---: | --- |', ...figures.map((f) => `| ${f.label} | ${f.value} | ${f.unit} |`)];
+  if (brokers.length === 0) return ['| figure | value | unit |', '| --- | ---: | --- |', ...figures.map((f) => `| ${f.label} | ${f.value ?? '–'} | ${f.unit} |`)];
   const rows = new Map(); // label → { unit, values by broker }, in the order the figures came
   for (const { broker, label, value, unit } of figures) {
     if (!rows.has(label)) rows.set(label, { unit, values: {} });
