@@ -2,7 +2,8 @@
 declare module 'aedes-persistence-redis' {
   import type { RedisOptions } from 'ioredis';
   interface RedisPersistence {
-    destroy(callback: () => void): void;
+    /** Unsubscribes from the other brokers and closes the Redis connection. */
+    destroy(): Promise<void>;
     addSubscriptions(client: unknown, subs: object): Promise<void>;
   }
   export default function aedesPersistenceRedis(options: RedisOptions): RedisPersistence;

@@ -29,6 +29,17 @@ describe.skipIf(!hasRedis)('the broker on Redis', () => {
     await b.stop();
   });
 
+  it('stops by itself on SIGTERM, its Redis connections closed, with a persistent session connected', async () => {
+    const broker = await startBroker({ BROKER_REDIS_URL: redisUrl });
+    const client = await connectTestClient(broker.url, { clientId: 'stopping-redis', clean: false });
+    await client.subscribe('run/+/actions');
+    broker.proc.kill('SIGTERM');
+    // A broker whose shutdown hangs is killed by the test kit after 3 s: its exit code is then null.
+    const code = await Promise.race([broker.exited(), new Promise((resolve) => setTimeout(() => resolve('still running after 2 s'), 2000))]);
+    expect(code).toBe(0);
+    await client.close();
+  });
+
   it('a restart keeps retained messages and the QoS 1 messages queued for an absent persistent session', async () => {
     const first = await startBroker({ BROKER_REDIS_URL: redisUrl });
     const port = new URL(first.url).port;

@@ -25,9 +25,9 @@ export function redisState(url: string): RedisState {
   const mq = redisEmitter(connection);
   return {
     options: { persistence, mq },
-    close: async () => {
-      await new Promise<void>((resolve) => persistence.destroy(() => resolve()));
-    },
+    // The promise form: the callback form waits for a 'ready' event that only its callback-style setup sends,
+    // and Aedes 1.2 sets persistence up with the async one — so shutdown hung until the process was killed.
+    close: () => persistence.destroy(),
   };
 }
 
