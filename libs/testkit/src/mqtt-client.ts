@@ -36,13 +36,8 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 export async function connectTestClient(url: string, options: mqtt.IClientOptions = {}): Promise<TestClient> {
   const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 200, connectTimeout: 5000, ...options });
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
-  // Like the services: no Nagle delay, so timings measure labrun and not TCP's batching of small packets.
-  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
+  // Recording starts before the connection is up: a persistent session's queued messages can arrive in the same
+  // read as the CONNACK, and are emitted before anything that waits for `connect` runs.
   const received: Received[] = [];
   const changes = new Changes();
   client.on('message', (topic, payload, packet) => {
@@ -50,6 +45,13 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
     received.push({ topic, text, retain: packet.retain, json: () => JSON.parse(text) });
     changes.notify();
   });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  // Like the services: no Nagle delay, so timings measure labrun and not TCP's batching of small packets.
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
 
   return {
     client,
