@@ -9,8 +9,8 @@ import { createLogger } from './log.js';
 
 const log = createLogger('test', 'error');
 
-async function startAedes(port = 0) {
-  const broker = await Aedes.createBroker();
+async function startAedes(port = 0, options: Parameters<typeof Aedes.createBroker>[0] = {}) {
+  const broker = await Aedes.createBroker(options);
   const server = net.createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as net.AddressInfo;
@@ -18,7 +18,7 @@ async function startAedes(port = 0) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { url: `mqtt://127.0.0.1:${address.port}`, port: address.port, stop };
+  return { url: `mqtt://127.0.0.1:${address.port}`, port: address.port, stop, broker };
 }
 
 /** The retained value of a topic, as a client connecting now sees it. */
@@ -85,14 +85,8 @@ describe('connectService', () => {
   });
 
   it('receives on one connection and publishes on another, so a broker with Nagle on does not stall its deliveries', async () => {
-    const broker = await Aedes.createBroker();
-    const server = net.createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    const { broker, url, stop } = await startAedes();
+    cleanups.push(stop);
     const published: string[] = [];
     broker.on('publish', (packet, client) => {
       if (client) published.push(`${client.id} ${packet.topic}`);
@@ -117,18 +111,13 @@ describe('connectService', () => {
     // The receiving connection publishes nothing but its own online flag; everything else leaves by the other one.
     expect(published).toEqual(['svc-4 svc/4/online', 'peer svc/4/in', 'svc-4-pub svc/4/out', 'svc-4 svc/4/online']);
   });
+
   it('announces online only once its publishing connection is up too, however late the broker lets that one in', async () => {
-    const broker = await Aedes.createBroker({
+    const { broker, url, stop } = await startAedes(0, {
       // A broker slow to check one login (a password hash, a busy auth service): the publisher waits 400 ms.
       authenticate: (client, _user, _password, done) => setTimeout(() => done(null, true), client.id.endsWith('-pub') ? 400 : 0),
     });
-    const server = net.createServer(broker.handle);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    cleanups.push(stop);
     const publisherAtOnline: boolean[] = [];
     let connection: ReturnType<typeof connectService> | undefined;
     broker.on('publish', (packet) => {
