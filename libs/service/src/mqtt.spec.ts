@@ -1,10 +1,10 @@
 // connectService against a real (in-process) Aedes broker: the online flag, the last will, and reconnection.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { Writable } from 'node:stream';
-import { closeService, coalesceWrites, connectService } from './mqtt.js';
+import { closeService, coalesceWrites, connectService, mqttTraceWanted } from './mqtt.js';
 import { createLogger } from './log.js';
 
 const log = createLogger('test', 'error');
@@ -44,7 +44,11 @@ describe('connectService', () => {
     const broker = await startAedes();
     cleanups.push(broker.stop);
     const calls: string[] = [];
+    // With DEBUG=aedes* mqtt.js gets a silent log instead of tracing each packet through `debug`.
+    vi.stubEnv('DEBUG', 'aedes*');
     const connection = connectService({ url: broker.url, clientId: 'svc-1', onlineTopic: 'svc/1/online', log, onConnect: () => void calls.push('connect') });
+    vi.unstubAllEnvs();
+    expect([typeof connection.receiver.options.log, typeof connection.publisher.options.log]).toEqual(['function', 'function']);
     await new Promise((r) => connection.receiver.once('connect', r));
     await expect.poll(() => retained(broker.url, 'svc/1/online')).toBe('true');
     expect(calls).toEqual(['connect']);
@@ -128,6 +132,15 @@ describe('connectService', () => {
     await expect.poll(() => retained(url, 'svc/5/online')).toBe('true');
     expect(publisherAtOnline).toEqual([true]);
     expect(connection.connected).toBe(true);
+  });
+});
+
+describe('mqttTraceWanted', () => {
+  it('reads DEBUG as the debug module does: names, * wildcards, and - exclusions', () => {
+    expect([undefined, '', 'aedes*', 'labrun', 'mqttjs:tcp', '(', '*,-mqttjs*', 'mqttjs* -mqttjs:client'].map(mqttTraceWanted)).toEqual([
+      false, false, false, false, false, false, false, false,
+    ]);
+    expect(['*', 'mqttjs*', 'mqttjs:client', 'aedes*,mqttjs*', 'aedes* mqttjs:*'].map(mqttTraceWanted)).toEqual([true, true, true, true, true]);
   });
 });
 
