@@ -145,40 +145,87 @@ describe('mqttTraceWanted', () => {
 });
 
 describe('coalesceWrites', () => {
-  /** A stream that records each system-call-like write: how many chunks it carried. */
-  const recorder = () => {
-    const writes: number[] = [];
+  /** A stream that records each system-call-like write: what it carried. */
+  const recorder = (highWaterMark = 16_384) => {
+    const writes: string[] = [];
+    let release: (() => void) | undefined;
     const stream = new Writable({
-      write(_chunk, _encoding, callback) {
-        writes.push(1);
-        callback();
-      },
-      writev(chunks, callback) {
-        writes.push(chunks.length);
-        callback();
+      highWaterMark,
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push(chunk.toString());
+        // A slow socket when asked for one: the write completes only when released.
+        if (highWaterMark < 16_384) release = () => callback();
+        else callback();
       },
     });
-    return { stream, writes };
+    return { stream, writes, release: () => release?.() };
   };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-  it('sends the writes of one turn of the event loop together, and a later turn\'s on their own', async () => {
+  it('sends the writes of one turn of the event loop as one, and a later turn\'s on their own', async () => {
     const { stream, writes } = recorder();
     coalesceWrites(stream);
     stream.write('a');
-    stream.write('b');
-    stream.write('c');
+    stream.write(Buffer.from('b'));
+    stream.write('c', 'utf8');
     expect(writes).toEqual([]); // held until the turn ends
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual([3]);
+    await turn();
+    expect(writes).toEqual(['abc']);
     stream.write('d');
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual([3, 1]);
+    await turn();
+    expect(writes).toEqual(['abc', 'd']);
   });
 
   it('without it, each write is sent by itself', () => {
     const { stream, writes } = recorder();
     stream.write('a');
     stream.write('b');
-    expect(writes).toEqual([1, 1]);
+    expect(writes).toEqual(['a', 'b']);
+  });
+
+  it('calls each write\'s callback once the joined write is done', async () => {
+    const { stream } = recorder();
+    coalesceWrites(stream);
+    const done: string[] = [];
+    stream.write('a', () => done.push('a'));
+    stream.write('b', 'utf8', () => done.push('b'));
+    expect(done).toEqual([]);
+    await turn();
+    await turn();
+    expect(done).toEqual(['a', 'b']);
+  });
+
+  it('says false once the stream and what waits reach the high-water mark, and then sends drain', async () => {
+    const { stream, writes, release } = recorder(4);
+    coalesceWrites(stream);
+    expect(stream.write('ab')).toBe(true);
+    expect(stream.write('cd')).toBe(false); // 4 bytes waiting: the writer should wait for drain
+    const drained = new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    await turn();
+    expect(writes).toEqual(['abcd']);
+    release();
+    await drained;
+  });
+
+  it('sends drain even when the joined write itself leaves room (the stream emptied meanwhile)', async () => {
+    const { stream, writes } = recorder();
+    coalesceWrites(stream);
+    // As if the socket had 16 KiB queued when the writer asked, and then sent it all.
+    Object.defineProperty(stream, 'writableLength', { value: 16_384, configurable: true });
+    expect(stream.write('a')).toBe(false);
+    Object.defineProperty(stream, 'writableLength', { value: 0, configurable: true });
+    const drained = new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    await turn();
+    expect(writes).toEqual(['a']);
+    await drained;
+  });
+
+  it('sends what waits before it ends the stream', async () => {
+    const { stream, writes } = recorder();
+    coalesceWrites(stream);
+    stream.write('last');
+    stream.end('bye');
+    await new Promise((resolve) => stream.once('finish', resolve));
+    expect(writes).toEqual(['last', 'bye']);
   });
 });

@@ -149,26 +149,56 @@ const coalescing = new WeakSet<object>();
 
 /**
  * Send what a stream is given during one turn of the event loop in one system call, instead of one per MQTT
- * packet: writes are corked from the first one until the loop's check phase (setImmediate). A burst of
- * messages (acknowledgements for a batch of actions, a run's events) then costs one write, not hundreds; a lone
- * message waits only for the current turn to end. Nagle's algorithm stays off: what is flushed leaves at once.
+ * packet: the chunks written from the first one until the loop's check phase (setImmediate) are joined into one
+ * buffer and written then. A burst of messages (acknowledgements for a batch of actions, a run's events) then
+ * costs one write, not hundreds; a lone message waits only for the current turn to end. Joining is cheaper than
+ * corking the stream and letting it writev the pieces (a packet is five or six: header, length, topic, id,
+ * payload): 100,000 comments went from 20,300–23,800 to 25,700–26,300 commands/s, the engine and the broker each
+ * spending about a tenth less CPU. Nagle's algorithm stays off: what is flushed leaves at once.
+ * Backpressure is kept: write() says false once the stream and what waits here reach its high-water mark, and
+ * 'drain' follows; end() sends what waits first.
  */
-export function coalesceWrites(stream: Pick<Writable, 'write' | 'cork' | 'uncork'>): void {
+export function coalesceWrites(stream: Pick<Writable, 'write' | 'end' | 'writableLength' | 'writableHighWaterMark' | 'emit'>): void {
   if (coalescing.has(stream)) return;
   coalescing.add(stream);
-  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-  let corked = false;
+  type Callback = (error?: Error | null) => void;
+  const write = stream.write.bind(stream) as (chunk: Uint8Array, callback?: Callback) => boolean;
+  const end = stream.end.bind(stream) as (...args: unknown[]) => unknown;
+  let chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let callbacks: Callback[] = [];
+  let full = false;
+  let scheduled = false;
   const flush = () => {
-    corked = false;
-    stream.uncork();
+    scheduled = false;
+    if (chunks.length === 0) return;
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+    const done = callbacks;
+    const owedDrain = full;
+    chunks = [];
+    bytes = 0;
+    callbacks = [];
+    full = false;
+    const roomLeft = write(data, done.length === 0 ? undefined : (error) => done.forEach((callback) => callback(error)));
+    // Our write() said false, so the writer waits for 'drain'; the stream sends one only if this write filled it.
+    if (owedDrain && roomLeft) process.nextTick(() => stream.emit('drain'));
   };
-  (stream as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
-    if (!corked) {
-      corked = true;
-      stream.cork();
+  (stream as { write: unknown }).write = (chunk: string | Uint8Array, encoding?: BufferEncoding | Callback, callback?: Callback) => {
+    if (typeof encoding === 'function') callback = encoding;
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+    chunks.push(buffer);
+    bytes += buffer.length;
+    if (callback) callbacks.push(callback);
+    if (!scheduled) {
+      scheduled = true;
       setImmediate(flush);
     }
-    return write(...args);
+    if (stream.writableLength + bytes >= stream.writableHighWaterMark) full = true;
+    return !full;
+  };
+  (stream as { end: unknown }).end = (...args: unknown[]) => {
+    flush();
+    return end(...args);
   };
 }
 
