@@ -66,6 +66,8 @@ export class Engine {
   private readonly runs = new Map<string, Run>();
   private readonly clock: Clock;
   private readonly newId: () => string;
+  private nowMs = Number.NaN;
+  private nowIso = '';
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -207,7 +209,13 @@ export class Engine {
   }
 
   private isoNow(): string {
-    return new Date(this.clock.now()).toISOString();
+    // A burst of commits within one millisecond (256 comments a turn) formats the time once.
+    const now = this.clock.now();
+    if (now !== this.nowMs) {
+      this.nowMs = now;
+      this.nowIso = new Date(now).toISOString();
+    }
+    return this.nowIso;
   }
 
   /** An answer that belongs to no run's history (seq 0): a bad create, or an action for an unknown run. */
