@@ -8,6 +8,7 @@ import { closeService, connectService, createLogger, onShutdown, runMain } from 
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
 import { Inbox } from './inbox.js';
+import { OtherEngines } from './other-engines.js';
 import { routeMessage } from './routes.js';
 
 const log = createLogger('engine');
@@ -37,6 +38,7 @@ runMain(log, async () => {
         [topics.allHw('online')]: { qos: 1 },
         [topics.allHw('state')]: { qos: 1 },
         [hardware.replyTopic]: { qos: 1 },
+        [topics.allEngines()]: { qos: 1 },
       });
       // The broker may have restarted and lost every retained status: publish them all again.
       engine.republish();
@@ -89,8 +91,9 @@ runMain(log, async () => {
   prune();
   if (replayed.histories.length > 0) log.info('restored runs from the journal', { runs: replayed.histories.length, dir: journalDir });
 
+  const routes = { engine, hardware, devices, engines: new OtherEngines(config.ENGINE_ID, log), log };
   const inbox = new Inbox<{ topic: string; payload: Buffer; retained: boolean }>(
-    ({ topic, payload, retained }) => routeMessage(engine, hardware, devices, log, topic, payload, retained),
+    ({ topic, payload, retained }) => routeMessage(routes, topic, payload, retained),
     // A bug must not take the engine (and every run in it) down with it.
     (error, { topic }) => log.error('failed to handle a message', { topic, error: (error as Error).stack ?? String(error) }),
   );

@@ -4,9 +4,19 @@ import { ACTION_LIMITS, CREATE_LIMITS, CreateRun, decodeAction, decodeJson, deco
 import type { Engine, InterlockWatch } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
 import type { MqttHardwarePort } from './hardware-port.js';
+import type { OtherEngines } from './other-engines.js';
 
-export function routeMessage(engine: Engine, hardware: MqttHardwarePort, devices: InterlockWatch, log: Logger, topic: string, payload: Buffer, retained: boolean): void {
+export interface Routes {
+  engine: Engine;
+  hardware: MqttHardwarePort;
+  devices: InterlockWatch;
+  engines: OtherEngines;
+  log: Logger;
+}
+
+export function routeMessage({ engine, hardware, devices, engines, log }: Routes, topic: string, payload: Buffer, retained: boolean): void {
   if (topic === hardware.replyTopic) return hardware.handleReply(payload);
+  if (engines.handle(topic, payload)) return;
 
   if (topic.startsWith('hw/')) {
     const hw = parseHwTopic(topic);
