@@ -2,37 +2,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadAuthFile, verifyPassword } from './auth-file.js';
+import { fakeTerminal, type FakeTerminal } from '@labrun/testkit';
 import { runUserCommand, type UserCommandIo } from './user-command.js';
 
-type FakeStdin = PassThrough & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
-interface FakeIo extends UserCommandIo {
-  stdin: FakeStdin;
-  out(): string;
-  err(): string;
-  rawModes: boolean[];
-}
-
 /** Streams standing in for a terminal (`tty: true`) or a pipe. */
-function fakeIo(options: { tty: boolean; env?: NodeJS.ProcessEnv }): FakeIo {
-  const stdin: FakeStdin = new PassThrough();
-  const rawModes: boolean[] = [];
-  if (options.tty) {
-    stdin.isTTY = true;
-    stdin.setRawMode = (raw) => rawModes.push(raw);
-  }
-  const collect = () => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    return { stream, text: () => text };
-  };
-  const stdout = collect();
-  const stderr = collect();
-  return { stdin, stdout: stdout.stream, stderr: stderr.stream, env: options.env ?? {}, out: stdout.text, err: stderr.text, rawModes };
-}
+const fakeIo = (options: { tty: boolean; env?: NodeJS.ProcessEnv }): FakeTerminal & UserCommandIo => fakeTerminal(options);
 
 describe('the user command', () => {
   let dir: string;

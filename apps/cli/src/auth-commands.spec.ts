@@ -2,24 +2,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { authTokens, findToken, loadAuthFile, verifyPassword } from '@labrun/broker/auth-file';
+import { fakeTerminal, type FakeTerminal } from '@labrun/testkit';
 import { tokenCommand, userCommand, type AuthCommandIo } from './auth-commands.js';
 
-function fakeIo(env: NodeJS.ProcessEnv = {}, stdinText?: string): AuthCommandIo & { out(): string; err(): string } {
-  const collect = () => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    return { stream, text: () => text };
-  };
-  const stdout = collect();
-  const stderr = collect();
-  const stdin = new PassThrough();
-  if (stdinText !== undefined) stdin.end(stdinText);
-  return { stdin, stdout: stdout.stream, stderr: stderr.stream, env, out: stdout.text, err: stderr.text };
-}
+const fakeIo = (env: NodeJS.ProcessEnv = {}, stdin?: string): FakeTerminal & AuthCommandIo => fakeTerminal({ env, ...(stdin === undefined ? {} : { stdin }) });
 
 describe('labrun token', () => {
   let dir: string;

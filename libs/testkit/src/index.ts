@@ -4,3 +4,4 @@ export * from './mqtt-client.js';
 export * from './external.js';
 export * from './fixtures.js';
 export * from './changes.js';
+export * from './fake-terminal.js';
