@@ -15,13 +15,30 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = requirement(fs.existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`, 'install it with `apt-get install -y chromium` (Debian’s package; no browser is ever downloaded)');
 const deviceId = 'dash-sim-1';
 
+/** Headless Debian Chromium on a fresh profile, one page, and every console error and page error it reports. */
+async function openChromium(profileDir: string): Promise<{ browser: BrowserContext; page: Page; consoleErrors: string[] }> {
+  const browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    viewport: { width: 1360, height: 700 },
+    deviceScaleFactor: 1,
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const errors: string[] = [];
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.setDefaultTimeout(20_000);
+  return { browser, page, consoleErrors: errors };
+}
+
 describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
   let http: string;
   let dataDir: string;
   let profileDir: string;
   let browser: BrowserContext;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-it-'));
@@ -38,17 +55,7 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
     expect(created.status).toBe(201);
     await fetch(`${http}/runs/plate-check-1/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"play"}' });
 
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-      viewport: { width: 1360, height: 700 },
-      deviceScaleFactor: 1,
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    page.setDefaultTimeout(20_000);
+    ({ browser, page, consoleErrors } = await openChromium(profileDir));
   });
 
   afterAll(async () => {
@@ -160,7 +167,7 @@ describe.skipIf(!hasChromium)('the dashboard with tokens, in headless Chromium',
   let browser: BrowserContext;
   let page: Page;
   let operatorToken: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-auth-it-'));
@@ -172,16 +179,7 @@ describe.skipIf(!hasChromium)('the dashboard with tokens, in headless Chromium',
     await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-auth-engine', DEVICE_ID: 'dash-auth-sim' });
     const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0', LABRUN_AUTH_FILE: file });
     http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
-    browser = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-      viewport: { width: 1360, height: 700 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    page.setDefaultTimeout(20_000);
+    ({ browser, page, consoleErrors } = await openChromium(path.join(dir, 'profile')));
   });
 
   afterAll(async () => {
