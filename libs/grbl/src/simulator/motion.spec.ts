@@ -1,50 +1,12 @@
 // Motion in simulated time: move duration with acceleration, feed hold and cycle start, soft reset, the safety
 // door, hard and soft limits, dwell, program pause, homing and jogging. Default machine: 500 mm/s² on every axis,
 // 10000 mm/min rapids on X and Y, travel 0…300 × 0…300 × 0…100 mm.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GrblSimulator, type GrblSimulatorOptions } from './index.js';
-import { SerialTerminal } from './terminal.js';
+import { describe, expect, it } from 'vitest';
+import { advance, BANNER, exchange, later, sim, start, status, term, UNLOCK_HINT, unlocked, useSimulatorClock } from './session.spec-helpers.js';
 
-const BANNER = ['', "Grbl 1.1h ['$' for help]"];
-const UNLOCK_HINT = "[MSG:'$H'|'$X' to unlock]";
-const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
-
-let sim: GrblSimulator;
-let term: SerialTerminal;
-/** A simulator at baud 0, unlocked with `$X` so it takes G-code at once. */
-async function unlocked(options: GrblSimulatorOptions = {}) {
-  sim = new GrblSimulator({ baudRate: 0, ...options });
-  term = new SerialTerminal(sim.port);
-  await advance(0);
-  await exchange('$X\n');
-}
-async function exchange(data: string | number[]): Promise<string[]> {
-  const from = term.lines.length;
-  term.send(data);
-  await advance(0);
-  return term.since(from);
-}
-async function later(ms: number): Promise<string[]> {
-  const from = term.lines.length;
-  await advance(ms);
-  return term.since(from);
-}
-/** A status report now, as the fields after the state: { state, MPos, FS… }. */
-async function status(): Promise<Record<string, string>> {
-  const [report] = await exchange('?');
-  expect(report).toMatch(/^<.*>$/);
-  const [state, ...fields] = report!.slice(1, -1).split('|');
-  return { state: state!, ...Object.fromEntries(fields.map((f) => f.split(':') as [string, string])) };
-}
 const x = () => sim.state.position.x;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  sim.close();
-  vi.useRealTimers();
-});
+useSimulatorClock();
 
 describe('a straight move', () => {
   it('takes distance / feed plus the acceleration ramps, and ends exactly at the target', async () => {
@@ -294,8 +256,7 @@ describe('homing ($H)', () => {
   });
 
   it('unlocks the alarm at power-up', async () => {
-    sim = new GrblSimulator({ baudRate: 0 });
-    term = new SerialTerminal(sim.port);
+    await start();
     await exchange('$H\n');
     await advance(1000);
     expect(term.answers).toEqual(['ok']);

@@ -1,41 +1,9 @@
 // The simulator's serial protocol, byte for byte: start-up, `ok`/`error:N`, `$` commands, status report fields,
 // the 128-byte receive buffer and the 15-block planner. Fake timers; baud rate 0 unless timing is the point.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GrblSimulator, type GrblSimulatorOptions } from './index.js';
-import { SerialTerminal } from './terminal.js';
+import { describe, expect, it } from 'vitest';
+import { advance, BANNER, exchange, later, sim, start, term, UNLOCK_HINT, useSimulatorClock } from './session.spec-helpers.js';
 
-const BANNER = ['', "Grbl 1.1h ['$' for help]"];
-const UNLOCK_HINT = "[MSG:'$H'|'$X' to unlock]";
-const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
-
-let sim: GrblSimulator;
-let term: SerialTerminal;
-async function start(options: GrblSimulatorOptions = {}) {
-  sim = new GrblSimulator({ baudRate: 0, ...options });
-  term = new SerialTerminal(sim.port);
-  await advance(0);
-}
-/** What the controller prints while `ms` pass. */
-async function later(ms: number): Promise<string[]> {
-  const from = term.lines.length;
-  await advance(ms);
-  return term.since(from);
-}
-/** Send and let the controller answer; returns the lines it printed meanwhile. */
-async function exchange(data: string | number[], ms = 0): Promise<string[]> {
-  const from = term.lines.length;
-  term.send(data);
-  await advance(ms);
-  return term.since(from);
-}
-
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  sim.close();
-  vi.useRealTimers();
-});
+useSimulatorClock();
 
 describe('start-up and soft reset', () => {
   it('greets with the banner and, homing being enabled, starts in Alarm until $X unlocks it', async () => {
