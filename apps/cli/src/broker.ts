@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mqttClientEnv, parseEnv, ConfigError } from '@labrun/contracts';
+import { noDelay } from '@labrun/service';
 import { CliError, EXIT } from './exit-codes.js';
 
 export const CONNECT_TIMEOUT_MS = 5000;
@@ -76,8 +77,7 @@ export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNEC
     client.on('close', onClose);
   });
   // No Nagle delay: an action and the answer the CLI waits for are small messages that should leave at once.
-  const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
-  noDelay();
+  noDelay(client);
   // From here on a lost connection is retried; subscriptions made from now on are restored on reconnect.
   client.options.reconnectPeriod = 1000;
   let warned = false;
@@ -86,7 +86,7 @@ export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNEC
     warned = true;
   });
   client.on('connect', () => {
-    noDelay();
+    noDelay(client);
     if (warned) process.stderr.write(`labrun: reconnected to ${settings.url}\n`);
     warned = false;
   });

@@ -42,6 +42,7 @@ export interface ServiceConnection {
 }
 
 const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 2000;
 
 /**
  * Whether a DEBUG value asks for mqtt.js's trace, read as the `debug` module reads it: names separated by commas
@@ -54,7 +55,6 @@ export function mqttTraceWanted(debug: string | undefined): boolean {
   if (names.some((name) => name.startsWith('-') && matches(name.slice(1)))) return false;
   return names.some((name) => !name.startsWith('-') && matches(name));
 }
-const MAX_BACKOFF_MS = 2000;
 
 export function connectService(options: ServiceConnectionOptions): ServiceConnection {
   const { log } = options;

@@ -1,6 +1,7 @@
 // A plain MQTT client for tests, the way any user's client would talk to labrun, that records what it
 // receives so a test can wait for "the first status that says paused" without racing the broker.
 import mqtt, { type MqttClient } from 'mqtt';
+import { noDelay } from '@labrun/service';
 import { Changes } from './changes.js';
 
 export interface Received {
@@ -50,8 +51,8 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
     client.once('error', reject);
   });
   // Like the services: no Nagle delay, so timings measure labrun and not TCP's batching of small packets.
-  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
+  noDelay(client);
+  client.on('connect', () => noDelay(client));
 
   return {
     client,
