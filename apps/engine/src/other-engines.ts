@@ -1,9 +1,8 @@
 // Every engine on a broker takes every run: a second engine would carry each run out again, on the same
 // hardware. Engines cannot share a broker yet (no run ownership), so each watches engine/+/online and says
 // loudly when another one is there.
+import { decodeOnlineFlag, parseEngineOnlineTopic } from '@labrun/contracts';
 import type { Logger } from '@labrun/service';
-
-const ONLINE_TOPIC = /^engine\/([^/]+)\/online$/;
 
 export class OtherEngines {
   private readonly online = new Set<string>();
@@ -13,12 +12,15 @@ export class OtherEngines {
     private readonly log: Logger,
   ) {}
 
-  /** Take a message if it is an engine's online flag (and say whether it was). */
+  /** Take a message if it is on an engine's topic (and say whether it was). */
   handle(topic: string, payload: Buffer): boolean {
-    const engineId = ONLINE_TOPIC.exec(topic)?.[1];
-    if (engineId === undefined) return false;
-    if (engineId === this.ownId) return true;
-    const up = payload.toString('utf8').trim() === 'true';
+    if (!topic.startsWith('engine/')) return false;
+    const parsed = parseEngineOnlineTopic(topic);
+    const flag = decodeOnlineFlag(payload);
+    // An unreadable topic or flag says nothing either way.
+    if (!parsed.ok || !flag.ok || parsed.value.engineId === this.ownId) return true;
+    const { engineId } = parsed.value;
+    const up = flag.value === true;
     if (up && !this.online.has(engineId)) {
       this.online.add(engineId);
       this.log.warn(

@@ -1,6 +1,6 @@
 // Inbound MQTT messages → engine calls. Every payload is decoded through the contract; anything that
 // cannot be read is answered with a rejection event (or, where there is no one to answer, a log line).
-import { ACTION_LIMITS, CREATE_LIMITS, CreateRun, decodeAction, decodeJson, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
+import { ACTION_LIMITS, CREATE_LIMITS, CreateRun, decodeAction, decodeJson, decodeOnlineFlag, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
 import type { Engine, InterlockWatch } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
 import type { MqttHardwarePort } from './hardware-port.js';
@@ -24,15 +24,16 @@ export function routeMessage({ engine, hardware, devices, engines, log }: Routes
     const { deviceId, kind } = hw.value;
     let interlock = null;
     if (kind === 'online') {
-      // Exactly `true` or `false` (or empty: the retained flag was cleared). Anything else says nothing about
-      // the device, and must not block its runs.
-      const text = payload.toString('utf8').trim();
-      if (text !== 'true' && text !== 'false' && text !== '') {
-        log.warn('ignored an unreadable online flag: expected true or false', { deviceId, payload: JSON.stringify(text.slice(0, 40)) });
+      // `true` or `false` (or empty: the retained flag was cleared). Anything else says nothing about the
+      // device, and must not block its runs.
+      const flag = decodeOnlineFlag(payload);
+      if (!flag.ok) {
+        log.warn(`ignored an unreadable online flag: ${flag.error}`, { deviceId, payload: JSON.stringify(payload.toString('utf8').slice(0, 40)) });
         return;
       }
-      hardware.handleOnline(deviceId, text === 'true');
-      interlock = devices.update(deviceId, { online: text === 'true' });
+      const online = flag.value === true;
+      hardware.handleOnline(deviceId, online);
+      interlock = devices.update(deviceId, { online });
     } else if (kind === 'state' && payload.length > 0) {
       const state = decodePayload(HardwareState, payload, HARDWARE_LIMITS);
       if (!state.ok) log.warn('ignored an unreadable hardware state', { deviceId, error: state.error });

@@ -2,19 +2,18 @@
 // flags and device states, exactly as the broker last published them; and, passing through without being kept,
 // the runs' events. The gateway decides nothing about runs; it only remembers, and tells whoever listens.
 import {
-  EngineId,
   HARDWARE_LIMITS,
   HardwareState,
   RunCommandsDocument,
   RunEvent,
   RunStatusDocument,
-  decodeJson,
+  decodeOnlineFlag,
   decodePayload,
+  parseEngineOnlineTopic,
   parseHwTopic,
   parseRunTopic,
   topics,
   type DecodeLimits,
-  type Result,
 } from '@labrun/contracts';
 
 /** A status document is small; this only keeps a hostile payload from costing memory or stack. */
@@ -23,7 +22,6 @@ const STATUS_LIMITS: DecodeLimits = { maxBytes: 1024 * 1024, maxDepth: 8 };
 const COMMANDS_LIMITS: DecodeLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 16 };
 /** An event holds the protocol only in `run.created`. */
 const EVENT_LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
-const FLAG_LIMITS: DecodeLimits = { maxBytes: 16, maxDepth: 1 };
 
 /** The subscriptions that feed the cache. */
 export const CACHE_SUBSCRIPTIONS = [
@@ -158,10 +156,9 @@ export class BrokerCache {
   }
 
   private receiveEngine(topic: string, payload: Uint8Array): Ignored | null {
-    const parts = topic.split('/');
-    const id = EngineId.safeParse(parts[1]);
-    if (parts.length !== 3 || parts[2] !== 'online' || !id.success) return { topic, reason: 'expected engine/<engineId>/online' };
-    return this.receiveFlag(topic, payload, this.engines, id.data);
+    const parsed = parseEngineOnlineTopic(topic);
+    if (!parsed.ok) return { topic, reason: parsed.error };
+    return this.receiveFlag(topic, payload, this.engines, parsed.value.engineId);
   }
 
   private receiveHardware(topic: string, payload: Uint8Array): Ignored | null {
@@ -183,15 +180,12 @@ export class BrokerCache {
   }
 
   private receiveFlag(topic: string, payload: Uint8Array, into: Map<string, boolean>, id: string): Ignored | null {
-    if (payload.byteLength === 0) {
-      into.delete(id);
-      this.tell({ kind: 'health' });
-      return null;
-    }
-    const flag: Result<unknown> = decodeJson(payload, FLAG_LIMITS);
-    if (!flag.ok || typeof flag.value !== 'boolean') return { topic, reason: 'expected true or false' };
-    into.set(id, flag.value);
+    const flag = decodeOnlineFlag(payload);
+    if (!flag.ok) return { topic, reason: flag.error };
+    if (flag.value === null) into.delete(id);
+    else into.set(id, flag.value);
     this.tell({ kind: 'health' });
     return null;
   }
+
 }

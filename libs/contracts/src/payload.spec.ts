@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CREATE_LIMITS, decodeAction, decodeJson, decodePayload } from './payload.js';
+import { CREATE_LIMITS, decodeAction, decodeJson, decodeOnlineFlag, decodePayload } from './payload.js';
 import { CreateRun } from './create.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -40,6 +40,14 @@ describe('decodeAction', () => {
     const decoded = decodeAction(bytes(JSON.stringify({ type: 'resume', message: 'x'.repeat(9000) })));
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error).toMatch(/bytes; the limit is 8192/);
+  });
+});
+
+describe('decodeOnlineFlag', () => {
+  it('reads true, false and a cleared flag; anything else is an error', () => {
+    const flag = (text: string) => decodeOnlineFlag(Buffer.from(text));
+    expect([flag('true'), flag(' false\n'), flag('')]).toEqual([{ ok: true, value: true }, { ok: true, value: false }, { ok: true, value: null }]);
+    for (const text of ['yes', '"true"', '1', '{}', 'true'.padEnd(17)]) expect([text, flag(text)]).toEqual([text, { ok: false, error: 'expected true or false' }]);
   });
 });
 

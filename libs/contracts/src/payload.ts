@@ -14,6 +14,7 @@ export interface DecodeLimits {
 export const ACTION_LIMITS: DecodeLimits = { maxBytes: 8 * 1024, maxDepth: 8 };
 export const CREATE_LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
 export const HARDWARE_LIMITS: DecodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
+const FLAG_LIMITS: DecodeLimits = { maxBytes: 16, maxDepth: 1 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -96,4 +97,11 @@ export function decodeAction(payload: Uint8Array): Result<RunAction> {
     return isBareAction(json.value) ? ok({ type: json.value }) : fail(`unknown action ${JSON.stringify(json.value.slice(0, 40))}`);
   }
   return validate(RunAction, json.value);
+}
+
+/** A retained online flag (`engine/<id>/online`, `hw/<id>/online`): `true`, `false`, or empty (cleared: null). */
+export function decodeOnlineFlag(payload: Uint8Array): Result<boolean | null> {
+  if (payload.byteLength === 0) return ok(null);
+  const flag = decodeJson(payload, FLAG_LIMITS);
+  return flag.ok && typeof flag.value === 'boolean' ? ok(flag.value) : fail('expected true or false');
 }

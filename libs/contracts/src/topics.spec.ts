@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHwTopic, parseRunTopic, topics } from './topics.js';
+import { parseEngineOnlineTopic, parseHwTopic, parseRunTopic, topics } from './topics.js';
 
 describe('run topics', () => {
   it('builds and parses run/<id>/<kind> symmetrically', () => {
@@ -35,5 +35,12 @@ describe('run topics', () => {
     expect(parseHwTopic('hw/sim-1/state')).toEqual({ ok: true, value: { deviceId: 'sim-1', kind: 'state' } });
     expect(parseHwTopic('hw/sim-1/bogus').ok).toBe(false);
     expect(parseHwTopic('hw/+/state').ok).toBe(false);
+  });
+
+  it('parses an engine\'s online topic', () => {
+    expect(parseEngineOnlineTopic('engine/engine-1/online')).toEqual({ ok: true, value: { engineId: 'engine-1' } });
+    for (const topic of ['engine/engine-1/replies', 'engine/+/online', 'engine/online', 'run/engine-1/online']) {
+      expect([topic, parseEngineOnlineTopic(topic)]).toEqual([topic, { ok: false, error: 'expected engine/<engineId>/online' }]);
+    }
   });
 });

@@ -51,3 +51,11 @@ export function parseHwTopic(topic: string): Result<{ deviceId: string; kind: Hw
   if (!id.success) return fail(id.error.issues[0]?.message ?? 'invalid device id');
   return ok({ deviceId, kind: kind as HwTopicKind });
 }
+
+/** `engine/<engineId>/online` → the engine's id, or a readable reason it is not one. */
+export function parseEngineOnlineTopic(topic: string): Result<{ engineId: string }> {
+  const parts = topic.split('/');
+  const id = EngineId.safeParse(parts[1]);
+  if (parts.length !== 3 || parts[0] !== 'engine' || parts[2] !== 'online' || !id.success) return fail('expected engine/<engineId>/online');
+  return ok({ engineId: id.data });
+}
