@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The engine service: wires the engine (libs/engine) to MQTT. It owns runs: takes run/+/create and
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
-import { topics } from '@labrun/contracts';
+import { topics, type EngineStatus } from '@labrun/contracts';
 import path from 'node:path';
 import { durableOutput, Engine, FileJournal, InterlockWatch } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
@@ -16,6 +16,7 @@ const log = createLogger('engine');
 runMain(log, async () => {
   const config = loadConfig();
   const onlineTopic = topics.engineOnline(config.ENGINE_ID);
+  const statusTopic = topics.engineStatus(config.ENGINE_ID);
   // Every event is on disk before anything that reflects it is published (see libs/engine/src/journal.ts).
   // The journal is read before connecting: from the first connect on, everything below runs without a pause.
   const journalDir = path.resolve(config.LABRUN_DATA_DIR, 'runs');
@@ -42,6 +43,7 @@ runMain(log, async () => {
       });
       // The broker may have restarted and lost every retained status: publish them all again.
       engine.republish();
+      publishEngineStatus();
     },
   });
 
@@ -67,14 +69,49 @@ runMain(log, async () => {
         loggedStatus.set(status.runId, status.status);
         log[changed ? 'info' : 'debug']('status', { runId: status.runId, status: status.status, seq: status.seq });
         publish(topics.run(status.runId, 'status'), status, true);
+        if (changed) engineStatusSoon();
         if (status.completedAt) prune();
       },
       commands: (commands) => publish(topics.run(commands.runId, 'commands'), commands, true),
     },
     journal,
-    (error) => log.error('could not write the journal', { dir: journalDir, error: error.message }),
+    {
+      // Nothing is acknowledged that a crash could take back: until the disk takes writes again the engine
+      // refuses creates and actions, starts no command, and says so here and on engine/<id>/status.
+      onUnwritable: (error) => {
+        log.error('cannot write the journal: refusing creates and actions until it can (retrying every second)', { dir: journalDir, error: error.message });
+        journalState = { writable: false, error: error.message, since: new Date().toISOString() };
+        engine.setJournalWritable(`the engine cannot write its journal (${error.message}); nothing was changed: try again once its disk has room`);
+        publishEngineStatus();
+      },
+      onWritable: () => {
+        log.info('the journal can write again: taking creates and actions', { dir: journalDir });
+        journalState = { writable: true, error: null, since: new Date().toISOString() };
+        engine.setJournalWritable(null);
+        publishEngineStatus();
+      },
+    },
   );
-  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output });
+  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output, maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS });
+  let journalState: EngineStatus['journal'] = { writable: true, error: null, since: new Date().toISOString() };
+  const publishEngineStatus = () => {
+    const status: EngineStatus = {
+      engineId: config.ENGINE_ID,
+      journal: journalState,
+      activeRuns: engine.activeRuns(),
+      maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS,
+      at: new Date().toISOString(),
+    };
+    publish(statusTopic, status, true);
+  };
+  // Runs start and finish by the thousand a second: their count is republished at most once a second.
+  let engineStatusTimer: NodeJS.Timeout | null = null;
+  const engineStatusSoon = () => {
+    engineStatusTimer ??= setTimeout(() => {
+      engineStatusTimer = null;
+      publishEngineStatus();
+    }, 1000);
+  };
 
   /** Keep at most LABRUN_KEEP_RUNS runs: the oldest finished ones leave the engine, the disk and the broker. */
   const prune = () => {
@@ -101,6 +138,8 @@ runMain(log, async () => {
 
   onShutdown(log, async () => {
     engine.dispose();
+    output.dispose();
+    if (engineStatusTimer) clearTimeout(engineStatusTimer);
     await output.drained();
     await journal.close();
     await closeService(connection, onlineTopic);

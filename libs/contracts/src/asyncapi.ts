@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ACTION_TYPES, RunAction } from './actions.js';
 import { CreateRun } from './create.js';
 import { HardwareReply, HardwareRequest, HardwareState } from './hardware.js';
+import { EngineStatus } from './engine-status.js';
 import { RunEvent } from './run-events.js';
 import { RunStatusDocument } from './run-status.js';
 import { RunCommandsDocument } from './run-commands.js';
@@ -38,6 +39,11 @@ export function asyncApiDocument(version: string) {
       runCommands: { address: 'run/{runId}/commands', parameters: runId, messages: { commands: message('commands', 'Every command of the run and how it went (retained, coalesced).', schema(RunCommandsDocument)) } },
       runEvents: { address: 'run/{runId}/events', parameters: runId, messages: { event: message('event', 'One run event.', schema(RunEvent)) } },
       engineOnline: { address: 'engine/{engineId}/online', parameters: engineId, messages: { online: message('online', '`true`, or `false` as the last will (retained).', { type: 'boolean' }) } },
+      engineStatus: {
+        address: 'engine/{engineId}/status',
+        parameters: engineId,
+        messages: { status: message('status', 'Whether the engine can journal, and its runs (retained).', schema(EngineStatus)) },
+      },
       engineReplies: { address: 'engine/{engineId}/replies', parameters: engineId, messages: { reply: message('reply', 'A hardware reply.', schema(HardwareReply)) } },
       hwRequests: { address: 'hw/{deviceId}/requests', parameters: deviceId, messages: { request: message('request', 'A request to a hardware service.', schema(HardwareRequest)) } },
       hwState: { address: 'hw/{deviceId}/state', parameters: deviceId, messages: { state: message('state', 'The hardware state (retained).', schema(HardwareState)) } },
@@ -50,6 +56,7 @@ export function asyncApiDocument(version: string) {
       watchEvents: { action: 'receive', channel: { $ref: '#/channels/runEvents' } },
       watchCommands: { action: 'receive', channel: { $ref: '#/channels/runCommands' } },
       watchEngines: { action: 'receive', channel: { $ref: '#/channels/engineOnline' } },
+      watchEngineStatus: { action: 'receive', channel: { $ref: '#/channels/engineStatus' } },
       requestHardware: { action: 'send', channel: { $ref: '#/channels/hwRequests' } },
       replyToEngine: { action: 'send', channel: { $ref: '#/channels/engineReplies' } },
       watchHardware: { action: 'receive', channel: { $ref: '#/channels/hwState' } },

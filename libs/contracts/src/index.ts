@@ -8,6 +8,7 @@ export * from './run-status.js';
 export * from './run-events.js';
 export * from './run-commands.js';
 export * from './hardware.js';
+export * from './engine-status.js';
 export * from './topics.js';
 export * from './payload.js';
 export * from './config.js';

@@ -20,6 +20,8 @@ export const topics = {
   run: (runId: string, kind: RunTopicKind) => `run/${checkedId(RunId, runId)}/${kind}`,
   hw: (deviceId: string, kind: HwTopicKind) => `hw/${checkedId(DeviceId, deviceId)}/${kind}`,
   engineOnline: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/online`,
+  /** The engine's retained status document (journal writable, runs held): see EngineStatus. */
+  engineStatus: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/status`,
   /** Where a hardware service sends replies to one engine's requests. */
   engineReplies: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/replies`,
   /** The HTTP gateway's retained online flag (`true`, `false` as its last will): beside the engines' flags. */

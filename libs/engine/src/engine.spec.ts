@@ -15,7 +15,7 @@ interface Call {
 
 let engines = 0;
 
-function setup() {
+function setup(options: { maxActiveRuns?: number } = {}) {
   const calls: Call[] = [];
   /** Feed holds asked for, each resolved by the test when the "controller" reports Hold:0. */
   const holds: Array<() => void> = [];
@@ -37,15 +37,17 @@ function setup() {
   // Engine-assigned action ids must never repeat, not even across engines (a restored run remembers them).
   const engineNo = ++engines;
   let ids = 0;
+  const answeredAgain: RunEvent[] = [];
   const engine = new Engine({
     hardware,
     defaultDeviceId: 'sim-1',
-    output: { event: (e) => events.push(e), status: (s) => statuses.push(s), commands: (c) => commandDocs.push(c) },
+    output: { event: (e) => events.push(e), answerAgain: (e) => answeredAgain.push(e), status: (s) => statuses.push(s), commands: (c) => commandDocs.push(c) },
     newId: () => `engine-${engineNo}-${++ids}`,
+    ...options,
   });
   const last = () => statuses.at(-1)!;
   const flush = () => vi.advanceTimersByTimeAsync(0);
-  return { engine, calls, events, statuses, commandDocs, last, flush, holds, releases: () => releases };
+  return { engine, calls, events, answeredAgain, statuses, commandDocs, last, flush, holds, releases: () => releases };
 }
 
 describe('Engine', () => {
@@ -77,6 +79,69 @@ describe('Engine', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(last()).toMatchObject({ status: 'succeeded', progress: { completed: 5, total: 5 }, allowedActions: [] });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
+  it('answers a repeated action id again as an answer, never as a new event of the run', () => {
+    const { engine, events, answeredAgain } = setup();
+    engine.create('r-1', { protocol });
+    engine.act('r-1', { type: 'play', id: 'a-1' });
+    const before = events.length;
+    engine.act('r-1', { type: 'play', id: 'a-1' });
+    engine.act('r-1', { type: 'stop', id: 'a-1' });
+    expect(events.length).toBe(before);
+    expect(answeredAgain).toHaveLength(2);
+    expect(answeredAgain[0]).toMatchObject({ type: 'action.accepted', actionId: 'a-1', action: 'play', seq: 2 });
+    expect(answeredAgain[1]).toBe(answeredAgain[0]);
+  });
+
+  it('while the journal cannot write: refuses creates and actions (journal-unavailable), starts no command, and goes on once it can', async () => {
+    const { engine, calls, events, last, flush } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'home' }, { type: 'comment', params: { message: 'next' } }] } });
+    engine.act('r-1', { type: 'play' });
+    expect(calls).toHaveLength(1);
+    engine.setJournalWritable('the engine cannot write its journal (ENOSPC)');
+    engine.create('r-2', { protocol });
+    engine.act('r-1', { type: 'pause', id: 'p-1' });
+    const refusals = events.filter((e) => e.seq === 0);
+    expect(refusals).toMatchObject([
+      { type: 'run.rejected', runId: 'r-2', code: 'journal-unavailable', message: 'cannot create run r-2: the engine cannot write its journal (ENOSPC)' },
+      { type: 'action.rejected', runId: 'r-1', actionId: 'p-1', action: 'pause', code: 'journal-unavailable' },
+    ]);
+    expect(engine.get('r-2')).toBeUndefined();
+    expect(last().status).toBe('running');
+    // The move in flight finishes; the next command waits for the disk.
+    calls[0]!.done();
+    await flush();
+    expect(last()).toMatchObject({ status: 'running', current: null, progress: { completed: 1 } });
+    engine.setJournalWritable(null);
+    expect(last()).toMatchObject({ status: 'succeeded', progress: { completed: 2 } });
+    engine.create('r-2', { protocol });
+    expect(engine.get('r-2')?.status).toBe('idle');
+  });
+
+  it('refuses a create beyond maxActiveRuns unfinished runs (too-many-runs), and takes one again once a run has finished', () => {
+    const { engine, events } = setup({ maxActiveRuns: 2 });
+    engine.create('r-1', { protocol });
+    engine.create('r-2', { protocol });
+    engine.create('r-3', { protocol });
+    expect(events.at(-1)).toMatchObject({ type: 'run.rejected', runId: 'r-3', seq: 0, code: 'too-many-runs' });
+    expect(engine.get('r-3')).toBeUndefined();
+    engine.act('r-1', { type: 'stop' });
+    engine.create('r-3', { protocol });
+    expect(engine.get('r-3')?.status).toBe('idle');
+    expect(engine.activeRuns()).toBe(2);
+  });
+
+  it('pruneFinished keeps the newest `keep` finished runs, however many runs have not finished', () => {
+    const { engine } = setup({ maxActiveRuns: 100 });
+    for (let i = 1; i <= 6; i++) engine.create(`r-${i}`, { protocol });
+    for (const i of [1, 2, 3]) {
+      vi.advanceTimersByTime(1000);
+      engine.act(`r-${i}`, { type: 'stop' });
+    }
+    expect(engine.pruneFinished(2)).toEqual(['r-1']);
+    expect(engine.list().map((r) => r.runId)).toEqual(['r-2', 'r-3', 'r-4', 'r-5', 'r-6']);
+    expect(engine.pruneFinished(2)).toEqual([]);
   });
 
   it('freezes a delay while paused and finishes it after the time that was left', async () => {
@@ -131,15 +196,15 @@ describe('Engine', () => {
   });
 
   it('applies an action id once and answers a repeat with the same event', () => {
-    const { engine, events, statuses } = setup();
+    const { engine, events, answeredAgain, statuses } = setup();
     engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'pause' }, { type: 'pause' }] } });
     engine.act('r-1', { type: 'play' });
     engine.act('r-1', { type: 'resume', id: 'a-7' });
     const published = statuses.length;
     engine.act('r-1', { type: 'resume', id: 'a-7' });
     const answers = events.filter((e) => e.type.startsWith('action.') && 'actionId' in e && e.actionId === 'a-7');
-    expect(answers).toHaveLength(2);
-    expect(answers[1]).toBe(answers[0]);
+    expect(answers).toHaveLength(1);
+    expect(answeredAgain).toEqual([answers[0]]);
     expect(statuses).toHaveLength(published);
     expect(statuses.at(-1)).toMatchObject({ status: 'paused', current: { index: 1 } });
   });

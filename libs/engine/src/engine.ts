@@ -22,6 +22,8 @@ export interface EngineOptions {
   newId?: () => string;
   /** The shortest time between two commands documents of one run. */
   commandsIntervalMs?: number;
+  /** At most this many runs that have not finished; a create beyond it is refused (`too-many-runs`). Default 1000. */
+  maxActiveRuns?: number;
 }
 
 interface Run {
@@ -68,6 +70,8 @@ export class Engine {
   private readonly newId: () => string;
   private nowMs = Number.NaN;
   private nowIso = '';
+  /** Why the journal cannot write, while it cannot: nothing that would change a run is accepted then. */
+  private journalProblem: string | null = null;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -92,6 +96,15 @@ export class Engine {
       } else {
         this.reject(runId, 'run.rejected', 'run-exists', `cannot create run ${runId}: a run with that id already exists with a different protocol or device`);
       }
+      return;
+    }
+    if (this.journalProblem !== null) {
+      this.reject(runId, 'run.rejected', 'journal-unavailable', `cannot create run ${runId}: ${this.journalProblem}`);
+      return;
+    }
+    const maxActive = this.options.maxActiveRuns ?? 1000;
+    if (this.runs.size >= maxActive && this.activeRuns() >= maxActive) {
+      this.reject(runId, 'run.rejected', 'too-many-runs', `cannot create run ${runId}: the engine already has ${maxActive} runs that have not finished (its limit); stop or finish some first`);
       return;
     }
     const event: RunEvent = { type: 'run.created', runId, seq: 1, at: this.isoNow(), deviceId, protocol: request.protocol };
@@ -140,7 +153,12 @@ export class Engine {
     }
     const decision = decide(run.state, action, actionId);
     if (decision.accepted === 'duplicate') {
-      this.options.output.event(decision.answer);
+      const { output } = this.options;
+      if (output.answerAgain) output.answerAgain(decision.answer);
+      else output.event(decision.answer);
+    } else if (this.journalProblem !== null) {
+      // Neither accepted nor refused in the run's history: either would have to be journaled to be answered.
+      this.reject(runId, 'action.rejected', 'journal-unavailable', `cannot ${action.type} run ${runId}: ${this.journalProblem}`, { actionId, action: action.type });
     } else if (decision.accepted) {
       this.commit(run, decision.events);
       this.reconcile(run);
@@ -154,8 +172,27 @@ export class Engine {
     const id = actionId ?? this.newId();
     const message = `cannot act on run ${runId}: ${reason}`;
     const run = this.runs.get(runId);
-    if (run) this.commit(run, [{ type: 'action.rejected', actionId: id, action: null, code: 'invalid-action', message }]);
+    if (run && this.journalProblem === null) this.commit(run, [{ type: 'action.rejected', actionId: id, action: null, code: 'invalid-action', message }]);
     else this.reject(runId, 'action.rejected', 'invalid-action', message, { actionId: id, action: null });
+  }
+
+  /**
+   * The journal stopped taking writes (`problem` says why, in words for the sender of a refused action), or took
+   * them again (null). While it cannot write, creates and actions are refused with `journal-unavailable`, and no
+   * run starts a new command: what is in flight finishes, and its events wait in memory for the disk. Interlocks
+   * still take effect. Once it can write, every run goes on from where it waited.
+   */
+  setJournalWritable(problem: string | null): void {
+    const was = this.journalProblem;
+    this.journalProblem = problem;
+    if (was !== null && problem === null) for (const run of this.runs.values()) this.reconcile(run);
+  }
+
+  /** How many runs have not finished. */
+  activeRuns(): number {
+    let active = 0;
+    for (const run of this.runs.values()) if (!isFinished(run.state)) active++;
+    return active;
   }
 
   /** The safety interlock of a device opened (active) or closed under its runs. */
@@ -172,14 +209,16 @@ export class Engine {
   }
 
   /**
-   * Forget the oldest finished runs (by when they finished) so that at most `keep` runs remain; unfinished
-   * runs are never forgotten. Returns the ids forgotten, so their journal files and retained topics can go too.
+   * Forget the oldest finished runs (by when they finished) so that at most `keep` finished runs remain;
+   * unfinished runs are never forgotten (they are capped by maxActiveRuns instead). Returns the ids forgotten, so
+   * their journal lines and retained topics can go too.
    */
   pruneFinished(keep: number): string[] {
-    const excess = this.runs.size - keep;
+    if (this.runs.size <= keep) return [];
+    const finishedRuns = [...this.runs.values()].filter((r) => isFinished(r.state));
+    const excess = finishedRuns.length - keep;
     if (excess <= 0) return [];
-    const finished = [...this.runs.values()]
-      .filter((r) => isFinished(r.state))
+    const finished = finishedRuns
       .sort((a, b) => (a.state.completedAt ?? '').localeCompare(b.state.completedAt ?? ''))
       .slice(0, excess)
       .map((r) => r.state.runId);
@@ -319,6 +358,8 @@ export class Engine {
         continue;
       }
       if (state.status !== 'running' || current !== null || state.nextIndex >= state.protocol.commands.length) return;
+      // Starting a command while the journal cannot write would carry out work whose start a crash forgets.
+      if (this.journalProblem !== null) return;
       if (started >= BATCH) {
         this.continueLater(run);
         return;

@@ -74,7 +74,11 @@ export class Preallocated {
     this.allocated = size;
   }
 
-  /** Write `data` after the lines so far; returns whether zeros were added (the next sync also covers metadata). */
+  /**
+   * Write `data` after the lines so far; returns whether the file grew (the next sync also covers metadata). When
+   * the disk has no room for the zeros ahead, the lines are written without them: a small disk fills with lines,
+   * not with space reserved for them.
+   */
   write(data: Buffer): boolean {
     const start = this.size;
     const end = start + data.length;
@@ -86,15 +90,29 @@ export class Preallocated {
         this.allocated += zeros.length;
         grown = true;
       }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw this.cutBack(start, error);
+      // Give back the zeros that did not fit, and write the lines into the file as it grows.
+      fs.ftruncateSync(this.fd, Math.max(this.allocated, start));
+    }
+    try {
       for (let written = 0; written < data.length; ) written += fs.writeSync(this.fd, data, written, data.length - written, start + written);
     } catch (error) {
-      // No partial line may stay behind.
-      fs.ftruncateSync(this.fd, start);
-      this.allocated = start;
-      throw error;
+      throw this.cutBack(start, error);
+    }
+    if (end > this.allocated) {
+      this.allocated = end;
+      grown = true;
     }
     this.size = end;
     return grown;
+  }
+
+  /** No partial line may stay behind: cut the file back to the lines before, and hand back the error. */
+  private cutBack(start: number, error: unknown): unknown {
+    fs.ftruncateSync(this.fd, start);
+    this.allocated = start;
+    return error;
   }
 
   /** Cut the zeros off (a segment that is sealed) and close. */

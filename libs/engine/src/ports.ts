@@ -30,6 +30,11 @@ export interface EngineOutput {
    * serialised already (for the journal), so it is not serialised twice.
    */
   event(event: RunEvent, json?: string): void;
+  /**
+   * An answer given before, given again (an action whose id was seen): delivered like an event, but it is in the
+   * journal already and must never be written there a second time. Without it, event() delivers it.
+   */
+  answerAgain?(event: RunEvent): void;
   /** Called with the run's new status after each change. */
   status(status: RunStatusDocument): void;
   /** Called with the run's commands after commands start or finish: at most every `commandsIntervalMs`, and at once when the run ends. */
