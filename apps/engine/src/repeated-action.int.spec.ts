@@ -63,7 +63,7 @@ describe('a repeated action id', () => {
       const answer = await client.waitFor('run/retried/events', (m) => m.json().actionId === 'resume-after');
       expect(answer.json()).toMatchObject({ type: 'action.rejected', code: 'run-finished' });
       const started = client.messages('run/retried/events').map((m) => m.json() as RunEvent).filter((e) => e.type === 'command.started');
-      expect(started.map((e) => (e as { index: number }).index)).toEqual(commands.map((_, i) => i));
+      expect(started.map((e) => (e as { index: number }).index)).toEqual([0, 1, 2, 3]);
       await client.close();
       await engine.stop();
       await broker.stop();
