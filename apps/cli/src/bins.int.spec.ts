@@ -43,4 +43,10 @@ describe('the installed commands', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^labrun is not built yet: run `npm run build` \(or `npm start`, which builds first\)/);
   });
+
+  it('install quietly: every dependency with an install script is decided in allowScripts (npm warns about the rest)', () => {
+    const result = spawnSync('npm', ['install-scripts', 'ls'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/not yet covered by allowScripts/);
+  });
 });
