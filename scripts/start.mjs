@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: run the whole labrun system on this machine. Installs dependencies when they are missing or
 // stale, builds, then starts the broker (unless MQTT_URL names one), engine, hardware simulator and gateway
-// as separate processes with prefixed logs, and stops them all on Ctrl-C. Plain Node only: it must run
-// before anything is installed.
+// as separate processes with prefixed logs, and stops them all on Ctrl-C. A service that crashes is started
+// again (after 1 s, doubling to 30 s; after 5 crashes within a minute it is left stopped, and a broker that keeps
+// crashing stops everything). Plain Node only: it must run before anything is installed.
+// `--no-build` skips the install and the build (tests that start the system right after building it).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,11 +49,12 @@ if (env.MQTT_URL) {
   services.push({ name: 'broker', app: 'broker' });
 }
 // 2. Dependencies: install when node_modules is missing or older than the lockfile.
+const noBuild = process.argv.includes('--no-build');
 const lock = path.join(root, 'package-lock.json');
 const stamp = path.join(root, 'node_modules', '.labrun-installed');
 const lockHash = createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
 const installed = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8').trim() : '';
-if (installed !== lockHash) {
+if (!noBuild && installed !== lockHash) {
   say(fs.existsSync(path.join(root, 'node_modules')) ? 'dependencies changed: running npm ci …' : 'installing dependencies (npm ci) …');
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) die('npm ci failed (see above).');
@@ -59,27 +62,34 @@ if (installed !== lockHash) {
 }
 
 // 3. Build (nx only rebuilds what changed).
-say('building …');
-const build = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
-  cwd: root,
-  stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, NX_TUI: 'false' },
-  encoding: 'utf8',
-});
-if (build.status !== 0) {
-  process.stderr.write(build.stdout + build.stderr);
-  die('the build failed (see above).');
+if (!noBuild) {
+  say('building …');
+  const build = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'build', '--outputStyle=static'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NX_TUI: 'false' },
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) {
+    process.stderr.write(build.stdout + build.stderr);
+    die('the build failed (see above).');
+  }
 }
 
 services.push({ name: 'engine', app: 'engine' }, { name: 'hardware', app: 'hardware' });
 if (fs.existsSync(path.join(root, 'apps', 'gateway', 'dist', 'main.js'))) services.push({ name: 'gateway', app: 'gateway' });
 
-// 4. Start each service and wait for it to say it is ready before the next.
+// 4. Start each service and wait for it to say it is ready before the next. A service that stops by itself later
+// is started again: a hardware service that crashed on a USB hiccup must not take the engine and broker with it.
 const colors = { broker: '35', engine: '36', hardware: '33', gateway: '32' };
 const children = [];
 let stopping = false;
+const RESTART_LIMIT = 5;
+const RESTART_WINDOW_MS = 60_000;
+const crashes = new Map();
 
-function start({ name, app }) {
+function start(service) {
+  const { name, app } = service;
   const child = spawn(process.execPath, [path.join(root, 'apps', app, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = paint(colors[name] ?? '0', `[${name}]`.padEnd(10));
   let ready = false;
@@ -103,15 +113,38 @@ function start({ name, app }) {
       });
     }
     child.on('exit', (code, signal) => {
-      if (!ready) reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`));
-      if (!stopping) {
-        process.stderr.write(`${paint('31;1', '[labrun]')} ${name} stopped unexpectedly (${signal ?? `code ${code}`}); stopping everything.\n`);
-        shutdown(1);
-      }
+      const index = children.indexOf(child);
+      if (index >= 0) children.splice(index, 1);
+      if (!ready && !service.restarted) return reject(new Error(`${name} exited before it was ready (${signal ?? `code ${code}`})`));
+      if (!stopping) restartLater(service, signal ?? `code ${code}`);
     });
   });
   children.push(child);
+  say(`${name} started (pid ${child.pid})`);
   return waiting;
+}
+
+function restartLater(service, how) {
+  const now = Date.now();
+  const recent = (crashes.get(service.name) ?? []).filter((at) => now - at < RESTART_WINDOW_MS);
+  recent.push(now);
+  crashes.set(service.name, recent);
+  const warn = (text) => process.stderr.write(`${paint('31;1', '[labrun]')} ${text}\n`);
+  if (recent.length > RESTART_LIMIT) {
+    if (service.name === 'broker') {
+      warn(`broker stopped unexpectedly (${how}) ${recent.length} times within a minute; nothing works without it: stopping everything.`);
+      return shutdown(1);
+    }
+    warn(`${service.name} stopped unexpectedly (${how}) ${recent.length} times within a minute; not starting it again. Fix the cause (see its log above), then restart npm start.`);
+    return;
+  }
+  const delay = Math.min(30_000, 1000 * 2 ** (recent.length - 1));
+  warn(`${service.name} stopped unexpectedly (${how}); starting it again in ${delay / 1000} s (restart ${recent.length} of at most ${RESTART_LIMIT} a minute).`);
+  setTimeout(() => {
+    if (stopping) return;
+    service.restarted = true;
+    start(service).catch(() => undefined);
+  }, delay);
 }
 
 function shutdown(code = 0) {
@@ -143,6 +176,7 @@ if (!stopping) {
   say(paint('32;1', `labrun is running (MQTT ${env.MQTT_URL}). Try the example in another terminal:`));
   process.stdout.write(
     [
+      `    MQTT_URL=${env.MQTT_URL} npx labrun run examples/serial-dilution.json   # the labrun command, on this broker`,
       `    mosquitto_sub${h}${p} -v -t 'run/demo/status' -t 'run/demo/events' &`,
       `    mosquitto_pub${h}${p} -t run/demo/create -f examples/serial-dilution.create.json`,
       `    mosquitto_pub${h}${p} -t run/demo/actions -m play`,
