@@ -183,6 +183,27 @@ describe('the labrun command, with the real services', () => {
     await lonely.stop();
   });
 
+  it('ends quietly with 141, and no stack trace, when whoever reads its output stops (labrun run … | head -2)', async () => {
+    const file = await protocolFile([{ type: 'delay', params: { seconds: 0.5 } }, { type: 'comment', params: { message: 'one' } }, { type: 'delay', params: { seconds: 0.5 } }]);
+    const child = spawn(process.execPath, [appEntry('cli'), 'run', file, '--id', newRunId()], { env: { ...process.env, MQTT_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Like `head -2`: read two lines, then close the pipe.
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.split('\n').length > 2) {
+          child.stdout!.destroy();
+          resolve();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(code).toBe(141);
+  });
+
   it('documents the exit codes in --help', async () => {
     const help = labrun('--help');
     expect(await help.exited()).toBe(0);

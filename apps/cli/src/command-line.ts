@@ -53,7 +53,8 @@ Exit codes (run and status --watch: how the run ended; the others: what became o
   3    bad usage or input: an unknown option, a protocol that is not valid (the reason is printed)
   4    the MQTT broker could not be reached
   5    no engine answered within 5 s
-  130  interrupted with Ctrl-C (the run goes on in the engine)`;
+  130  interrupted with Ctrl-C (the run goes on in the engine)
+  141  the output was closed (labrun run … | head -2): ended quietly (the run goes on in the engine)`;
 
 const OPTIONS = {
   url: { type: 'string' },

@@ -16,6 +16,8 @@ export const EXIT = {
   noAnswer: 5,
   /** Interrupted with Ctrl-C (128 + SIGINT), as shells report it. */
   interrupted: 130,
+  /** Whoever read the output stopped reading (`labrun run … | head -2`): 128 + SIGPIPE, as shells report it. */
+  outputClosed: 141,
 } as const;
 
 /** How a finished run ends the command that followed it. */
