@@ -1,6 +1,6 @@
 // Inbound MQTT messages → engine calls. Every payload is decoded through the contract; anything that
 // cannot be read is answered with a rejection event (or, where there is no one to answer, a log line).
-import { ACTION_LIMITS, CREATE_LIMITS, CreateRun, decodeAction, decodeJson, decodeOnlineFlag, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
+import { ACTION_LIMITS, decodeAction, decodeCreateRun, decodeJson, decodeOnlineFlag, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
 import type { Engine, InterlockWatch } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
 import type { MqttHardwarePort } from './hardware-port.js';
@@ -58,7 +58,7 @@ export function routeMessage({ engine, hardware, devices, engines, log }: Routes
     return;
   }
   if (kind === 'create') {
-    const request = decodePayload(CreateRun, payload, CREATE_LIMITS);
+    const request = decodeCreateRun(payload);
     if (request.ok) engine.create(runId, request.value);
     else engine.rejectCreate(runId, request.error);
   } else if (kind === 'actions') {

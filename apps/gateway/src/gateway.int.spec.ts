@@ -115,7 +115,14 @@ describe('the gateway, with the real services', () => {
 
     const badMove = await call('POST', '/runs', protocolOf('bad', [{ type: 'move', params: { feed: 100 } }]));
     expect(badMove).toMatchObject({ status: 422, body: { error: { code: 'invalid-protocol' } } });
-    expect(badMove.body.error.message).toBe('the body is not a protocol document labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[0].params');
+    expect(badMove.body.error.message).toBe('the protocol is not one labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[0].params');
+
+    // What a dashboard sends for a pasted protocol with a typo: answered about the protocol, not the wrapper.
+    const pasted = await call('POST', '/runs', { protocol: protocolOf('typo', [{ type: 'hmoe' }]) });
+    expect(pasted.body.error.message).toBe('the protocol is not one labrun can run:\n✖ unknown command type: expected one of home, move, pause, delay, comment\n  → at commands[0].type');
+    const { metadata: _, ...noMetadata } = protocolOf('none', [{ type: 'home' }]) as Record<string, unknown>;
+    const missing = await call('POST', '/runs', { protocol: noMetadata });
+    expect(missing.body.error.message).toBe('the protocol is not one labrun can run:\n✖ a protocol needs "metadata": { "name": "…" }\n  → at metadata');
 
     const unknownKey = await call('POST', '/runs', { protocol: protocolOf('ok', [{ type: 'home' }]), priority: 'high' });
     expect(unknownKey).toMatchObject({ status: 422, body: { error: { code: 'invalid-protocol' } } });

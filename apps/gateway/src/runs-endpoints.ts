@@ -63,11 +63,12 @@ export function listCommands(ctx: ApiContext, { params: [runId = ''], query }: A
 export async function createRun(ctx: ApiContext, { req }: ApiRequest): Promise<Answer> {
   const body = await readJsonBody(req, CREATE_LIMITS);
   const isRequest = typeof body === 'object' && body !== null && 'protocol' in body;
-  const parsed = isRequest ? validate(CreateRunRequest, body) : validate(ProtocolDocument, body);
-  if (!parsed.ok) {
-    const what = isRequest ? '{ "protocol": <protocol document>, "deviceId"?, "runId"? }' : 'a protocol document';
-    throw new HttpError(422, 'invalid-protocol', `the body is not ${what} labrun can run:\n${parsed.error}`);
-  }
+  // What is wrong with the protocol is said about the protocol (`at commands[1].type`), whether it came alone or
+  // in the { "protocol": … } wrapper a dashboard adds around what its user pasted.
+  const protocol = validate(ProtocolDocument, isRequest ? (body as { protocol: unknown }).protocol : body);
+  if (!protocol.ok) throw new HttpError(422, 'invalid-protocol', `the protocol is not one labrun can run:\n${protocol.error}`);
+  const parsed = isRequest ? validate(CreateRunRequest, body) : protocol;
+  if (!parsed.ok) throw new HttpError(422, 'invalid-protocol', `the body is not { "protocol": <protocol document>, "deviceId"?, "runId"? }:\n${parsed.error}`);
   const { runId: chosen, ...create } = isRequest ? (parsed.value as z.infer<typeof CreateRunRequest>) : { protocol: parsed.value as ProtocolDocument, runId: undefined };
   requireBroker(ctx);
   const runId = chosen ?? freshRunId(ctx);

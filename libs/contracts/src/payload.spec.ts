@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CREATE_LIMITS, decodeAction, decodeJson, decodeOnlineFlag, decodePayload } from './payload.js';
-import { CreateRun } from './create.js';
+import { CreateRun, decodeCreateRun } from './create.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -86,6 +86,26 @@ describe('CreateRun', () => {
     const decoded = decodePayload(CreateRun, bytes(JSON.stringify({ protocol: { ...protocol, commands: [command] } })), CREATE_LIMITS);
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error).toContain(reason);
+  });
+
+  it.each([
+    ['no metadata', { schemaVersion: 1, commands: [{ type: 'home' }] }, '✖ a protocol needs "metadata": { "name": "…" }\n  → at protocol.metadata'],
+    ['metadata as text', { schemaVersion: 1, metadata: 'x', commands: [{ type: 'home' }] }, '✖ metadata must be an object like { "name": "Serial dilution" }\n  → at protocol.metadata'],
+    ['metadata without a name', { schemaVersion: 1, metadata: {}, commands: [{ type: 'home' }] }, '✖ metadata needs a "name"'],
+    ['no commands', { schemaVersion: 1, metadata: { name: 'x' } }, '✖ a protocol needs "commands": a list of commands'],
+    ['no schemaVersion', { metadata: { name: 'x' }, commands: [{ type: 'home' }] }, '✖ a protocol needs "schemaVersion": 1'],
+    ['a list for a protocol', [], '✖ a protocol document is a JSON object'],
+  ])('says in the protocol’s words what is missing: %s', (_, document, message) => {
+    const decoded = decodeCreateRun(bytes(JSON.stringify({ protocol: document })));
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error).toContain(message);
+    if (!decoded.ok) expect(decoded.error).not.toMatch(/expected (object|array), received/);
+  });
+
+  it('answers a protocol document sent as a create request with how to wrap it', () => {
+    const decoded = decodeCreateRun(bytes(JSON.stringify(protocol)));
+    expect(decoded).toEqual({ ok: false, error: 'this is a protocol document, not a create request: send { "protocol": <the document>, "deviceId"?: "…" } (examples/serial-dilution.create.json is one)' });
+    expect(decodeCreateRun(bytes(JSON.stringify({ protocol }))).ok).toBe(true);
   });
 
   it('rejects a device id with a wildcard', () => {

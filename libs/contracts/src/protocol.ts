@@ -53,17 +53,29 @@ export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
 export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment'] as const satisfies readonly CommandType[];
 
+/** zod's words for a missing or mistyped field are "expected object, received undefined": say it in the protocol's. */
+const missingOr = (missing: string, wrong: string) => (issue: { input?: unknown }) => (issue.input === undefined ? missing : wrong);
+
 export const ProtocolMetadata = z
-  .object({
-    name: z.string().min(1, 'metadata.name must not be empty').max(200),
-    description: z.string().max(5000).optional(),
-    author: z.string().max(200).optional(),
-  })
+  .object(
+    {
+      name: z.string({ error: missingOr('metadata needs a "name": the protocol\'s name, as people will see it', 'metadata.name must be text') }).min(1, 'metadata.name must not be empty').max(200),
+      description: z.string().max(5000).optional(),
+      author: z.string().max(200).optional(),
+    },
+    { error: missingOr('a protocol needs "metadata": { "name": "…" }', 'metadata must be an object like { "name": "Serial dilution" }') },
+  )
   .catchall(z.union([z.string().max(5000), z.number(), z.boolean()]));
 
-export const ProtocolDocument = z.strictObject({
-  schemaVersion: z.literal(1, { error: 'schemaVersion must be 1' }),
-  metadata: ProtocolMetadata,
-  commands: z.array(Command).min(1, 'a protocol needs at least one command').max(1_000_000),
-});
+export const ProtocolDocument = z.strictObject(
+  {
+    schemaVersion: z.literal(1, { error: missingOr('a protocol needs "schemaVersion": 1', 'schemaVersion must be 1') }),
+    metadata: ProtocolMetadata,
+    commands: z
+      .array(Command, { error: missingOr('a protocol needs "commands": a list of commands such as { "type": "home" }', 'commands must be a list of commands') })
+      .min(1, 'a protocol needs at least one command')
+      .max(1_000_000),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'a protocol document is a JSON object: { "schemaVersion": 1, "metadata": { "name": "…" }, "commands": [ … ] }' : undefined) },
+);
 export type ProtocolDocument = z.infer<typeof ProtocolDocument>;
