@@ -1,3 +1,5 @@
+// The data directory lock, against real processes: a live holder is refused by name, a dead one (killed, or
+// whose pid now belongs to a later process) is taken over at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

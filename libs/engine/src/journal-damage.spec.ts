@@ -207,3 +207,31 @@ describe('segments written before records had a CRC', () => {
     expect(await readJournal(dir)).toEqual({ histories: [[created('r-1'), play('r-1', 2), play('r-1', 3)]], warnings: [], damaged: [] });
   });
 });
+
+describe('compaction over damage', () => {
+  it('does not copy past a damaged line: it stops, keeps the segments, and the next open reports the damage', async () => {
+    const warnings: string[] = [];
+    const { journal } = await FileJournal.open(dir, { segmentBytes: 4096, warn: (w) => warnings.push(w) });
+    journal.append(created('keeper'));
+    await journal.flush();
+    // The disk flips a bit in a line the engine wrote and synced.
+    const bytes = fs.readFileSync(segment());
+    const at = bytes.indexOf('"feed":3000') + 8;
+    bytes[at] = bytes[at]! ^ 0x01;
+    fs.writeFileSync(segment(), bytes);
+    for (let i = 0; i < 100; i++) {
+      journal.append(created(`r-${i}`));
+      await journal.flush();
+      await journal.remove(`r-${i}`);
+    }
+    await journal.idle();
+    expect(warnings.some((w) => /^could not compact journal-00000001\.log.*: journal-00000001\.log is damaged at byte \d+$/.test(w))).toBe(true);
+    expect(fs.existsSync(segment())).toBe(true);
+    await journal.close();
+
+    const { journal: reopened, replayed } = await FileJournal.open(dir);
+    expect(replayed.damaged).toEqual([expect.objectContaining({ runId: 'keeper', dropped: true })]);
+    expect(asideCopies()).toHaveLength(1);
+    await reopened.close();
+  });
+});
