@@ -129,6 +129,22 @@ describe('the journal under damage', () => {
     await journal.close();
   });
 
+  it('a flipped bit in the last record is damage, not a torn write: the run is named and the segment kept aside', async () => {
+    writeRecords([created('r-1'), play('r-1', 2), play('r-1', 3)]);
+    const bytes = fs.readFileSync(segment());
+    const at = bytes.lastIndexOf('"seq":3') + 6;
+    bytes[at] = bytes[at]! ^ 0x02; // 3 -> 1
+    fs.writeFileSync(segment(), bytes);
+    const { journal, replayed } = await FileJournal.open(dir);
+    expect(replayed.histories).toEqual([[created('r-1'), play('r-1', 2)]]);
+    expect(replayed.warnings[0]).toMatch(/^journal-00000001\.log bytes \d+–\d+ \(from line 3\): skipped \d+ damaged bytes \(its CRC does not match\) up to the next record that checks; they name run r-1$/);
+    expect(replayed.damaged).toEqual([
+      { runId: 'r-1', lost: [], dropped: false, message: 'run r-1 is named in damaged bytes after its seq 2: events after it may be lost; it is restored from its 2 events; check it before resuming it' },
+    ]);
+    expect(asideCopies()).toHaveLength(1);
+    await journal.close();
+  });
+
   it('never calls a clean stop torn, nor any amount of space written ahead', async () => {
     const { journal } = await FileJournal.open(dir);
     for (let i = 0; i < 6000; i++) journal.append(created(`r-${i}`)); // more than a read chunk of lines

@@ -4,7 +4,7 @@
 // Damage costs only what it touches. A line whose CRC does not check, a record cut by zeros, zeros in the middle
 // of a file: those bytes are skipped up to the next line that checks, and every later record is kept. Damage
 // that nothing valid follows in the newest segment is a last write torn by a crash (never acknowledged): it is
-// dropped quietly. A run's seqs must climb one by one: a repeated or stale seq is skipped, a missing one is
+// dropped quietly; whole lines that fail their CRC there are damage like any other. A run's seqs must climb one by one: a repeated or stale seq is skipped, a missing one is
 // reported, and the run keeps every event it has on either side, so a repeat never cuts a run's later history.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -76,6 +76,8 @@ interface Damage {
   line: number;
   reasons: Set<string>;
   runIds: Set<string>;
+  /** Some of it is a record cut short or zeros, as a crash mid-write leaves; whole lines that fail their CRC are not. */
+  cut: boolean;
 }
 
 /** Replay the segments named in `names` (other names are ignored). */
@@ -136,8 +138,9 @@ export async function readSegments(dir: string, names: string[]): Promise<LogRea
     let damage = null as Damage | null;
     const damaged = (item: Line | Zeros, reason: string) => {
       const to = item.kind === 'zeros' ? item.offset + item.length : item.offset + item.bytes.length + (item.torn ? 0 : 1);
-      damage ??= { from: item.offset, to, line: item.kind === 'line' ? item.number : 0, reasons: new Set(), runIds: new Set() };
+      damage ??= { from: item.offset, to, line: item.kind === 'line' ? item.number : 0, reasons: new Set(), runIds: new Set(), cut: false };
       damage.to = to;
+      if (item.kind === 'zeros' || item.torn) damage.cut = true;
       if (!damage.line && item.kind === 'line') damage.line = item.number;
       damage.reasons.add(reason);
       if (item.kind === 'line') for (const runId of runIdsIn(item.bytes)) damage.runIds.add(runId);
@@ -202,8 +205,8 @@ export async function readSegments(dir: string, names: string[]): Promise<LogRea
     }
     if (damage !== null) {
       const last = damage;
-      if (newest) {
-        // Nothing valid after it: the last write, cut by the crash before it was acknowledged.
+      if (newest && last.cut) {
+        // Nothing valid after it, and cut short: the last write, stopped by a crash before it was acknowledged.
         const names = [...last.runIds];
         warnings.push(
           `${name}${last.line ? ` line ${last.line}` : ''}: dropped a torn last record (${last.to - last.from} bytes written when the engine stopped${names.length > 0 ? `, of run ${names.join(', run ')}` : ''})`,
