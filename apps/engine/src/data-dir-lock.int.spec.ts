@@ -1,6 +1,7 @@
 // One engine per data directory, with real engine processes: a second engine on the same LABRUN_DATA_DIR exits
 // at once naming the directory and the first engine's pid; once the first is SIGKILLed a new one starts at once
-// on its journal; and a clean stop leaves a journal the next engine reads without a word of warning.
+// on its journal; and a clean stop leaves a journal the next engine reads without a word of warning. Also: a
+// run whose journal lost events is logged as an error by the engine that restores it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,5 +38,20 @@ describe('the data directory lock', () => {
     expect(fourth.output()).not.toMatch(/journal: /); // no warning at all: nothing torn, nothing damaged
     await fourth.stop();
     await client.close();
+  });
+
+  it('logs an error naming a run that comes back from the journal with seqs missing', async () => {
+    const broker = await startBroker();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-gap-int-'));
+    fs.mkdirSync(path.join(dataDir, 'runs'));
+    const at = '2026-11-24T10:00:00.000Z';
+    const protocol = { schemaVersion: 1, metadata: { name: 'gap' }, commands: [{ type: 'pause', params: { message: 'wait' } }] };
+    const accepted = (seq: number) => ({ type: 'action.accepted', runId: 'gap-1', seq, at, actionId: `a-${seq}`, action: 'play', by: null, message: null, mode: null });
+    // Written as engines before the CRC wrote it, with seq 2 lost.
+    const events = [{ type: 'run.created', runId: 'gap-1', seq: 1, at, deviceId: 'sim-1', protocol }, accepted(3)];
+    fs.writeFileSync(path.join(dataDir, 'runs', 'journal-00000001.log'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const engine = await startService('engine', { MQTT_URL: broker.url, LABRUN_DATA_DIR: dataDir, ENGINE_ID: 'gap' });
+    expect(engine.output()).toMatch(/ error journal: run gap-1 is missing seq 2: it is restored from its other 2 events \(up to seq 3\); check it before resuming it/);
+    await engine.stop();
   });
 });
