@@ -3,7 +3,7 @@
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
 import { topics } from '@labrun/contracts';
 import path from 'node:path';
-import { DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
+import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
@@ -18,7 +18,7 @@ runMain(log, async () => {
   const onlineTopic = topics.engineOnline(config.ENGINE_ID);
   // One engine per data directory: a second one would write the same journal and carry out the same runs.
   const dataDir = path.resolve(config.LABRUN_DATA_DIR);
-  let lock: ReturnType<typeof lockDataDir>;
+  let lock: DataDirLock;
   try {
     lock = lockDataDir(dataDir);
   } catch (error) {
