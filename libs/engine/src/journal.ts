@@ -9,7 +9,9 @@
 // replaces every segment below it. It is written to a temp file, synced, renamed over the newest sealed segment
 // and the directory synced; only then are the segments it replaces deleted. A crash at any step leaves either the
 // old segments (and a temp file, ignored) or the snapshot (and segments it replaces, ignored): the same histories.
-// Opening a log that holds anything dead rewrites it as one snapshot, so every start begins from a clean log.
+// Opening a log that holds anything dead, damaged or written without CRCs rewrites it as one snapshot, so every
+// start begins from a clean log; a damaged segment is first copied aside as it was (journal-replay.ts says what
+// replay keeps of it). The engine holding the data directory is one at a time: see data-dir-lock.ts.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
