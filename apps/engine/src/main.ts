@@ -3,7 +3,7 @@
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
 import { topics, type EngineStatus } from '@labrun/contracts';
 import path from 'node:path';
-import { durableOutput, Engine, FileJournal, InterlockWatch } from '@labrun/engine';
+import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
@@ -17,11 +17,23 @@ runMain(log, async () => {
   const config = loadConfig();
   const onlineTopic = topics.engineOnline(config.ENGINE_ID);
   const statusTopic = topics.engineStatus(config.ENGINE_ID);
+  // One engine per data directory: a second one would write the same journal and carry out the same runs.
+  const dataDir = path.resolve(config.LABRUN_DATA_DIR);
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirLocked)) throw error;
+    log.error(`cannot start: ${error.message}`, { dir: error.dir, otherPid: error.holder.pid });
+    process.exit(3);
+  }
   // Every event is on disk before anything that reflects it is published (see libs/engine/src/journal.ts).
   // The journal is read before connecting: from the first connect on, everything below runs without a pause.
-  const journalDir = path.resolve(config.LABRUN_DATA_DIR, 'runs');
+  const journalDir = path.join(dataDir, 'runs');
   const { journal, replayed } = await FileJournal.open(journalDir, { warn: (warning) => log.warn(`journal: ${warning}`) });
   for (const warning of replayed.warnings) log.warn(`journal: ${warning}`);
+  // A run that lost events to damage must not pass for the run it was: say so, loudly, run by run.
+  for (const damaged of replayed.damaged) log.error(`journal: ${damaged.message}`, { runId: damaged.runId, lost: damaged.lost, dropped: damaged.dropped });
 
   const connection = connectService({
     url: config.MQTT_URL,
@@ -142,6 +154,7 @@ runMain(log, async () => {
     if (engineStatusTimer) clearTimeout(engineStatusTimer);
     await output.drained();
     await journal.close();
+    lock.release();
     await closeService(connection, onlineTopic);
   });
 });

@@ -10,4 +10,5 @@ export * from './interlock.js';
 export * from './commands.js';
 export * from './recovery.js';
 export * from './journal.js';
+export * from './data-dir-lock.js';
 export * from './durable-output.js';

@@ -7,44 +7,93 @@ import path from 'node:path';
 import { TEMP_SUFFIX } from './journal-format.js';
 
 export interface Line {
+  kind: 'line';
   /** The line's bytes, without its newline. */
   bytes: Buffer;
   /** Where the line starts in the file. */
   offset: number;
   /** 1-based, for warnings. */
   number: number;
-  /** The file ended before the line's newline: written by an engine that stopped mid-write. */
+  /** Ended by a run of zeros or the end of the file, not by a newline: written by an engine that stopped mid-write, or damaged. */
   torn: boolean;
+}
+
+/** Zero bytes: the space written ahead of the lines when `last` (they reach the end of the file), else damage. */
+export interface Zeros {
+  kind: 'zeros';
+  offset: number;
+  length: number;
+  last: boolean;
 }
 
 const CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
 
 /**
- * A file's lines, a chunk (about 1 MiB) at a time: the caller may await between chunks. The lines end at the
- * first zero byte, if any: the space after it is preallocated for lines to come (see Preallocated). No line of
- * JSON holds a zero byte (JSON.stringify escapes it).
+ * A file's lines and runs of zero bytes, a chunk (about 1 MiB) at a time: the caller may await between chunks.
+ * No line holds a zero byte (JSON.stringify escapes it): a run of zeros ends a line, and reading goes on after
+ * it, so zeros in the middle of a file (damage) cost only the lines they touch. Zeros that reach the end of the
+ * file are the space preallocated for lines to come (see Preallocated), however long; they are never held in
+ * memory.
  */
-export async function* readLines(file: string): AsyncGenerator<Line[]> {
+export async function* readLines(file: string): AsyncGenerator<Array<Line | Zeros>> {
   let carry: Buffer = Buffer.alloc(0);
   let carryOffset = 0;
   let number = 0;
+  /** A run of zeros that reached the end of the chunks read so far. */
+  let zeros: Zeros | null = null;
+  let position = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
-    const joined = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-    const zero = joined.indexOf(0, carry.length);
-    const data = zero >= 0 ? joined.subarray(0, zero) : joined;
-    const lines: Line[] = [];
+    const out: Array<Line | Zeros> = [];
+    const chunkOffset = position;
+    position += chunk.length;
+    let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let dataOffset = carryOffset;
+    if (zeros) {
+      // Still zeros, or the zeros were damage after all: something follows them.
+      const nonzero = firstNonzero(chunk, 0);
+      if (nonzero < 0) {
+        zeros.length += chunk.length;
+        continue;
+      }
+      zeros.length += nonzero;
+      out.push(zeros);
+      zeros = null;
+      data = chunk.subarray(nonzero);
+      dataOffset = chunkOffset + nonzero;
+    }
     let start = 0;
-    for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
-      lines.push({ bytes: data.subarray(start, end), offset: carryOffset + start, number: ++number, torn: false });
-      start = end + 1;
+    for (;;) {
+      const newline = data.indexOf(NEWLINE, start);
+      const zero = data.indexOf(0, start);
+      if (zero >= 0 && (newline < 0 || zero < newline)) {
+        if (zero > start) out.push({ kind: 'line', bytes: data.subarray(start, zero), offset: dataOffset + start, number: ++number, torn: true });
+        const after = firstNonzero(data, zero);
+        if (after < 0) {
+          zeros = { kind: 'zeros', offset: dataOffset + zero, length: data.length - zero, last: false };
+          start = data.length;
+          break;
+        }
+        out.push({ kind: 'zeros', offset: dataOffset + zero, length: after - zero, last: false });
+        start = after;
+      } else if (newline >= 0) {
+        out.push({ kind: 'line', bytes: data.subarray(start, newline), offset: dataOffset + start, number: ++number, torn: false });
+        start = newline + 1;
+      } else {
+        break;
+      }
     }
     carry = data.subarray(start);
-    carryOffset += start;
-    if (lines.length > 0) yield lines;
-    if (zero >= 0) break;
+    carryOffset = dataOffset + start;
+    if (out.length > 0) yield out;
   }
-  if (carry.length > 0) yield [{ bytes: carry, offset: carryOffset, number: number + 1, torn: true }];
+  if (zeros) yield [{ ...zeros, last: true }];
+  else if (carry.length > 0) yield [{ kind: 'line', bytes: carry, offset: carryOffset, number: number + 1, torn: true }];
+}
+
+function firstNonzero(data: Buffer, from: number): number {
+  for (let i = from; i < data.length; i++) if (data[i] !== 0) return i;
+  return -1;
 }
 
 /**
@@ -52,7 +101,7 @@ export async function* readLines(file: string): AsyncGenerator<Line[]> {
  * over blocks that already exist changes no file metadata, so an fdatasync only flushes the data: measured here
  * p50 0.13 ms and p99 0.2 ms, against 0.18 ms and 0.9 ms when every append grows the file. The zeros are written
  * (not fallocated: unwritten extents change metadata when first written) a mebibyte at a time, in the commit
- * that needs them; readLines stops at the first zero.
+ * that needs them; readLines takes zeros that reach the end of the file for this space.
  */
 export class Preallocated {
   readonly fd: number;

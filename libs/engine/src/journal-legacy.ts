@@ -36,5 +36,5 @@ export async function readLegacyFiles(dir: string, names: string[]): Promise<Rep
     if (events[0]?.type === 'run.created' && events[0].seq === 1) histories.push(events);
     else warnings.push(`${name}: no run.created event; ignored`);
   }
-  return { histories, warnings };
+  return { histories, warnings, damaged: [] };
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunEvent } from '@labrun/contracts';
 import { FileJournal, readJournal } from './journal.js';
+import { recordLine, unwrapLine } from './journal-format.js';
 import { protocol } from './fixtures.spec-helpers.js';
 
 let dir: string;
@@ -23,7 +24,18 @@ const json = (event: RunEvent) => JSON.stringify(event);
 /** Each run's events, by run id. */
 const byRun = (histories: RunEvent[][]) => Object.fromEntries(histories.map((h) => [h[0]!.runId, h]));
 const logFiles = (where = dir) => fs.readdirSync(where).sort();
-const linesOf = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8').split('\n').slice(0, -1);
+/** The JSON of each line of a segment, each checked against its CRC. */
+const linesOf = (name: string) =>
+  fs
+    .readFileSync(path.join(dir, name))
+    .toString()
+    .split('\n')
+    .slice(0, -1)
+    .map((line) => {
+      const unwrapped = unwrapLine(Buffer.from(line));
+      if (unwrapped.kind !== 'checked') throw new Error(`${name}: a line without a good CRC: ${line}`);
+      return unwrapped.text;
+    });
 const dirBytes = () => logFiles().reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
 const copyDir = () => new Map(logFiles().map((name) => [name, fs.readFileSync(path.join(dir, name))]));
 function restoreInto(files: Map<string, Buffer>): string {
@@ -157,10 +169,10 @@ describe('FileJournal: space written ahead, and syncs', () => {
     const copy = restoreInto(files);
     expect(fs.readFileSync(path.join(copy, 'journal-00000001.log')).at(-1)).toBe(0);
     const reopened = await FileJournal.open(copy);
-    expect(reopened.replayed).toEqual({ histories: [[created('r-1')]], warnings: [] });
+    expect(reopened.replayed).toEqual({ histories: [[created('r-1')]], warnings: [], damaged: [] });
     reopened.journal.append(play('r-1'));
     await reopened.journal.close();
-    expect(await readJournal(copy)).toEqual({ histories: [[created('r-1'), play('r-1')]], warnings: [] });
+    expect(await readJournal(copy)).toEqual({ histories: [[created('r-1'), play('r-1')]], warnings: [], damaged: [] });
   });
 
   it('drops a line torn in the space written ahead (the engine died mid-write)', async () => {
@@ -173,11 +185,13 @@ describe('FileJournal: space written ahead, and syncs', () => {
     const file = path.join(copy, 'journal-00000001.log');
     const text = fs.readFileSync(file);
     const end = text.indexOf(0);
-    text.write(json(play('r-1')).slice(0, 30), end); // half a line, then zeros
+    text.write(recordLine(json(play('r-1'))).slice(0, 30), end); // half a line, then zeros
     fs.writeFileSync(file, text);
     const reopened = await FileJournal.open(copy);
     expect(reopened.replayed.histories).toEqual([[created('r-1')]]);
-    expect(reopened.replayed.warnings).toEqual([expect.stringMatching(/journal-00000001\.log line 3: dropped a torn last line \(30 bytes/)]);
+    expect(reopened.replayed.warnings).toEqual([expect.stringMatching(/journal-00000001\.log line 3: dropped a torn last record \(30 bytes written when the engine stopped\)/)]);
+    expect(reopened.replayed.damaged).toEqual([]); // never acknowledged: nothing was lost
+    expect(fs.readdirSync(copy).filter((n) => n.includes('.damaged-'))).toEqual([]);
     await reopened.journal.close();
   });
 
@@ -198,18 +212,19 @@ describe('FileJournal: space written ahead, and syncs', () => {
 });
 
 describe('FileJournal: replay of a damaged log', () => {
-  const write = (name: string, lines: string[], end = '\n') => fs.writeFileSync(path.join(dir, name), lines.join('\n') + end);
+  /** A segment of `records` (JSON texts), each on its line with its CRC. */
+  const write = (name: string, records: string[]) => fs.writeFileSync(path.join(dir, name), records.map(recordLine).join(''));
 
   it('drops a torn last line, says where, and appends cleanly after it', async () => {
     const { journal } = await FileJournal.open(dir);
     journal.append(created('r-1'));
     await journal.close();
     const good = fs.statSync(path.join(dir, 'journal-00000001.log')).size;
-    fs.appendFileSync(path.join(dir, 'journal-00000001.log'), json(play('r-1')).slice(0, 40)); // the engine died mid-write
+    fs.appendFileSync(path.join(dir, 'journal-00000001.log'), recordLine(json(play('r-1'))).slice(0, 40)); // the engine died mid-write
 
     const reopened = await FileJournal.open(dir);
     expect(reopened.replayed.histories).toEqual([[created('r-1')]]);
-    expect(reopened.replayed.warnings).toEqual(['journal-00000001.log line 3: dropped a torn last line (40 bytes written when the engine stopped)']);
+    expect(reopened.replayed.warnings).toEqual(['journal-00000001.log line 3: dropped a torn last record (40 bytes written when the engine stopped)']);
     expect(fs.statSync(path.join(dir, 'journal-00000001.log')).size).toBe(good);
     reopened.journal.append(play('r-1'));
     await reopened.journal.close();
@@ -219,14 +234,15 @@ describe('FileJournal: replay of a damaged log', () => {
     await again.journal.close();
   });
 
-  it('skips an unreadable line, naming file and line; the run it belonged to keeps the events before the gap', async () => {
+  it('skips a line that checks but is not JSON, naming file and line; the run keeps its events on both sides of the gap', async () => {
     write('journal-00000001.log', [json(created('r-1')), json(created('r-2')), '{"not an event"', json(play('r-1', 3)), json(play('r-2'))]);
     const { journal, replayed } = await FileJournal.open(dir);
     expect(replayed.warnings).toEqual([
-      'journal-00000001.log line 3: skipped an unreadable line (not JSON)',
-      'journal-00000001.log line 4: run r-1 jumps from seq 1 to 3; kept its 1 events before the gap',
+      'journal-00000001.log line 3: skipped a line that checks but cannot be used (not JSON)',
+      'journal-00000001.log line 4: run r-1 is missing seq 2 (it jumps from seq 1 to 3); kept its events on both sides',
     ]);
-    expect(byRun(replayed.histories)).toEqual({ 'r-1': [created('r-1')], 'r-2': [created('r-2'), play('r-2')] });
+    expect(byRun(replayed.histories)).toEqual({ 'r-1': [created('r-1'), play('r-1', 3)], 'r-2': [created('r-2'), play('r-2')] });
+    expect(replayed.damaged).toEqual([{ runId: 'r-1', lost: [{ from: 2, to: 2 }], dropped: false, message: expect.stringMatching(/^run r-1 is missing seq 2: it is restored from its other 2 events/) }]);
     await journal.close();
   });
 
@@ -234,23 +250,25 @@ describe('FileJournal: replay of a damaged log', () => {
     write('journal-00000001.log', [json(created('r-1')), JSON.stringify({ ...play('r-1'), seq: 'two' }), JSON.stringify({ journal: 'shred' })]);
     const { journal, replayed } = await FileJournal.open(dir);
     expect(replayed.warnings).toEqual([
-      'journal-00000001.log line 2: skipped an unreadable line (not a run event (seq: Invalid input: expected number, received string))',
-      expect.stringMatching(/^journal-00000001\.log line 3: skipped an unreadable line \(not a journal record \(journal: /),
+      'journal-00000001.log line 2: skipped a line that checks but cannot be used (not a run event (seq: Invalid input: expected number, received string))',
+      expect.stringMatching(/^journal-00000001\.log line 3: skipped a line that checks but cannot be used \(not a journal record \(journal: /),
     ]);
     await journal.close();
   });
 
-  it('keeps the events before a gap in seq, and lets the run continue after a restart', async () => {
-    write('journal-00000001.log', [json(created('r-1')), json(play('r-1')), json(play('r-1', 4))]);
+  it('keeps the events on both sides of a gap in seq, names the run and the missing seqs, and lets the run continue', async () => {
+    write('journal-00000001.log', [json(created('r-1')), json(play('r-1')), json(play('r-1', 5)), json(play('r-1', 6))]);
     const first = await FileJournal.open(dir);
-    expect(first.replayed.warnings).toEqual(['journal-00000001.log line 3: run r-1 jumps from seq 2 to 4; kept its 2 events before the gap']);
-    expect(first.replayed.histories).toEqual([[created('r-1'), play('r-1')]]);
-    // The engine carries on from seq 2: the event that was after the gap must not get in the way.
-    first.journal.append(play('r-1', 3));
+    expect(first.replayed.warnings).toEqual(['journal-00000001.log line 3: run r-1 is missing seqs 3–4 (it jumps from seq 2 to 5); kept its events on both sides']);
+    expect(first.replayed.histories).toEqual([[created('r-1'), play('r-1'), play('r-1', 5), play('r-1', 6)]]);
+    expect(first.replayed.damaged).toEqual([
+      { runId: 'r-1', lost: [{ from: 3, to: 4 }], dropped: false, message: 'run r-1 is missing seqs 3–4: it is restored from its other 4 events (up to seq 6); check it before resuming it' },
+    ]);
+    // The engine carries on from seq 6.
+    first.journal.append(play('r-1', 7));
     await first.journal.close();
     const second = await FileJournal.open(dir);
-    expect(second.replayed.warnings).toEqual([]);
-    expect(second.replayed.histories).toEqual([[created('r-1'), play('r-1'), play('r-1', 3)]]);
+    expect(second.replayed.histories).toEqual([[created('r-1'), play('r-1'), play('r-1', 5), play('r-1', 6), play('r-1', 7)]]);
     await second.journal.close();
   });
 
@@ -267,6 +285,7 @@ describe('FileJournal: replay of a damaged log', () => {
     write('journal-00000001.log', [json(play('r-1', 7)), json(created('r-2')), '{"journal":"forget","runId":"r-1"}']);
     const { journal, replayed } = await FileJournal.open(dir);
     expect(replayed.warnings).toEqual([]);
+    expect(replayed.damaged).toEqual([]);
     expect(replayed.histories).toEqual([[created('r-2')]]);
     await journal.close();
   });
@@ -321,7 +340,7 @@ describe('FileJournal: forgetting runs', () => {
     expect(logFiles()).toEqual(['journal-00000001.log']);
     const [header, ...rest] = linesOf('journal-00000001.log');
     expect(header).toBe('{"journal":"snapshot"}');
-    expect(rest.map((line) => JSON.parse(line))).toEqual([created('r-19')]);
+    expect(rest.map((line) => JSON.parse(line) as unknown)).toEqual([created('r-19')]);
     await reopened.close();
   });
 });
@@ -400,7 +419,7 @@ describe('FileJournal: bounded disk', () => {
 
     const expected = { 'r-6': [created('r-6'), play('r-6')], 'r-0': [again], 'r-8': [created('r-8')], twice: [secondLife] };
     expect(byRun((await readJournal(dir)).histories)).toEqual(expected);
-    expect(fs.readFileSync(path.join(dir, logFiles()[0]!), 'utf8')).toMatch(/^\{"journal":"snapshot"\}\n/);
+    expect(linesOf(logFiles()[0]!)[0]).toBe('{"journal":"snapshot"}');
     await journal.close();
     const { journal: reopened, replayed } = await FileJournal.open(dir);
     expect(replayed.warnings).toEqual([]);
@@ -554,12 +573,13 @@ describe('FileJournal: the per-run files of earlier engines', () => {
 
 describe('readJournal', () => {
   it('replays without changing anything on disk', async () => {
-    fs.writeFileSync(path.join(dir, 'journal-00000001.log'), `${json(created('r-1'))}\n${json(created('r-2'))}\n{"journal":"forget","runId":"r-2"}\n{"torn`);
+    const records = [json(created('r-1')), json(created('r-2')), '{"journal":"forget","runId":"r-2"}'];
+    fs.writeFileSync(path.join(dir, 'journal-00000001.log'), `${records.map(recordLine).join('')}{"torn`);
     fs.writeFileSync(path.join(dir, 'journal-00000002.log'), '');
     const before = copyDir();
     const replayed = await readJournal(dir);
     expect(replayed.histories).toEqual([[created('r-1')]]);
-    expect(replayed.warnings).toEqual(['journal-00000001.log line 4: skipped an unreadable line (no newline)']);
+    expect(replayed.warnings).toEqual([expect.stringMatching(/^journal-00000001\.log bytes \d+–\d+ \(from line 4\): skipped 6 damaged bytes \(a record cut short\)/)]);
     expect(copyDir()).toEqual(before);
   });
 });

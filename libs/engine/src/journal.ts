@@ -9,17 +9,19 @@
 // replaces every segment below it. It is written to a temp file, synced, renamed over the newest sealed segment
 // and the directory synced; only then are the segments it replaces deleted. A crash at any step leaves either the
 // old segments (and a temp file, ignored) or the snapshot (and segments it replaces, ignored): the same histories.
-// Opening a log that holds anything dead rewrites it as one snapshot, so every start begins from a clean log.
+// Opening a log that holds anything dead, damaged or written without CRCs rewrites it as one snapshot, so every
+// start begins from a clean log; a damaged segment is first copied aside as it was (journal-replay.ts says what
+// replay keeps of it). The engine holding the data directory is one at a time: see data-dir-lock.ts.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { RunEvent } from '@labrun/contracts';
-import { forgetRecord, runIdOf, segmentName, segmentNumber, SNAPSHOT_HEADER, TEMP_SUFFIX } from './journal-format.js';
+import { DAMAGED_SUFFIX, forgetRecord, recordLine, runIdOf, segmentName, segmentNumber, SNAPSHOT_HEADER, TEMP_SUFFIX, unwrapLine } from './journal-format.js';
 import { ChunkedWriter, datasync, Preallocated, readLines, replaceAtomically, syncDir } from './journal-disk.js';
 import { LEGACY_SUFFIX, readLegacyFiles } from './journal-legacy.js';
 import { readSegments, type Replayed } from './journal-replay.js';
 
-export type { Replayed } from './journal-replay.js';
+export type { DamagedRun, Replayed } from './journal-replay.js';
 
 export interface JournalOptions {
   /** Start a new segment once the newest one holds this many bytes (default 64 MiB). */
@@ -112,10 +114,13 @@ export class FileJournal {
       await Promise.all(leftovers.map((n) => fsp.rm(path.join(dir, n), { force: true })));
     }
     if (legacy.length > 0) log.warnings.push(`deleted ${legacy.length} per-run files (<run id>${LEGACY_SUFFIX}) already moved into the journal`);
-    const replayed = { histories: log.histories, warnings: log.warnings };
+    // Before anything rewrites a damaged segment, a copy of it as it is goes aside for whoever investigates.
+    for (const name of log.damagedSegments) log.warnings.push(`kept a copy of the damaged ${name} as ${await keepAside(dir, name)}`);
+    if (log.legacyLines > 0) log.warnings.push(`rewrote ${log.legacyLines} lines written without a CRC by an earlier engine with one`);
+    const replayed = { histories: log.histories, warnings: log.warnings, damaged: log.damaged };
 
     const newest = log.segments.at(-1)!;
-    if (log.segments.length > 1 || log.deadLines > 0) {
+    if (log.segments.length > 1 || log.deadLines > 0 || log.damagedSegments.length > 0 || log.legacyLines > 0) {
       const journal = await FileJournal.rewrite(dir, newest.name, log.histories, settings);
       await Promise.all(log.segments.slice(0, -1).map((s) => fsp.rm(path.join(dir, s.name), { force: true })));
       return { journal, replayed };
@@ -137,7 +142,7 @@ export class FileJournal {
 
   /** Buffer an event; it is written by the next flush. */
   append(event: RunEvent, json = JSON.stringify(event)): void {
-    this.pending.push({ runId: event.runId, line: `${json}\n`, forget: false });
+    this.pending.push({ runId: event.runId, line: recordLine(json), forget: false });
   }
 
   /** Write everything appended so far and sync it to disk: one write and one fdatasync for all runs. */
@@ -302,7 +307,12 @@ export class FileJournal {
         for await (const lines of readLines(path.join(this.dir, segment.name))) {
           if (this.closing) throw new Aborted();
           for (const line of lines) {
-            const runId = line.torn ? null : runIdOf(line.bytes.toString());
+            if (line.kind === 'zeros' && line.last) continue;
+            // These lines were written and synced by this engine: damage to them is not copied past, it waits for
+            // the next open, which reports it and keeps the segment aside.
+            const unwrapped = line.kind === 'line' && !line.torn ? unwrapLine(line.bytes) : null;
+            if (line.kind !== 'line' || unwrapped?.kind !== 'checked') throw new Error(`${segment.name} is damaged at byte ${line.offset}`);
+            const runId = runIdOf(unwrapped.text);
             const copy = runId === null ? undefined : copies.get(runId);
             if (!copy) continue;
             const { start } = copy.run;
@@ -338,7 +348,7 @@ export class FileJournal {
       await writer.push(SNAPSHOT_HEADER);
       for (const events of histories) {
         const offset = writer.written;
-        for (const event of events) await writer.push(`${JSON.stringify(event)}\n`);
+        for (const event of events) await writer.push(recordLine(JSON.stringify(event)));
         const runId = events[0]!.runId;
         runs.set(runId, { runId, start: { segment, offset }, bytes: new Map([[segment, writer.written - offset]]) });
         segment.live += writer.written - offset;
@@ -353,6 +363,20 @@ export class FileJournal {
 export async function readJournal(dir: string): Promise<Replayed> {
   const names = await fsp.readdir(dir);
   if (!names.some((n) => segmentNumber(n) !== null)) return readLegacyFiles(dir, names);
-  const { histories, warnings } = await readSegments(dir, names);
-  return { histories, warnings };
+  const { histories, warnings, damaged } = await readSegments(dir, names);
+  return { histories, warnings, damaged };
+}
+
+/** Copy `name` to `<name>.damaged-<timestamp>`, synced, and return the copy's name. */
+async function keepAside(dir: string, name: string): Promise<string> {
+  const copy = `${name}${DAMAGED_SUFFIX}${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await fsp.copyFile(path.join(dir, name), path.join(dir, copy));
+  const handle = await fsp.open(path.join(dir, copy), 'r+');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await syncDir(dir);
+  return copy;
 }
