@@ -27,7 +27,7 @@ const SEED = Number(process.env.SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31)
 const RUNS = 40;
 const DEVICES = 4;
 const CLIENTS = 4;
-const TRAFFIC_MS = 9_000;
+const TRAFFIC_MS = 7_000;
 const ENGINE_ID = 'e-soak';
 const REPLIES = `engine/${ENGINE_ID}/replies`;
 
@@ -118,12 +118,20 @@ describe('the engine under a soak of random actions and restarts', () => {
     console.log(`soak seed ${SEED} (SOAK_SEED=${SEED} replays it)`);
     const random = seeded(SEED);
     const problems: string[] = [];
+    // How long each phase took, printed at the end: the soak should take about a minute on a CI machine.
+    const phases: string[] = [];
+    let phaseStart = Date.now();
+    const phaseDone = (name: string) => {
+      phases.push(`${name} ${((Date.now() - phaseStart) / 1000).toFixed(1)} s`);
+      phaseStart = Date.now();
+    };
 
     const broker = await startBroker();
-    for (let d = 0; d < DEVICES; d++) await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: `soak-sim-${d}` });
+    await Promise.all(Array.from({ length: DEVICES }, (_, d) => startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: `soak-sim-${d}` })));
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-soak-'));
     const engineEnv = { MQTT_URL: broker.url, ENGINE_ID, DEVICE_ID: 'soak-sim-0', LABRUN_DATA_DIR: dataDir };
     let engine: ServiceProcess = await startService('engine', engineEnv);
+    phaseDone('services');
 
     const observer = await connectTestClient(broker.url);
     await observer.subscribe(['run/+/status', 'run/+/events', 'hw/+/requests']);
@@ -139,6 +147,7 @@ describe('the engine under a soak of random actions and restarts', () => {
       expect(reply.json()).toMatchObject({ ok: true });
     }
     await homer.close();
+    phaseDone('homing');
 
     const protocols = Array.from({ length: RUNS }, (_, r) => protocolFor(r, random));
     const createOf = (r: number) => ({ protocol: { schemaVersion: 1, metadata: { name: `soak ${r}` }, commands: protocols[r] }, deviceId: deviceOf(r) });
@@ -146,6 +155,7 @@ describe('the engine under a soak of random actions and restarts', () => {
     for (let c = 0; c < CLIENTS; c++) clients.push(await connectTestClient(broker.url));
     for (let r = 0; r < RUNS; r++) await clients[r % CLIENTS]!.publish(`run/${runId(r)}/create`, createOf(r));
     await expect.poll(() => latestStatuses().size, { timeout: 15_000 }).toBe(RUNS);
+    phaseDone('creates');
 
     /** Each run's newest status as the observer received it live. */
     function latestStatuses(from = 0): Map<string, RunStatusDocument> {
@@ -206,7 +216,7 @@ describe('the engine under a soak of random actions and restarts', () => {
      * Wait (bounded) until no status has changed for a while and every run is in a state that does not move by
      * itself. Returns the runs that did not settle: a move held up behind another run's feed hold never will.
      */
-    async function settle(maxMs = 12_000): Promise<string[]> {
+    async function settle(maxMs = 6_000): Promise<string[]> {
       const deadline = Date.now() + maxMs;
       let count = -1;
       let quietSince = Date.now();
@@ -218,7 +228,7 @@ describe('the engine under a soak of random actions and restarts', () => {
         }
         const moving = [...latestStatuses()].filter(([, s]) => !QUIET.has(s.status)).map(([id]) => id);
         if (Date.now() - quietSince >= 1500 && (moving.length === 0 || Date.now() > deadline)) return moving;
-        if (Date.now() > deadline + 5000) return moving;
+        if (Date.now() > deadline + 3000) return moving;
         await sleep(200);
       }
     }
@@ -289,9 +299,13 @@ describe('the engine under a soak of random actions and restarts', () => {
     };
 
     await clientTraffic(1);
+    phaseDone('traffic');
     await restart('SIGTERM');
+    phaseDone('SIGTERM restart');
     await clientTraffic(2);
+    phaseDone('traffic');
     await restart('SIGKILL');
+    phaseDone('SIGKILL restart');
     console.log(`soak sent ${JSON.stringify(sent)}`);
 
     // Drive every run to an end: play or resume whatever waits, and stop what has not finished in time.
@@ -313,6 +327,7 @@ describe('the engine under a soak of random actions and restarts', () => {
     }
     await expect.poll(() => [...latestStatuses().values()].filter((s) => !FINISHED.has(s.status)).map((s) => `${s.runId} ${s.status}`), { timeout: 15_000 }).toEqual([]);
     await sleep(500);
+    phaseDone('drive to the end');
 
     // Count what was carried out, from the events every subscriber saw and the requests the hardware received.
     // A message delivered twice by the broker (QoS 1) has the same text: it is counted once.
@@ -362,6 +377,7 @@ describe('the engine under a soak of random actions and restarts', () => {
 
     const outcomes: Record<string, number> = {};
     for (const s of finals.values()) outcomes[s.status] = (outcomes[s.status] ?? 0) + 1;
+    console.log(`soak phases: ${phases.join(', ')}`);
     console.log(`soak outcomes ${JSON.stringify(outcomes)}; ${events.length} events, ${requests.length} hardware requests; ${problems.length} problems`);
 
     for (const s of finals.values()) if (s.error) console.log(`soak ${s.runId} failed: ${JSON.stringify(s.error)}`);
