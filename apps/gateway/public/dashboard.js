@@ -393,7 +393,10 @@ function renderBanner(run) {
   if ((run.status === 'paused' || run.status === 'pausing' || run.status === 'blocked') && pause) {
     kind = run.status;
     icon = run.status === 'blocked' ? '!' : '❚❚';
+    // Blocked while the protocol's own pause is current: both reasons show, the protocol's message first.
+    const alsoInterlock = run.status === 'blocked' && run.interlock && pause.source !== 'interlock';
     title =
+      alsoInterlock ? `Paused by ${SOURCE_TEXT[pause.source] ?? pause.source}, and blocked: ${run.interlock.message}` :
       run.status === 'blocked' ? `Blocked by ${SOURCE_TEXT[pause.source] ?? pause.source}` :
       run.status === 'pausing' ? `Pausing: asked by ${pause.by ?? SOURCE_TEXT[pause.source] ?? pause.source}` :
       `Paused by ${pause.source === 'user' && pause.by ? pause.by : SOURCE_TEXT[pause.source] ?? pause.source}`;

@@ -44,6 +44,10 @@ export const CurrentCommand = z.strictObject({
 });
 
 
+/** The safety interlock (door open, controller or hardware service gone) holding a blocked run. */
+export const InterlockInfo = z.strictObject({ message: z.string(), since: isoTime });
+export type InterlockInfo = z.infer<typeof InterlockInfo>;
+
 export const RunError = z.strictObject({ code: z.string(), message: z.string(), commandIndex: z.number().int().nullable() });
 export type RunError = z.infer<typeof RunError>;
 
@@ -53,6 +57,11 @@ export const RunStatusDocument = z.strictObject({
   deviceId: DeviceId,
   status: RunStatus,
   pause: PauseInfo.nullable(),
+  /**
+   * While the run is `blocked`: the interlock that blocks it. Beside `pause`, not instead of it: a protocol's
+   * pause stays there (its message and since) while the interlock holds the run too.
+   */
+  interlock: InterlockInfo.nullable(),
   delay: DelayInfo.nullable(),
   current: CurrentCommand.nullable(),
   progress: z.strictObject({ completed: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),

@@ -12,6 +12,7 @@ export function createState(event: RunEventOf<'run.created'>): RunState {
     protocol: event.protocol,
     status: 'idle',
     pause: null,
+    interlock: null,
     pendingPause: null,
     delay: null,
     current: null,
@@ -161,9 +162,15 @@ function finishCommand(state: RunState, event: RunEventOf<'command.succeeded' | 
 function applyInterlock(state: RunState, event: RunEventOf<'interlock.changed'>): RunState {
   if (event.active) {
     if (state.status !== 'running' && state.status !== 'pausing' && state.status !== 'paused') return state;
-    return freezeDelay({ ...state, status: 'blocked', pendingPause: null, pause: { source: 'interlock', message: event.message, since: event.at, by: null } }, event.at);
+    const interlock = { message: event.message, since: event.at };
+    // A protocol's pause is still the reason the run waits: it stays, message and since, beside the interlock.
+    if (protocolPauseIsCurrent(state)) return { ...state, status: 'blocked', interlock };
+    return freezeDelay({ ...state, status: 'blocked', interlock, pendingPause: null, pause: { source: 'interlock', message: event.message, since: event.at, by: null } }, event.at);
   }
   if (state.status !== 'blocked') return state;
   // Clearing the interlock never restarts motion by itself: the run waits, paused, for an explicit resume.
-  return { ...state, status: 'paused', pause: { source: 'interlock', message: event.message, since: state.pause?.since ?? event.at, by: null } };
+  if (protocolPauseIsCurrent(state)) return { ...state, status: 'paused', interlock: null };
+  return { ...state, status: 'paused', interlock: null, pause: { source: 'interlock', message: event.message, since: state.pause?.since ?? event.at, by: null } };
 }
+
+const protocolPauseIsCurrent = (state: RunState) => state.pause?.source === 'protocol' && state.current?.type === 'pause';

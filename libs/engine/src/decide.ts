@@ -70,7 +70,8 @@ function whyNot(state: RunState, type: ActionType): { code: RejectionCode; messa
   if (status === 'stopping') return type === 'stop' ? refuse('stopping', 'it is already stopping') : refuse('stopping', 'it is stopping');
   if (type === 'stop') return null;
   if (status === 'blocked') {
-    const why = state.pause?.message ? `the interlock is active (${state.pause.message})` : 'the interlock is active';
+    const cause = state.interlock?.message ?? state.pause?.message;
+    const why = cause ? `the interlock is active (${cause})` : 'the interlock is active';
     return type === 'pause' ? refuse('already-paused', `it is already stopped by the interlock`) : refuse('interlock-active', why);
   }
   switch (type) {

@@ -306,6 +306,30 @@ describe('Engine', () => {
     expect(last()).toMatchObject({ status: 'paused', pause: { source: 'interlock' }, allowedActions: ['play', 'resume', 'stop'] });
     expect(calls).toHaveLength(1);
   });
+
+  it('keeps a protocol pause’s message and since while the interlock blocks the run, and after it clears and a restart', async () => {
+    const { engine, calls, events, last, flush } = setup();
+    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'pause', params: { message: 'Label the tubes first' } }, { type: 'home' }] } });
+    engine.act('r-1', { type: 'play' });
+    const paused = last().pause;
+    expect(paused).toMatchObject({ source: 'protocol', message: 'Label the tubes first' });
+    await vi.advanceTimersByTimeAsync(5000);
+    engine.setInterlock('sim-1', true, 'controller sim-1 is disconnected');
+    expect(last()).toMatchObject({ status: 'blocked', pause: paused, interlock: { message: 'controller sim-1 is disconnected' }, allowedActions: ['stop'] });
+    engine.act('r-1', { type: 'resume', id: 'too-soon' });
+    expect(events.at(-1)).toMatchObject({ code: 'interlock-active', message: 'cannot resume run r-1: the interlock is active (controller sim-1 is disconnected)' });
+
+    // Killed while blocked: the next engine brings it back paused by its protocol, as it was.
+    const restarted = setup();
+    restarted.engine.restore([events.slice()]);
+    expect(restarted.last()).toMatchObject({ status: 'paused', pause: paused, interlock: null });
+
+    engine.setInterlock('sim-1', false, 'controller sim-1 reconnected: check the machine, then resume');
+    expect(last()).toMatchObject({ status: 'paused', pause: paused, interlock: null, allowedActions: ['play', 'resume', 'stop'] });
+    engine.act('r-1', { type: 'resume' });
+    await flush();
+    expect(calls.map((c) => c.command.op)).toEqual(['home']);
+  });
 });
 
 describe('Engine on real motion', () => {

@@ -10,6 +10,11 @@ export function recoveryEvents(state: RunState): NewEvent[] {
     // The stop was accepted; finish it. Motion that was in flight has stopped with the engine.
     return current ? [{ type: 'command.failed', index: current.index, code: 'stopped', message: 'run stopped' }] : [];
   }
+  // Blocked while its protocol pause was current: nothing was moving. It comes back paused by its protocol, as
+  // it was; the interlock is applied again if the device still reports it.
+  if (status === 'blocked' && state.pause?.source === 'protocol' && current?.type === 'pause') {
+    return [{ type: 'interlock.changed', active: false, message: 'the engine restarted: the interlock is checked again' }];
+  }
   // Paused before the restart: it stays exactly as it was (same source, message and since). Finished runs
   // keep their history; an idle run has not started.
   if (status !== 'running' && status !== 'pausing' && status !== 'blocked') return [];

@@ -1,5 +1,5 @@
 // The run's state: a fold of its events (see apply.ts). Plain data, never mutated once built.
-import type { Command, PauseInfo, PauseMode, ProtocolDocument, RunError, RunEvent, RunStatus } from '@labrun/contracts';
+import type { Command, InterlockInfo, PauseInfo, PauseMode, ProtocolDocument, RunError, RunEvent, RunStatus } from '@labrun/contracts';
 import type { AppendOnly, AppendOnlyMap } from './append-only.js';
 
 export interface CurrentCommand {
@@ -39,6 +39,8 @@ export interface RunState {
   protocol: ProtocolDocument;
   status: RunStatus;
   pause: PauseInfo | null;
+  /** The interlock holding the run while it is blocked. */
+  interlock: InterlockInfo | null;
   pendingPause: PendingPause | null;
   delay: DelayCountdown | null;
   current: CurrentCommand | null;

@@ -22,6 +22,7 @@ export function toStatusDocument(state: RunState): RunStatusDocument {
     deviceId: state.deviceId,
     status: state.status,
     pause: state.pause,
+    interlock: state.status === 'blocked' ? state.interlock : null,
     delay:
       delay && remaining !== null
         ? {

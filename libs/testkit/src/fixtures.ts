@@ -7,6 +7,7 @@ export const statusDocument = (runId: string, overrides: Partial<RunStatusDocume
   deviceId: 'sim-1',
   status: 'idle',
   pause: null,
+  interlock: null,
   delay: null,
   current: null,
   progress: { completed: 0, total: 3 },
