@@ -31,6 +31,15 @@ async function main(request: Request): Promise<number> {
   }
 }
 
+// A reader that stops reading (`| head -2`) is not an error worth a stack trace: end quietly, as a command killed
+// by SIGPIPE would, with nothing more written (the run goes on; only this view of it ends).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.outputClosed);
+    process.exit(EXIT.failed);
+  });
+}
+
 function exit(code: number): void {
   process.exitCode = code;
   // Everything is closed by now; should a handle linger (a paused stdin), do not let it keep the command alive.
