@@ -123,7 +123,9 @@ export async function startService(app: 'engine' | 'hardware' | 'gateway', env: 
   // Each engine journals to a fresh directory unless the test names one (to restart an engine on its journal).
   const dataDir = app === 'engine' && !env.LABRUN_DATA_DIR ? { LABRUN_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-engine-')) } : {};
   const proc = startProcess(app, appEntry(app), { ...dataDir, ...env });
-  await proc.waitFor(/ ready( |$)/m);
+  // A node process starts in a second or two; on two cores busy with other suites (CI runs projects side by side)
+  // several started at once have taken over 15 s.
+  await proc.waitFor(/ ready( |$)/m, 30_000);
   return proc;
 }
 
