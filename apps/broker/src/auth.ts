@@ -1,6 +1,9 @@
 // Authentication and topic ACLs in the broker, when an auth file is configured: Aedes's hooks, answering from
 // the users in the file and the role rules in acl.ts. Every refusal is logged at warn with who and what.
 //   - CONNECT without a user name: CONNACK 5 (not authorized); unknown user or wrong password: CONNACK 4.
+//   - an address with too many failed logins (LoginLimiter): CONNACK 5 at once, without checking the password.
+//   - a client id that is not the user's (client-ids.ts): CONNACK 2 (identifier rejected), before it can take
+//     over the session of the client that has that id.
 //   - a last will on a topic the user may not publish to: CONNACK 5, rather than a will that would be dropped.
 //   - SUBSCRIBE outside the role: that filter is refused in the SUBACK (0x80), the others are granted.
 //   - PUBLISH outside the role: acknowledged as usual and discarded, as Mosquitto does (MQTT-3.3.5-2 allows
@@ -8,12 +11,17 @@
 //     negative PUBACK — and clients such as MQTT.js resend an unacknowledged publish on every reconnect, so
 //     they would be thrown out again and again.
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
-import type { Logger } from '@labrun/service';
+import { LoginLimiter, type LoginLimits, type Logger } from '@labrun/service';
 import { mayPublish, maySubscribe, type Role } from './acl.js';
-import { remote } from './client-log.js';
+import { clientIdRefusal } from './client-ids.js';
+import { remote, remoteAddress } from './client-log.js';
 import { authUsers, hashPassword, loadAuthFile, parsePasswordHash, verifyPassword, type AuthUser, type PasswordHash } from './auth-file.js';
 
-type Will = { topic: string } | undefined;
+/** What the CONNECT asked for, seen before Aedes fills in an empty client id. */
+interface Connecting {
+  clientId: string;
+  will: { topic: string } | undefined;
+}
 
 interface Session {
   user: string;
@@ -25,6 +33,7 @@ interface Session {
 /** Where refused publishes go: a `$` topic outside every role's subscriptions (`#` never matches `$` topics). */
 export const DISCARDED = '$labrun/discarded';
 
+const IDENTIFIER_REJECTED = 2;
 const NOT_AUTHORIZED = 5;
 const BAD_USERNAME_OR_PASSWORD = 4;
 
@@ -36,18 +45,19 @@ function refusal(message: string, returnCode: number): AuthenticateError {
 export class BrokerAuth {
   private users = new Map<string, AuthUser>();
   private readonly sessions = new Map<Client, Session>();
-  private readonly wills = new WeakMap<Client, Will>();
+  private readonly connecting = new WeakMap<Client, Connecting>();
   /** Checked against when the user does not exist, so an unknown name takes as long to refuse as a wrong password. */
   private decoy: Promise<PasswordHash> | undefined;
 
   private constructor(
     readonly file: string,
     private readonly log: Logger,
+    private readonly logins: LoginLimiter,
   ) {}
 
   /** Load the auth file; an AuthFileError if it is missing or wrong. */
-  static async open(file: string, log: Logger): Promise<BrokerAuth> {
-    const auth = new BrokerAuth(file, log);
+  static async open(file: string, log: Logger, loginLimits?: LoginLimits): Promise<BrokerAuth> {
+    const auth = new BrokerAuth(file, log, new LoginLimiter(loginLimits));
     auth.users = authUsers(await loadAuthFile(file));
     return auth;
   }
@@ -79,7 +89,7 @@ export class BrokerAuth {
   hooks(): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
     return {
       preConnect: (client, packet, callback) => {
-        this.wills.set(client, packet.will ? { topic: packet.will.topic } : undefined);
+        this.connecting.set(client, { clientId: packet.clientId, will: packet.will ? { topic: packet.will.topic } : undefined });
         callback(null, true);
       },
       authenticate: (client, username, password, done) => {
@@ -113,11 +123,17 @@ export class BrokerAuth {
   /** Forget a client that has gone. */
   forget(client: Client): void {
     this.sessions.delete(client);
-    this.wills.delete(client);
+    this.connecting.delete(client);
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     const from = remote(client);
+    const address = remoteAddress(client);
+    const admission = await this.logins.admit(address);
+    if (!admission.allowed) {
+      this.log.debug('refused a client from an address with too many failed logins', { clientId: client.id, user: username, from, retryAfterSeconds: admission.retryAfterSeconds });
+      throw refusal(`not authorized: too many failed logins from ${address}; try again in ${admission.retryAfterSeconds} s`, NOT_AUTHORIZED);
+    }
     if (username === undefined || username === '') {
       this.log.warn('refused a client without a user name', { clientId: client.id, from });
       throw refusal('not authorized: this broker needs a user name and password', NOT_AUTHORIZED);
@@ -127,13 +143,22 @@ export class BrokerAuth {
     if (!user) {
       await verifyPassword(given, await this.decoyHash());
       this.log.warn('refused a client: no such user', { clientId: client.id, user: username, from });
+      await this.loginFailed(address);
       throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
     }
     if (!(await verifyPassword(given, user.password))) {
       this.log.warn('refused a client: wrong password', { clientId: client.id, user: username, from });
+      await this.loginFailed(address);
       throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
     }
-    const will = this.wills.get(client);
+    const connect = this.connecting.get(client);
+    const idRefused = clientIdRefusal(username, user.role, connect?.clientId ?? client.id);
+    if (idRefused !== undefined) {
+      // Refused before Aedes registers the client, so the client that owns this id keeps its connection and session.
+      this.log.warn('refused a client id the user does not own', { clientId: client.id, user: username, role: user.role, from, why: idRefused });
+      throw refusal(`identifier rejected: ${idRefused}`, IDENTIFIER_REJECTED);
+    }
+    const will = connect?.will;
     if (will && !mayPublish(user.role, will.topic)) {
       this.log.warn('refused a client whose last will it may not publish', { clientId: client.id, user: username, role: user.role, will: will.topic, from });
       throw refusal(`not authorized: user ${username} (${user.role}) may not publish its last will to ${will.topic}`, NOT_AUTHORIZED);
@@ -141,6 +166,17 @@ export class BrokerAuth {
     if (client.closed) return; // gone while its password was checked: Aedes drops it, nothing to remember
     this.sessions.set(client, { user: username, role: user.role, password: user.password });
     this.log.debug('client logged in', { clientId: client.id, user: username, role: user.role, from });
+  }
+
+  private async loginFailed(address: string | undefined): Promise<void> {
+    const { blocked, retryAfterSeconds } = await this.logins.failed(address);
+    if (!blocked) return;
+    const { maxFailures, windowSeconds } = this.logins.limits;
+    this.log.warn(`too many failed logins: refusing every login from ${address} for ${retryAfterSeconds} s, without checking passwords`, {
+      from: address,
+      failures: maxFailures,
+      withinSeconds: windowSeconds,
+    });
   }
 
   private decoyHash(): Promise<PasswordHash> {

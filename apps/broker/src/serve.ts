@@ -8,7 +8,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ConfigError } from '@labrun/contracts';
-import { closeServer, coalesceWrites, listen, ListenError, onShutdown, type Logger } from '@labrun/service';
+import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, type Logger } from '@labrun/service';
 import { loadBrokerConfig } from './config.js';
 import { listenerUrl, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
 import { logClients } from './client-log.js';
@@ -23,7 +23,7 @@ const notFound = (_req: IncomingMessage, res: ServerResponse) => {
 
 async function openAuth(file: string, log: Logger): Promise<BrokerAuth> {
   try {
-    const auth = await BrokerAuth.open(file, log);
+    const auth = await BrokerAuth.open(file, log, loginLimitsFromEnv());
     const { mode } = await stat(file);
     if ((mode & 0o077) !== 0) {
       log.warn(`the auth file can be read by other users of this machine: chmod 600 ${file}`, { mode: (mode & 0o777).toString(8) });

@@ -43,7 +43,9 @@ function describeConnectError(error: Error & { code?: string | number }): string
 export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNECT_TIMEOUT_MS): Promise<MqttClient> {
   const client = mqtt.connect(settings.url, {
     protocolVersion: 4,
-    clientId: `labrun-cli-${randomUUID().slice(0, 8)}`,
+    // A broker with an auth file lets a user connect only with client ids it owns (its name, then `-`), and keeps
+    // `labrun-…` for the services: a person running the CLI is neither.
+    clientId: `${settings.username ?? 'labrun'}-cli-${randomUUID().slice(0, 8)}`,
     clean: true,
     connectTimeout: timeoutMs,
     reconnectPeriod: 0,
