@@ -14,6 +14,7 @@ import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import { LoginLimiter, type LoginLimits, type Logger } from '@labrun/service';
 import { mayPublish, maySubscribe, type Role } from './acl.js';
 import { clientIdRefusal } from './client-ids.js';
+import { discard } from './discard.js';
 import { remote, remoteAddress } from './client-log.js';
 import { authUsers, hashPassword, loadAuthFile, parsePasswordHash, verifyPassword, type AuthUser, type PasswordHash } from './auth-file.js';
 
@@ -30,8 +31,6 @@ interface Session {
   password: PasswordHash;
 }
 
-/** Where refused publishes go: a `$` topic outside every role's subscriptions (`#` never matches `$` topics). */
-export const DISCARDED = '$labrun/discarded';
 
 const IDENTIFIER_REJECTED = 2;
 const NOT_AUTHORIZED = 5;
@@ -104,11 +103,8 @@ export class BrokerAuth {
         const session = this.sessions.get(client);
         if (session && mayPublish(session.role, packet.topic)) return callback(null);
         this.log.warn('refused a publish', { clientId: client.id, user: session?.user, role: session?.role, topic: packet.topic });
-        // Aedes lets this hook change the packet: sent on to a topic no role may subscribe to, it reaches nobody,
-        // and the client gets its PUBACK (or PUBREC) as usual. Never retained, so nothing of it is kept either.
-        packet.topic = DISCARDED;
-        packet.retain = false;
-        packet.payload = Buffer.alloc(0);
+        // Acknowledged as usual, delivered to nobody, never retained: nothing of it is kept.
+        discard(packet);
         callback(null);
       },
       authorizeSubscribe: (client, subscription, callback) => {
