@@ -32,6 +32,8 @@ function describeConnectError(error: Error & { code?: string | number }): string
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'the host name cannot be resolved';
+    case 2: // CONNACK: identifier rejected. labrun's broker takes the CLI's ids (MQTT_USERNAME-cli-…); another may not.
+      return `${error.message} (the broker refused the client id, which starts with MQTT_USERNAME)`;
     case 4: // CONNACK: bad user name or password
     case 5: // CONNACK: not authorized
       return `${error.message} (check MQTT_USERNAME and MQTT_PASSWORD)`;
