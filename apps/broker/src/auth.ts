@@ -2,6 +2,7 @@
 // the users in the file and the role rules in acl.ts. Every refusal is logged at warn with who and what.
 //   - CONNECT without a user name: CONNACK 5 (not authorized); unknown user or wrong password: CONNACK 4.
 //   - an address with too many failed logins (LoginLimiter): CONNACK 5 at once, without checking the password.
+//     Logins from one address are checked one at a time, so parallel guesses are counted as they go.
 //   - a client id that is not the user's (client-ids.ts): CONNACK 2 (identifier rejected), before it can take
 //     over the session of the client that has that id.
 //   - a last will on a topic the user may not publish to: CONNACK 5, rather than a will that would be dropped.
@@ -125,26 +126,22 @@ export class BrokerAuth {
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     const from = remote(client);
     const address = remoteAddress(client);
-    const admission = await this.logins.admit(address);
-    if (!admission.allowed) {
-      this.log.debug('refused a client from an address with too many failed logins', { clientId: client.id, user: username, from, retryAfterSeconds: admission.retryAfterSeconds });
-      throw refusal(`not authorized: too many failed logins from ${address}; try again in ${admission.retryAfterSeconds} s`, NOT_AUTHORIZED);
-    }
     if (username === undefined || username === '') {
       this.log.warn('refused a client without a user name', { clientId: client.id, from });
       throw refusal('not authorized: this broker needs a user name and password', NOT_AUTHORIZED);
     }
     const user = this.users.get(username);
     const given = password ?? Buffer.alloc(0);
-    if (!user) {
-      await verifyPassword(given, await this.decoyHash());
-      this.log.warn('refused a client: no such user', { clientId: client.id, user: username, from });
-      await this.loginFailed(address);
-      throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
+    const login = await this.logins.attempt(address, async () =>
+      user ? verifyPassword(given, user.password) : verifyPassword(given, await this.decoyHash()).then(() => false),
+    );
+    if (!login.checked) {
+      this.log.debug('refused a client from an address with too many failed logins', { clientId: client.id, user: username, from, retryAfterSeconds: login.retryAfterSeconds });
+      throw refusal(`not authorized: too many failed logins from ${address}; try again in ${login.retryAfterSeconds} s`, NOT_AUTHORIZED);
     }
-    if (!(await verifyPassword(given, user.password))) {
-      this.log.warn('refused a client: wrong password', { clientId: client.id, user: username, from });
-      await this.loginFailed(address);
+    if (!login.passed || !user) {
+      this.log.warn(user ? 'refused a client: wrong password' : 'refused a client: no such user', { clientId: client.id, user: username, from });
+      if (login.passed === false && login.blocked) this.logBlocked(address, login.retryAfterSeconds);
       throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
     }
     const connect = this.connecting.get(client);
@@ -164,9 +161,7 @@ export class BrokerAuth {
     this.log.debug('client logged in', { clientId: client.id, user: username, role: user.role, from });
   }
 
-  private async loginFailed(address: string | undefined): Promise<void> {
-    const { blocked, retryAfterSeconds } = await this.logins.failed(address);
-    if (!blocked) return;
+  private logBlocked(address: string | undefined, retryAfterSeconds: number): void {
     const { maxFailures, windowSeconds } = this.logins.limits;
     this.log.warn(`too many failed logins: refusing every login from ${address} for ${retryAfterSeconds} s, without checking passwords`, {
       from: address,

@@ -130,11 +130,6 @@ export class GatewayAuth {
    */
   async authenticate(req: IncomingMessage, access: Exclude<Access, 'public'>, options: { cookie: boolean; what: string }): Promise<Caller> {
     const from = req.socket.remoteAddress;
-    const admission = await this.logins.admit(from);
-    if (!admission.allowed) {
-      this.log?.debug('refused a request from an address with too many unknown tokens', { request: options.what, from, retryAfterSeconds: admission.retryAfterSeconds });
-      throw tooManyAttempts(admission.retryAfterSeconds);
-    }
     let presented: string;
     try {
       presented = presentedToken(req, options.cookie);
@@ -143,11 +138,16 @@ export class GatewayAuth {
       throw error;
     }
     await this.refresh();
-    const token = findToken(this.tokens, presented);
-    if (!token) {
+    let token: AuthToken | undefined;
+    const login = await this.logins.attempt(from, () => (token = findToken(this.tokens, presented)) !== undefined);
+    if (!login.checked) {
+      this.log?.debug('refused a request from an address with too many unknown tokens', { request: options.what, from, retryAfterSeconds: login.retryAfterSeconds });
+      throw tooManyAttempts(login.retryAfterSeconds);
+    }
+    if (!login.passed || !token) {
       this.log?.warn('refused a request with an unknown token', { request: options.what, from });
-      const { blocked, retryAfterSeconds } = await this.logins.failed(from);
-      if (blocked) {
+      if (login.passed === false && login.blocked) {
+        const { retryAfterSeconds } = login;
         const { maxFailures, windowSeconds } = this.logins.limits;
         this.log?.warn(`too many unknown tokens: refusing every request with a token from ${from} for ${retryAfterSeconds} s, without checking tokens`, {
           from,

@@ -79,3 +79,41 @@ describe('loginLimitsFromEnv', () => {
     expect(() => loginLimitsFromEnv({ LABRUN_LOGIN_MAX_FAILURES: '-1' })).toThrow(/LABRUN_LOGIN_MAX_FAILURES="-1"/);
   });
 });
+
+describe('LoginLimiter.attempt', () => {
+  it('checks a login, counts it when it fails, and refuses the address unchecked once it is blocked', async () => {
+    const limiter = new LoginLimiter({ maxFailures: 2, windowSeconds: 60, blockSeconds: 60 });
+    expect(await limiter.attempt('10.0.0.9', () => true)).toEqual({ checked: true, passed: true });
+    expect(await limiter.attempt('10.0.0.9', () => false)).toEqual({ checked: true, passed: false, blocked: false, retryAfterSeconds: 0 });
+    expect(await limiter.attempt('10.0.0.9', async () => false)).toEqual({ checked: true, passed: false, blocked: true, retryAfterSeconds: 60 });
+    let checked = false;
+    const refused = await limiter.attempt('10.0.0.9', () => (checked = true));
+    expect(refused).toMatchObject({ checked: false });
+    expect(checked).toBe(false);
+  });
+
+  it('checks the logins of one address one at a time, so parallel guesses are cut off after the limit too', async () => {
+    const limiter = new LoginLimiter({ maxFailures: 3, windowSeconds: 60, blockSeconds: 60 });
+    let checks = 0;
+    let running = 0;
+    let mostAtOnce = 0;
+    const guess = async () => {
+      checks++;
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return false;
+    };
+    const outcomes = await Promise.all(Array.from({ length: 30 }, () => limiter.attempt('10.0.0.9', guess)));
+    expect(checks).toBe(3);
+    expect(mostAtOnce).toBe(1);
+    expect(outcomes.filter((o) => !o.checked)).toHaveLength(27);
+    // Another address is not held up by the queue of the first.
+    expect(await limiter.attempt('10.0.0.10', () => true)).toEqual({ checked: true, passed: true });
+  });
+
+  it('still checks every login when the limit is off', async () => {
+    const limiter = new LoginLimiter({ maxFailures: 0, windowSeconds: 60, blockSeconds: 60 });
+    for (let i = 0; i < 20; i++) expect(await limiter.attempt('10.0.0.9', () => false)).toMatchObject({ checked: true, passed: false, blocked: false });
+  });
+});

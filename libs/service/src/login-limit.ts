@@ -3,6 +3,8 @@
 // it sends, until a block has passed (fail2ban's rule, inside the process). Only the address counts, never the
 // user name: a limit per user name would let anyone lock a colleague out by mistyping their name on purpose,
 // and a legitimate user at another address must still get in while one address is guessing.
+// Logins from one address are checked one at a time, so that a flood of parallel guesses is counted as it goes
+// and cut off after the limit too (legitimate logins from one address merely wait their turn: a few ms each).
 // A successful login does not reset the count either: otherwise an attacker holding one valid account could
 // log in between guesses at another and never be blocked.
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
@@ -31,15 +33,46 @@ export function loginLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): LoginL
 /** What the limit says about an address before its login is checked. */
 export type LoginAdmission = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/** How one login went: refused unchecked (blocked address), or checked — and whether that failure blocked it. */
+export type LoginOutcome =
+  | { checked: false; retryAfterSeconds: number }
+  | { checked: true; passed: true }
+  | { checked: true; passed: false; blocked: boolean; retryAfterSeconds: number };
+
 /** Failed logins counted per address, in memory (a restart forgets them, as fail2ban's own restart would not). */
 export class LoginLimiter {
   private readonly failures: RateLimiterMemory | undefined;
+  /** The last login being checked for each address: the next one waits for it. */
+  private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {
     this.failures =
       limits.maxFailures === 0
         ? undefined
         : new RateLimiterMemory({ points: limits.maxFailures, duration: limits.windowSeconds });
+  }
+
+  /**
+   * Check a login from `address` with `check` (true: the password or token is right), unless the address is
+   * blocked; count it if it fails. Logins from one address are checked one after the other.
+   */
+  attempt(address: string | undefined, check: () => Promise<boolean> | boolean): Promise<LoginOutcome> {
+    if (!this.failures) return Promise.resolve(check()).then((passed) => (passed ? { checked: true, passed } : { checked: true, passed, blocked: false, retryAfterSeconds: 0 }));
+    const key = keyOf(address);
+    const turn = (this.turns.get(key) ?? Promise.resolve()).then(() => this.checkNow(address, check));
+    const settled = turn.catch(() => undefined);
+    this.turns.set(key, settled);
+    void settled.then(() => {
+      if (this.turns.get(key) === settled) this.turns.delete(key);
+    });
+    return turn;
+  }
+
+  private async checkNow(address: string | undefined, check: () => Promise<boolean> | boolean): Promise<LoginOutcome> {
+    const admission = await this.admit(address);
+    if (!admission.allowed) return { checked: false, retryAfterSeconds: admission.retryAfterSeconds };
+    if (await check()) return { checked: true, passed: true };
+    return { checked: true, passed: false, ...(await this.failed(address)) };
   }
 
   /** Whether a login from `address` may be checked now, or when it may try again. */
