@@ -2,6 +2,7 @@
 // who gets in, and for every role and every kind of topic, what it may publish and subscribe to.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -23,7 +24,9 @@ async function login(url: string, user: User, options: mqtt.IClientOptions = {})
 /** Try to connect once: the CONNACK return code of a refusal, or 0 once connected (and closed again). */
 function connackCode(url: string, options: mqtt.IClientOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...options });
+    // A user's client id starts with its name (the broker refuses others: client-ids.ts).
+    const clientId = options.username ? { clientId: `${options.username}-${Math.random().toString(16).slice(2, 10)}` } : {};
+    const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...clientId, ...options });
     client.once('connect', () => client.end(true, () => resolve(0)));
     client.once('error', (error: Error & { code?: number }) => {
       client.end(true);
@@ -95,7 +98,8 @@ describe('a broker with an auth file', () => {
   /** An admin subscribed to everything, $SYS included: what reaches it reached the broker's subscribers. */
   let watcher: TestClient;
   beforeAll(async () => {
-    broker = await startBroker({ LABRUN_AUTH_FILE: authFile });
+    // These tests log in wrongly on purpose; the login rate limit has a broker of its own below.
+    broker = await startBroker({ LABRUN_AUTH_FILE: authFile, LABRUN_LOGIN_MAX_FAILURES: '0' });
     await broker.waitFor(/authentication on: .* users=4/);
   });
   beforeAll(async () => {
@@ -127,6 +131,40 @@ describe('a broker with an auth file', () => {
         for (const user of USERS) expect(await connackCode(url(), { username: user, password: PASSWORDS[user] }), user).toBe(0);
       });
     }
+  });
+
+  describe('client ids', () => {
+    it("refuses an operator who borrows the engine's client id (identifier rejected), and never kicks the engine", { timeout: 60_000 }, async () => {
+      // The engine's receiving connection: a persistent session under the id labrun-engine-<ENGINE_ID>.
+      const engine = await login(broker.url, 'service', { clientId: 'labrun-engine-engine-borrowed', clean: false });
+      await engine.subscribe('run/+/actions');
+      let engineClosed = 0;
+      engine.client.on('close', () => engineClosed++);
+
+      for (let attempt = 0; attempt < 7; attempt++) {
+        expect(await connackCode(broker.url, { username: 'operator', password: PASSWORDS.operator, clientId: 'labrun-engine-engine-borrowed', clean: false })).toBe(2);
+      }
+      expect(await connackCode(broker.wsUrl, { username: 'admin', password: PASSWORDS.admin, clientId: 'labrun-engine-engine-borrowed', clean: false })).toBe(2);
+      await broker.waitFor(/warn refused a client id the user does not own clientId=labrun-engine-engine-borrowed user=operator role=operator .*reserved for the labrun services/);
+
+      // Still the same connection, still receiving: nothing of the borrowers' attempts reached its session.
+      const operator = await login(broker.url, 'operator');
+      await operator.publish('run/r-borrowed/actions', 'resume after the borrowing');
+      await engine.waitFor('run/r-borrowed/actions', (m) => m.text === 'resume after the borrowing');
+      expect(engineClosed).toBe(0);
+      expect(engine.client.connected).toBe(true);
+    });
+
+    it("refuses another user's client id, and takes a user's own: its name, name-… and name:…", async () => {
+      expect(await connackCode(broker.url, { username: 'operator', password: PASSWORDS.operator, clientId: 'viewer-dashboard' })).toBe(2);
+      expect(await connackCode(broker.url, { username: 'operator', password: PASSWORDS.operator, clientId: 'mqttjs_1a2b3c4d' })).toBe(2);
+      await broker.waitFor(/warn refused a client id the user does not own clientId=viewer-dashboard user=operator .*may only use client ids operator, operator-… or operator:…/);
+      for (const clientId of ['operator', 'operator-bench-2', 'operator:lims']) {
+        expect(await connackCode(broker.url, { username: 'operator', password: PASSWORDS.operator, clientId }), clientId).toBe(0);
+      }
+      // An empty id: the broker makes up one that nobody else has.
+      expect(await connackCode(broker.url, { username: 'viewer', password: PASSWORDS.viewer, clientId: '', clean: true })).toBe(0);
+    });
   });
 
   describe('publishing', () => {
@@ -305,6 +343,13 @@ describe('a broker with an auth file', () => {
       expect(output).toMatch(/Connection Refused: bad user name or password/i);
     });
 
+    it.skipIf(!hasMosquittoPub)('is refused with a client id the user does not own: identifier rejected', async () => {
+      const { code, output } = await mosquittoPub(['-u', 'operator', '-P', PASSWORDS.operator, '-i', 'labrun-engine-engine-1', '-t', 'run/r-m/actions', '-m', 'resume']);
+      expect(code).not.toBe(0);
+      expect(output).toMatch(/Connection Refused: identifier rejected/i);
+    });
+
+    // mosquitto_pub sends an empty client id unless given one (-i, -I): the broker makes up one nobody else has.
     it.skipIf(!hasMosquittoPub)('publishes an action as an operator', async () => {
       const { code, output } = await mosquittoPub(['-u', 'operator', '-P', PASSWORDS.operator, '-t', 'run/r-m/actions', '-m', 'resume from mosquitto_pub']);
       expect({ code, output }).toEqual({ code: 0, output: '' });
@@ -312,13 +357,52 @@ describe('a broker with an auth file', () => {
     });
 
     it.skipIf(!hasMosquittoPub)("discards a viewer's action: acknowledged, and never delivered", async () => {
-      const { code } = await mosquittoPub(['-u', 'viewer', '-P', PASSWORDS.viewer, '-i', 'mosquitto-viewer', '-t', 'run/r-m/actions', '-m', 'viewer resume']);
+      const { code } = await mosquittoPub(['-u', 'viewer', '-P', PASSWORDS.viewer, '-i', 'viewer-mosquitto', '-t', 'run/r-m/actions', '-m', 'viewer resume']);
       expect(code).toBe(0);
-      await broker.waitFor(refusedLine('mosquitto-viewer', 'run/r-m/actions'));
+      await broker.waitFor(refusedLine('viewer-mosquitto', 'run/r-m/actions'));
       await watcher.publish('lab/sentinel', 'after mosquitto_pub');
       await watcher.waitFor('lab/sentinel', (m) => m.text === 'after mosquitto_pub');
       expect(watcher.received.map((m) => m.text)).not.toContain('viewer resume');
     });
+  });
+});
+
+describe('the login rate limit', () => {
+  /** One CONNECT from 127.0.0.2 (a second machine, as far as the broker can tell): its CONNACK return code. */
+  function connackFromElsewhere(url: string, options: mqtt.IClientOptions): Promise<number> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const client = new mqtt.MqttClient(() => createConnection({ host: hostname, port: Number(port), localAddress: '127.0.0.2' }), {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+        clientId: `${options.username}-elsewhere`,
+        ...options,
+      });
+      client.once('connect', () => client.end(true, () => resolve(0)));
+      client.once('error', (error: Error & { code?: number }) => {
+        client.end(true);
+        if (typeof error.code === 'number') resolve(error.code);
+        else reject(error);
+      });
+    });
+  }
+
+  it('cuts off 200 wrong passwords from one address after 10, without checking them, and still lets the user in from another', { timeout: 120_000 }, async () => {
+    const broker = await startBroker({ LABRUN_AUTH_FILE: authFile });
+    const codes: number[] = [];
+    for (let attempt = 0; attempt < 200; attempt++) codes.push(await connackFromElsewhere(broker.url, { username: 'operator', password: `guess-${attempt}` }));
+    // Ten checked and wrong (4), then refused at once as not authorized (5) for the block's 60 s.
+    expect(codes.slice(0, 10)).toEqual(Array(10).fill(4));
+    expect(codes.slice(10)).toEqual(Array(190).fill(5));
+    await broker.waitFor(/warn too many failed logins: refusing every login from 127\.0\.0\.2 for 60 s, without checking passwords .*failures=10 withinSeconds=60/);
+    // Only ten passwords were ever checked: the rest never reached scrypt.
+    expect(broker.output().match(/refused a client: wrong password/g)).toHaveLength(10);
+
+    // The right password from the blocked address is refused too; from another address it gets in.
+    expect(await connackFromElsewhere(broker.url, { username: 'operator', password: PASSWORDS.operator })).toBe(5);
+    expect(await connackCode(broker.url, { username: 'operator', password: PASSWORDS.operator })).toBe(0);
+    await broker.stop();
   });
 });
 

@@ -1,6 +1,10 @@
 // Authentication and topic ACLs in the broker, when an auth file is configured: Aedes's hooks, answering from
 // the users in the file and the role rules in acl.ts. Every refusal is logged at warn with who and what.
 //   - CONNECT without a user name: CONNACK 5 (not authorized); unknown user or wrong password: CONNACK 4.
+//   - an address with too many failed logins (LoginLimiter): CONNACK 5 at once, without checking the password.
+//     Logins from one address are checked one at a time, so parallel guesses are counted as they go.
+//   - a client id that is not the user's (client-ids.ts): CONNACK 2 (identifier rejected), before it can take
+//     over the session of the client that has that id.
 //   - a last will on a topic the user may not publish to: CONNACK 5, rather than a will that would be dropped.
 //   - SUBSCRIBE outside the role: that filter is refused in the SUBACK (0x80), the others are granted.
 //   - PUBLISH outside the role: acknowledged as usual and discarded, as Mosquitto does (MQTT-3.3.5-2 allows
@@ -8,12 +12,18 @@
 //     negative PUBACK — and clients such as MQTT.js resend an unacknowledged publish on every reconnect, so
 //     they would be thrown out again and again.
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
-import type { Logger } from '@labrun/service';
+import { LoginLimiter, type LoginLimits, type Logger } from '@labrun/service';
 import { mayPublish, maySubscribe, type Role } from './acl.js';
-import { remote } from './client-log.js';
+import { clientIdRefusal } from './client-ids.js';
+import { discard } from './discard.js';
+import { remote, remoteAddress } from './client-log.js';
 import { authUsers, hashPassword, loadAuthFile, parsePasswordHash, verifyPassword, type AuthUser, type PasswordHash } from './auth-file.js';
 
-type Will = { topic: string } | undefined;
+/** What the CONNECT asked for, seen before Aedes fills in an empty client id. */
+interface Connecting {
+  clientId: string;
+  will: { topic: string } | undefined;
+}
 
 interface Session {
   user: string;
@@ -22,9 +32,8 @@ interface Session {
   password: PasswordHash;
 }
 
-/** Where refused publishes go: a `$` topic outside every role's subscriptions (`#` never matches `$` topics). */
-export const DISCARDED = '$labrun/discarded';
 
+const IDENTIFIER_REJECTED = 2;
 const NOT_AUTHORIZED = 5;
 const BAD_USERNAME_OR_PASSWORD = 4;
 
@@ -36,18 +45,19 @@ function refusal(message: string, returnCode: number): AuthenticateError {
 export class BrokerAuth {
   private users = new Map<string, AuthUser>();
   private readonly sessions = new Map<Client, Session>();
-  private readonly wills = new WeakMap<Client, Will>();
+  private readonly connecting = new WeakMap<Client, Connecting>();
   /** Checked against when the user does not exist, so an unknown name takes as long to refuse as a wrong password. */
   private decoy: Promise<PasswordHash> | undefined;
 
   private constructor(
     readonly file: string,
     private readonly log: Logger,
+    private readonly logins: LoginLimiter,
   ) {}
 
   /** Load the auth file; an AuthFileError if it is missing or wrong. */
-  static async open(file: string, log: Logger): Promise<BrokerAuth> {
-    const auth = new BrokerAuth(file, log);
+  static async open(file: string, log: Logger, loginLimits?: LoginLimits): Promise<BrokerAuth> {
+    const auth = new BrokerAuth(file, log, new LoginLimiter(loginLimits));
     auth.users = authUsers(await loadAuthFile(file));
     return auth;
   }
@@ -79,7 +89,7 @@ export class BrokerAuth {
   hooks(): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
     return {
       preConnect: (client, packet, callback) => {
-        this.wills.set(client, packet.will ? { topic: packet.will.topic } : undefined);
+        this.connecting.set(client, { clientId: packet.clientId, will: packet.will ? { topic: packet.will.topic } : undefined });
         callback(null, true);
       },
       authenticate: (client, username, password, done) => {
@@ -94,11 +104,8 @@ export class BrokerAuth {
         const session = this.sessions.get(client);
         if (session && mayPublish(session.role, packet.topic)) return callback(null);
         this.log.warn('refused a publish', { clientId: client.id, user: session?.user, role: session?.role, topic: packet.topic });
-        // Aedes lets this hook change the packet: sent on to a topic no role may subscribe to, it reaches nobody,
-        // and the client gets its PUBACK (or PUBREC) as usual. Never retained, so nothing of it is kept either.
-        packet.topic = DISCARDED;
-        packet.retain = false;
-        packet.payload = Buffer.alloc(0);
+        // Acknowledged as usual, delivered to nobody, never retained: nothing of it is kept.
+        discard(packet);
         callback(null);
       },
       authorizeSubscribe: (client, subscription, callback) => {
@@ -113,27 +120,38 @@ export class BrokerAuth {
   /** Forget a client that has gone. */
   forget(client: Client): void {
     this.sessions.delete(client);
-    this.wills.delete(client);
+    this.connecting.delete(client);
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     const from = remote(client);
+    const address = remoteAddress(client);
     if (username === undefined || username === '') {
       this.log.warn('refused a client without a user name', { clientId: client.id, from });
       throw refusal('not authorized: this broker needs a user name and password', NOT_AUTHORIZED);
     }
     const user = this.users.get(username);
     const given = password ?? Buffer.alloc(0);
-    if (!user) {
-      await verifyPassword(given, await this.decoyHash());
-      this.log.warn('refused a client: no such user', { clientId: client.id, user: username, from });
+    const login = await this.logins.attempt(address, async () =>
+      user ? verifyPassword(given, user.password) : verifyPassword(given, await this.decoyHash()).then(() => false),
+    );
+    if (!login.checked) {
+      this.log.debug('refused a client from an address with too many failed logins', { clientId: client.id, user: username, from, retryAfterSeconds: login.retryAfterSeconds });
+      throw refusal(`not authorized: too many failed logins from ${address}; try again in ${login.retryAfterSeconds} s`, NOT_AUTHORIZED);
+    }
+    if (!login.passed || !user) {
+      this.log.warn(user ? 'refused a client: wrong password' : 'refused a client: no such user', { clientId: client.id, user: username, from });
+      if (login.passed === false && login.blocked) this.logBlocked(address, login.retryAfterSeconds);
       throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
     }
-    if (!(await verifyPassword(given, user.password))) {
-      this.log.warn('refused a client: wrong password', { clientId: client.id, user: username, from });
-      throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD);
+    const connect = this.connecting.get(client);
+    const idRefused = clientIdRefusal(username, user.role, connect?.clientId ?? client.id);
+    if (idRefused !== undefined) {
+      // Refused before Aedes registers the client, so the client that owns this id keeps its connection and session.
+      this.log.warn('refused a client id the user does not own', { clientId: client.id, user: username, role: user.role, from, why: idRefused });
+      throw refusal(`identifier rejected: ${idRefused}`, IDENTIFIER_REJECTED);
     }
-    const will = this.wills.get(client);
+    const will = connect?.will;
     if (will && !mayPublish(user.role, will.topic)) {
       this.log.warn('refused a client whose last will it may not publish', { clientId: client.id, user: username, role: user.role, will: will.topic, from });
       throw refusal(`not authorized: user ${username} (${user.role}) may not publish its last will to ${will.topic}`, NOT_AUTHORIZED);
@@ -141,6 +159,15 @@ export class BrokerAuth {
     if (client.closed) return; // gone while its password was checked: Aedes drops it, nothing to remember
     this.sessions.set(client, { user: username, role: user.role, password: user.password });
     this.log.debug('client logged in', { clientId: client.id, user: username, role: user.role, from });
+  }
+
+  private logBlocked(address: string | undefined, retryAfterSeconds: number): void {
+    const { maxFailures, windowSeconds } = this.logins.limits;
+    this.log.warn(`too many failed logins: refusing every login from ${address} for ${retryAfterSeconds} s, without checking passwords`, {
+      from: address,
+      failures: maxFailures,
+      withinSeconds: windowSeconds,
+    });
   }
 
   private decoyHash(): Promise<PasswordHash> {

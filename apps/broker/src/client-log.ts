@@ -2,10 +2,17 @@
 import type { Aedes, Client } from 'aedes';
 import type { Logger } from '@labrun/service';
 
+const socketOf = (client: Client) => client.req?.socket ?? (client.conn as { remoteAddress?: string; remotePort?: number });
+
 /** Where a client connects from, `address:port`, for logs. */
 export function remote(client: Client): string | undefined {
-  const socket = client.req?.socket ?? (client.conn as { remoteAddress?: string; remotePort?: number });
+  const socket = socketOf(client);
   return socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/** The address a client connects from, without the port: what the login rate limit counts. */
+export function remoteAddress(client: Client): string | undefined {
+  return socketOf(client).remoteAddress;
 }
 
 export function logClients(broker: Aedes, log: Logger): void {
@@ -16,7 +23,7 @@ export function logClients(broker: Aedes, log: Logger): void {
   broker.on('clientError', (client, error) => {
     // A log-in refused by the auth file has already been logged, with the reason, where it was decided (auth.ts).
     const refused = (error as { errorCode?: number }).errorCode;
-    if (refused === 4 || refused === 5) log.debug('client refused', { clientId: client.id, from: remote(client), error: error.message });
+    if (refused === 2 || refused === 4 || refused === 5) log.debug('client refused', { clientId: client.id, from: remote(client), error: error.message });
     else log.warn('client error', { clientId: client.id, from: remote(client), error: error.message });
   });
   broker.on('connectionError', (client, error) => log.warn('connection error', { from: remote(client), error: error.message }));

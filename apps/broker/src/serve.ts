@@ -8,7 +8,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ConfigError } from '@labrun/contracts';
-import { closeServer, coalesceWrites, listen, ListenError, onShutdown, type Logger } from '@labrun/service';
+import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, type Logger } from '@labrun/service';
 import { loadBrokerConfig } from './config.js';
 import { listenerUrl, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
 import { logClients } from './client-log.js';
@@ -16,6 +16,7 @@ import { BrokerAuth } from './auth.js';
 import { AuthFileError } from './auth-file.js';
 import { readCertificate } from './tls.js';
 import { redisState } from './redis.js';
+import { refuseRetainedControl } from './retained-control.js';
 
 const notFound = (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('labrun broker: connect an MQTT client over WebSocket to /mqtt\n');
@@ -23,7 +24,7 @@ const notFound = (_req: IncomingMessage, res: ServerResponse) => {
 
 async function openAuth(file: string, log: Logger): Promise<BrokerAuth> {
   try {
-    const auth = await BrokerAuth.open(file, log);
+    const auth = await BrokerAuth.open(file, log, loginLimitsFromEnv());
     const { mode } = await stat(file);
     if ((mode & 0o077) !== 0) {
       log.warn(`the auth file can be read by other users of this machine: chmod 600 ${file}`, { mode: (mode & 0o777).toString(8) });
@@ -47,6 +48,7 @@ export async function serveBroker(log: Logger): Promise<void> {
   const redis = config.redisUrl === undefined ? undefined : redisState(config.redisUrl);
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
   logClients(broker, log);
+  refuseRetainedControl(broker, log);
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
 
   const { tls } = config;

@@ -34,7 +34,9 @@ async function connect(url: string, options: mqtt.IClientOptions): Promise<TestC
 /** Connect once; resolve with the error that stopped it (or null once connected). */
 function connectError(url: string, options: mqtt.IClientOptions): Promise<Error | null> {
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...options });
+    // A user's client id starts with its name (the broker refuses others: client-ids.ts).
+    const clientId = options.username ? { clientId: `${options.username}-tls` } : {};
+    const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...clientId, ...options });
     client.once('connect', () => client.end(true, () => resolve(null)));
     client.once('error', (error) => client.end(true, () => resolve(error)));
   });

@@ -32,6 +32,8 @@ function describeConnectError(error: Error & { code?: string | number }): string
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'the host name cannot be resolved';
+    case 2: // CONNACK: identifier rejected. labrun's broker takes the CLI's ids (MQTT_USERNAME-cli-…); another may not.
+      return `${error.message} (the broker refused the client id, which starts with MQTT_USERNAME)`;
     case 4: // CONNACK: bad user name or password
     case 5: // CONNACK: not authorized
       return `${error.message} (check MQTT_USERNAME and MQTT_PASSWORD)`;
@@ -43,7 +45,9 @@ function describeConnectError(error: Error & { code?: string | number }): string
 export async function connectBroker(settings: BrokerSettings, timeoutMs = CONNECT_TIMEOUT_MS): Promise<MqttClient> {
   const client = mqtt.connect(settings.url, {
     protocolVersion: 4,
-    clientId: `labrun-cli-${randomUUID().slice(0, 8)}`,
+    // A broker with an auth file lets a user connect only with client ids it owns (its name, then `-`), and keeps
+    // `labrun-…` for the services: a person running the CLI is neither.
+    clientId: `${settings.username ?? 'labrun'}-cli-${randomUUID().slice(0, 8)}`,
     clean: true,
     connectTimeout: timeoutMs,
     reconnectPeriod: 0,

@@ -1,7 +1,7 @@
 // Bearer tokens on the HTTP API, over a real node:http server in this process and a real auth file: who gets in,
 // what each role may do, the session cookie for event streams, and tokens removed while the gateway runs.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -161,6 +161,49 @@ describe('the HTTP API with bearer tokens', () => {
     await writeFile(file, good);
     const { token } = await addToken(file, 'after-the-fix', 'viewer');
     expect((await call('GET', '/runs', { token })).status).toBe(200);
+  });
+});
+
+describe('the login rate limit on bearer tokens', () => {
+  /** GET /runs from `localAddress` (127.0.0.2 is another machine, as far as the gateway can tell). */
+  const get = (port: number, token: string, localAddress = '127.0.0.1') =>
+    new Promise<{ status: number; retryAfter: string | undefined; body: any }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/runs', localAddress, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers 429 with Retry-After after 10 unknown tokens from one address, its good tokens too, and lets other addresses in', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-gateway-limit-'));
+    const file = path.join(dir, 'auth.json');
+    const { token } = await addToken(file, 'ana-laptop', 'operator');
+    const auth = await GatewayAuth.open(file, { loginLimits: { maxFailures: 10, windowSeconds: 60, blockSeconds: 60 } });
+    const cache = new BrokerCache();
+    const server = createServer(createRequestListener({ cache, brokerConnected: () => true, requests: new RunRequests(cache, async () => {}), dashboard: new Map(), examplesDir: '/nonexistent', auth }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 30; attempt++) statuses.push((await get(port, `lrt_guess-${attempt}`, '127.0.0.2')).status);
+      expect(statuses).toEqual([...Array(10).fill(401), ...Array(20).fill(429)]);
+
+      const refused = await get(port, token, '127.0.0.2');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.retryAfter)).toBeGreaterThan(50);
+      expect(refused.body).toEqual({
+        error: { code: 'too-many-attempts', message: expect.stringMatching(/^too many requests with unknown bearer tokens from this address: try again in \d+ s/), retryAfterSeconds: Number(refused.retryAfter) },
+      });
+      expect((await get(port, token, '127.0.0.1')).status).toBe(200);
+    } finally {
+      auth.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

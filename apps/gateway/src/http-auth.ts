@@ -3,14 +3,15 @@
 // their hashes live in the auth file (@labrun/broker/auth-file); the gateway notices when the file changes, so a
 // removed token is refused from the next request on and its open event streams are ended.
 //   - no token, or one it does not know: 401 with `WWW-Authenticate: Bearer` (RFC 6750);
-//   - a token whose role may not do this: 403, naming the role it needs.
+//   - a token whose role may not do this: 403, naming the role it needs;
+//   - an address that sent too many unknown tokens (LoginLimiter): 429 with Retry-After, before its token is looked at.
 // Event streams (EventSource cannot send headers) also take the token from the `labrun_token` cookie that
 // `POST /session` sets; nothing else takes the cookie, and no endpoint takes a token in the URL.
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Role } from '@labrun/broker/acl';
 import { authTokens, findToken, loadAuthFile, type AuthToken } from '@labrun/broker/auth-file';
-import type { Logger } from '@labrun/service';
+import { LoginLimiter, type LoginLimits, type Logger } from '@labrun/service';
 import { HttpError } from './http-error.js';
 
 /** What a request needs: nothing (the dashboard's files), to watch (read, follow) or to control runs (create, act). */
@@ -54,6 +55,15 @@ export function cookieValue(header: string | undefined, name: string): string | 
 }
 
 const unauthorized = (code: string, message: string, challenge: string) => new HttpError(401, code, message, { 'www-authenticate': `Bearer ${challenge}` });
+
+const tooManyAttempts = (retryAfterSeconds: number) =>
+  new HttpError(
+    429,
+    'too-many-attempts',
+    `too many requests with unknown bearer tokens from this address: try again in ${retryAfterSeconds} s (check the token: ${HOW_TO_GET_ONE})`,
+    { 'retry-after': String(retryAfterSeconds) },
+    { retryAfterSeconds },
+  );
 
 /** The token a request presents: from `Authorization: Bearer`, else (where allowed) the session cookie. */
 function presentedToken(req: IncomingMessage, allowCookie: boolean): string {
@@ -99,11 +109,12 @@ export class GatewayAuth {
     readonly file: string,
     private readonly log: Logger | undefined,
     private readonly checkEveryMs: number,
+    private readonly logins: LoginLimiter,
   ) {}
 
   /** Read the auth file; an AuthFileError says what is wrong with it. */
-  static async open(file: string, options: { log?: Logger; checkEveryMs?: number } = {}): Promise<GatewayAuth> {
-    const auth = new GatewayAuth(file, options.log, options.checkEveryMs ?? 2000);
+  static async open(file: string, options: { log?: Logger; checkEveryMs?: number; loginLimits?: LoginLimits } = {}): Promise<GatewayAuth> {
+    const auth = new GatewayAuth(file, options.log, options.checkEveryMs ?? 2000, new LoginLimiter(options.loginLimits));
     auth.version = await auth.fileVersion();
     auth.tokens = authTokens(await loadAuthFile(file));
     return auth;
@@ -127,9 +138,23 @@ export class GatewayAuth {
       throw error;
     }
     await this.refresh();
-    const token = findToken(this.tokens, presented);
-    if (!token) {
+    let token: AuthToken | undefined;
+    const login = await this.logins.attempt(from, () => (token = findToken(this.tokens, presented)) !== undefined);
+    if (!login.checked) {
+      this.log?.debug('refused a request from an address with too many unknown tokens', { request: options.what, from, retryAfterSeconds: login.retryAfterSeconds });
+      throw tooManyAttempts(login.retryAfterSeconds);
+    }
+    if (!login.passed || !token) {
       this.log?.warn('refused a request with an unknown token', { request: options.what, from });
+      if (login.passed === false && login.blocked) {
+        const { retryAfterSeconds } = login;
+        const { maxFailures, windowSeconds } = this.logins.limits;
+        this.log?.warn(`too many unknown tokens: refusing every request with a token from ${from} for ${retryAfterSeconds} s, without checking tokens`, {
+          from,
+          failures: maxFailures,
+          withinSeconds: windowSeconds,
+        });
+      }
       throw unauthorized('invalid-token', `the bearer token is not one this gateway knows: mistyped, or removed from the auth file (${HOW_TO_GET_ONE})`, `${REALM}, error="invalid_token"`);
     }
     if (!ROLE_ACCESS[token.role].includes(access)) {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { AuthFileError } from '@labrun/broker/auth-file';
 import { ConfigError, topics } from '@labrun/contracts';
-import { closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener, type ServiceConnection } from '@labrun/service';
+import { closeService, connectService, createLogger, listen, ListenError, loginLimitsFromEnv, onShutdown, runMain, urlHost, type Listener, type ServiceConnection } from '@labrun/service';
 import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
 import { loadConfig } from './config.js';
 import { loadDashboard } from './dashboard-files.js';
@@ -21,7 +21,7 @@ const log = createLogger('gateway');
 
 async function openAuth(file: string): Promise<GatewayAuth> {
   try {
-    const auth = await GatewayAuth.open(file, { log });
+    const auth = await GatewayAuth.open(file, { log, loginLimits: loginLimitsFromEnv() });
     const { mode } = await stat(file);
     if ((mode & 0o077) !== 0) log.warn(`the auth file can be read by other users of this machine: chmod 600 ${file}`, { mode: (mode & 0o777).toString(8) });
     if (auth.tokenCount === 0) log.warn('the auth file has no tokens, so every HTTP request will be refused: add one with `labrun token add <name> --role operator`', { file });

@@ -18,6 +18,16 @@ export const mqttClientEnv = {
   MQTT_PASSWORD: z.string().optional(),
 };
 
+/**
+ * The login rate limit of the broker and the gateway (@labrun/service's LoginLimiter): failures from one address
+ * within the window that block it for the block time. Unset: 10, 60 s, 60 s; 0 failures turns the limit off.
+ */
+export const loginLimitEnv = {
+  LABRUN_LOGIN_MAX_FAILURES: z.coerce.number({ error: 'expected a number of failed logins (0: no limit)' }).int().min(0).max(1_000_000).optional(),
+  LABRUN_LOGIN_WINDOW_SECONDS: z.coerce.number({ error: 'expected seconds' }).int().min(1).max(86_400).optional(),
+  LABRUN_LOGIN_BLOCK_SECONDS: z.coerce.number({ error: 'expected seconds' }).int().min(1).max(86_400).optional(),
+};
+
 export class ConfigError extends Error {}
 
 /** Parse `env` against a shape of variables; a bad value throws a ConfigError naming each variable and what it expects. */

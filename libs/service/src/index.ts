@@ -3,3 +3,4 @@ export * from './log.js';
 export * from './mqtt.js';
 export * from './lifecycle.js';
 export * from './listen.js';
+export * from './login-limit.js';

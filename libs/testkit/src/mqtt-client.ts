@@ -1,5 +1,6 @@
 // A plain MQTT client for tests, the way any user's client would talk to labrun, that records what it
 // receives so a test can wait for "the first status that says paused" without racing the broker.
+import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { noDelay } from '@labrun/service';
 import { Changes } from './changes.js';
@@ -36,7 +37,9 @@ export function topicMatches(filter: string, topic: string): boolean {
 }
 
 export async function connectTestClient(url: string, options: mqtt.IClientOptions = {}): Promise<TestClient> {
-  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 200, connectTimeout: 5000, ...options });
+  // A broker with an auth file lets a user connect only with client ids it owns: its name, then `-` (client-ids.ts).
+  const clientId = options.username ? { clientId: `${options.username}-test-${randomUUID().slice(0, 8)}` } : {};
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 200, connectTimeout: 5000, ...clientId, ...options });
   // Recording starts before the connection is up: a persistent session's queued messages can arrive in the same
   // read as the CONNACK, and are emitted before anything that waits for `connect` runs.
   const received: Received[] = [];
