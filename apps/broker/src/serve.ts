@@ -16,6 +16,7 @@ import { BrokerAuth } from './auth.js';
 import { AuthFileError } from './auth-file.js';
 import { readCertificate } from './tls.js';
 import { redisState } from './redis.js';
+import { queueDeliveriesThePersistenceMissed } from './empty-levels.js';
 
 const notFound = (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('labrun broker: connect an MQTT client over WebSocket to /mqtt\n');
@@ -46,6 +47,7 @@ export async function serveBroker(log: Logger): Promise<void> {
 
   const redis = config.redisUrl === undefined ? undefined : redisState(config.redisUrl);
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
+  queueDeliveriesThePersistenceMissed(broker);
   logClients(broker, log);
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
 
