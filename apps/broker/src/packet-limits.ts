@@ -18,10 +18,15 @@ interface PacketParser {
   _emitError(error: Error): void;
 }
 
-/** The first topic or topic filter in `packet` that holds a NUL, if any. */
+const hasNul = (topic: unknown): topic is string => typeof topic === 'string' && topic.includes('\u0000');
+
+/** The first topic or topic filter in `packet` that holds a NUL, if any. Runs for every packet: no allocation. */
 export function topicWithNul(packet: PacketParser['packet']): string | undefined {
-  const topics: unknown[] = [packet.topic, packet.will?.topic, ...(packet.subscriptions ?? []).map((s) => s.topic), ...(packet.unsubscriptions ?? [])];
-  return topics.find((topic): topic is string => typeof topic === 'string' && topic.includes('\u0000'));
+  if (hasNul(packet.topic)) return packet.topic;
+  if (hasNul(packet.will?.topic)) return packet.will.topic;
+  for (const { topic } of packet.subscriptions ?? []) if (hasNul(topic)) return topic;
+  for (const topic of packet.unsubscriptions ?? []) if (hasNul(topic)) return topic;
+  return undefined;
 }
 
 export function limitPackets(client: Client, maxPacketBytes: number): void {
