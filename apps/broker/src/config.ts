@@ -40,6 +40,12 @@ export const brokerEnv = {
   BROKER_TLS_KEY: z.string().optional(),
   BROKER_MAX_PACKET_BYTES: byteCount(1024, MQTT_MAX_PACKET_BYTES).default(DEFAULT_MAX_PACKET_BYTES),
   BROKER_MAX_CLIENT_BACKLOG_BYTES: byteCount(1024, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_CLIENT_BACKLOG_BYTES),
+  BROKER_MAX_CLIENT_WAIT_MS: z.coerce
+    .number({ error: 'expected a number of milliseconds' })
+    .int({ error: 'expected a whole number of milliseconds' })
+    .min(1, { error: 'expected at least 1 ms' })
+    .max(60_000, { error: 'expected at most 60000 ms' })
+    .default(250),
 };
 
 export interface TlsConfig {
@@ -58,6 +64,8 @@ export interface BrokerLimits {
   maxPacketBytes: number;
   /** A client with more than this waiting to be sent to it (it stopped reading) is disconnected. */
   maxClientBacklogBytes: number;
+  /** How long deliveries wait for one client's full socket before going on without waiting for it. */
+  maxClientWaitMs: number;
 }
 
 export interface BrokerConfig {
@@ -128,7 +136,11 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
         'unless the network is trusted; consider BROKER_TLS_PORT, BROKER_TLS_CERT and BROKER_TLS_KEY',
     );
   }
-  const limits = { maxPacketBytes: vars.BROKER_MAX_PACKET_BYTES, maxClientBacklogBytes: vars.BROKER_MAX_CLIENT_BACKLOG_BYTES };
+  const limits = {
+    maxPacketBytes: vars.BROKER_MAX_PACKET_BYTES,
+    maxClientBacklogBytes: vars.BROKER_MAX_CLIENT_BACKLOG_BYTES,
+    maxClientWaitMs: vars.BROKER_MAX_CLIENT_WAIT_MS,
+  };
   if (limits.maxClientBacklogBytes < limits.maxPacketBytes) {
     throw new ConfigError(
       `BROKER_MAX_CLIENT_BACKLOG_BYTES=${limits.maxClientBacklogBytes} is less than BROKER_MAX_PACKET_BYTES=${limits.maxPacketBytes}: ` +

@@ -66,7 +66,7 @@ export async function serveBroker(log: Logger): Promise<void> {
   };
   // Every connection, on every listener, gets the same limits (see packet-limits.ts and slow-clients.ts).
   const handleLimited = (connection: Duplex, req?: IncomingMessage) => {
-    limitClientBacklog(connection, config.limits.maxClientBacklogBytes, log);
+    limitClientBacklog(connection, { maxBacklogBytes: config.limits.maxClientBacklogBytes, maxWaitMs: config.limits.maxClientWaitMs }, log);
     limitPackets(broker.handle(connection, req), config.limits.maxPacketBytes);
   };
   const tcpServer = createTcpServer({ noDelay: true }, handle);
