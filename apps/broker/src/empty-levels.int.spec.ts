@@ -57,7 +57,7 @@ describe('a topic with an empty level', () => {
   });
 
   it.skipIf(!hasRedis)('is delivered the same on Redis', async () => {
-    const db = 9 + Math.floor(Math.random() * 6); // 9..14, as in redis.int.spec.ts
+    const db = 8; // a database of its own: redis.int.spec.ts, which may run at the same time, uses 9..14, the engine's 3..7
     await flushRedisDb(db);
     try {
       await mistypedTopicsKeepThePersistentSubscriber(await startBroker({ BROKER_REDIS_URL: `redis://127.0.0.1:6379/${db}` }), 'persistent-redis');

@@ -38,6 +38,7 @@ export function limitClientBacklog(connection: Connection, { maxBacklogBytes, ma
     waitTimer = undefined;
     stalled = false;
   });
+  connection.on('close', () => clearTimeout(waitTimer));
   const stopWaiting = () => {
     waitTimer = undefined;
     stalled = true;
@@ -60,7 +61,7 @@ export function limitClientBacklog(connection: Connection, { maxBacklogBytes, ma
       return true;
     }
     if (room || stalled) return true;
-    waitTimer ??= setTimeout(stopWaiting, maxWaitMs);
+    waitTimer ??= setTimeout(stopWaiting, maxWaitMs).unref();
     return false;
   };
 }
