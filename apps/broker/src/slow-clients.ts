@@ -15,10 +15,18 @@
 // `maxBacklogBytes` the connection is destroyed, as Mosquitto disconnects a client past max_queued_messages. One that
 // stopped reading is cut off once the messages it did not read reach the bound; everyone else is held up once, for
 // at most `maxWaitMs`.
-import type { Duplex } from 'node:stream';
 import type { Logger } from '@labrun/service';
 
-type Connection = Pick<Duplex, 'write' | 'writableLength' | 'destroy' | 'destroyed' | 'on' | 'emit'> & { client?: { id: string | null } };
+/** What is used of a connection (a TCP or TLS socket, a WebSocket stream); Aedes sets `client` on it. */
+interface Connection {
+  write(chunk: unknown, callback?: (error?: Error | null) => void): boolean;
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  destroy(): unknown;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  emit(event: 'drain'): boolean;
+  client?: { id: string | null };
+}
 
 export interface BacklogLimits {
   maxBacklogBytes: number;
