@@ -10,7 +10,31 @@ import { MQTT, MQTT_WS } from './listen.js';
 
 describe('broker configuration', () => {
   it('listens on 127.0.0.1:1883 and :9001 by default', () => {
-    expect(loadBrokerConfig({})).toEqual({ host: '127.0.0.1', port: 1883, wsPort: 9001, warnings: [] });
+    expect(loadBrokerConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 1883,
+      wsPort: 9001,
+      limits: { maxPacketBytes: 65 * 1024 * 1024, maxClientBacklogBytes: 130 * 1024 * 1024, maxClientWaitMs: 250 },
+      warnings: [],
+    });
+  });
+
+  it('takes the packet and backlog limits in bytes and the wait in ms, and names a bad one', () => {
+    expect(loadBrokerConfig({ BROKER_MAX_PACKET_BYTES: '4096', BROKER_MAX_CLIENT_BACKLOG_BYTES: '8192', BROKER_MAX_CLIENT_WAIT_MS: '1000' }).limits).toEqual({
+      maxPacketBytes: 4096,
+      maxClientBacklogBytes: 8192,
+      maxClientWaitMs: 1000,
+    });
+    expect(() => loadBrokerConfig({ BROKER_MAX_CLIENT_WAIT_MS: '0' })).toThrow(/BROKER_MAX_CLIENT_WAIT_MS="0": expected at least 1 ms/);
+    expect(() => loadBrokerConfig({ BROKER_MAX_PACKET_BYTES: '8MiB' })).toThrow(/BROKER_MAX_PACKET_BYTES="8MiB": expected a number of bytes/);
+    expect(() => loadBrokerConfig({ BROKER_MAX_PACKET_BYTES: '300000000' })).toThrow(/BROKER_MAX_PACKET_BYTES="300000000": expected at most 268435460 bytes/);
+    expect(() => loadBrokerConfig({ BROKER_MAX_CLIENT_BACKLOG_BYTES: '12' })).toThrow(/expected at least 1024 bytes/);
+  });
+
+  it('refuses a client backlog smaller than the largest packet', () => {
+    expect(() => loadBrokerConfig({ BROKER_MAX_PACKET_BYTES: '8192', BROKER_MAX_CLIENT_BACKLOG_BYTES: '4096' })).toThrow(
+      /BROKER_MAX_CLIENT_BACKLOG_BYTES=4096 is less than BROKER_MAX_PACKET_BYTES=8192/,
+    );
   });
 
   it('refuses a non-loopback host without an auth file unless BROKER_ALLOW_ANONYMOUS=true', () => {

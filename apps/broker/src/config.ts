@@ -5,6 +5,24 @@ import { isLoopback } from '@labrun/service';
 import { ConfigError, parseEnv, portVar } from '@labrun/contracts';
 import { readCertificate, type Certificate } from './tls.js';
 
+/** The largest packet MQTT 3.1.1 can frame: a remaining length of 268,435,455 plus a 5-byte fixed header. */
+const MQTT_MAX_PACKET_BYTES = 268_435_460;
+/**
+ * The largest legitimate packet is a create: the engine and gateway accept protocols up to 64 MiB (CREATE_LIMITS in
+ * libs/contracts). 1 MiB more leaves room for the topic. The engine's retained commands document also has to fit
+ * (19 MB for 100,000 commands, bench/README.md).
+ */
+const DEFAULT_MAX_PACKET_BYTES = 65 * 1024 * 1024;
+/** Twice the largest packet: a client that reads keeps up with any one message, one that stops is cut off soon. */
+const DEFAULT_MAX_CLIENT_BACKLOG_BYTES = 2 * DEFAULT_MAX_PACKET_BYTES;
+
+const byteCount = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'expected a number of bytes' })
+    .int({ error: 'expected a whole number of bytes' })
+    .min(min, { error: `expected at least ${min} bytes` })
+    .max(max, { error: `expected at most ${max} bytes` });
+
 export const brokerEnv = {
   BROKER_HOST: z.string().default('127.0.0.1'),
   BROKER_PORT: portVar.default(1883),
@@ -20,6 +38,14 @@ export const brokerEnv = {
   BROKER_WSS_PORT: portVar.optional(),
   BROKER_TLS_CERT: z.string().optional(),
   BROKER_TLS_KEY: z.string().optional(),
+  BROKER_MAX_PACKET_BYTES: byteCount(1024, MQTT_MAX_PACKET_BYTES).default(DEFAULT_MAX_PACKET_BYTES),
+  BROKER_MAX_CLIENT_BACKLOG_BYTES: byteCount(1024, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_CLIENT_BACKLOG_BYTES),
+  BROKER_MAX_CLIENT_WAIT_MS: z.coerce
+    .number({ error: 'expected a number of milliseconds' })
+    .int({ error: 'expected a whole number of milliseconds' })
+    .min(1, { error: 'expected at least 1 ms' })
+    .max(60_000, { error: 'expected at most 60000 ms' })
+    .default(250),
 };
 
 export interface TlsConfig {
@@ -32,6 +58,16 @@ export interface TlsConfig {
   certificate: Certificate;
 }
 
+/** What the broker holds for one client at most (see docs/mqtt-contract.md, "labrun's broker: limits"). */
+export interface BrokerLimits {
+  /** A client that sends a larger packet is disconnected as soon as its fixed header says how large it is. */
+  maxPacketBytes: number;
+  /** A client with more than this waiting to be sent to it (it stopped reading) is disconnected. */
+  maxClientBacklogBytes: number;
+  /** How long deliveries wait for one client's full socket before going on without waiting for it. */
+  maxClientWaitMs: number;
+}
+
 export interface BrokerConfig {
   host: string;
   port: number;
@@ -41,6 +77,7 @@ export interface BrokerConfig {
   tls?: TlsConfig;
   /** Redis for sessions, subscriptions and retained messages (survive a restart; brokers on it form a cluster). */
   redisUrl?: string;
+  limits: BrokerLimits;
   /** Settings that are allowed but probably not what the user meant, to log at start. */
   warnings: string[];
 }
@@ -99,6 +136,17 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
         'unless the network is trusted; consider BROKER_TLS_PORT, BROKER_TLS_CERT and BROKER_TLS_KEY',
     );
   }
+  const limits = {
+    maxPacketBytes: vars.BROKER_MAX_PACKET_BYTES,
+    maxClientBacklogBytes: vars.BROKER_MAX_CLIENT_BACKLOG_BYTES,
+    maxClientWaitMs: vars.BROKER_MAX_CLIENT_WAIT_MS,
+  };
+  if (limits.maxClientBacklogBytes < limits.maxPacketBytes) {
+    throw new ConfigError(
+      `BROKER_MAX_CLIENT_BACKLOG_BYTES=${limits.maxClientBacklogBytes} is less than BROKER_MAX_PACKET_BYTES=${limits.maxPacketBytes}: ` +
+        'a subscriber sent one message of the largest size allowed would be cut off; raise BROKER_MAX_CLIENT_BACKLOG_BYTES',
+    );
+  }
   return {
     host: vars.BROKER_HOST,
     port: vars.BROKER_PORT,
@@ -106,6 +154,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     ...(authFile !== undefined ? { authFile } : {}),
     ...(tls ? { tls } : {}),
     ...(vars.BROKER_REDIS_URL ? { redisUrl: vars.BROKER_REDIS_URL } : {}),
+    limits,
     warnings,
   };
 }

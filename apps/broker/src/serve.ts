@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ConfigError } from '@labrun/contracts';
 import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, type Logger } from '@labrun/service';
@@ -17,6 +18,12 @@ import { AuthFileError } from './auth-file.js';
 import { readCertificate } from './tls.js';
 import { redisState } from './redis.js';
 import { refuseRetainedControl } from './retained-control.js';
+import { limitClientBacklog } from './slow-clients.js';
+import { limitPackets } from './packet-limits.js';
+import { queueDeliveriesThePersistenceMissed } from './empty-levels.js';
+
+/** The most a fixed header adds to the remaining length that BROKER_MAX_PACKET_BYTES bounds. */
+const MQTT_FIXED_HEADER_BYTES = 5;
 
 const notFound = (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('labrun broker: connect an MQTT client over WebSocket to /mqtt\n');
@@ -47,6 +54,7 @@ export async function serveBroker(log: Logger): Promise<void> {
 
   const redis = config.redisUrl === undefined ? undefined : redisState(config.redisUrl);
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
+  queueDeliveriesThePersistenceMissed(broker);
   logClients(broker, log);
   refuseRetainedControl(broker, log);
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
@@ -56,7 +64,12 @@ export async function serveBroker(log: Logger): Promise<void> {
   // Each turn of the event loop's packets to one client leave in one write (see coalesceWrites).
   const handle = (socket: Socket) => {
     coalesceWrites(socket);
-    broker.handle(socket);
+    handleLimited(socket);
+  };
+  // Every connection, on every listener, gets the same limits (see packet-limits.ts and slow-clients.ts).
+  const handleLimited = (connection: Duplex, req?: IncomingMessage) => {
+    limitClientBacklog(connection, { maxBacklogBytes: config.limits.maxClientBacklogBytes, maxWaitMs: config.limits.maxClientWaitMs }, log);
+    limitPackets(broker.handle(connection, req), config.limits.maxPacketBytes);
   };
   const tcpServer = createTcpServer({ noDelay: true }, handle);
   const httpServer = createHttpServer(notFound);
@@ -81,8 +94,9 @@ export async function serveBroker(log: Logger): Promise<void> {
   // Created once bound, so a failed listen is reported once, above, and not re-emitted by the WebSocket servers.
   const webSocketServers = [httpServer, httpsServer].flatMap((server) => {
     if (!server) return [];
-    const wss = new WebSocketServer({ server, path: '/mqtt' });
-    wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req));
+    // ws reads a whole frame before passing it on: its own limit (close code 1009) stops an oversized one first.
+    const wss = new WebSocketServer({ server, path: '/mqtt', maxPayload: config.limits.maxPacketBytes + MQTT_FIXED_HEADER_BYTES });
+    wss.on('connection', (socket, req) => handleLimited(createWebSocketStream(socket), req));
     wss.on('error', (error) => log.warn('websocket server error', { error: error.message }));
     return [wss];
   });
