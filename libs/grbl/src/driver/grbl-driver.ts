@@ -173,6 +173,8 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
   private idle: { since: number; reports: number } | null = null;
   /** The most free planner blocks GRBL has reported: its planner is empty when it reports this many. */
   private plannerBlocks = 0;
+  /** The most free receive-buffer bytes GRBL has reported: its receive buffer is empty when it reports this many. */
+  private rxBytes = 0;
   private lastHeard = 0;
   private lastAsked = 0;
   private watchdog: ReturnType<typeof setInterval> | null = null;
@@ -408,9 +410,13 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
    * (GRBL sends no reports while homing); Hold, Door, Run and the rest mean work is still pending.
    */
   private watchForLostReply(report: StatusReport): void {
-    if (report.buffer) this.plannerBlocks = Math.max(this.plannerBlocks, report.buffer.plannerBlocksFree);
+    if (report.buffer) {
+      this.plannerBlocks = Math.max(this.plannerBlocks, report.buffer.plannerBlocksFree);
+      this.rxBytes = Math.max(this.rxBytes, report.buffer.rxBytesFree);
+    }
     const oldest = this.inFlight[0];
-    const drained = !report.buffer || (report.buffer.rxBytesFree >= this.rxBufferSize && report.buffer.plannerBlocksFree >= this.plannerBlocks);
+    // Empty as GRBL has shown them empty: a build with a bigger receive buffer than rxBufferSize reports more free.
+    const drained = !report.buffer || (report.buffer.rxBytesFree >= Math.max(this.rxBufferSize, this.rxBytes) && report.buffer.plannerBlocksFree >= this.plannerBlocks);
     if (!oldest || report.state !== 'Idle' || !drained || this.inFlight.some((l) => /^\$H$/i.test(l.line))) {
       this.idle = null;
       return;
