@@ -464,7 +464,7 @@ describe('GrblDriver: lost answers and silence', () => {
 
   it('does not take a dwell, a line GRBL is still reading, a hold or homing for a lost answer', async () => {
     setup({ lostReplyAfterMs: 200 });
-    const dwell = watch(driver.send('G4 P0.6')); // GRBL reports Idle while it dwells
+    const dwell = watch(driver.send('G04 P0.6')); // GRBL reports Idle while it dwells
     let report = idle;
     const stop = reportEvery20ms(() => report);
     try {

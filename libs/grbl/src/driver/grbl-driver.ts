@@ -120,7 +120,9 @@ interface StatusWaiter {
 // streaming protocols ... the AVR CPU also shuts-down the serial RX interrupt" while it writes.
 const EEPROM_WRITE = /^(\$(\d+|N\d|I|RST)=|.*G10L20?(?!\d)|.*G28\.1|.*G30\.1)/;
 
-const DWELL = /G4P(\d*\.?\d*)/;
+/** `G4` (or `G04`), and its P word wherever it stands in the line. */
+const DWELL = /G0*4(?![\d.])/;
+const P_WORD = /P(\d*\.?\d*)/;
 /** How often the driver looks for silence while lines await answers, and asks `?` once GRBL has been quiet. */
 const WATCH_MS = 250;
 const ASK_AFTER_SILENT_MS = 1000;
@@ -362,8 +364,7 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
     return new Promise<LineResult>((resolve, reject) => {
       const bytes = Buffer.from(`${line}\n`, 'latin1');
       const compact = line.replace(/\s/g, '').toUpperCase();
-      const dwell = DWELL.exec(compact);
-      const dwellMs = dwell ? (Number(dwell[1]) || 0) * 1000 : 0;
+      const dwellMs = DWELL.test(compact) ? (Number(P_WORD.exec(compact)?.[1]) || 0) * 1000 : 0;
       this.queue.push({ line, bytes, sentAt: 0, dwellMs, sync: EEPROM_WRITE.test(compact), output: [], resolve, reject, ...(stream ? { stream } : {}) });
       this.pump();
     });
