@@ -89,6 +89,8 @@ describe('hardware service', () => {
     expect(x).toBeGreaterThan(0);
     expect(x).toBeLessThan(10);
     await sleep(700);
+    // The retained state says where the hold stopped the machine, not where it was when the hold began.
+    expect(client.received.filter((m) => m.topic === TOPIC.state).at(-1)!.json()).toMatchObject({ machine: 'Hold', position: { x } });
     expect((await send('status')).state).toMatchObject({ machine: 'Hold', position: { x } });
     expect(await send('release')).toMatchObject({ ok: true, state: { machine: 'Run' } });
     expect(await move).toMatchObject({ ok: true, state: { position: { x: 10, y: 0, z: 0 } } });

@@ -80,6 +80,11 @@ describe('CreateRun', () => {
     [{ type: 'teleport' }, 'unknown command type'],
     [{ type: 'move', params: { feed: 100 } }, 'move needs at least one of x, y, z'],
     [{ type: 'move', params: { x: 'ten' } }, 'x must be a number'],
+    // GRBL reads 3 decimals and no exponent: 0.0004 would go out as F0 (error:22), 1e21 as `1e+21` (error:20).
+    [{ type: 'move', params: { x: 1, feed: 0.0004 } }, 'feed must be at least 0.001 mm/min (G-code carries 3 decimals)'],
+    [{ type: 'move', params: { x: 1, feed: 1e21 } }, 'feed must be at most 1000000 mm/min'],
+    [{ type: 'move', params: { x: 1e21 } }, 'x must be between -100000 and 100000 mm'],
+    [{ type: 'move', params: { z: -100000.5 } }, 'z must be between -100000 and 100000 mm'],
     [{ type: 'delay', params: { seconds: -1 } }, 'seconds must be greater than 0'],
     [{ type: 'comment' }, 'commands[0].params'],
   ])('rejects the command %j saying %j', (command, reason) => {

@@ -10,13 +10,25 @@ export const HomeCommand = z.strictObject({
   params: z.strictObject({}).optional(),
 });
 
+/**
+ * What a move can ask of a motion controller, as GRBL reads numbers: G-code carries 3 decimals of a millimetre,
+ * so a feed below 0.001 mm/min would be sent as F0 (error:22), and GRBL reads no exponent (1e21 is error:20).
+ */
+export const MOVE_LIMITS = { coordinateMm: 100_000, feedMin: 0.001, feedMax: 1_000_000 } as const;
+const coordinate = (axis: string) =>
+  finite(axis).refine((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm, `${axis} must be between -${MOVE_LIMITS.coordinateMm} and ${MOVE_LIMITS.coordinateMm} mm`);
+
 export const MoveParams = z
   .strictObject({
-    x: finite('x').optional(),
-    y: finite('y').optional(),
-    z: finite('z').optional(),
+    x: coordinate('x').optional(),
+    y: coordinate('y').optional(),
+    z: coordinate('z').optional(),
     /** Feed rate in mm/min, as in G-code's F word. */
-    feed: finite('feed').refine((f) => f > 0, 'feed must be greater than 0').optional(),
+    feed: finite('feed')
+      .refine((f) => f > 0, 'feed must be greater than 0')
+      .refine((f) => f <= 0 || f >= MOVE_LIMITS.feedMin, `feed must be at least ${MOVE_LIMITS.feedMin} mm/min (G-code carries 3 decimals)`)
+      .refine((f) => f <= MOVE_LIMITS.feedMax, `feed must be at most ${MOVE_LIMITS.feedMax} mm/min`)
+      .optional(),
   })
   .refine((p) => p.x !== undefined || p.y !== undefined || p.z !== undefined, {
     error: 'move needs at least one of x, y, z',

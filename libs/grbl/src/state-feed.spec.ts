@@ -49,4 +49,26 @@ describe('followState', () => {
     machine.change('Run');
     expect(published).toHaveLength(8);
   });
+
+  it('publishes the deceleration after a feed hold, and the position where it stopped, then nothing while at rest', async () => {
+    const machine = scriptedController();
+    const published: HardwareState[] = [];
+    followState(machine.controller, (s) => published.push(s));
+    machine.change('Run');
+    machine.at(5);
+    machine.change('Hold'); // Hold:1, still decelerating
+    for (const x of [5.4, 5.7, 5.8]) {
+      machine.at(x);
+      await vi.advanceTimersByTimeAsync(200);
+    }
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(published.map((s) => [s.machine, s.position.x])).toEqual([
+      ['Idle', 0],
+      ['Run', 0],
+      ['Hold', 5],
+      ['Hold', 5.4],
+      ['Hold', 5.7],
+      ['Hold', 5.8],
+    ]);
+  });
 });

@@ -45,6 +45,25 @@ export class GrblTimeout extends Error {
   }
 }
 
+/**
+ * GRBL has done everything it was sent (Idle, planner and receive buffer empty, report after report) and still
+ * one line has no answer: an `ok` or `error:N` was lost on the serial line. GRBL answers strictly in order, so the
+ * lost answer may have belonged to this line or to one before it (whose promise took this line's answer).
+ */
+export class GrblLostReply extends Error {
+  readonly code = 'lost-reply';
+  constructor(
+    readonly line: string,
+    idleMs: number,
+  ) {
+    super(
+      `GRBL did not answer ${quote(line)} although it has been idle with nothing left to do for ${(idleMs / 1000).toFixed(1)} s: ` +
+        'an answer was lost on the serial line (check the cable and the port); the machine is where its status report says',
+    );
+    this.name = 'GrblLostReply';
+  }
+}
+
 /** A line of a stream that was never sent, because a line before it failed. */
 export class StreamCancelled extends Error {
   readonly code = 'cancelled';

@@ -93,7 +93,7 @@ describe('GrblController', () => {
     expect(home.value).toMatchObject({ machine: 'Idle', homed: true, position: { x: 0, y: 0, z: 0 } });
   });
 
-  it('moves with one absolute G1 in mm, in work coordinates (machine minus WCO), and resolves only when G4 P0 is answered', async () => {
+  it('moves with one G53 G1 in mm, in machine coordinates whatever WCO GRBL last reported, and resolves only when G4 P0 is answered', async () => {
     const { grbl, controller } = await connect((g) => {
       g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0|WCO:1.000,-2.000,0.000>';
       g.manual = (line) => line === 'G4 P0';
@@ -101,7 +101,7 @@ describe('GrblController', () => {
     expect(controller.state().homed).toBe(true); // found unlocked with homing enabled: it was homed
     const move = watch(controller.move({ x: 10, y: 20.12345, feed: 3000 }));
     await sleep(20);
-    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G1 X9 Y22.123 F3000', 'G4 P0']);
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X10 Y20.123 F3000', 'G4 P0']);
     expect(move.settled).toBe(false);
     grbl.status = '<Idle|MPos:10.000,20.123,0.000|Bf:15,128|FS:0,0>';
     grbl.answer();
@@ -109,10 +109,22 @@ describe('GrblController', () => {
     expect(move.value).toMatchObject({ machine: 'Idle', position: { x: 10, y: 20.123, z: 0 } });
     const defaults = watch(controller.move({ z: -1 }));
     await sleep(20);
-    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G1 Z-1 F1000', 'G4 P0']);
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 Z-1 F1000', 'G4 P0']);
     grbl.answer();
     await sleep(20);
     expect(defaults.settled).toBe(true);
+  });
+
+  it('writes numbers as GRBL reads them: at most 3 decimals, never an exponent; refuses a feed that would round to F0', async () => {
+    const { grbl, controller } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>'));
+    await controller.move({ x: 1e-7, y: 99999.9996, z: -0.0004, feed: 0.0016 });
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X0 Y100000 Z0 F0.002', 'G4 P0']);
+    await controller.dwell(1e-7);
+    expect(grbl.lines.at(-1)).toBe('G4 P0');
+    const sent = grbl.lines.length;
+    await expect(controller.move({ x: 1, feed: 0.0004 })).rejects.toThrow('a move needs coordinates within ±100000 mm and a feed from 0.001 to 1000000 mm/min');
+    await expect(controller.move({ x: 1e21 })).rejects.toBeInstanceOf(RangeError);
+    expect(grbl.lines).toHaveLength(sent);
   });
 
   it('reads positions GRBL reports in inches ($13=1) as mm, and still moves in mm (G21)', async () => {
@@ -122,7 +134,7 @@ describe('GrblController', () => {
     });
     expect(controller.state().position).toEqual({ x: 25.4, y: 50.8, z: 12.7 });
     await controller.move({ x: 50.8, feed: 600 });
-    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G1 X48.26 F600', 'G4 P0']);
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X50.8 F600', 'G4 P0']);
   });
 
   it('dwells with G4 P<seconds>', async () => {
@@ -159,6 +171,18 @@ describe('GrblController', () => {
     });
     expect(states.at(-1)).toMatchObject({ machine: 'Alarm', alarm: { code: 1 } });
     await expect(controller.dwell(1)).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^the machine must be homed \(\$H\) first: it is in alarm \(ALARM:1 /) });
+  });
+
+  it('shows Alarm, not Home, from the moment ALARM:6 ends a homing cycle, though GRBL answers $H only after its reset', async () => {
+    const { grbl, controller, port } = await connect((g) => (g.manual = (line) => line === '$H'));
+    const home = watch(controller.home());
+    await tick();
+    expect(controller.state().machine).toBe('Home');
+    port.reply('ALARM:6\r\n');
+    await tick();
+    expect(controller.state()).toMatchObject({ machine: 'Alarm', alarm: { code: 6 }, homed: false });
+    expect(home.error).toMatchObject({ code: 'alarm', message: expect.stringMatching(/^ALARM:6 /) });
+    expect(grbl.held).toEqual(['$H']);
   });
 
   it('reports the door as GRBL names it: Door:1 and Door:2 open, Door:0 and Door:3 closed', async () => {

@@ -1,7 +1,7 @@
 // A MotionController on a GRBL 1.1 controller, through the serial driver: the hardware service's operations as
 // G-code and real-time commands, and GRBL's status reports as the contract's hardware state. One instance per
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
-import { systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
+import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
 import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
 import { describeAlarm, type GrblCode } from './codes.js';
 import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
@@ -31,7 +31,11 @@ export class MachineNotHomed extends Error {
 /** Alarms after which GRBL's machine position cannot be trusted (interface.md: "Re-homing is highly recommended"), and failed homing. */
 const POSITION_LOST: ReadonlySet<number> = new Set([1, 3, 6, 7, 8, 9, 10]);
 const round3 = (v: number) => Math.round(v * 1000) / 1000 || 0; // `|| 0`: no -0 in JSON
-const number = (v: number) => String(round3(v));
+/**
+ * A number as GRBL's read_float takes it: plain decimal with at most 3 decimals, never an exponent (String(1e21)
+ * is `1e+21`, error:20; String(1e-7) is `1e-7`). Callers keep values within MOVE_LIMITS, where toFixed is exact.
+ */
+export const gcodeNumber = (v: number) => round3(v).toFixed(3).replace(/\.?0+$/, '');
 
 interface Operation {
   reject(error: Error): void;
@@ -75,6 +79,8 @@ export class GrblController implements MotionController {
   /** $13=1: GRBL reports inches; the contract is in millimetres. */
   private inches = false;
   private aborting = false;
+  /** An alarm (ALARM:6, 7, 8, 9) ended the homing cycle: `$H` waits for GRBL's reset to answer, but nothing homes. */
+  private homingFailed = false;
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private announced = '';
   private readonly detach: () => void;
@@ -118,31 +124,31 @@ export class GrblController implements MotionController {
   }
 
   move(target: MoveTarget): Promise<HardwareState> {
-    const values = [target.x, target.y, target.z, target.feed].filter((v) => v !== undefined);
-    if (!values.every(Number.isFinite) || (target.feed !== undefined && target.feed <= 0)) {
-      return Promise.reject(new RangeError('a move needs finite coordinates and a feed greater than 0'));
+    const coordinates = [target.x, target.y, target.z].filter((v) => v !== undefined);
+    const feedOk = target.feed === undefined || (target.feed >= MOVE_LIMITS.feedMin && target.feed <= MOVE_LIMITS.feedMax);
+    if (!coordinates.every((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm) || !feedOk) {
+      return Promise.reject(
+        new RangeError(`a move needs coordinates within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`),
+      );
     }
     const refused = this.refusal() ?? (this.homingEnabled && !this.homed ? new MachineNotHomed('GRBL does not know where the machine is until its homing cycle has run') : undefined);
     if (refused) return Promise.reject(refused);
-    // Targets are machine coordinates; G1 takes work coordinates, which are machine minus WCO. Always in mm (G21):
-    // $13 changes only the units GRBL reports in, so a WCO reported in inches is converted.
-    const wco = this.report?.wco ?? { x: 0, y: 0, z: 0 };
-    const reported = this.inches ? 25.4 : 1;
-    const words = (['x', 'y', 'z'] as const)
-      .filter((axis) => target[axis] !== undefined)
-      .map((axis) => `${axis.toUpperCase()}${number(target[axis]! - wco[axis] * reported)}`);
-    const feed = `F${number(target.feed ?? this.defaultFeed)}`;
+    // Targets are machine coordinates, and G53 makes G1 take them as such: GRBL applies no work offset. Converting
+    // through the last reported WCO instead would use a stale one: GRBL reports WCO only every 10th (30th) report.
+    // Always in mm (G21): $13 changes only the units GRBL reports in.
+    const words = (['x', 'y', 'z'] as const).filter((axis) => target[axis] !== undefined).map((axis) => `${axis.toUpperCase()}${gcodeNumber(target[axis]!)}`);
+    const feed = `F${gcodeNumber(target.feed ?? this.defaultFeed)}`;
     // G4 P0 is answered only once the planner is empty: the move's `ok` alone means "planned", not "done".
-    const lines = words.length > 0 ? [`G90 G21 G1 ${words.join(' ')} ${feed}`, 'G4 P0'] : ['G4 P0'];
+    const lines = words.length > 0 ? [`G90 G21 G53 G1 ${words.join(' ')} ${feed}`, 'G4 P0'] : ['G4 P0'];
     return this.operate(lines);
   }
 
   dwell(seconds: number): Promise<HardwareState> {
-    if (!Number.isFinite(seconds) || seconds < 0) return Promise.reject(new RangeError('a dwell needs a duration of 0 seconds or more'));
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > 1e7) return Promise.reject(new RangeError('a dwell needs a duration from 0 to 10000000 seconds'));
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     // GRBL answers G4 once the moves before it are done and the dwell has passed; a feed hold pauses it.
-    return this.operate([`G4 P${number(seconds)}`]);
+    return this.operate([`G4 P${gcodeNumber(seconds)}`]);
   }
 
   async hold(): Promise<HardwareState> {
@@ -321,6 +327,7 @@ export class GrblController implements MotionController {
   private onAlarm(alarm: GrblCode): void {
     this.alarm = { code: alarm.code, message: alarm.message };
     this.alarmSinceStart = true;
+    if (this.homing()) this.homingFailed = true;
     if (POSITION_LOST.has(alarm.code)) this.homed = false;
     this.rejectAll(this.aborting ? new MotionAborted() : new MachineAlarm(this.alarm));
     this.announce();
@@ -342,6 +349,7 @@ export class GrblController implements MotionController {
     // The driver has failed every unanswered line, and with them the operations waiting on them.
     this.startedAfterAlarm = this.alarmSinceStart;
     this.alarmSinceStart = false;
+    this.homingFailed = false;
     this.poll();
   }
 
@@ -365,7 +373,7 @@ export class GrblController implements MotionController {
    * while it homes, so the last report cannot say so.
    */
   private homing(): boolean {
-    return this.driver.executing === '$H';
+    return this.driver.executing === '$H' && !this.homingFailed;
   }
 
   /** Door:1 (ajar) and Door:2 (opening, holding) are open; Door:0 (closed, waiting for resume) and Door:3 (closed, resuming) are closed. */
@@ -385,9 +393,15 @@ export class GrblController implements MotionController {
     }, busy ? this.pollMs.busy : this.pollMs.idle) as ReturnType<typeof setTimeout>;
   }
 
+  /**
+   * A `state` event on every change of machine state, homed, door, alarm or connection — and when a feed hold has
+   * brought the machine to rest (Hold:1 → Hold:0, Door:2 → Door:1/0): that state carries where it stopped, which
+   * the deceleration after the hold moved it to.
+   */
   private announce(): void {
     const { machine, homed, door, alarm, connected } = this.state();
-    const summary = JSON.stringify([machine, homed, door, alarm?.code ?? null, connected]);
+    const stopping = (machine === 'Hold' && this.report?.subState === 1) || (machine === 'Door' && this.report?.subState === 2);
+    const summary = JSON.stringify([machine, stopping, homed, door, alarm?.code ?? null, connected]);
     if (summary === this.announced) return;
     this.announced = summary;
     const state = this.state();

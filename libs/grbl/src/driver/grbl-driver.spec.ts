@@ -1,12 +1,13 @@
 // The GRBL driver against a scripted serial line: every byte it writes is recorded, and every byte "GRBL" sends
 // is written by the test, so framing, ok-matching, flow control and resets can be staged exactly.
 import { afterEach, describe, expect, it } from 'vitest';
-import { GrblDisconnected, GrblError, GrblReset } from './errors.js';
+import { GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout } from './errors.js';
 import { GrblDriver, type LineResult } from './grbl-driver.js';
 import { ScriptedPort } from './scripted-port.js';
 import type { StatusReport } from './status-report.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Watch a promise without awaiting it, so a test can ask "has it settled yet?". */
 function watch<T>(promise: Promise<T>) {
@@ -424,5 +425,83 @@ describe('GrblDriver: resets, aborts and disconnects', () => {
     const next = driver.status();
     port.reply('<Hold:0|MPos:12.500,5.000,1.000|FS:0,0>\r\n');
     expect(await next).toMatchObject({ state: 'Hold', subState: 0 });
+  });
+});
+
+describe('GrblDriver: lost answers and silence', () => {
+  const idle = '<Idle|MPos:10.000,0.000,0.000|Bf:15,128|FS:0,0>\r\n';
+
+  /** Answer status requests with `report()` as GRBL would, every 20 ms, for as long as the test runs. */
+  function reportEvery20ms(report: () => string) {
+    const timer = setInterval(() => port.reply(report()), 20);
+    return () => clearInterval(timer);
+  }
+
+  it('fails a line whose ok was lost once GRBL sits idle with nothing buffered, and later answers go to later lines', async () => {
+    setup({ lostReplyAfterMs: 300 });
+    const move = watch(driver.send('G1 X10 F1000'));
+    const settle = watch(driver.send('G4 P0'));
+    await tick();
+    port.reply('ok\r\n'); // G1's ok; the ok of G4 P0 is lost on the wire
+    const stop = reportEvery20ms(() => idle);
+    try {
+      await sleep(150);
+      expect(settle.settled).toBe(false); // not yet: idle for less than the grace period
+      await sleep(450);
+    } finally {
+      stop();
+    }
+    expect(move.value).toEqual({ line: 'G1 X10 F1000', output: [] });
+    expect(settle.error).toBeInstanceOf(GrblLostReply);
+    expect(settle.error).toMatchObject({ code: 'lost-reply', message: expect.stringMatching(/^GRBL did not answer "G4 P0" although it has been idle with nothing left to do for 0\.\d s: an answer was lost on the serial line/) });
+    expect(driver.backlog).toEqual({ queued: 0, inFlight: 0, inFlightBytes: 0 });
+    // Resynchronised: the next ok answers the next line, not the failed one.
+    const next = driver.send('G1 X20 F1000');
+    await tick();
+    port.reply('ok\r\n');
+    await expect(next).resolves.toEqual({ line: 'G1 X20 F1000', output: [] });
+  });
+
+  it('does not take a dwell, a line GRBL is still reading, a hold or homing for a lost answer', async () => {
+    setup({ lostReplyAfterMs: 200 });
+    const dwell = watch(driver.send('G04 P0.6')); // GRBL reports Idle while it dwells
+    let report = idle;
+    const stop = reportEvery20ms(() => report);
+    try {
+      await sleep(500);
+      expect(dwell.settled).toBe(false);
+      port.reply('ok\r\n');
+      await tick();
+      expect(dwell.value).toBeDefined();
+      const held = watch(driver.send('G1 X50 F100'));
+      report = '<Hold:0|MPos:12.000,0.000,0.000|Bf:14,128|FS:0,0>\r\n';
+      await sleep(400);
+      expect(held.settled).toBe(false);
+      report = '<Idle|MPos:12.000,0.000,0.000|Bf:15,100|FS:0,0>\r\n'; // 28 bytes still in GRBL's receive buffer
+      await sleep(400);
+      expect(held.settled).toBe(false);
+      port.reply('ok\r\n');
+      const homing = watch(driver.send('$H'));
+      report = idle;
+      await sleep(400);
+      expect(homing.settled).toBe(false);
+      port.reply('ok\r\n');
+      await tick();
+      expect(homing.value).toBeDefined();
+    } finally {
+      stop();
+    }
+  });
+
+  it('asks for a status report when GRBL falls silent, and fails the line with timeout when nothing comes', async () => {
+    setup({ silenceTimeoutMs: 1600 });
+    const line = watch(driver.send('G1 X10 F1000'));
+    await sleep(1300);
+    expect(port.written).toContain('?'); // asked after a second of silence
+    expect(line.settled).toBe(false);
+    await sleep(700);
+    expect(line.error).toBeInstanceOf(GrblTimeout);
+    expect(line.error?.message).toMatch(/^GRBL on test sent nothing for \d+ s, not even a status report, while "G1 X10 F1000" awaited its answer/);
+    expect(driver.backlog.inFlight).toBe(0);
   });
 });

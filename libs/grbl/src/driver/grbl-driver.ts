@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { describeAlarm, type GrblCode } from './codes.js';
-import { GrblDisconnected, GrblError, GrblReset, GrblTimeout, StreamCancelled } from './errors.js';
+import { GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout, StreamCancelled } from './errors.js';
 import { LineSplitter, classifyLine } from './messages.js';
 import { completeStatus, type StatusMemory, type StatusReport } from './status-report.js';
 
@@ -57,6 +57,19 @@ export interface GrblDriverOptions {
   rxBufferSize?: number;
   /** What the stream is, for messages: the serial path, or `simulator`. */
   name?: string;
+  /**
+   * How long GRBL may report Idle with its planner and receive buffer empty (3 reports at least) while a line
+   * still awaits its answer, before the answer counts as lost and the line fails with `lost-reply`. A `G4 P<s>`
+   * in flight adds its dwell. Default 2000 ms.
+   */
+  lostReplyAfterMs?: number;
+  /**
+   * How long GRBL may send nothing at all (no answer, no status report: the driver asks `?` itself after a
+   * second of silence) while a line awaits its answer, before the lines in flight fail with `timeout`. Default
+   * 10 000 ms; while `$H` is the oldest line (GRBL is silent while it homes), `homingTimeoutMs`, default 300 000.
+   */
+  silenceTimeoutMs?: number;
+  homingTimeoutMs?: number;
 }
 
 /** The answer to a line: GRBL's `ok`, and the push messages that came with it (`$$` settings, `[GC:…]`, `[MSG:…]`). */
@@ -85,6 +98,10 @@ export interface GrblDriverEvents {
 interface Outgoing {
   line: string;
   bytes: Buffer;
+  /** Date.now() when written to GRBL; 0 while queued. */
+  sentAt: number;
+  /** A `G4 P<s>` dwell: GRBL legitimately sits Idle this long before answering. */
+  dwellMs: number;
   /** An EEPROM write: sent alone, nothing else in flight before or after it until it is answered. */
   sync: boolean;
   output: string[];
@@ -102,6 +119,15 @@ interface StatusWaiter {
 // GRBL writes EEPROM for these; interface.md: "Settings should not be streamed with the character-counting
 // streaming protocols ... the AVR CPU also shuts-down the serial RX interrupt" while it writes.
 const EEPROM_WRITE = /^(\$(\d+|N\d|I|RST)=|.*G10L20?(?!\d)|.*G28\.1|.*G30\.1)/;
+
+/** `G4` (or `G04`), and its P word wherever it stands in the line. */
+const DWELL = /G0*4(?![\d.])/;
+const P_WORD = /P(\d*\.?\d*)/;
+/** How often the driver looks for silence while lines await answers, and asks `?` once GRBL has been quiet. */
+const WATCH_MS = 250;
+const ASK_AFTER_SILENT_MS = 1000;
+/** Idle reports in a row before a missing answer can count as lost: the first may predate the line's arrival. */
+const IDLE_REPORTS_FOR_LOST_REPLY = 3;
 
 /** States in which a feed hold has nothing left to stop: a soft reset there keeps the machine position. */
 const STOPPED = (report: StatusReport) =>
@@ -142,6 +168,18 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
   private resetWaiters = new Set<{ resolve(version: string): void; reject(error: Error): void }>();
   private latest: StatusReport | null = null;
   private grblVersion: string | null = null;
+  private readonly lostReplyAfterMs: number;
+  private readonly silenceTimeoutMs: number;
+  private readonly homingTimeoutMs: number;
+  /** Since when, and for how many reports, GRBL has been Idle with nothing buffered while a line awaits its answer. */
+  private idle: { since: number; reports: number } | null = null;
+  /** The most free planner blocks GRBL has reported: its planner is empty when it reports this many. */
+  private plannerBlocks = 0;
+  /** The most free receive-buffer bytes GRBL has reported: its receive buffer is empty when it reports this many. */
+  private rxBytes = 0;
+  private lastHeard = 0;
+  private lastAsked = 0;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly port: Duplex,
@@ -151,8 +189,14 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
     this.name = options.name ?? 'the serial port';
     this.rxBufferSize = options.rxBufferSize ?? 128;
     this.streaming = options.streaming ?? 'character-counting';
+    this.lostReplyAfterMs = options.lostReplyAfterMs ?? 2000;
+    this.silenceTimeoutMs = options.silenceTimeoutMs ?? 10_000;
+    this.homingTimeoutMs = options.homingTimeoutMs ?? 300_000;
     port.on('data', (chunk: Buffer) => {
-      for (const line of this.splitter.push(chunk)) this.receive(line);
+      for (const line of this.splitter.push(chunk)) {
+        this.lastHeard = Date.now();
+        this.receive(line);
+      }
     });
     port.on('close', () => this.shut(`the connection to GRBL on ${this.name} closed`));
     port.on('end', () => this.shut(`GRBL on ${this.name} hung up`));
@@ -320,7 +364,8 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
     return new Promise<LineResult>((resolve, reject) => {
       const bytes = Buffer.from(`${line}\n`, 'latin1');
       const compact = line.replace(/\s/g, '').toUpperCase();
-      this.queue.push({ line, bytes, sync: EEPROM_WRITE.test(compact), output: [], resolve, reject, ...(stream ? { stream } : {}) });
+      const dwellMs = DWELL.test(compact) ? (Number(P_WORD.exec(compact)?.[1]) || 0) * 1000 : 0;
+      this.queue.push({ line, bytes, sentAt: 0, dwellMs, sync: EEPROM_WRITE.test(compact), output: [], resolve, reject, ...(stream ? { stream } : {}) });
       this.pump();
     });
   }
@@ -346,12 +391,78 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
         if (this.inFlightBytes + next.bytes.length > this.rxBufferSize) break;
       }
       this.queue.shift();
+      next.sentAt = Date.now();
       this.inFlight.push(next);
       this.inFlightBytes += next.bytes.length;
       batch.push(next.bytes);
     }
+    if (batch.length === 0) return;
     // One write for all the lines that fit: one system call, and no gap between them on the wire.
-    if (batch.length > 0) this.port.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    this.port.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    this.idle = null; // GRBL has new work: idle reports from before it say nothing about it
+    this.watchdog ??= setInterval(() => this.watchSilence(), WATCH_MS);
+    this.watchdog.unref?.();
+  }
+
+  /**
+   * A lost `ok` would leave its line waiting forever and hand every later answer to the wrong line. GRBL shows
+   * that it has done everything it was sent: Idle, planner empty, receive buffer empty (`Bf`, when reported),
+   * report after report. A dwell (`G4`, Idle while it counts) gets its duration on top; `$H` is never judged
+   * (GRBL sends no reports while homing); Hold, Door, Run and the rest mean work is still pending.
+   */
+  private watchForLostReply(report: StatusReport): void {
+    if (report.buffer) {
+      this.plannerBlocks = Math.max(this.plannerBlocks, report.buffer.plannerBlocksFree);
+      this.rxBytes = Math.max(this.rxBytes, report.buffer.rxBytesFree);
+    }
+    const oldest = this.inFlight[0];
+    // Empty as GRBL has shown them empty: a build with a bigger receive buffer than rxBufferSize reports more free.
+    const drained = !report.buffer || (report.buffer.rxBytesFree >= Math.max(this.rxBufferSize, this.rxBytes) && report.buffer.plannerBlocksFree >= this.plannerBlocks);
+    if (!oldest || report.state !== 'Idle' || !drained || this.inFlight.some((l) => /^\$H$/i.test(l.line))) {
+      this.idle = null;
+      return;
+    }
+    const now = Date.now();
+    this.idle = this.idle ? { since: this.idle.since, reports: this.idle.reports + 1 } : { since: now, reports: 1 };
+    const dwellMs = this.inFlight.reduce((sum, l) => sum + l.dwellMs, 0);
+    const idleMs = now - this.idle.since;
+    if (this.idle.reports < IDLE_REPORTS_FOR_LOST_REPLY || idleMs < this.lostReplyAfterMs + dwellMs) return;
+    this.failInFlight((line) => new GrblLostReply(line.line, idleMs));
+  }
+
+  /** GRBL sent nothing for too long while lines await answers: ask `?`, and in the end give up on them. */
+  private watchSilence(): void {
+    const oldest = this.inFlight[0];
+    if (!oldest || this.closed) {
+      if (this.watchdog) clearInterval(this.watchdog);
+      this.watchdog = null;
+      return;
+    }
+    if (this.resetting) return;
+    const now = Date.now();
+    const silentMs = now - Math.max(this.lastHeard, oldest.sentAt);
+    const homing = /^\$H$/i.test(oldest.line);
+    const limit = homing ? this.homingTimeoutMs : this.silenceTimeoutMs + oldest.dwellMs;
+    if (silentMs >= limit) {
+      const error = (line: Outgoing) =>
+        new GrblTimeout(`GRBL on ${this.name} sent nothing for ${Math.round(silentMs / 1000)} s, not even a status report, while ${JSON.stringify(line.line)} awaited its answer: it may have hung, or the link is broken`);
+      this.failInFlight(error);
+      return;
+    }
+    if (!homing && silentMs >= ASK_AFTER_SILENT_MS && now - this.lastAsked >= ASK_AFTER_SILENT_MS) {
+      this.lastAsked = now;
+      this.realtime('statusReport');
+    }
+  }
+
+  /** Give up on every line in flight: GRBL will not answer them. Its receive buffer is empty, so the count starts from 0. */
+  private failInFlight(error: (line: Outgoing) => Error): void {
+    const lost = [...this.inFlight];
+    this.inFlight.length = 0;
+    this.inFlightBytes = 0;
+    this.idle = null;
+    for (const line of lost) this.fail(line, error(line));
+    this.pump();
   }
 
   private receive(line: string): void {
@@ -365,6 +476,7 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
           return;
         }
         this.inFlightBytes -= answered.bytes.length;
+        this.idle = null;
         if (message.type === 'ok') answered.resolve({ line: answered.line, output: answered.output });
         else this.fail(answered, new GrblError(answered.line, message.code));
         this.pump();
@@ -374,6 +486,7 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
         const { report, memory } = completeStatus(message.fields, line, this.memory);
         this.memory = memory;
         this.latest = report;
+        this.watchForLostReply(report);
         for (const waiter of [...this.statusWaiters]) if (waiter.accept(report)) waiter.resolve(report);
         this.emit('status', report);
         return;

@@ -38,12 +38,18 @@ export const ERROR = {
   undefinedFeedRate: 22,
   /** G-code command in block requires an integer value. */
   commandValueNotInteger: 23,
+  /** Two G-code commands that both require the use of the XYZ axis words were detected in the block. */
+  axisCommandConflict: 24,
   /** Repeated g-code word found in block. */
   wordRepeated: 25,
+  /** No axis words found in block for G-code command or current modal state which requires them. */
+  noAxisWords: 26,
   /** Line number value is invalid. */
   invalidLineNumber: 27,
   /** G-code command is missing a required value word. */
   valueWordMissing: 28,
+  /** Grbl supports six work coordinate systems G54-G59. G59.1, G59.2, and G59.3 are not supported. */
+  unsupportedCoordSys: 29,
   /** G53 only allowed with G0 and G1 motion modes. */
   g53InvalidMotionMode: 30,
   /** Axis words found in block when no command or current modal state uses them. */

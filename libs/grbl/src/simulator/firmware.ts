@@ -32,7 +32,13 @@ export class GrblFirmware {
   private serviceAgain = false;
   private closed = false;
 
-  constructor(clock: Clock, settings: Settings, transmit: (text: string) => void) {
+  constructor(
+    clock: Clock,
+    settings: Settings,
+    transmit: (text: string) => void,
+    /** Fault injection: the answer to a line this returns true for is not sent. */
+    private readonly loseAnswer: (line: string) => boolean = () => false,
+  ) {
     this.m = new Machine(clock, settings, transmit, () => this.service());
     this.busyTimer = new Timer(clock);
     // Power-up: with homing enabled GRBL starts locked in Alarm until `$H` or `$X` (HOMING_INIT_LOCK).
@@ -175,7 +181,9 @@ export class GrblFirmware {
   }
 
   private executeLine({ line, overflow }: ReadLine): void {
-    const reply = (status: Status) => this.m.sendLine(status === STATUS_OK ? 'ok' : `error:${status}`);
+    const reply = (status: Status) => {
+      if (!this.loseAnswer(line)) this.m.sendLine(status === STATUS_OK ? 'ok' : `error:${status}`);
+    };
     if (overflow) return reply(ERROR.overflow);
     if (line === '') return reply(STATUS_OK); // an empty line or a comment: `ok`, for syncing
     let steps: Step[];
@@ -240,6 +248,7 @@ export class GrblFirmware {
     this.readyLine = null;
     const position = m.position();
     m.parser.reset(position);
+    m.wco = m.parser.wco; // G54's stored offset survives the reset; G92's does not
     m.planner.reset(position);
     m.counters.reset();
     m.setSpindle(5, 0);

@@ -2,10 +2,11 @@
 // that carry it out, in GRBL's order of execution (gcode.c, gc_execute_line). It keeps the parser's modal state
 // — what `$G` prints — and the parser position, which runs ahead of the machine by the moves still buffered.
 //
-// Supported: G0 G1 G4 G17 G18 G19 G20 G21 G40 G53 G54 G61 G80 G90 G91 G91.1 G94, M0 M1 M2 M30 M3 M4 M5 M8 M9,
-// words F N P S T X Y Z. GRBL features the simulator leaves out answer error:20 (unsupported command): arcs
-// (G2/G3), probing (G38.x), G10/G28/G30/G92 offsets, tool length offsets (G43.1/G49), work coordinate systems
-// other than G54 (so WCO is always 0), and inverse-time feed (G93). Like a default GRBL build there is no M7.
+// Supported: G0 G1 G4 G10 L2/L20 G17 G18 G19 G20 G21 G40 G53 G54…G59 G61 G80 G90 G91 G91.1 G92 G92.1 G94, M0 M1
+// M2 M30 M3 M4 M5 M8 M9, words F L N P S T X Y Z. Work coordinates are GRBL's: WPos = MPos − (G5x offset + G92
+// offset); the parser position is kept in machine coordinates. GRBL features the simulator leaves out answer
+// error:20 (unsupported command): arcs (G2/G3), probing (G38.x), G28/G30, tool length offsets (G43.1/G49) and
+// inverse-time feed (G93). Like a default GRBL build there is no M7.
 import { ERROR, type ErrorCode } from './codes.js';
 import type { Vec3 } from './vector.js';
 
@@ -39,9 +40,23 @@ export class ParserState {
   lineNumber = 0;
   /** Where the last parsed motion ends, in machine coordinates. */
   position: Vec3 = [0, 0, 0];
+  /** G54…G59's offsets, as GRBL keeps them in EEPROM: they survive a reset. */
+  readonly coordSystems: Vec3[] = Array.from({ length: 6 }, () => [0, 0, 0] as Vec3);
+  /** The active coordinate system: 0 for G54 … 5 for G59. */
+  coordSelect = 0;
+  /** The G92 offset; a reset clears it. */
+  g92: Vec3 = [0, 0, 0];
 
-  /** gc_init(): modes back to their power-up defaults; the position is synced to the machine separately. */
+  /** The work coordinate offset, WCO = G5x + G92: work position = machine position − WCO. */
+  get wco(): Vec3 {
+    const system = this.coordSystems[this.coordSelect]!;
+    return [0, 1, 2].map((i) => system[i]! + this.g92[i]!) as Vec3;
+  }
+
+  /** gc_init(): modes back to their power-up defaults, G54, no G92 offset; the position is synced separately. */
   reset(position: Vec3): void {
+    this.coordSelect = 0;
+    this.g92 = [0, 0, 0];
     this.modal = defaultModal();
     this.feedRate = 0;
     this.spindleSpeed = 0;
@@ -64,7 +79,9 @@ export type GcodeStep =
   /** M0: feed hold until cycle start. */
   | { kind: 'pause' }
   /** M2/M30: spindle and coolant off, `[MSG:Pgm End]`. */
-  | { kind: 'programEnd' };
+  | { kind: 'programEnd' }
+  /** The work offset changed (G10 on the active system, G92, G54…G59): the next status report shows `WCO:`. */
+  | { kind: 'workOffset'; wco: Vec3 };
 
 export type ParseResult = { ok: true; steps: GcodeStep[] } | { ok: false; error: ErrorCode };
 
@@ -98,7 +115,9 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
   // STEP 1: a copy of the modes for this block; only a block without errors replaces the parser's.
   const modal: ModalState = { ...gc.modal };
   if (jog) modal.motion = 1;
-  let nonModal: 0 | 4 | 53 = 0;
+  /** G4, G10, G53, G92, and 92.1 for G92.1. */
+  let nonModal: 0 | 4 | 10 | 53 | 92 | 92.1 = 0;
+  let coordSelect = gc.coordSelect;
   let programFlow: 0 | 2 | 30 | null = null;
   let motionCommand = false;
   const groups = new Set<ModalGroup>();
@@ -122,9 +141,15 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
       if (value < 0 || value >= 256) return fail(ERROR.unsupportedCommand);
       if (letter === 'G') {
         switch (int) {
-          case 4: case 53:
+          case 4: case 10: case 53:
             group = 'G0';
             nonModal = int;
+            break;
+          case 92:
+            group = 'G0';
+            if (mantissa !== 0 && mantissa !== 10) return fail(ERROR.unsupportedCommand);
+            nonModal = mantissa === 10 ? 92.1 : 92;
+            mantissa = 0;
             break;
           case 0: case 1: case 80:
             group = 'G1';
@@ -156,8 +181,10 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
           case 40:
             group = 'G7'; // cutter compensation off: always off, accepted for program headers
             break;
-          case 54:
+          case 54: case 55: case 56: case 57: case 58: case 59:
             group = 'G12';
+            if (mantissa !== 0) return fail(ERROR.unsupportedCoordSys); // G59.1…G59.3
+            coordSelect = int - 54;
             break;
           case 61:
             group = 'G13';
@@ -202,7 +229,10 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
   }
 
   // STEP 3: check the block as a whole and convert its values to millimetres and machine coordinates.
-  let axisCommand = motionCommand || axisWords.size > 0; // axis words alone use the current motion mode
+  // G10 and G92 take the axis words as offsets; otherwise axis words alone use the current motion mode.
+  const offsetCommand = nonModal === 10 || nonModal === 92;
+  if (offsetCommand && motionCommand) return fail(ERROR.axisCommandConflict);
+  let axisCommand = !offsetCommand && (motionCommand || axisWords.size > 0);
   const n = values.get('N');
   if (n !== undefined && n > MAX_LINE_NUMBER) return fail(ERROR.invalidLineNumber);
 
@@ -224,11 +254,42 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
     values.delete('P');
   }
 
+  // The offsets this block's coordinates are relative to: the coordinate system it selects, and G92.
+  const blockSystem = gc.coordSystems[coordSelect]!;
+  const mmWords = new Map([...axisWords].map(([axis, raw]) => [axis, inches ? raw * MM_PER_INCH : raw]));
+  let offsets: { system?: { index: number; values: Vec3 }; g92?: Vec3 } | null = null;
+  if (nonModal === 10) {
+    // G10 L2 P<n>: coordinate system n's offset is the value; L20: so that the current position reads the value.
+    const l = values.get('L');
+    const p = values.get('P');
+    if (l === undefined || p === undefined) return fail(ERROR.valueWordMissing);
+    if (l !== 2 && l !== 20) return fail(ERROR.unsupportedCommand);
+    if (p !== Math.trunc(p) || p > 6) return fail(ERROR.unsupportedCoordSys);
+    if (!mmWords.size) return fail(ERROR.noAxisWords);
+    const index = p === 0 ? coordSelect : p - 1;
+    const data: Vec3 = [...gc.coordSystems[index]!];
+    for (const [axis, mm] of mmWords) data[axis] = l === 20 ? gc.position[axis]! - gc.g92[axis]! - mm : mm;
+    offsets = { system: { index, values: data } };
+    values.delete('L');
+    values.delete('P');
+  } else if (nonModal === 92) {
+    // G92: an offset such that the current position reads the values given.
+    if (!mmWords.size) return fail(ERROR.noAxisWords);
+    const g92: Vec3 = [...gc.g92];
+    for (const [axis, mm] of mmWords) g92[axis] = gc.position[axis]! - blockSystem[axis]! - mm;
+    offsets = { g92 };
+  } else if (nonModal === 92.1) {
+    offsets = { g92: [0, 0, 0] };
+  }
+
   const target: Vec3 = [...gc.position];
-  for (const [axis, raw] of axisWords) {
-    const mm = inches ? raw * MM_PER_INCH : raw;
-    // Work offsets are all zero here, so absolute coordinates are machine coordinates; G53 ignores G91.
-    target[axis] = nonModal === 53 || modal.distance === 90 ? mm : gc.position[axis]! + mm;
+  if (!offsetCommand) {
+    for (const [axis, mm] of mmWords) {
+      // G53 moves in machine coordinates and ignores G91; otherwise absolute words are work coordinates.
+      if (nonModal === 53) target[axis] = mm;
+      else if (modal.distance === 90) target[axis] = mm + blockSystem[axis]! + gc.g92[axis]!;
+      else target[axis] = gc.position[axis]! + mm;
+    }
   }
   if (nonModal === 53 && modal.motion !== 0 && modal.motion !== 1) return fail(ERROR.g53InvalidMotionMode);
 
@@ -245,7 +306,7 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
 
   if (jog) {
     const allowed = new Set<ModalGroup>(['G0', 'G3', 'G6']);
-    if ([...groups].some((g) => !allowed.has(g)) || nonModal === 4) return fail(ERROR.invalidJogCommand);
+    if ([...groups].some((g) => !allowed.has(g)) || (nonModal !== 0 && nonModal !== 53)) return fail(ERROR.invalidJogCommand);
     // A jog changes no modes; the controller moves the parser position once the jog is accepted.
     return { ok: true, steps: axisCommand ? [{ kind: 'jog', target, feed }] : [] };
   }
@@ -262,6 +323,17 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
   if (modal.spindle !== gc.modal.spindle) steps.push({ kind: 'sync' }, { kind: 'spindle', state: modal.spindle, speed });
   if (modal.coolant !== gc.modal.coolant) steps.push({ kind: 'sync' }, { kind: 'coolant', state: modal.coolant });
   if (nonModal === 4) steps.push({ kind: 'sync' }, { kind: 'dwell', seconds: dwellSeconds });
+  const wcoChanged = coordSelect !== gc.coordSelect || offsets !== null;
+  if (coordSelect !== gc.coordSelect) {
+    steps.push({ kind: 'sync' }); // GRBL waits for buffered motion before it switches coordinate systems
+    gc.coordSelect = coordSelect;
+  }
+  if (offsets?.system) {
+    steps.push({ kind: 'sync' }); // G10 writes EEPROM, after the buffered motion (FORCE_BUFFER_SYNC_DURING_EEPROM_WRITE)
+    gc.coordSystems[offsets.system.index] = offsets.system.values;
+  }
+  if (offsets?.g92) gc.g92 = offsets.g92;
+  if (wcoChanged) steps.push({ kind: 'workOffset', wco: gc.wco });
   gc.modal = modal;
   if (axisCommand && modal.motion !== 80) {
     steps.push({ kind: 'line', target, feed, rapid: modal.motion === 0 });

@@ -24,6 +24,11 @@ export interface GrblSimulatorOptions {
   baudRate?: number;
   /** `$N` settings to use instead of the simulator's defaults (see SIMULATOR_DEFAULTS), e.g. `{ 22: 0 }`. */
   settings?: Partial<Record<number, number>>;
+  /**
+   * Fault injection, for testing senders: the answer (`ok` / `error:N`) to a line this returns true for is never
+   * sent, as if lost on the serial line. It gets the line as GRBL reads it: upper case, no spaces (`G4P0`).
+   */
+  loseAnswer?: (line: string) => boolean;
 }
 
 export class GrblSimulator {
@@ -43,7 +48,7 @@ export class GrblSimulator {
     let firmware: GrblFirmware | undefined;
     this.wire = new SerialWire(clock, options.baudRate ?? 115200, (byte) => firmware?.receiveByte(byte));
     this.port = this.wire.port;
-    firmware = new GrblFirmware(clock, settings, (text) => this.wire.send(text));
+    firmware = new GrblFirmware(clock, settings, (text) => this.wire.send(text), options.loseAnswer);
     this.firmware = firmware;
   }
 

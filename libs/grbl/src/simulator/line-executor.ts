@@ -84,6 +84,11 @@ export function runStep(m: Machine, step: Step, job: Job): Outcome {
       m.sendLine(MESSAGE.programEnd);
       return 'done';
 
+    case 'workOffset':
+      m.wco = [...step.wco];
+      m.counters.refreshWco(); // system_flag_wco_change(): the next report shows the new WCO
+      return 'done';
+
     case 'home':
       if (job.phase === 0) {
         job.phase = 1;

@@ -82,6 +82,8 @@ export class Machine implements SystemContext {
   /** Limit switches the last hard limit tripped, with where: still pressed while the axis stays on that boundary. */
   readonly limitPins = new Map<number, number>();
   spindle: { direction: 3 | 4 | 5; rpm: number } = { direction: 5, rpm: 0 };
+  /** The work coordinate offset in effect (G5x + G92), as status reports show it: WPos = MPos − WCO. */
+  wco: Vec3 = [0, 0, 0];
   floodCoolant = false;
 
   constructor(

@@ -147,6 +147,54 @@ describe('$ commands', () => {
   });
 });
 
+describe('work offsets', () => {
+  const wco = async () => {
+    const [report] = await exchange('?');
+    return /\|WCO:([^|>]*)/.exec(report!)?.[1];
+  };
+
+  it('keeps G10 L2/L20, G92 and G54…G59 as GRBL does: WCO in the next report after a change, moves in work coordinates, G53 in machine ones', async () => {
+    await start({ settings: { 22: 0 } });
+    expect(await wco()).toBe('0.000,0.000,0.000');
+    expect(await exchange('G10 L2 P1 X10 Y-5\n')).toEqual(['ok']);
+    expect(await wco()).toBe('10.000,-5.000,0.000'); // at once, not 10 reports later
+    expect(await wco()).toBeUndefined();
+    await exchange('G1 X5 F6000\n', 1000);
+    expect(sim.state.position).toEqual({ x: 15, y: 0, z: 0 });
+    await exchange('G53 G1 X5\n', 1000);
+    expect(sim.state.position).toEqual({ x: 5, y: 0, z: 0 });
+    expect(await exchange('G92 X0\n')).toEqual(['ok']); // here is now work X0: G92 = 5 − 10 − 0
+    expect(await wco()).toBe('5.000,-5.000,0.000');
+    expect(await exchange('G92.1\n')).toEqual(['ok']);
+    expect(await wco()).toBe('10.000,-5.000,0.000');
+    expect(await exchange('G55\nG10 L20 P0 X1\n')).toEqual(['ok', 'ok']); // G55 such that here reads X1
+    expect(await wco()).toBe('4.000,0.000,0.000');
+    expect(await exchange('$#\n')).toEqual(expect.arrayContaining(['[G54:10.000,-5.000,0.000]', '[G55:4.000,0.000,0.000]', '[G92:0.000,0.000,0.000]']));
+    expect((await exchange('$G\n'))[0]).toMatch(/^\[GC:G1 G55 /);
+    await exchange('G92 Y1\n');
+    // A reset brings back G54 and clears G92; the stored G54…G59 offsets stay (GRBL keeps them in EEPROM).
+    await exchange([0x18]);
+    expect(await wco()).toBe('10.000,-5.000,0.000');
+  });
+
+  it('answers malformed offset commands with GRBL\'s errors', async () => {
+    await start({ settings: { 22: 0 } });
+    const cases: Array<[string, string]> = [
+      ['G10 L3 P1 X1', 'error:20'],
+      ['G10 L2 X1', 'error:28'],
+      ['G10 L2 P7 X1', 'error:29'],
+      ['G10 L2 P1', 'error:26'],
+      ['G92', 'error:26'],
+      ['G59.1', 'error:29'],
+      ['G10 L2 P1 G1 X1 F100', 'error:24'],
+      ['L2', 'error:36'],
+    ];
+    term.send(cases.map(([line]) => `${line}\n`).join(''));
+    await advance(0);
+    expect(term.answers).toEqual(cases.map(([, answer]) => answer));
+  });
+});
+
 describe('status reports', () => {
   it('carry WCO in the first report after a reset, the overrides in the second, then every tenth while idle', async () => {
     await start({ settings: { 22: 0 } });

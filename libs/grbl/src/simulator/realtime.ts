@@ -195,6 +195,7 @@ function currentStatusReport(m: Machine): string {
       state: m.reportedState(),
       busy: ['Homing', 'Cycle', 'Hold', 'Jog', 'Door'].includes(m.state),
       position,
+      wco: m.wco,
       plannerFree: m.planner.available,
       rxFree: m.rx.available,
       feed: m.stepper.speed(),

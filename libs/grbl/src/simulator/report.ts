@@ -53,6 +53,8 @@ export interface StatusSnapshot {
   /** Homing, cycle, hold, jog or door: GRBL refreshes WCO and overrides less often while busy. */
   busy: boolean;
   position: Vec3;
+  /** The work coordinate offset: WPos = MPos − WCO. */
+  wco: Vec3;
   plannerFree: number;
   rxFree: number;
   /** mm/min. */
@@ -107,7 +109,7 @@ export class ReportCounters {
 
 /** `<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0|WCO:0.000,0.000,0.000>` */
 export function statusReport(s: StatusSnapshot, settings: Settings, counters: ReportCounters): string {
-  const wco: Vec3 = [0, 0, 0]; // work offsets are not supported: work position = machine position
+  const { wco } = s;
   const fields = [s.state];
   if (settings.statusMask & 1) fields.push(`MPos:${axes(s.position, settings)}`);
   else fields.push(`WPos:${axes(s.position.map((v, i) => v - wco[i]!) as Vec3, settings)}`);
@@ -126,14 +128,16 @@ export function statusReport(s: StatusSnapshot, settings: Settings, counters: Re
 /** `$G`: `[GC:G0 G54 G17 G21 G90 G94 M5 M9 T0 F0 S0]` */
 export function gcodeModes(gc: ParserState, settings: Settings): string {
   const m = gc.modal;
-  return `[GC:G${m.motion} G54 G${m.plane} G${m.units} G${m.distance} G94 M${m.spindle} M${m.coolant} T${gc.tool} F${rate(gc.feedRate, settings)} S${printFloat(gc.spindleSpeed, 0)}]`;
+  return `[GC:G${m.motion} G${54 + gc.coordSelect} G${m.plane} G${m.units} G${m.distance} G94 M${m.spindle} M${m.coolant} T${gc.tool} F${rate(gc.feedRate, settings)} S${printFloat(gc.spindleSpeed, 0)}]`;
 }
 
-/** `$#`: the coordinate systems and offsets, all zero here, and the last probe (none). */
-export function ngcParameters(settings: Settings): string[] {
+/** `$#`: the coordinate systems and the G92 offset; G28/G30 positions and the last probe are not kept (zero). */
+export function ngcParameters(gc: ParserState, settings: Settings): string[] {
   const zero = axes([0, 0, 0], settings);
   return [
-    ...['G54', 'G55', 'G56', 'G57', 'G58', 'G59', 'G28', 'G30', 'G92'].map((name) => `[${name}:${zero}]`),
+    ...gc.coordSystems.map((offset, i) => `[G${54 + i}:${axes(offset, settings)}]`),
+    ...['G28', 'G30'].map((name) => `[${name}:${zero}]`),
+    `[G92:${axes(gc.g92, settings)}]`,
     `[TLO:${coord(0, settings)}]`,
     `[PRB:${zero}:0]`,
   ];

@@ -78,7 +78,7 @@ export function executeSystemCommand(line: string, ctx: SystemContext): SystemRe
   switch (command) {
     case '#':
       if (line.length > 2) return status(ERROR.invalidStatement);
-      for (const parameter of ngcParameters(ctx.settings)) ctx.sendLine(parameter);
+      for (const parameter of ngcParameters(ctx.parser, ctx.settings)) ctx.sendLine(parameter);
       return status(STATUS_OK);
     case 'H':
       if (!ctx.settings.homingEnabled) return status(ERROR.settingDisabled);
@@ -101,7 +101,8 @@ export function executeSystemCommand(line: string, ctx: SystemContext): SystemRe
       if (line.length !== 6 || !line.startsWith('$RST=')) return status(ERROR.invalidStatement);
       const what = line[5];
       if (what !== '$' && what !== '#' && what !== '*') return status(ERROR.invalidStatement);
-      if (what !== '#') ctx.settings.restoreDefaults(); // `#` clears work offsets, which are always zero here
+      if (what !== '$') for (const system of ctx.parser.coordSystems) system.fill(0); // `#` and `*` clear the stored work offsets
+      if (what !== '#') ctx.settings.restoreDefaults();
       ctx.sendLine(MESSAGE.restoreDefaults);
       ctx.reset();
       return status(STATUS_OK);
