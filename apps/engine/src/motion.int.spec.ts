@@ -73,7 +73,9 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     const paused = await status(runId, (s) => s.status === 'paused');
     expect(paused.pause).toMatchObject({ source: 'user', by: 'operator' });
     expect(paused.current).toMatchObject({ index: 1, type: 'move' });
-    const held = await hw((s) => s.machine === 'Hold');
+    await hw((s) => s.machine === 'Hold');
+    await sleep(1000); // the feed hold decelerates the machine, and each position on the way is published
+    const held = latestHw();
     expect(held.position.x).toBeGreaterThan(30);
     expect(held.position.x).toBeLessThan(200);
     await sleep(1000);
