@@ -23,10 +23,10 @@ const readmeScreenshot = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(repo
 const WIDTHS = [800, 1400] as const;
 
 /** How far a section heading is from its panel's content: the gap below it and how far their left edges differ. */
-async function headingToPanel(page: Page, headingId: string, contentId: string): Promise<{ gap: number; leftOffset: number }> {
-  const heading = await page.locator(`#${headingId}`).boundingBox();
+async function headingToPanel(page: Page, headingName: string, contentId: string): Promise<{ gap: number; leftOffset: number }> {
+  const heading = await page.getByRole('heading', { name: headingName, exact: true }).boundingBox();
   const content = await page.locator(`#${contentId}`).boundingBox();
-  if (!heading || !content) throw new Error(`#${headingId} or #${contentId} is not rendered`);
+  if (!heading || !content) throw new Error(`the ${headingName} heading or #${contentId} is not rendered`);
   return { gap: content.y - (heading.y + heading.height), leftOffset: Math.abs(content.x - heading.x) };
 }
 
@@ -219,11 +219,11 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
 
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
-      for (const [heading, content] of [['hardware-title', 'devices'], ['activity-title', 'activity']] as const) {
+      for (const [heading, content] of [['Hardware', 'devices'], ['Activity', 'activity']] as const) {
         const { gap, leftOffset } = await headingToPanel(page, heading, content);
-        expect(gap, `${width} px: the gap below #${heading}`).toBeGreaterThanOrEqual(0);
-        expect(gap, `${width} px: the gap below #${heading}`).toBeLessThan(16);
-        expect(leftOffset, `${width} px: #${heading} is not above #${content}`).toBeLessThan(4);
+        expect(gap, `${width} px: the gap below the ${heading} heading`).toBeGreaterThanOrEqual(0);
+        expect(gap, `${width} px: the gap below the ${heading} heading`).toBeLessThan(16);
+        expect(leftOffset, `${width} px: the ${heading} heading is not above #${content}`).toBeLessThan(4);
       }
       await page.screenshot({ path: path.join(screenshotDir, `paused-${width}.png`), fullPage: true });
     }
@@ -245,6 +245,7 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       // The icon is drawn (an SVG with a size), not a glyph the page's fonts may lack.
+      expect(await skip.locator('svg').count(), 'the skip-delay button has an SVG icon').toBe(1);
       const icon = await skip.locator('svg').boundingBox();
       expect(icon?.width, `${width} px: the skip-delay icon's width`).toBeGreaterThanOrEqual(10);
       expect(icon?.height, `${width} px: the skip-delay icon's height`).toBeGreaterThanOrEqual(10);
