@@ -280,6 +280,7 @@ function followSelectedRun() {
   runSource = null;
   state.commands = null;
   activity = [];
+  activityKeys = new Set();
   $('activity').replaceChildren(el('li', 'muted', 'Events of the selected run appear here.'));
   if (!state.selected) return;
   runSource = new EventSource(`/runs/${encodeURIComponent(state.selected)}/events`);
@@ -615,6 +616,8 @@ const MAX_ACTIVITY = 60;
  * Each entry: `at`, `text`, `className`, `fromHistory`, and a `key` for those history and live events share.
  */
 let activity = [];
+/** The keys of every entry shown for the selected run, also those since dropped off the end of the panel. */
+let activityKeys = new Set();
 /** Orders entries with the same time (a comment starts and ends in the same millisecond) as they happened. */
 let activityOrder = 0;
 
@@ -634,10 +637,12 @@ function addActivity(event) {
 
 /** Add what is not shown yet (by key), keep the newest MAX_ACTIVITY, and draw the panel again. */
 function addEntries(entries) {
-  const shown = new Set(activity.map((entry) => entry.key).filter(Boolean));
-  const fresh = entries.filter((entry) => !entry.key || !shown.has(entry.key));
+  const fresh = entries.filter((entry) => !entry.key || !activityKeys.has(entry.key));
   if (fresh.length === 0) return;
-  for (const entry of fresh) entry.order = activityOrder++;
+  for (const entry of fresh) {
+    entry.order = activityOrder++;
+    if (entry.key) activityKeys.add(entry.key);
+  }
   activity = [...activity, ...fresh].sort((a, b) => b.at.localeCompare(a.at) || b.order - a.order).slice(0, MAX_ACTIVITY);
   const items = activity.map((entry) => {
     const item = el('li', `${entry.className}${entry.fromHistory ? ' history' : ''}`.trim());
@@ -655,8 +660,13 @@ function addEntries(entries) {
  */
 function historyOf(run, document) {
   const entries = [{ at: run.createdAt, key: 'run.created', text: `created on ${run.deviceId}` }];
-  for (const entry of document.commands) {
-    if (!entry.startedAt) continue;
+  // Commands run one after another: the last MAX_ACTIVITY that started are all the panel can show (a run may have
+  // a million commands, and a new commands document comes with each step).
+  const started = [];
+  for (let i = document.commands.length - 1; i >= 0 && started.length < MAX_ACTIVITY; i--) {
+    if (document.commands[i].startedAt) started.unshift(document.commands[i]);
+  }
+  for (const entry of started) {
     const command = `#${entry.index + 1}`;
     entries.push({ at: entry.startedAt, key: `command.started:${entry.index}`, text: `${command} ${entry.command.type} started` });
     if (entry.status === 'succeeded') entries.push({ at: entry.completedAt ?? entry.startedAt, key: `command.succeeded:${entry.index}`, text: `${command} done` });
