@@ -113,19 +113,45 @@ async function act(type) {
   const by = operator();
   const answer = await api('POST', `/runs/${encodeURIComponent(run.runId)}/actions`, by === undefined ? { type } : { type, by });
   const verb = { play: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop', 'skip-delay': 'Skip delay' }[type];
-  if (answer.ok) showFeedback(`${verb} accepted.`, false);
-  else showFeedback(`${verb} refused: ${answer.error.message}`, true);
+  if (answer.ok) showFeedback(`${verb} accepted.`, false, run);
+  else showFeedback(`${verb} refused: ${answer.error.message}`, true, state.runs.get(run.runId) ?? run);
 }
 
+/** How long "… accepted." stays: the run's own status shows the rest. */
+const ACCEPTED_FEEDBACK_MS = 3000;
+const ENDED = ['succeeded', 'failed', 'stopped'];
+
+/** The feedback on screen: which run's action, its status then, and until when an acceptance shows. */
+let feedback = null;
 let feedbackTimer = null;
-function showFeedback(text, isError) {
+
+function showFeedback(text, isError, run) {
   const box = $('action-feedback');
   box.textContent = text;
   box.classList.toggle('error', isError);
   box.hidden = false;
   clearTimeout(feedbackTimer);
-  // A refusal stays until the next action; an acceptance says so briefly.
-  if (!isError) feedbackTimer = setTimeout(() => (box.hidden = true), 2500);
+  feedback = { runId: run.runId, status: run.status, isError, until: isError ? Infinity : Date.now() + ACCEPTED_FEEDBACK_MS };
+  if (!isError) feedbackTimer = setTimeout(hideFeedback, ACCEPTED_FEEDBACK_MS);
+  // The engine's answer can come after the statuses it caused: a skipped delay may have ended the run already.
+  expireFeedback(state.runs.get(run.runId));
+}
+
+function hideFeedback() {
+  clearTimeout(feedbackTimer);
+  feedback = null;
+  $('action-feedback').hidden = true;
+}
+
+/**
+ * Feedback is about a moment, so it goes once the run moves on: always when the run ends, a refusal when the run's
+ * status changes (its reason is stale then), an acceptance after a few seconds even if the timer was held back (a
+ * background tab's timers can be delayed by minutes).
+ */
+function expireFeedback(run) {
+  if (!feedback) return;
+  if (feedback.runId !== run?.runId || (ENDED.includes(run.status) && !ENDED.includes(feedback.status)) || Date.now() >= feedback.until) hideFeedback();
+  else if (feedback.isError && run.status !== feedback.status) hideFeedback();
 }
 
 // ---------------------------------------------------------------- tokens and the session
@@ -253,6 +279,8 @@ function followSelectedRun() {
   runSource?.close();
   runSource = null;
   state.commands = null;
+  activity = [];
+  activityKeys = new Set();
   $('activity').replaceChildren(el('li', 'muted', 'Events of the selected run appear here.'));
   if (!state.selected) return;
   runSource = new EventSource(`/runs/${encodeURIComponent(state.selected)}/events`);
@@ -268,6 +296,7 @@ function followSelectedRun() {
     if (state.commands && state.commands.runId === document.runId && state.commands.seq > document.seq) return;
     state.commands = document;
     renderCommands();
+    showHistory();
   });
   runSource.addEventListener('event', (e) => addActivity(JSON.parse(e.data)));
   // EventSource retries by itself, except after an answer that is not a stream (a gateway that has just
@@ -301,7 +330,7 @@ function select(runId, render = true) {
   if (state.selected === runId) return;
   state.selected = runId;
   history.replaceState(null, '', runId ? `#run=${encodeURIComponent(runId)}` : location.pathname);
-  $('action-feedback').hidden = true;
+  hideFeedback();
   followSelectedRun();
   if (render) renderAll();
 }
@@ -373,6 +402,7 @@ function renderRun() {
   pill.className = `status-pill s-${run.status}`;
   pill.textContent = run.status;
 
+  expireFeedback(run);
   renderBanner(run);
   renderControls(run);
   renderProgress(run);
@@ -442,6 +472,7 @@ function renderControls(run) {
   for (const button of document.querySelectorAll('[data-action]')) {
     const action = button.dataset.action;
     button.disabled = !run.allowedActions.includes(action);
+    button.setAttribute('aria-disabled', String(button.disabled));
     // Start is play on a run that has not started; on a paused run play is Resume's twin, so it is not shown.
     if (action === 'play') button.hidden = run.status !== 'idle';
     if (action === 'skip-delay') button.hidden = run.delay === null;
@@ -577,15 +608,84 @@ function renderDevices() {
   );
 }
 
+/** At most this many entries in the activity panel. */
+const MAX_ACTIVITY = 60;
+
+/**
+ * The selected run's activity, newest first: live events, and its history from before the page followed it.
+ * Each entry: `at`, `text`, `className`, `fromHistory`, and a `key` for those history and live events share.
+ */
+let activity = [];
+/** The keys of every entry shown for the selected run, also those since dropped off the end of the panel. */
+let activityKeys = new Set();
+/** Orders entries with the same time (a comment starts and ends in the same millisecond) as they happened. */
+let activityOrder = 0;
+
+/** What makes an event the same as a history entry; null for events history never has. */
+function activityKey(event) {
+  if (event.type === 'run.created') return 'run.created';
+  if (event.type.startsWith('command.')) return `${event.type}:${event.index}`;
+  return null;
+}
+
 function addActivity(event) {
-  const list = $('activity');
-  list.querySelector('li.muted')?.remove();
   const text = describeEvent(event);
   if (!text) return;
-  const item = el('li', event.type === 'action.rejected' || event.type === 'command.failed' || event.type === 'run.rejected' ? 'rejected' : '');
-  item.append(el('time', '', timeOfDay(event.at)), el('span', '', text));
-  list.prepend(item);
-  while (list.children.length > 60) list.lastChild.remove();
+  const rejected = event.type === 'action.rejected' || event.type === 'command.failed' || event.type === 'run.rejected';
+  addEntries([{ at: event.at, key: activityKey(event), text, className: rejected ? 'rejected' : '', fromHistory: false }]);
+}
+
+/** Add what is not shown yet (by key), keep the newest MAX_ACTIVITY, and draw the panel again. */
+function addEntries(entries) {
+  const fresh = entries.filter((entry) => !entry.key || !activityKeys.has(entry.key));
+  if (fresh.length === 0) return;
+  for (const entry of fresh) {
+    entry.order = activityOrder++;
+    if (entry.key) activityKeys.add(entry.key);
+  }
+  activity = [...activity, ...fresh].sort((a, b) => b.at.localeCompare(a.at) || b.order - a.order).slice(0, MAX_ACTIVITY);
+  const items = activity.map((entry) => {
+    const item = el('li', `${entry.className}${entry.fromHistory ? ' history' : ''}`.trim());
+    item.append(el('time', '', timeOfDay(entry.at)), el('span', '', entry.text));
+    return item;
+  });
+  if (activity.some((entry) => entry.fromHistory)) items.push(el('li', 'history-note', 'Before this page followed the run: from its status and commands record.'));
+  $('activity').replaceChildren(...items);
+}
+
+/**
+ * The gateway keeps no past events, only the run's status and commands document; from those, the panel shows what
+ * happened before the page followed the run (a run that ended before the page opened would otherwise show nothing):
+ * created, each command's start and end, and how the run ended. Actions (pause, resume) are not in them.
+ */
+function historyOf(run, document) {
+  const entries = [{ at: run.createdAt, key: 'run.created', text: `created on ${run.deviceId}` }];
+  // Commands run one after another: the last MAX_ACTIVITY that started are all the panel can show (a run may have
+  // a million commands, and a new commands document comes with each step).
+  const started = [];
+  for (let i = document.commands.length - 1; i >= 0 && started.length < MAX_ACTIVITY; i--) {
+    if (document.commands[i].startedAt) started.unshift(document.commands[i]);
+  }
+  for (const entry of started) {
+    const command = `#${entry.index + 1}`;
+    entries.push({ at: entry.startedAt, key: `command.started:${entry.index}`, text: `${command} ${entry.command.type} started` });
+    if (entry.status === 'succeeded') entries.push({ at: entry.completedAt ?? entry.startedAt, key: `command.succeeded:${entry.index}`, text: `${command} done` });
+    if (entry.status === 'failed') {
+      entries.push({ at: entry.completedAt ?? entry.startedAt, key: `command.failed:${entry.index}`, text: `${command} failed: ${entry.error?.message ?? 'no reason given'}`, className: 'rejected' });
+    }
+  }
+  const history = entries.filter((entry) => entry.at).map((entry) => ({ className: '', ...entry, fromHistory: true }));
+  // No event says a run ended: its status does, whether the page was watching or not.
+  if (ENDED.includes(run.status) && run.completedAt) history.push({ at: run.completedAt, key: 'run.ended', text: `run ${run.status}`, className: run.status === 'succeeded' ? '' : 'rejected', fromHistory: false });
+  return history;
+}
+
+/** Fill in, from each commands document, what the page saw no live event for (it may have happened before). */
+function showHistory() {
+  const run = state.runs.get(state.selected);
+  const document = state.commands;
+  if (!run || !document || document.runId !== run.runId) return;
+  addEntries(historyOf(run, document));
 }
 
 function describeEvent(event) {
@@ -617,6 +717,7 @@ function describeEvent(event) {
 function tick() {
   const run = state.runs.get(state.selected);
   if (!run) return;
+  expireFeedback(run);
   const since = run.pause?.since;
   if (since && !$('banner').hidden) $('pause-timer').textContent = clock((Date.now() - Date.parse(since)) / 1000);
   else if (run.status === 'pausing') $('pause-timer').textContent = '--:--';

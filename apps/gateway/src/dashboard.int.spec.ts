@@ -1,7 +1,11 @@
 // The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core, against the real
 // broker, engine, hardware simulator and gateway. It starts the example run from the page, sees the protocol's
-// pause in the banner, resumes from the page and sees the run succeed. It also saves the screenshot the README
-// shows (docs/dashboard-paused.png). Then, against a gateway with tokens: the page asks for one and acts with it.
+// pause in the banner, resumes from the page and sees the run succeed. At 800 px and 1400 px wide it checks what a
+// new user sees: headings on their panels, icons that are drawn, a disabled Resume that looks disabled, feedback
+// that goes once the run has ended, and the history of a run that ended before the page opened. Screenshots go to
+// DASHBOARD_SCREENSHOTS (default: a labrun-dashboard-screenshots folder in the temp dir) to be looked at; the one the
+// README shows (docs/dashboard-paused.png) is rewritten only with UPDATE_SCREENSHOTS=1. Then, against a gateway
+// with tokens: the page asks for one and acts with it.
 import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +18,26 @@ import { repoRoot, requirement, startBroker, startService, stopAll } from '@labr
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = requirement(fs.existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`, 'install it with `apt-get install -y chromium` (Debian’s package; no browser is ever downloaded)');
 const deviceId = 'dash-sim-1';
+const screenshotDir = process.env.DASHBOARD_SCREENSHOTS ?? path.join(os.tmpdir(), 'labrun-dashboard-screenshots');
+const readmeScreenshot = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs', 'dashboard-paused.png') : path.join(screenshotDir, 'dashboard-paused.png');
+const WIDTHS = [800, 1400] as const;
+
+/** How far a section heading is from its panel's content: the gap below it and how far their left edges differ. */
+async function headingToPanel(page: Page, headingName: string, contentId: string): Promise<{ gap: number; leftOffset: number }> {
+  const heading = await page.getByRole('heading', { name: headingName, exact: true }).boundingBox();
+  const content = await page.locator(`#${contentId}`).boundingBox();
+  if (!heading || !content) throw new Error(`the ${headingName} heading or #${contentId} is not rendered`);
+  return { gap: content.y - (heading.y + heading.height), leftOffset: Math.abs(content.x - heading.x) };
+}
+
+/** The computed look of a run-action button. */
+function buttonLook(page: Page, action: string): Promise<{ background: string; color: string; cursor: string; ariaDisabled: string | null }> {
+  return page.locator(`[data-action="${action}"]`).evaluate((button) => {
+    const style = (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string; color: string; cursor: string } }).getComputedStyle(button);
+    const ariaDisabled = (button as { getAttribute(name: string): string | null }).getAttribute('aria-disabled');
+    return { background: style.backgroundColor, color: style.color, cursor: style.cursor, ariaDisabled };
+  });
+}
 
 /** Headless Debian Chromium on a fresh profile, one page, and every console error and page error it reports. */
 async function openChromium(profileDir: string): Promise<{ browser: BrowserContext; page: Page; consoleErrors: string[] }> {
@@ -41,6 +65,7 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
   let consoleErrors: string[] = [];
 
   beforeAll(async () => {
+    fs.mkdirSync(screenshotDir, { recursive: true });
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-it-'));
     profileDir = await mkdtemp(path.join(os.tmpdir(), 'labrun-chromium-'));
     const broker = await startBroker();
@@ -102,10 +127,14 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
 
     await expect.poll(() => page.locator('#action-feedback').isHidden()).toBe(true); // "Start accepted." fades
     await expect.poll(() => page.locator('#pause-timer').textContent(), { timeout: 10_000 }).toMatch(/^00:0[3-9]$/);
-    await page.screenshot({ path: path.join(repoRoot, 'docs', 'dashboard-paused.png') });
+    await page.screenshot({ path: readmeScreenshot });
 
     // A page that is behind the engine (its button still enabled) is told why the engine refused.
-    await page.locator('[data-action="pause"]').evaluate((button) => (button as { removeAttribute(name: string): void }).removeAttribute('disabled'));
+    await page.locator('[data-action="pause"]').evaluate((button) => {
+      const stale = button as { removeAttribute(name: string): void };
+      stale.removeAttribute('disabled');
+      stale.removeAttribute('aria-disabled');
+    });
     await page.click('[data-action="pause"]');
     await expect.poll(() => page.locator('#action-feedback').textContent()).toMatch(/^Pause refused: cannot pause run r-[0-9a-f]{8}: it is already paused$/);
     expect(await page.locator('#action-feedback').getAttribute('class')).toContain('error');
@@ -158,6 +187,82 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
     await expect.poll(() => page.locator('#new-run-error').textContent()).toContain('✖ move needs at least one of x, y, z');
     expect(await page.locator('#new-run-dialog').getAttribute('open')).not.toBeNull();
     await page.click('#cancel-new-run');
+  });
+
+  it('shows the history of a run that ended before the page opened in the activity panel', { timeout: 60_000 }, async () => {
+    await page.goto(`${http}/#run=plate-check-1`);
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('succeeded');
+    const activity = page.locator('#activity');
+    await expect.poll(() => activity.innerText()).toMatch(/run succeeded/);
+    const text = await activity.innerText();
+    // Newest first: how it ended, the one command's end and start, its creation.
+    expect(text).toMatch(/run succeeded[\s\S]*#1 done[\s\S]*#1 comment started[\s\S]*created on dash-sim-1/);
+    expect(text).not.toContain('Events of the selected run appear here.');
+  });
+
+  it('at 800 px and 1400 px: headings sit on their panels, the skip-delay icon is drawn, a disabled Resume looks disabled, and "Skip delay accepted." goes once the run ends', { timeout: 120_000 }, async () => {
+    const protocol = {
+      schemaVersion: 1,
+      metadata: { name: 'Tube labels' },
+      commands: [
+        { type: 'pause', params: { message: 'Label the tubes first' } },
+        { type: 'delay', params: { seconds: 600, message: 'Incubate' } },
+        { type: 'comment', params: { message: 'done' } },
+      ],
+    };
+    const created = await fetch(`${http}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol, runId: 'tube-labels-1' }) });
+    expect(created.status).toBe(201);
+    await fetch(`${http}/runs/tube-labels-1/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"play"}' });
+    await page.goto(`${http}/#run=tube-labels-1`);
+    await page.locator('#banner-message', { hasText: 'Label the tubes first' }).waitFor();
+    await expect.poll(() => page.locator('#activity').innerText()).toMatch(/#1 pause started/);
+
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [heading, content] of [['Hardware', 'devices'], ['Activity', 'activity']] as const) {
+        const { gap, leftOffset } = await headingToPanel(page, heading, content);
+        expect(gap, `${width} px: the gap below the ${heading} heading`).toBeGreaterThanOrEqual(0);
+        expect(gap, `${width} px: the gap below the ${heading} heading`).toBeLessThan(16);
+        expect(leftOffset, `${width} px: the ${heading} heading is not above #${content}`).toBeLessThan(4);
+      }
+      await page.screenshot({ path: path.join(screenshotDir, `paused-${width}.png`), fullPage: true });
+    }
+    const enabledResume = await buttonLook(page, 'resume');
+    expect(enabledResume.ariaDisabled).toBe('false');
+
+    await page.click('[data-action="resume"]');
+    const skip = page.locator('[data-action="skip-delay"]');
+    await skip.waitFor();
+    await expect.poll(() => page.locator('[data-action="resume"]').isDisabled()).toBe(true);
+    // A disabled Resume looks disabled: not the blue of the one to press, a not-allowed cursor, and says so.
+    const disabledResume = await buttonLook(page, 'resume');
+    expect(disabledResume.ariaDisabled).toBe('true');
+    expect(disabledResume.cursor).toBe('not-allowed');
+    expect(enabledResume.cursor).toBe('pointer');
+    expect(disabledResume.background).not.toBe(enabledResume.background);
+    expect(disabledResume.color).not.toBe(enabledResume.color);
+
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      // The icon is drawn (an SVG with a size), not a glyph the page's fonts may lack.
+      expect(await skip.locator('svg').count(), 'the skip-delay button has an SVG icon').toBe(1);
+      const icon = await skip.locator('svg').boundingBox();
+      expect(icon?.width, `${width} px: the skip-delay icon's width`).toBeGreaterThanOrEqual(10);
+      expect(icon?.height, `${width} px: the skip-delay icon's height`).toBeGreaterThanOrEqual(10);
+      expect((await skip.innerText()).trim()).toBe('Skip delay');
+      await page.screenshot({ path: path.join(screenshotDir, `delay-${width}.png`), fullPage: true });
+    }
+
+    const answered = page.waitForResponse((response) => response.url().endsWith('/runs/tube-labels-1/actions'));
+    await skip.click();
+    expect((await answered).status()).toBe(201);
+    await expect.poll(() => page.locator('#action-feedback').textContent()).toBe('Skip delay accepted.');
+    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    // The engine has answered and the run has ended (a moment after the skip, well within what a timer alone
+    // would leave the feedback up for): the feedback is gone.
+    expect(await page.locator('#action-feedback').isHidden()).toBe(true);
+    await page.screenshot({ path: path.join(screenshotDir, 'succeeded-1400.png'), fullPage: true });
+    await page.setViewportSize({ width: 1360, height: 700 });
   });
 });
 
