@@ -1,12 +1,5 @@
 #!/usr/bin/env node
-// The `labrun` command as npm links it. This file is committed (and executable), so the link exists from the
-// first `npm ci` on, before anything is built; the command itself is the build's dist/main.js.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The `labrun` command as npm links it: the build's dist/main.js (see scripts/run-built.mjs).
+import { runBuilt } from '../../../scripts/run-built.mjs';
 
-const entry = new URL('../dist/main.js', import.meta.url);
-if (!fs.existsSync(entry)) {
-  process.stderr.write(`labrun is not built yet: run \`npm run build\` (or \`npm start\`, which builds first) in ${fileURLToPath(new URL('../../..', import.meta.url))}\n`);
-  process.exit(1);
-}
-await import(entry.href);
+await runBuilt('labrun', new URL('../dist/main.js', import.meta.url));

@@ -35,10 +35,13 @@ describe('the installed commands', () => {
   });
 
   it('says how to build when the build is missing, instead of failing obscurely', () => {
+    // The repository's layout, with the bin and what it loads, but nothing built.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-bin-'));
-    fs.mkdirSync(path.join(dir, 'bin'));
-    fs.copyFileSync(path.join(repoRoot, 'apps/cli/bin/labrun.js'), path.join(dir, 'bin/labrun.js'));
-    const result = spawnSync(process.execPath, [path.join(dir, 'bin/labrun.js'), 'help'], { encoding: 'utf8' });
+    for (const file of ['apps/cli/bin/labrun.js', 'scripts/run-built.mjs']) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.copyFileSync(path.join(repoRoot, file), path.join(dir, file));
+    }
+    const result = spawnSync(process.execPath, [path.join(dir, 'apps/cli/bin/labrun.js'), 'help'], { encoding: 'utf8' });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^labrun is not built yet: run `npm run build` \(or `npm start`, which builds first\)/);
