@@ -147,10 +147,14 @@ function restartLater(service, how) {
   }, delay);
 }
 
+// Where the labrun command finds the broker this npm start runs, when MQTT_URL does not say (apps/cli/src/broker.ts).
+const runningFile = path.join(root, '.labrun', 'npm-start.json');
+
 function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
   say('stopping …');
+  fs.rmSync(runningFile, { force: true });
   const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
   for (const child of alive.reverse()) child.kill('SIGTERM');
   const force = setTimeout(() => alive.forEach((c) => c.kill('SIGKILL')), 5000);
@@ -170,13 +174,15 @@ try {
 }
 
 if (!stopping) {
+  fs.mkdirSync(path.dirname(runningFile), { recursive: true });
+  fs.writeFileSync(runningFile, JSON.stringify({ pid: process.pid, mqttUrl: env.MQTT_URL, at: new Date().toISOString() }) + '\n');
   const { hostname, port } = new URL(env.MQTT_URL);
   const h = hostname === '127.0.0.1' || hostname === 'localhost' ? '' : ` -h ${hostname}`;
   const p = port && port !== '1883' ? ` -p ${port}` : '';
   say(paint('32;1', `labrun is running (MQTT ${env.MQTT_URL}). Try the example in another terminal:`));
   process.stdout.write(
     [
-      `    MQTT_URL=${env.MQTT_URL} npx labrun run examples/serial-dilution.json   # the labrun command, on this broker`,
+      `    npx labrun run examples/serial-dilution.json   # the labrun command finds this broker (elsewhere: MQTT_URL=${env.MQTT_URL})`,
       `    mosquitto_sub${h}${p} -v -t 'run/demo/status' -t 'run/demo/events' &`,
       `    mosquitto_pub${h}${p} -t run/demo/create -f examples/serial-dilution.create.json`,
       `    mosquitto_pub${h}${p} -t run/demo/actions -m play`,

@@ -1,6 +1,8 @@
 // The CLI's broker connection: MQTT 3.1.1, one attempt with a time limit (a command should fail fast and say
 // why), then automatic reconnection so a long `labrun run` rides out a broker restart.
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { mqttClientEnv, parseEnv, ConfigError } from '@labrun/contracts';
 import { noDelay } from '@labrun/service';
@@ -14,10 +16,32 @@ export interface BrokerSettings {
   password?: string | undefined;
 }
 
-/** `--url` if given, else MQTT_URL; MQTT_USERNAME and MQTT_PASSWORD from the environment. */
-export function brokerSettings(url: string | undefined, env: NodeJS.ProcessEnv = process.env): BrokerSettings {
+/**
+ * Written by `npm start` in the repository while it runs (scripts/start.mjs): the broker it started, so that
+ * `npx labrun …` reaches it wherever it was put (`BROKER_PORT=1884 npm start`) without being told.
+ */
+const NPM_START_FILE = fileURLToPath(new URL('../../../.labrun/npm-start.json', import.meta.url));
+
+/** The broker of an `npm start` running in this repository, if one is. */
+export function npmStartBroker(file = NPM_START_FILE): string | undefined {
   try {
-    const config = parseEnv(mqttClientEnv, url === undefined ? env : { ...env, MQTT_URL: url });
+    const { pid, mqttUrl } = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: unknown; mqttUrl?: unknown };
+    if (typeof pid !== 'number' || typeof mqttUrl !== 'string') return undefined;
+    process.kill(pid, 0); // throws when that npm start is gone (the file outlived a SIGKILL)
+    return mqttUrl;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--url` if given, else MQTT_URL, else the broker of the `npm start` running in this repository, else the default;
+ * MQTT_USERNAME and MQTT_PASSWORD from the environment.
+ */
+export function brokerSettings(url: string | undefined, env: NodeJS.ProcessEnv = process.env, running = npmStartBroker): BrokerSettings {
+  try {
+    const chosen = url ?? (env.MQTT_URL === undefined || env.MQTT_URL === '' ? running() : undefined);
+    const config = parseEnv(mqttClientEnv, chosen === undefined ? env : { ...env, MQTT_URL: chosen });
     return { url: config.MQTT_URL, username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD };
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(EXIT.usage, `labrun: ${error.message}`);

@@ -1,6 +1,6 @@
 // `npm start` (scripts/start.mjs) as a user runs it: the whole system on free ports. It tells the labrun command
 // where its broker is, and a service that crashes is started again instead of taking everything down.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -69,7 +69,15 @@ describe('npm start', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-start-'));
     const system = await npmStart({ BROKER_PORT: String(port), BROKER_WS_PORT: String(wsPort), HTTP_PORT: String(httpPort), LABRUN_DATA_DIR: dataDir, DEVICE_ID: 'start-sim' });
     await system.waitFor(/labrun is running/, 0, 60_000);
-    await system.waitFor(new RegExp(`MQTT_URL=mqtt://127\\.0\\.0\\.1:${port} npx labrun run examples/serial-dilution\\.json`));
+    await system.waitFor(new RegExp(`npx labrun run examples/serial-dilution\\.json +# the labrun command finds this broker \\(elsewhere: MQTT_URL=mqtt://127\\.0\\.0\\.1:${port}\\)`));
+
+    // The labrun command, with no MQTT_URL, reaches this broker (not whatever listens on 1883) and runs a protocol.
+    const protocolFile = path.join(dataDir, 'hello.json');
+    fs.writeFileSync(protocolFile, JSON.stringify({ schemaVersion: 1, metadata: { name: 'hello' }, commands: [{ type: 'comment', params: { message: 'hello' } }] }));
+    const { MQTT_URL: _, ...withoutUrl } = process.env;
+    const cli = spawnSync(process.execPath, [path.join(repoRoot, 'apps/cli/bin/labrun.js'), 'run', protocolFile], { cwd: repoRoot, env: withoutUrl, encoding: 'utf8', timeout: 30_000 });
+    expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
+    expect(cli.stdout).toContain('succeeded');
 
     const [, pid] = await system.waitFor(/hardware started \(pid (\d+)\)/);
     const mark = system.output().length;
