@@ -18,6 +18,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class ScriptedGrbl {
   status = '<Alarm|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
   settings = '$13=0\r\n$22=1\r\n$110=500.000\r\n';
+  /** What `$I` prints before its ok. */
+  buildInfo = '[VER:1.1h.20190830:]\r\n[OPT:V,15,128]\r\n';
   manual: (line: string) => boolean = () => false;
   held: string[] = [];
   lines: string[] = [];
@@ -37,7 +39,7 @@ class ScriptedGrbl {
           this.partial = '';
           this.lines.push(line);
           if (this.manual(line)) this.held.push(line);
-          else setImmediate(() => port.reply(line === '$$' ? `${this.settings}ok\r\n` : 'ok\r\n'));
+          else setImmediate(() => port.reply(line === '$$' ? `${this.settings}ok\r\n` : line === '$I' ? `${this.buildInfo}ok\r\n` : 'ok\r\n'));
         } else this.partial += String.fromCharCode(byte);
       }
     };
@@ -144,6 +146,20 @@ describe('GrblController', () => {
     expect(controller.state()).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -299, y: -249, z: -1 } });
     await controller.move({ x: 10, y: 20, z: -5, feed: 3000 });
     expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X-289 Y-229 Z-6 F3000', 'G4 P0']);
+  });
+
+  it('without a profile puts the deck origin at machine 0,0,0 on GRBL built with HOMING_FORCE_SET_ORIGIN (Z in $I)', async () => {
+    const { grbl, controller } = await connect(
+      (g) => {
+        g.settings = '$13=0\r\n$22=1\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
+        g.buildInfo = '[VER:1.1h.20190830:]\r\n[OPT:VZ,15,128]\r\n';
+        g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+      },
+      {},
+    );
+    expect(grbl.lines).toEqual(['', '$$', '$I']);
+    await controller.move({ x: 10, feed: 3000 });
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X10 F3000', 'G4 P0']);
   });
 
   it('refuses to move, saying why, when no profile gives the deck origin and GRBL would not print its settings', async () => {

@@ -29,8 +29,10 @@ export interface GrblControllerOptions {
  * Where GRBL 1.1 as shipped (without HOMING_FORCE_SET_ORIGIN) sets the machine position when homing ends
  * (limits_go_home()): machine zero is the + end of an axis; one homed towards - ($23 bit set) stands at
  * -max travel ($13x) + pull-off ($27), one homed towards + at -pull-off. Undefined if a setting is missing.
+ * A build with HOMING_FORCE_SET_ORIGIN (`Z` in `$I`'s `[OPT:…]`) homes to 0,0,0.
  */
-export function homedMachinePosition(settings: ReadonlyMap<number, number>): Position | undefined {
+export function homedMachinePosition(settings: ReadonlyMap<number, number>, forcesOrigin = false): Position | undefined {
+  if (forcesOrigin) return { x: 0, y: 0, z: 0 };
   const direction = settings.get(23);
   const pullOff = settings.get(27);
   if (direction === undefined || pullOff === undefined) return undefined;
@@ -305,7 +307,17 @@ export class GrblController implements MotionController {
     }
     this.homingEnabled = ((this.settings.get(22) ?? 1) & 1) === 1;
     this.inches = this.settings.get(13) === 1;
-    this.deckOrigin = this.configuredOrigin ?? homedMachinePosition(this.grblSettings) ?? null;
+    if (!this.configuredOrigin) {
+      // `[OPT:VZ,15,128]`: the build options come before the first comma; `Z` is HOMING_FORCE_SET_ORIGIN.
+      const options = await driver.send('$I').then(
+        ({ output }) => /^\[OPT:([^,\]]*)/.exec(output.find((line) => line.startsWith('[OPT:')) ?? '')?.[1] ?? '',
+        (error: Error) => {
+          if (error instanceof GrblDisconnected) throw error;
+          return ''; // refused while moving, like `$$`
+        },
+      );
+      this.deckOrigin = homedMachinePosition(this.grblSettings, options.includes('Z')) ?? null;
+    }
     // Homing enabled, GRBL starts locked in Alarm and leaves it only by `$H` (or the `$X` override): a controller
     // found unlocked was homed before this connection.
     const latest = driver.lastStatus ?? report;
