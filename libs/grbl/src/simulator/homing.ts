@@ -32,7 +32,6 @@ export class HomingCycle {
   start(done: () => void): void {
     this.active = true;
     const s = this.settings;
-    const pullOff = s.get(27);
     const moves: Array<{ axes: number[]; to: (axis: number) => number; rate: number }> = [];
     for (const axes of CYCLES) {
       // The switch, in the machine coordinates GRBL counts in now (they may be off until this cycle ends).
