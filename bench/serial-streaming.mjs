@@ -48,7 +48,9 @@ export async function run() {
   try {
     await driver.waitForStatus(() => true, { timeoutMs: 5000, pollMs: 100 });
     await driver.home();
-    await driver.stream(['G21 G90 G1 X10 Y10 F60000', 'G4 P0']);
+    // GRBL's machine space is negative (homed at -299,-299,-99): G92 makes the home position work 0,0 so the
+    // program's lines stay the same bytes (`G1 X10.100 Y10.010`) and inside the travel.
+    await driver.stream(['G92 X0 Y0', 'G21 G90 G1 X10 Y10 F60000', 'G4 P0']);
     // Timer-paced, so the host's load shows: each mode runs ROUNDS times, alternating, and the median counts.
     const runs = { 'character-counting': [], 'send-and-wait': [] };
     for (let round = 0; round < ROUNDS; round++) {

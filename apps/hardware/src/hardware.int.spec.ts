@@ -1,6 +1,7 @@
 // The built hardware service as a real process, talked to over MQTT as any client would: on the built-in GRBL
 // simulator (SERIAL_PATH=sim), and on a serial port — the simulator as its own process behind a pty. The broker is
 // Aedes in-process on an ephemeral port, so this test does not depend on apps/broker.
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,14 @@ describe('hardware service', () => {
     await send('home');
     const reply = await send('move', { x: 12, y: 3, feed: 6000 });
     expect(reply).toMatchObject({ ok: true, state: { machine: 'Idle', position: { x: 12, y: 3, z: 0 }, homed: true } });
+  });
+
+  it('speaks protocol coordinates on the default simulated device: home reads 0,0,0, the machine stands at -299,-299,-99', async () => {
+    expect(await send('home')).toMatchObject({ ok: true, state: { position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -299, y: -299, z: -99 } } });
+    // The far end of the travel as protocols see it: 300 × 300 × 100 mm less GRBL's 1 mm pull-off.
+    const far = await send('move', { x: 299, y: 299, z: 99, feed: 10000 });
+    expect(far).toMatchObject({ ok: true, state: { machine: 'Idle', alarm: null, position: { x: 299, y: 299, z: 99 }, machinePosition: { x: 0, y: 0, z: 0 } } });
+    expect((await send('move', { x: 12, y: 3, z: 0, feed: 10000 })).state).toMatchObject({ position: { x: 12, y: 3, z: 0 }, machinePosition: { x: -287, y: -296, z: -99 } });
   });
 
   it('publishes the retained state at least 5 times a second during a 1-second move', async () => {
@@ -183,7 +192,46 @@ describe.skipIf(!hasSocat)('hardware service on a serial port (the simulator as 
   }, 30_000);
 });
 
+describe('hardware service with a device profile (DEVICE_ORIGIN)', () => {
+  const dev = 'profiled';
+  let watcher: TestClient;
+
+  beforeAll(async () => {
+    await startService('hardware', { MQTT_URL: url, DEVICE_ID: dev, DEVICE_ORIGIN: '-250,-200.5,-60' });
+    watcher = await connectTestClient(url);
+    clients.push(watcher);
+    await watcher.subscribe([REPLIES, `hw/${dev}/state`]);
+  });
+
+  it('runs the example protocol\'s motion with its coordinates measured from the deck origin the profile gives', async () => {
+    const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../../examples/serial-dilution.json'), 'utf8'));
+    const motion = example.commands.filter((c: any) => c.type === 'home' || c.type === 'move');
+    const request = async (op: string, params?: object) => {
+      const id = randomUUID();
+      const reply = watcher.waitFor(REPLIES, (m) => m.json().id === id, 15_000);
+      await watcher.publish(`hw/${dev}/requests`, { id, replyTo: REPLIES, op, ...(params ? { params } : {}) });
+      return (await reply).json();
+    };
+    const states = [];
+    for (const command of motion) states.push(await request(command.type, command.params));
+    expect(states.every((reply) => reply.ok)).toBe(true);
+    // home: machine -299,-299,-99 (the simulator homes towards -), which is deck -49,-98.5,-39 here.
+    expect(states[0].state).toMatchObject({ position: { x: -49, y: -98.5, z: -39 }, machinePosition: { x: -299, y: -299, z: -99 } });
+    // move to 10,20,5 on the deck: machine -240,-180.5,-55.
+    expect(states[1].state).toMatchObject({ position: { x: 10, y: 20, z: 5 }, machinePosition: { x: -240, y: -180.5, z: -55 } });
+    expect(states[2].state).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -250, y: -200.5, z: -60 } });
+    const published = watcher.received.filter((m) => m.topic === `hw/${dev}/state`).at(-1)!.json();
+    expect(published).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -250, y: -200.5, z: -60 } });
+  }, 30_000);
+});
+
 describe('hardware service configuration', () => {
+  it('exits non-zero on a malformed DEVICE_ORIGIN, naming the variable and the form it expects', async () => {
+    const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, DEVICE_ORIGIN: '-250,-200' });
+    expect(await proc.exited()).not.toBe(0);
+    expect(proc.output()).toMatch(/DEVICE_ORIGIN="-250,-200": expected the machine position of the deck origin as x,y,z in mm/);
+  });
+
   it('exits non-zero when SERIAL_PATH is empty, naming the variable and what it expects', async () => {
     const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, SERIAL_PATH: ' ' });
     expect(await proc.exited()).not.toBe(0);

@@ -22,10 +22,12 @@ runMain(log, async () => {
     open: simulator
       ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' })
       : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
+    controller: { deckOrigin: config.DEVICE_ORIGIN },
     log,
   });
-  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD });
-  else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD });
+  const deckOrigin = config.DEVICE_ORIGIN ?? 'the homed position';
+  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin });
+  else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD, deckOrigin });
   machine.start();
 
   const publish = (client: MqttClient, to: string, body: unknown, retain = false) =>

@@ -28,7 +28,10 @@ export type Position = z.infer<typeof Position>;
 export const HardwareState = z.strictObject({
   connected: z.boolean(),
   machine: MachineState,
+  /** In protocol (deck) coordinates: machine coordinates minus the device profile's deck origin. */
   position: Position,
+  /** GRBL's machine position (MPos), mm. Optional for controllers that publish protocol coordinates only. */
+  machinePosition: Position.optional(),
   homed: z.boolean(),
   door: z.enum(['closed', 'open']),
   alarm: z.strictObject({ code: z.number().int(), message: z.string() }).nullable(),

@@ -31,23 +31,23 @@ async function homed(options: GrblSimulatorOptions = {}, driverOptions: Construc
 describe('GrblController on the simulator', () => {
   it('fails a move whose ok was lost with lost-reply once GRBL sits idle at the target, and the next move gets its own answer', async () => {
     let lost = false;
-    const loseAnswer = (line: string) => !lost && /G1X10F/.test(line) && (lost = true);
+    const loseAnswer = (line: string) => !lost && /G1X-289F/.test(line) && (lost = true);
     const { sim, controller } = await homed({ loseAnswer }, { lostReplyAfterMs: 500 });
     const move = controller.move({ x: 10, feed: 3000 });
     await expect(move).rejects.toMatchObject({ code: 'lost-reply', message: expect.stringMatching(/^GRBL did not answer "G4 P0" although it has been idle with nothing left to do/) });
     expect(lost).toBe(true);
-    expect(sim.state).toMatchObject({ machine: 'Idle', position: { x: 10 } });
+    expect(sim.state).toMatchObject({ machine: 'Idle', position: { x: -289 } }); // deck x 10: 10 mm off home (-299)
     const next = await controller.move({ x: 20, feed: 3000 });
     expect(next.position.x).toBe(20);
-    expect(sim.state.position.x).toBe(20);
+    expect(sim.state.position.x).toBe(-279);
     expect(controller.driver.backlog).toEqual({ queued: 0, inFlight: 0, inFlightBytes: 0 });
   });
 
-  it('moves to the machine position asked for right after a work offset was set, before GRBL reports the new WCO', async () => {
+  it('moves to the deck position asked for right after a work offset was set, before GRBL reports the new WCO', async () => {
     const { sim, controller } = await homed();
     await controller.driver.send('G10 L2 P1 X10 Y5');
     const moved = await controller.move({ x: 20, y: 30, feed: 6000 });
-    expect(sim.state.position).toEqual({ x: 20, y: 30, z: 0 });
+    expect(sim.state.position).toEqual({ x: -279, y: -269, z: -99 }); // home (-299,-299,-99) + the target
     expect(moved.position).toMatchObject({ x: 20, y: 30 });
   });
 
@@ -67,7 +67,8 @@ describe('GrblController on the simulator', () => {
       expect(held.machine).toBe('Hold');
       expect(sim.state.machine).toBe('Hold:0');
       expect(last.position).toEqual(controller.state().position);
-      expect(last.position.x).toBeCloseTo(sim.state.position.x, 3);
+      expect(last.machinePosition!.x).toBeCloseTo(sim.state.position.x, 3);
+      expect(last.position.x).toBeCloseTo(sim.state.position.x + 299, 3);
       expect(last.position.x - atHold.position.x).toBeGreaterThan(1); // the deceleration the old feed never showed
       const count = published.length;
       await sleep(600);

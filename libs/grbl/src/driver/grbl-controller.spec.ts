@@ -3,7 +3,7 @@
 // holds, doors, limits) is tested against the simulator in grbl-simulator.int.spec.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HardwareState } from '@labrun/contracts';
-import { GrblController, MachineNotHomed } from './grbl-controller.js';
+import { DeckOriginUnknown, GrblController, MachineNotHomed, type GrblControllerOptions } from './grbl-controller.js';
 import { GrblDriver } from './grbl-driver.js';
 import { ScriptedPort } from './scripted-port.js';
 import { watch } from './watch.spec-helpers.js';
@@ -18,6 +18,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class ScriptedGrbl {
   status = '<Alarm|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
   settings = '$13=0\r\n$22=1\r\n$110=500.000\r\n';
+  /** What `$I` prints before its ok. */
+  buildInfo = '[VER:1.1h.20190830:]\r\n[OPT:V,15,128]\r\n';
   manual: (line: string) => boolean = () => false;
   held: string[] = [];
   lines: string[] = [];
@@ -37,7 +39,7 @@ class ScriptedGrbl {
           this.partial = '';
           this.lines.push(line);
           if (this.manual(line)) this.held.push(line);
-          else setImmediate(() => port.reply(line === '$$' ? `${this.settings}ok\r\n` : 'ok\r\n'));
+          else setImmediate(() => port.reply(line === '$$' ? `${this.settings}ok\r\n` : line === '$I' ? `${this.buildInfo}ok\r\n` : 'ok\r\n'));
         } else this.partial += String.fromCharCode(byte);
       }
     };
@@ -57,11 +59,14 @@ afterEach(async () => {
   controller = undefined;
 });
 
-async function connect(configure: (grbl: ScriptedGrbl) => void = () => undefined) {
+/** A device profile with the deck origin at machine zero: protocol coordinates are machine coordinates. */
+const AT_MACHINE_ZERO: GrblControllerOptions = { deckOrigin: { x: 0, y: 0, z: 0 } };
+
+async function connect(configure: (grbl: ScriptedGrbl) => void = () => undefined, options = AT_MACHINE_ZERO) {
   const port = new ScriptedPort();
   const grbl = new ScriptedGrbl(port);
   configure(grbl);
-  controller = await GrblController.connect(new GrblDriver(port, { name: '/dev/ttyTEST' }));
+  controller = await GrblController.connect(new GrblDriver(port, { name: '/dev/ttyTEST' }), options);
   return { grbl, controller, port };
 }
 
@@ -113,6 +118,57 @@ describe('GrblController', () => {
     grbl.answer();
     await sleep(20);
     expect(defaults.settled).toBe(true);
+  });
+
+  it('moves to the deck origin plus the target, in machine coordinates, and reports position from MPos minus the origin', async () => {
+    const { grbl, controller } = await connect(
+      (g) => (g.status = '<Idle|MPos:-250.000,-200.000,-50.000|Bf:15,128|FS:0,0|WCO:7.000,7.000,7.000>'),
+      { deckOrigin: { x: -250, y: -200, z: -50.5 } },
+    );
+    expect(controller.state()).toMatchObject({ position: { x: 0, y: 0, z: 0.5 }, machinePosition: { x: -250, y: -200, z: -50 } });
+    grbl.status = '<Idle|MPos:-240.000,-179.500,-45.500|Bf:15,128|FS:0,0>'; // where the move will end
+    const move = await controller.move({ x: 10, y: 20.5, z: 5, feed: 3000 });
+    // The reported WCO plays no part: labrun applies its own origin, and G53 makes GRBL apply none.
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X-240 Y-179.5 Z-45.5 F3000', 'G4 P0']);
+    expect(move).toMatchObject({ position: { x: 10, y: 20.5, z: 5 }, machinePosition: { x: -240, y: -179.5, z: -45.5 } });
+  });
+
+  it('without a profile puts the deck origin where GRBL homes, from its $23, $27 and $130-$132: home reads 0,0,0', async () => {
+    const settings = '$13=0\r\n$22=1\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
+    const { grbl, controller } = await connect(
+      (g) => {
+        g.settings = settings;
+        g.status = '<Idle|MPos:-299.000,-249.000,-1.000|Bf:15,128|FS:0,0>';
+      },
+      {},
+    );
+    // X and Y home towards - (-travel + pull-off), Z towards + (-pull-off).
+    expect(controller.state()).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -299, y: -249, z: -1 } });
+    await controller.move({ x: 10, y: 20, z: -5, feed: 3000 });
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X-289 Y-229 Z-6 F3000', 'G4 P0']);
+  });
+
+  it('without a profile puts the deck origin at machine 0,0,0 on GRBL built with HOMING_FORCE_SET_ORIGIN (Z in $I)', async () => {
+    const { grbl, controller } = await connect(
+      (g) => {
+        g.settings = '$13=0\r\n$22=1\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
+        g.buildInfo = '[VER:1.1h.20190830:]\r\n[OPT:VZ,15,128]\r\n';
+        g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+      },
+      {},
+    );
+    expect(grbl.lines).toEqual(['', '$$', '$I']);
+    await controller.move({ x: 10, feed: 3000 });
+    expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X10 F3000', 'G4 P0']);
+  });
+
+  it('refuses to move, saying why, when no profile gives the deck origin and GRBL would not print its settings', async () => {
+    const { grbl, controller } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>'), {});
+    const sent = grbl.lines.length;
+    const move = controller.move({ x: 1 });
+    await expect(move).rejects.toBeInstanceOf(DeckOriginUnknown);
+    await expect(move).rejects.toMatchObject({ code: 'no-deck-origin', message: expect.stringContaining('set DEVICE_ORIGIN') });
+    expect(grbl.lines).toHaveLength(sent);
   });
 
   it('writes numbers as GRBL reads them: at most 3 decimals, never an exponent; refuses a feed that would round to F0', async () => {

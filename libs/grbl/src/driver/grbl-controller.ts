@@ -17,6 +17,41 @@ export interface GrblControllerOptions {
   pollMs?: { busy: number; idle: number };
   /** How long a feed hold may take to bring the machine to a stop. */
   holdTimeoutMs?: number;
+  /**
+   * The device profile: the machine position (mm) of the deck origin, the point protocols call 0,0,0. Protocol
+   * coordinates are machine coordinates minus it. Default: where GRBL's homing cycle leaves the machine, from
+   * its settings ($23, $27, $130–$132), so that home reads 0,0,0.
+   */
+  deckOrigin?: Position | undefined;
+}
+
+/**
+ * Where GRBL 1.1 as shipped (without HOMING_FORCE_SET_ORIGIN) sets the machine position when homing ends
+ * (limits_go_home()): machine zero is the + end of an axis; one homed towards - ($23 bit set) stands at
+ * -max travel ($13x) + pull-off ($27), one homed towards + at -pull-off. Undefined if a setting is missing.
+ * A build with HOMING_FORCE_SET_ORIGIN (`Z` in `$I`'s `[OPT:…]`) homes to 0,0,0.
+ */
+export function homedMachinePosition(settings: ReadonlyMap<number, number>, forcesOrigin = false): Position | undefined {
+  if (forcesOrigin) return { x: 0, y: 0, z: 0 };
+  const direction = settings.get(23);
+  const pullOff = settings.get(27);
+  if (direction === undefined || pullOff === undefined) return undefined;
+  const axis = (bit: number) => {
+    const travel = settings.get(130 + bit);
+    if (travel === undefined) return undefined;
+    return round3((direction >> bit) & 1 ? -travel + pullOff : -pullOff);
+  };
+  const [x, y, z] = [axis(0), axis(1), axis(2)];
+  return x === undefined || y === undefined || z === undefined ? undefined : { x, y, z };
+}
+
+/** A move refused because the controller does not know where the deck origin is (GRBL's settings were unreadable). */
+export class DeckOriginUnknown extends Error {
+  readonly code = 'no-deck-origin';
+  constructor(detail: string) {
+    super(`cannot move: the deck origin is unknown (${detail}); set DEVICE_ORIGIN, or reconnect while the machine is idle`);
+    this.name = 'DeckOriginUnknown';
+  }
 }
 
 /** A move refused because the machine, with homing enabled, has not been homed since GRBL started. */
@@ -68,6 +103,10 @@ export class GrblController implements MotionController {
   private grblSettings: ReadonlyMap<number, number> = new Map();
   private report: StatusReport | null = null;
   private lastPosition: Position = { ...ORIGIN };
+  private lastMachinePosition: Position = { ...ORIGIN };
+  /** The deck origin in machine coordinates; null while unknown (no profile, and `$$` was refused). */
+  private deckOrigin: Position | null = null;
+  private readonly configuredOrigin: Position | undefined;
   private connected = true;
   private homed = false;
   private alarm: { code: number; message: string } | null = null;
@@ -93,6 +132,8 @@ export class GrblController implements MotionController {
     this.defaultFeed = options.defaultFeed ?? 1000;
     this.pollMs = options.pollMs ?? { busy: 100, idle: 200 };
     this.holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
+    this.configuredOrigin = options.deckOrigin;
+    this.deckOrigin = options.deckOrigin ?? null;
     const onStatus = (report: StatusReport) => this.onStatus(report);
     const onAlarm = (alarm: GrblCode) => this.onAlarm(alarm);
     const onMessage = (text: string) => this.onMessage(text);
@@ -131,12 +172,17 @@ export class GrblController implements MotionController {
         new RangeError(`a move needs coordinates within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`),
       );
     }
-    const refused = this.refusal() ?? (this.homingEnabled && !this.homed ? new MachineNotHomed('GRBL does not know where the machine is until its homing cycle has run') : undefined);
+    const refused =
+      this.refusal() ??
+      (this.homingEnabled && !this.homed ? new MachineNotHomed('GRBL does not know where the machine is until its homing cycle has run') : undefined) ??
+      (this.deckOrigin ? undefined : new DeckOriginUnknown('GRBL refused to print its settings ($$) when labrun connected'));
     if (refused) return Promise.reject(refused);
-    // Targets are machine coordinates, and G53 makes G1 take them as such: GRBL applies no work offset. Converting
-    // through the last reported WCO instead would use a stale one: GRBL reports WCO only every 10th (30th) report.
-    // Always in mm (G21): $13 changes only the units GRBL reports in.
-    const words = (['x', 'y', 'z'] as const).filter((axis) => target[axis] !== undefined).map((axis) => `${axis.toUpperCase()}${gcodeNumber(target[axis]!)}`);
+    const origin = this.deckOrigin!;
+    // Targets are protocol (deck) coordinates: the machine target is the deck origin plus the target, sent with
+    // G53 so that GRBL applies no work offset of its own. Converting through the last reported WCO instead would
+    // use a stale one (GRBL reports WCO only every 10th/30th report), and a G10/G92 set by another sender would
+    // shift every protocol. Always in mm (G21): $13 changes only the units GRBL reports in.
+    const words = (['x', 'y', 'z'] as const).filter((axis) => target[axis] !== undefined).map((axis) => `${axis.toUpperCase()}${gcodeNumber(target[axis]! + origin[axis])}`);
     const feed = `F${gcodeNumber(target.feed ?? this.defaultFeed)}`;
     // G4 P0 is answered only once the planner is empty: the move's `ok` alone means "planned", not "done".
     const lines = words.length > 0 ? [`G90 G21 G53 G1 ${words.join(' ')} ${feed}`, 'G4 P0'] : ['G4 P0'];
@@ -211,6 +257,7 @@ export class GrblController implements MotionController {
       // GRBL is in Alarm from the moment it pushes ALARM:N, before its next status report says so.
       machine: this.homing() ? 'Home' : this.alarm ? 'Alarm' : (report?.state ?? 'Idle'),
       position: this.lastPosition,
+      machinePosition: this.lastMachinePosition,
       homed: this.homed,
       door: report && this.doorOpen(report) ? 'open' : 'closed',
       alarm: this.alarm,
@@ -260,6 +307,17 @@ export class GrblController implements MotionController {
     }
     this.homingEnabled = ((this.settings.get(22) ?? 1) & 1) === 1;
     this.inches = this.settings.get(13) === 1;
+    if (!this.configuredOrigin) {
+      // `[OPT:VZ,15,128]`: the build options come before the first comma; `Z` is HOMING_FORCE_SET_ORIGIN.
+      const options = await driver.send('$I').then(
+        ({ output }) => /^\[OPT:([^,\]]*)/.exec(output.find((line) => line.startsWith('[OPT:')) ?? '')?.[1] ?? '',
+        (error: Error) => {
+          if (error instanceof GrblDisconnected) throw error;
+          return ''; // refused while moving, like `$$`
+        },
+      );
+      this.deckOrigin = homedMachinePosition(this.grblSettings, options.includes('Z')) ?? null;
+    }
     // Homing enabled, GRBL starts locked in Alarm and leaves it only by `$H` (or the `$X` override): a controller
     // found unlocked was homed before this connection.
     const latest = driver.lastStatus ?? report;
@@ -318,7 +376,11 @@ export class GrblController implements MotionController {
     this.report = report;
     if (report.mpos) {
       const scale = this.inches ? 25.4 : 1;
-      this.lastPosition = { x: round3(report.mpos.x * scale), y: round3(report.mpos.y * scale), z: round3(report.mpos.z * scale) };
+      const mpos = { x: round3(report.mpos.x * scale), y: round3(report.mpos.y * scale), z: round3(report.mpos.z * scale) };
+      // Positions in protocol coordinates come from MPos and the origin labrun holds, never from a reported WCO.
+      const origin = this.deckOrigin ?? ORIGIN;
+      this.lastMachinePosition = mpos;
+      this.lastPosition = { x: round3(mpos.x - origin.x), y: round3(mpos.y - origin.y), z: round3(mpos.z - origin.z) };
     }
     if (report.state !== 'Alarm') this.alarm = null;
     this.announce();

@@ -61,8 +61,8 @@ describe.skipIf(!hasSocat)('GrblDriver and GrblController on the simulator over 
     const started = Date.now();
     const done = await controller.move({ x: 30, y: 10, z: 5, feed: 3000 }); // ~0.65 s
     expect(Date.now() - started).toBeGreaterThan(500);
-    expect(done).toMatchObject({ machine: 'Idle', position: { x: 30, y: 10, z: 5 } });
-    expect(sim.state.position).toEqual({ x: 30, y: 10, z: 5 });
+    expect(done).toMatchObject({ machine: 'Idle', position: { x: 30, y: 10, z: 5 }, machinePosition: { x: -269, y: -289, z: -94 } });
+    expect(sim.state.position).toEqual({ x: -269, y: -289, z: -94 }); // the deck origin is home: -299,-299,-99
     expect(states.map((s) => s.machine)).toEqual(['Run', 'Idle']);
   });
 
@@ -96,7 +96,8 @@ describe.skipIf(!hasSocat)('GrblDriver and GrblController on the simulator over 
     expect(move.error).toBeInstanceOf(MotionAborted);
     expect(next.error).toBeInstanceOf(MotionAborted);
     await sleep(300);
-    expect((await driver.status()).mpos?.x).toBe(stopped.position.x);
+    expect((await driver.status()).mpos?.x).toBe(stopped.machinePosition!.x);
+    expect(stopped.position.x).toBeCloseTo(stopped.machinePosition!.x + 299, 6);
     expect(sim.state.machine).toBe('Idle');
     // The machine is still homed and moves on.
     expect(await controller.move({ x: 5, feed: 6000 })).toMatchObject({ position: { x: 5 } });

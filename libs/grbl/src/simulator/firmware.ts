@@ -255,7 +255,10 @@ export class GrblFirmware {
     m.setCoolant(false);
 
     m.transmit(BANNER);
-    if (prior === 'Alarm' || prior === 'Sleep') {
+    // CHECK_LIMITS_AT_INIT (on in GRBL's config.h): a limit switch pressed at start-up locks GRBL in Alarm.
+    const limitPressed = m.settings.hardLimits && m.limitSwitchesPressed().length > 0;
+    if (limitPressed) m.sendLine(MESSAGE.checkLimits);
+    if (prior === 'Alarm' || prior === 'Sleep' || limitPressed) {
       m.sendLine(MESSAGE.alarmLock);
       m.state = 'Alarm';
       return;

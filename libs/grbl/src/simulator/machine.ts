@@ -104,6 +104,9 @@ export class Machine implements SystemContext {
       limitHit: (axes) => this.hardLimit(axes),
     });
     this.homing = new HomingCycle(clock, settings, this.stepper);
+    // Power-up: GRBL counts from 0,0,0 wherever the machine stands; the simulated one was left at its home
+    // position, so homing takes about a second as on a machine parked after its last run.
+    this.stepper.setPosition([0, 0, 0], [settings.homePosition(0), settings.homePosition(1), settings.homePosition(2)]);
     this.dwellTimer = new Timer(clock);
     this.restoreTimer = new Timer(clock);
   }
@@ -177,6 +180,12 @@ export class Machine implements SystemContext {
   setCoolant(on: boolean): void {
     if (on !== this.floodCoolant) this.counters.refreshOverrides();
     this.floodCoolant = on;
+  }
+
+  /** Axes whose limit switch is pressed now: the machine still stands where a hard limit stopped it. */
+  limitSwitchesPressed(): number[] {
+    const position = this.stepper.position();
+    return [...this.limitPins].filter(([axis, at]) => Math.abs(position[axis]! - at) < 1e-9).map(([axis]) => axis);
   }
 
   /** A limit switch tripped (the limit pin interrupt): the motion is dead, the critical ALARM:1 follows. */

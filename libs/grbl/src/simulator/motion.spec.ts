@@ -1,6 +1,8 @@
 // Motion in simulated time: move duration with acceleration, feed hold and cycle start, soft reset, the safety
 // door, hard and soft limits, dwell, program pause, homing and jogging. Default machine: 500 mm/s² on every axis,
-// 10000 mm/min rapids on X and Y, travel 0…300 × 0…300 × 0…100 mm.
+// 10000 mm/min rapids on X and Y, travel 300 × 300 × 100 mm, homing towards - ($23=7). GRBL's geometry: machine
+// zero at the + end, homed at -299,-299,-99. At power-up GRBL counts from 0,0,0 and the simulated machine stands
+// at its home position, so an unhomed (`$X`) machine reaches -1…299 × -1…299 × -1…99 in the coordinates it counts.
 import { describe, expect, it } from 'vitest';
 import { advance, BANNER, exchange, later, sim, start, status, term, UNLOCK_HINT, unlocked, useSimulatorClock } from './session.spec-helpers.js';
 
@@ -209,18 +211,38 @@ describe('limits', () => {
   it('stops a move on the travel boundary with ALARM:1 (hard limits, $21=1), and waits for a reset', async () => {
     await unlocked();
     await exchange('G0 X400\n');
-    // Full speed (166.7 mm/s) after 27.8 mm of ramp: x reaches 300 at 1.967 s.
-    expect(await later(1966)).toEqual([]);
+    // Full speed (166.7 mm/s) after 27.8 mm of ramp: x reaches the + end (299 as counted since power-up) at 1.961 s.
+    expect(await later(1960)).toEqual([]);
     expect(await later(2)).toEqual(['ALARM:1']);
-    expect(sim.state).toEqual({ machine: 'Alarm', position: { x: 300, y: 0, z: 0 } });
+    expect(sim.state).toEqual({ machine: 'Alarm', position: { x: 299, y: 0, z: 0 } });
     expect(await exchange('?')).toEqual([]); // nothing but a reset is answered now
     expect(await later(500)).toEqual(['[MSG:Reset to continue]']);
     expect(await exchange('$X\n')).toEqual([]);
-    expect(await exchange([0x18])).toEqual([...BANNER, UNLOCK_HINT]);
-    expect(await exchange('?')).toEqual(['<Alarm|MPos:300.000,0.000,0.000|Bf:15,128|FS:0,0|Pn:X|WCO:0.000,0.000,0.000>']);
+    // CHECK_LIMITS_AT_INIT: the switch is still pressed when GRBL starts again.
+    expect(await exchange([0x18])).toEqual([...BANNER, '[MSG:Check Limits]', UNLOCK_HINT]);
+    expect(await exchange('?')).toEqual(['<Alarm|MPos:299.000,0.000,0.000|Bf:15,128|FS:0,0|Pn:X|WCO:0.000,0.000,0.000>']);
     expect(await exchange('$X\nG0 X200\n')).toEqual(['[MSG:Caution: Unlocked]', 'ok', 'ok']);
     await advance(2000);
     expect((await status()).Pn).toBeUndefined(); // off the switch
+    expect(await exchange([0x18])).toEqual([...BANNER]); // and so no Check Limits
+  });
+
+  it('ends a homed machine\'s travel at machine zero: a move past it trips the + limit switch at MPos 0', async () => {
+    await start();
+    await exchange('$H\n', 2000);
+    expect(sim.state.position).toEqual({ x: -299, y: -299, z: -99 });
+    await exchange('G0 X10\n', 3000);
+    expect(term.lines).toContain('ALARM:1');
+    expect(sim.state).toEqual({ machine: 'Alarm', position: { x: 0, y: -299, z: -99 } });
+  });
+
+  it('raises ALARM:2 for a homed machine\'s target above machine zero, and takes one inside -300…0 (soft limits)', async () => {
+    await start({ settings: { 20: 1 } });
+    await exchange('$H\n', 2000);
+    expect(await exchange('G0 X-300 Y-10 Z-50\n', 3000)).toEqual(['ok']);
+    expect(sim.state).toEqual({ machine: 'Idle', position: { x: -300, y: -10, z: -50 } });
+    expect(await exchange('G0 X10 Y20 Z5\n')).toEqual(['ALARM:2']);
+    expect(sim.state.position).toEqual({ x: -300, y: -10, z: -50 });
   });
 
   it('refuses a target outside the travel with ALARM:2 before moving (soft limits, $20=1)', async () => {
@@ -233,12 +255,13 @@ describe('limits', () => {
   });
 
   it('brings a moving machine to a controlled stop before ALARM:2', async () => {
-    await unlocked({ settings: { 20: 1 } });
-    await exchange('G1 X10 F600\n');
+    await start({ settings: { 20: 1 } });
+    await exchange('$H\n', 2000);
+    await exchange('G1 X-289 F600\n');
     await advance(500);
-    expect(await exchange('G1 X-1\n')).toEqual([]);
+    expect(await exchange('G1 X1\n')).toEqual([]);
     expect(await later(21)).toEqual(['ALARM:2']);
-    expect(x()).toBe(5);
+    expect(x()).toBe(-294);
   });
 });
 
@@ -251,8 +274,16 @@ describe('homing ($H)', () => {
     // Z: 21 mm search at $25=2000 mm/min, 1 mm pull-off, 1 mm at $24=200, 1 mm pull-off, 25 ms after each: 1.09 s.
     // X and Y together: 101 mm search, then the same: 3.49 s.
     expect(await later(4579)).toEqual([]);
-    expect(await later(2)).toEqual(['<Home|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0|WCO:0.000,0.000,0.000>', 'ok']);
-    expect(sim.state).toEqual({ machine: 'Idle', position: { x: 0, y: 0, z: 0 } });
+    expect(await later(2)).toEqual(['<Home|MPos:-299.000,-299.000,-99.000|Bf:15,128|FS:0,0|WCO:0.000,0.000,0.000>', 'ok']);
+    // GRBL as shipped (no HOMING_FORCE_SET_ORIGIN): homed towards -, an axis stands at -max travel + pull-off.
+    expect(sim.state).toEqual({ machine: 'Idle', position: { x: -299, y: -299, z: -99 } });
+  });
+
+  it('leaves an axis homed towards + ($23 bit cleared, GRBL\'s factory $23=0) at MPos -pull-off', async () => {
+    await start({ settings: { 23: 0, 27: 2 } });
+    await exchange('$H\n', 3000);
+    expect(term.lines).toContain('ok');
+    expect(sim.state).toEqual({ machine: 'Idle', position: { x: -2, y: -2, z: -2 } });
   });
 
   it('unlocks the alarm at power-up', async () => {

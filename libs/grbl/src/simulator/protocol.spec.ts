@@ -102,7 +102,7 @@ describe('$ commands', () => {
   it('prints help, build info and parameters as GRBL 1.1h does', async () => {
     await start();
     expect(await exchange('$\n')).toEqual(['[HLP:$$ $# $G $I $N $x=val $Nx=line $J=line $SLP $C $X $H ~ ! ? ctrl-x]', 'ok']);
-    expect(await exchange('$I\n')).toEqual(['[VER:1.1h.20190830:]', '[OPT:VZ+,15,128]', 'ok']);
+    expect(await exchange('$I\n')).toEqual(['[VER:1.1h.20190830:]', '[OPT:V+,15,128]', 'ok']);
     expect(await exchange('$#\n')).toEqual([
       ...['G54', 'G55', 'G56', 'G57', 'G58', 'G59', 'G28', 'G30', 'G92'].map((name) => `[${name}:0.000,0.000,0.000]`),
       '[TLO:0.000]',
@@ -223,7 +223,7 @@ describe('status reports', () => {
     await start();
     // The main loop has already taken "$I" out of the receive buffer: it waits for the end of the line.
     expect(await exchange('$I?')).toEqual(['<Alarm|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0|WCO:0.000,0.000,0.000>']);
-    expect(await exchange('\n')).toEqual(['[VER:1.1h.20190830:]', '[OPT:VZ+,15,128]', 'ok']);
+    expect(await exchange('\n')).toEqual(['[VER:1.1h.20190830:]', '[OPT:V+,15,128]', 'ok']);
   });
 });
 

@@ -32,7 +32,7 @@ describe.skipIf(!hasSocat)('exposeOnPty', () => {
       device.send('?');
       await device.waitFor(/<Alarm\|MPos:0\.000,0\.000,0\.000\|Bf:15,128\|FS:0,0\|WCO:0\.000,0\.000,0\.000>\r\n/);
       device.send('$I\n');
-      await device.waitFor(/\[VER:1\.1h\.20190830:\]\r\n\[OPT:VZ\+,15,128\]\r\nok\r\n/);
+      await device.waitFor(/\[VER:1\.1h\.20190830:\]\r\n\[OPT:V\+,15,128\]\r\nok\r\n/);
     } finally {
       device.close();
     }

@@ -184,10 +184,8 @@ export function suspendStep(m: Machine): boolean {
 function currentStatusReport(m: Machine): string {
   const position = m.position();
   let pins = '';
-  for (const axis of AXES) {
-    const at = m.limitPins.get(axis);
-    if (at !== undefined && Math.abs(m.stepper.position()[axis] - at) < 1e-9) pins += AXIS_LETTERS[axis];
-  }
+  const pressed = m.limitSwitchesPressed();
+  for (const axis of AXES) if (pressed.includes(axis)) pins += AXIS_LETTERS[axis];
   if (m.doorPin) pins += 'D';
   const spindle = m.spindle.direction === 3 ? 'S' : m.spindle.direction === 4 ? 'C' : '';
   return statusReport(

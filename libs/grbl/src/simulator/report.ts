@@ -19,6 +19,7 @@ export const HELP = '[HLP:$$ $# $G $I $N $x=val $Nx=line $J=line $SLP $C $X $H ~
 export const MESSAGE = {
   criticalEvent: '[MSG:Reset to continue]',
   alarmLock: "[MSG:'$H'|'$X' to unlock]",
+  checkLimits: '[MSG:Check Limits]',
   alarmUnlock: '[MSG:Caution: Unlocked]',
   enabled: '[MSG:Enabled]',
   disabled: '[MSG:Disabled]',
@@ -29,10 +30,11 @@ export const MESSAGE = {
 } as const;
 
 /**
- * Compile-time options `$I` lists: V variable spindle, Z homing sets the origin, + safety door input pin.
+ * Compile-time options `$I` lists: V variable spindle (GRBL's default build prints `V`), + safety door input pin
+ * (the simulated machine has a door switch). No `Z`: homing does not set the origin (no HOMING_FORCE_SET_ORIGIN).
  * Then the planner blocks and serial receive buffer size, which senders use for character counting.
  */
-export const BUILD_OPTIONS = `VZ+,${PLANNER_BLOCKS},${RX_BUFFER_SIZE}`;
+export const BUILD_OPTIONS = `V+,${PLANNER_BLOCKS},${RX_BUFFER_SIZE}`;
 
 /** A coordinate in the reporting unit: mm with 3 decimals, or inches with 4 when $13=1. */
 export function coord(mm: number, settings: Settings): string {

@@ -20,14 +20,15 @@ const KIND = new Map(KINDS);
 
 /**
  * The simulated machine: a small lab gantry, 300 × 300 × 100 mm, homed towards the minimum end of every axis.
- * Where these differ from GRBL's factory defaults (defaults.h) it is because this machine is configured so:
+ * Its geometry is GRBL 1.1's as shipped (built without HOMING_FORCE_SET_ORIGIN): machine zero is the + end of
+ * every axis and the travel is -$13x…0. Where these settings differ from GRBL's factory defaults (defaults.h) it
+ * is because this machine is configured so:
  * - `$10=3`: status reports give machine position (bit 0) and the buffer state `Bf:` (bit 1), so senders see
  *   how full the planner and the serial buffer are.
  * - `$21=1` hard limits and `$22=1` homing are on, so the controller starts in Alarm until `$H` or `$X`.
- * - `$23=7`: every axis homes towards its minimum end. This simulator behaves as GRBL built with
- *   HOMING_FORCE_SET_ORIGIN (`Z` in `$I`'s options), so the homed position is the origin 0,0,0 and machine
- *   travel is 0…$130 / 0…$131 / 0…$132 (an axis whose $23 bit is cleared homes to its maximum end instead and
- *   travels -$13x…0, as GRBL would).
+ * - `$23=7`: every axis homes towards its minimum end, so homing leaves it at MPos -$13x + $27
+ *   (-299, -299, -99): a lab deck's origin is its front-left-bottom corner. GRBL's factory `$23=0` homes
+ *   towards the + end and leaves every axis at MPos -$27.
  * - rates, accelerations, travel and homing speeds are those of a light lab gantry, not of GRBL's example mill.
  */
 export const SIMULATOR_DEFAULTS: Readonly<Record<number, number>> = {
@@ -75,12 +76,24 @@ export class Settings {
   stepsPerMm(axis: number) { return this.get(100 + axis); }
 
   /**
-   * The machine coordinates an axis may reach: homed towards its minimum end ($23 bit set) it travels
-   * 0…max travel; homed towards its maximum end, -max travel…0 (GRBL with HOMING_FORCE_SET_ORIGIN).
+   * The machine coordinates a homed axis may reach, whichever way it homes: -max travel…0, machine zero at the
+   * + end (GRBL's limits_soft_check() and system_check_travel_limits() without HOMING_FORCE_SET_ORIGIN).
    */
   travel(axis: number): { min: number; max: number } {
-    const max = this.maxTravel(axis);
-    return this.flag(23, axis) ? { min: 0, max } : { min: -max, max: 0 };
+    return { min: -this.maxTravel(axis), max: 0 };
+  }
+
+  /**
+   * Where the homing cycle leaves an axis (limits_go_home()): the switch is at the end $23 says, and the axis
+   * pulls off it by $27. Towards - ($23 bit set): -max travel + pull-off; towards +: -pull-off.
+   */
+  homePosition(axis: number): number {
+    return this.flag(23, axis) ? -this.maxTravel(axis) + this.get(27) : -this.get(27);
+  }
+
+  /** Where the homing switch of an axis is, in machine coordinates once homed: the end of the travel $23 says. */
+  homeSwitch(axis: number): number {
+    return this.flag(23, axis) ? -this.maxTravel(axis) : 0;
   }
 
   /** `$N=value`, checked as GRBL's settings_store_global_setting() does. */

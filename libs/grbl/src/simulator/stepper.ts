@@ -1,7 +1,9 @@
 // The motors: executes planner blocks one after another in simulated real time on the injectable clock, the way
 // GRBL's stepper interrupt does, and knows where the machine is at every instant. It also runs the homing cycle's
 // moves and plays the machine's limit switches: with hard limits on ($21=1) a move that would leave the travel
-// stops dead on the boundary and reports which axes hit it.
+// stops dead on the boundary and reports which axes hit it. The switches are where the machine physically ends,
+// which is where GRBL's machine coordinates say only once the machine has been homed: until then MPos is wherever
+// GRBL started counting (0,0,0 at power-up).
 import type { Clock } from '@labrun/contracts';
 import { stopping, trapezoid, type Profile } from './motion-profile.js';
 import type { Planner, PlannerBlock } from './planner.js';
@@ -38,6 +40,8 @@ const EPSILON = 1e-9;
 
 export class Stepper {
   private restPosition: Vec3 = [0, 0, 0];
+  /** Physical position − machine position: how far GRBL's count is off until homing sets it right. */
+  private unhomedShift: Vec3 = [0, 0, 0];
   private motion: Motion | null = null;
   private readonly timer: Timer;
 
@@ -93,10 +97,25 @@ export class Stepper {
     this.timer.cancel();
   }
 
-  /** Where the machine is now, for the homing cycle, which sets the origin. */
-  setPosition(position: Vec3): void {
+  /**
+   * GRBL's count of where the machine is: the homing cycle sets it once it has found the switches (then it is the
+   * physical position); at power-up it is 0,0,0 wherever the machine physically stands (`physical`).
+   */
+  setPosition(position: Vec3, physical: Vec3 = position): void {
     this.kill();
     this.restPosition = [...position];
+    this.unhomedShift = [physical[0] - position[0], physical[1] - position[1], physical[2] - position[2]];
+  }
+
+  /** The machine coordinate GRBL counts now for a physical position of an axis (they differ until homed). */
+  counted(axis: number, physical: number): number {
+    return physical - this.unhomedShift[axis]!;
+  }
+
+  /** The machine coordinates (as GRBL counts them now) at which an axis reaches its physical ends. */
+  private reach(axis: number): { min: number; max: number } {
+    const { min, max } = this.settings.travel(axis);
+    return { min: this.counted(axis, min), max: this.counted(axis, max) };
   }
 
   /**
@@ -150,7 +169,7 @@ export class Stepper {
     let axes: number[] = [];
     for (const axis of AXES) {
       const u = unit[axis];
-      const { min, max } = this.settings.travel(axis);
+      const { min, max } = this.reach(axis);
       const end = from[axis] + u * profile.distance;
       let crossing = Infinity;
       if (u > 0 && end > max + EPSILON) crossing = Math.max(0, (max - from[axis]) / u);
@@ -166,7 +185,7 @@ export class Stepper {
     const position = along(from, unit, s);
     // Land exactly on the boundary, not a rounding error beyond it.
     for (const axis of axes) {
-      const { min, max } = this.settings.travel(axis);
+      const { min, max } = this.reach(axis);
       position[axis] = unit[axis]! > 0 ? max : min;
     }
     return { at: startedAt + profile.timeAt(s) * 1000, position, axes };
