@@ -1,19 +1,12 @@
 // A topic with an empty level (`run//create`, a run id left out) is delivered like any other and costs no one their
 // connection: not a persistent QoS 1 subscriber (in memory or on Redis), and not the engine (see empty-levels.ts).
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { connectTestClient, flushRedisDb, requirement, startBroker, startService, stopAll, tcpReachable, type BrokerProcess, type TestClient } from '@labrun/testkit';
+import { clientPool, flushRedisDb, requirement, startBroker, startService, stopAll, tcpReachable, type BrokerProcess } from '@labrun/testkit';
 
 const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
 
-const clients: TestClient[] = [];
-async function connect(url: string, options: Parameters<typeof connectTestClient>[1] = {}): Promise<TestClient> {
-  const client = await connectTestClient(url, options);
-  clients.push(client);
-  return client;
-}
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+const { connect, closeAll } = clientPool();
+afterEach(closeAll);
 afterAll(stopAll);
 
 /** Twenty mistyped publishes on the engine's topics, then a good one: a persistent subscriber stays connected throughout. */
@@ -62,7 +55,7 @@ describe('a topic with an empty level', () => {
     try {
       await mistypedTopicsKeepThePersistentSubscriber(await startBroker({ BROKER_REDIS_URL: `redis://127.0.0.1:6379/${db}` }), 'persistent-redis');
     } finally {
-      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await closeAll();
       await stopAll();
       await flushRedisDb(db);
     }

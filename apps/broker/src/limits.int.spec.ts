@@ -3,7 +3,7 @@
 // topic filter closes the connection (MQTT 3.1.1 sections 1.5.3 and 4.7.3).
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestClient, startBroker, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
+import { clientPool, startBroker, stopAll, type BrokerProcess } from '@labrun/testkit';
 
 // MQTT 3.1.1 packets by hand: a raw socket is the only way to stop reading, or to send what mqtt.js would refuse.
 const remainingLength = (n: number): Buffer => {
@@ -72,16 +72,11 @@ async function rawSession(url: string, clientId: string, subscribe?: { filter: s
   return raw;
 }
 
-const clients: TestClient[] = [];
-async function connect(url: string, options: Parameters<typeof connectTestClient>[1] = {}): Promise<TestClient> {
-  const client = await connectTestClient(url, options);
-  clients.push(client);
-  return client;
-}
+const { connect, closeAll } = clientPool();
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await closeAll();
 });
 afterAll(stopAll);
 

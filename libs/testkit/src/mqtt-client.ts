@@ -90,3 +90,18 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
     },
   };
 }
+
+/** Test clients that a spec connects as it goes and closes all at once (in its afterEach). */
+export function clientPool(): { connect(url: string, options?: mqtt.IClientOptions): Promise<TestClient>; closeAll(): Promise<void> } {
+  const clients: TestClient[] = [];
+  return {
+    async connect(url, options = {}) {
+      const client = await connectTestClient(url, options);
+      clients.push(client);
+      return client;
+    },
+    async closeAll() {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+    },
+  };
+}
