@@ -8,7 +8,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commandExists, connectTestClient, requirement, startBroker, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
-import { addUser, removeUser } from './auth-file.js';
+import { addUser, removeUser } from '@labrun/auth';
 
 const PASSWORDS = { viewer: 'viewer-secret-1', operator: 'operator-secret-1', service: 'service-secret-1', admin: 'admin-secret-1' };
 type User = keyof typeof PASSWORDS;

@@ -1,5 +1,5 @@
 // Authentication and topic ACLs in the broker, when an auth file is configured: Aedes's hooks, answering from
-// the users in the file and the role rules in acl.ts. Every refusal is logged at warn with who and what.
+// the users in the file and the role rules of @labrun/auth (libs/auth/src/acl.ts). Every refusal is logged at warn with who and what.
 //   - CONNECT without a user name: CONNACK 5 (not authorized); unknown user or wrong password: CONNACK 4.
 //   - an address with too many failed logins (LoginLimiter): CONNACK 5 at once, without checking the password.
 //     Logins from one address are checked one at a time, so parallel guesses are counted as they go.
@@ -13,11 +13,10 @@
 //     they would be thrown out again and again.
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import { LoginLimiter, type LoginLimits, type Logger } from '@labrun/service';
-import { mayPublish, maySubscribe, type Role } from './acl.js';
+import { mayPublish, maySubscribe, type Role, authUsers, hashPassword, loadAuthFile, parsePasswordHash, verifyPassword, type AuthUser, type PasswordHash } from '@labrun/auth';
 import { clientIdRefusal } from './client-ids.js';
 import { discard } from './discard.js';
 import { remote, remoteAddress } from './client-log.js';
-import { authUsers, hashPassword, loadAuthFile, parsePasswordHash, verifyPassword, type AuthUser, type PasswordHash } from './auth-file.js';
 
 /** What the CONNECT asked for, seen before Aedes fills in an empty client id. */
 interface Connecting {

@@ -5,7 +5,7 @@
 //   - ids starting with `labrun-` are the labrun services' (`labrun-engine-<id>`, `labrun-hw-…`, `labrun-gateway-…`)
 //     and only users with the `service` role may use them, whatever their names;
 //   - an empty id is fine: the broker makes up a new one that nobody else has.
-import type { Role } from './acl.js';
+import type { Role } from '@labrun/auth';
 
 /** The prefix of the ids the labrun services connect with, reserved for the `service` role. */
 export const SERVICE_ID_PREFIX = 'labrun-';

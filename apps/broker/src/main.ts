@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // labrun-broker: with no arguments, the labrun MQTT broker (serve.ts), configured from the environment;
-// `user add|remove|list` manages the users of its auth file (user-command.ts).
+// `user add|remove|list` manages the users of its auth file (libs/auth/src/user-command.ts).
 import { createLogger, runMain } from '@labrun/service';
 import { serveBroker } from './serve.js';
-import { runUserCommand, USER_USAGE } from './user-command.js';
+import { runUserCommand, USER_USAGE } from '@labrun/auth';
 
 const [command, ...args] = process.argv.slice(2);
 

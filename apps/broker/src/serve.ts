@@ -14,7 +14,7 @@ import { loadBrokerConfig } from './config.js';
 import { listenerUrl, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
 import { logClients } from './client-log.js';
 import { BrokerAuth } from './auth.js';
-import { AuthFileError } from './auth-file.js';
+import { AuthFileError } from '@labrun/auth';
 import { readCertificate } from './tls.js';
 import { redisState } from './redis.js';
 import { refuseRetainedControl } from './retained-control.js';

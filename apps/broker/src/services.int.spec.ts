@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunStatusDocument } from '@labrun/contracts';
 import { connectTestClient, startBroker, startService, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
-import { addUser } from './auth-file.js';
+import { addUser } from '@labrun/auth';
 
 const SERVICE = { username: 'labrun-service', password: 'service-secret-1' };
 const OPERATOR = { username: 'ana', password: 'operator-secret-1' };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { appEntry, commandExists, connectTestClient, requirement, startBroker, startProcess, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
-import { addUser } from './auth-file.js';
+import { addUser } from '@labrun/auth';
 
 const hasOpenssl = requirement(commandExists('openssl'), 'openssl', 'install it (apt-get install openssl) to make a throwaway test certificate');
 const hasMosquittoPub = requirement(commandExists('mosquitto_pub'), 'mosquitto_pub', 'install mosquitto-clients (apt-get install mosquitto-clients)');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authTokens, findToken, loadAuthFile, verifyPassword } from '@labrun/broker/auth-file';
+import { authTokens, findToken, loadAuthFile, verifyPassword } from '@labrun/auth';
 import { fakeTerminal, type FakeTerminal } from '@labrun/testkit';
 import { tokenCommand, userCommand, type AuthCommandIo } from './auth-commands.js';
 

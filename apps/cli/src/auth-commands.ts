@@ -2,9 +2,7 @@
 // auth file the broker and the gateway read. Both go through the broker's own code (@labrun/broker/auth-file and
 // user-command), so the file is written exactly as `labrun-broker user` writes it.
 import { parseArgs } from 'node:util';
-import { ROLES } from '@labrun/broker/acl';
-import { addToken, AuthFileError, loadAuthFile, removeToken } from '@labrun/broker/auth-file';
-import { authCommandError, authFileOf, roleOf, runUserCommand, UsageError, type UserCommandIo } from '@labrun/broker/user-command';
+import { ROLES, addToken, AuthFileError, loadAuthFile, removeToken, authCommandError, authFileOf, roleOf, runUserCommand, UsageError, type UserCommandIo } from '@labrun/auth';
 import { EXIT } from './exit-codes.js';
 
 export const TOKEN_USAGE = `usage:

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { addToken, addUser, removeToken } from '@labrun/broker/auth-file';
+import { addToken, addUser, removeToken } from '@labrun/auth';
 import { appEntry, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
 import { openSse } from './sse.spec-helpers.js';
 

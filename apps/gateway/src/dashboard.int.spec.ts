@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { addToken } from '@labrun/broker/auth-file';
+import { addToken } from '@labrun/auth';
 import { repoRoot, requirement, startBroker, startService, stopAll } from '@labrun/testkit';
 
 const CHROMIUM = '/usr/bin/chromium';

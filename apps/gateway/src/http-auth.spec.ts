@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addToken, addUser, removeToken } from '@labrun/broker/auth-file';
+import { addToken, addUser, removeToken } from '@labrun/auth';
 import { statusDocument as statusOf } from '@labrun/testkit';
 import { BrokerCache } from './broker-cache.js';
 import { createRequestListener } from './http-api.js';

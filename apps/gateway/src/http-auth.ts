@@ -9,8 +9,7 @@
 // `POST /session` sets; nothing else takes the cookie, and no endpoint takes a token in the URL.
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { Role } from '@labrun/broker/acl';
-import { authTokens, findToken, loadAuthFile, type AuthToken } from '@labrun/broker/auth-file';
+import { type Role, authTokens, findToken, loadAuthFile, type AuthToken } from '@labrun/auth';
 import { LoginLimiter, type LoginLimits, type Logger } from '@labrun/service';
 import { HttpError } from './http-error.js';
 

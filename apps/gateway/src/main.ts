@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { AuthFileError } from '@labrun/broker/auth-file';
+import { AuthFileError } from '@labrun/auth';
 import { ConfigError, topics } from '@labrun/contracts';
 import { closeService, connectService, createLogger, listen, ListenError, loginLimitsFromEnv, onShutdown, runMain, urlHost, type Listener, type ServiceConnection } from '@labrun/service';
 import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
