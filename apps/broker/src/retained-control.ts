@@ -6,7 +6,7 @@
 // action. An empty retained publish is let through: it is how anyone clears a retained message left on a broker.
 import { randomUUID } from 'node:crypto';
 import type { Aedes, Client, PublishPacket } from 'aedes';
-import { ACTION_LIMITS, decodeAction, decodeJson, parseRunTopic, topics, type RunEventOf } from '@labrun/contracts';
+import { actionIdentity, parseRunTopic, topics, type RunEventOf } from '@labrun/contracts';
 import type { Logger } from '@labrun/service';
 import { discard } from './discard.js';
 
@@ -26,26 +26,13 @@ export function retainedControlRejection(
   if (kind === 'create') {
     return { ...base, type: 'run.rejected', message: `cannot create run ${runId}: a retained create is refused; publish it without the retain flag` };
   }
-  const { actionId, action } = readableAction(payload);
+  const { id, type } = actionIdentity(payload);
   return {
     ...base,
     type: 'action.rejected',
-    actionId: actionId ?? newId(),
-    action,
+    actionId: id ?? newId(),
+    action: type,
     message: `cannot act on run ${runId}: a retained action is refused; publish it without the retain flag`,
-  };
-}
-
-/** The id and type of an action, as far as they can be read. */
-function readableAction(payload: Uint8Array): { actionId: string | undefined; action: string | null } {
-  const decoded = decodeAction(payload);
-  if (decoded.ok) return { actionId: decoded.value.id, action: decoded.value.type };
-  const json = decodeJson(payload, ACTION_LIMITS);
-  if (!json.ok || typeof json.value !== 'object' || json.value === null) return { actionId: undefined, action: null };
-  const { id, type } = json.value as Record<string, unknown>;
-  return {
-    actionId: typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined,
-    action: typeof type === 'string' && type.length <= 64 ? type : null,
   };
 }
 

@@ -1,6 +1,6 @@
 // Inbound MQTT messages → engine calls. Every payload is decoded through the contract; anything that
 // cannot be read is answered with a rejection event (or, where there is no one to answer, a log line).
-import { ACTION_LIMITS, decodeAction, decodeCreateRun, decodeJson, decodeOnlineFlag, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
+import { actionIdentity, decodeAction, decodeCreateRun, decodeOnlineFlag, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
 import type { Engine, InterlockWatch } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
 import type { MqttHardwarePort } from './hardware-port.js';
@@ -64,14 +64,6 @@ export function routeMessage({ engine, hardware, devices, engines, log }: Routes
   } else if (kind === 'actions') {
     const action = decodeAction(payload);
     if (action.ok) engine.act(runId, action.value);
-    else engine.rejectAction(runId, action.error, idOf(payload));
+    else engine.rejectAction(runId, action.error, actionIdentity(payload).id);
   }
-}
-
-/** The `id` of an action that failed validation, if it has a readable one, so the rejection can name it. */
-function idOf(payload: Buffer): string | undefined {
-  const json = decodeJson(payload, ACTION_LIMITS);
-  if (!json.ok || typeof json.value !== 'object' || json.value === null) return undefined;
-  const id = (json.value as Record<string, unknown>).id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
 }

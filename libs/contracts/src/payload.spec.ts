@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CREATE_LIMITS, decodeAction, decodeJson, decodeOnlineFlag, decodePayload } from './payload.js';
+import { actionIdentity, CREATE_LIMITS, decodeAction, decodeJson, decodeOnlineFlag, decodePayload } from './payload.js';
 import { CreateRun, decodeCreateRun } from './create.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -117,5 +117,18 @@ describe('CreateRun', () => {
     const decoded = decodePayload(CreateRun, bytes(JSON.stringify({ protocol, deviceId: 'sim/#' })), CREATE_LIMITS);
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error).toContain('device id must not contain');
+  });
+});
+
+describe('actionIdentity', () => {
+  it.each([
+    ['resume', { id: undefined, type: 'resume' }],
+    ['{"type":"pause","id":"a-1"}', { id: 'a-1', type: 'pause' }],
+    ['{"type":"teleport","id":"a-2"}', { id: 'a-2', type: 'teleport' }],
+    ['{"type":7,"id":""}', { id: undefined, type: null }],
+    [`{"id":"${'x'.repeat(129)}"}`, { id: undefined, type: null }],
+    ['not json', { id: undefined, type: null }],
+  ])('reads %s as far as it can', (payload, identity) => {
+    expect(actionIdentity(bytes(payload))).toEqual(identity);
   });
 });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { fail, ok, type Result } from './result.js';
 import { RunAction, isBareAction } from './actions.js';
+import { ActionId } from './ids.js';
 
 export interface DecodeLimits {
   /** Largest payload accepted, in bytes. */
@@ -97,6 +98,22 @@ export function decodeAction(payload: Uint8Array): Result<RunAction> {
     return isBareAction(json.value) ? ok({ type: json.value }) : fail(`unknown action ${JSON.stringify(json.value.slice(0, 40))}`);
   }
   return validate(RunAction, json.value);
+}
+
+/**
+ * The `id` and `type` of an action payload as far as they can be read, valid or not, so that whoever refuses it
+ * (the engine, the broker) can name them in the rejection.
+ */
+export function actionIdentity(payload: Uint8Array): { id: string | undefined; type: string | null } {
+  const decoded = decodeAction(payload);
+  if (decoded.ok) return { id: decoded.value.id, type: decoded.value.type };
+  const json = decodeJson(payload, ACTION_LIMITS);
+  if (!json.ok || typeof json.value !== 'object' || json.value === null) return { id: undefined, type: null };
+  const { id, type } = json.value as Record<string, unknown>;
+  return {
+    id: ActionId.safeParse(id).success ? (id as string) : undefined,
+    type: typeof type === 'string' && type.length <= 64 ? type : null,
+  };
 }
 
 /** A retained online flag (`engine/<id>/online`, `hw/<id>/online`): `true`, `false`, or empty (cleared: null). */
