@@ -2,11 +2,17 @@
 import { z } from 'zod';
 import { ActionId } from './ids.js';
 
-export const ACTION_TYPES = ['play', 'pause', 'resume', 'stop', 'skip-delay'] as const;
+export const ACTION_TYPES = ['play', 'pause', 'resume', 'stop', 'skip-delay', 'retry', 'skip', 'home', 'unlock'] as const;
 export const ActionType = z.enum(ACTION_TYPES, {
   error: () => `unknown action: expected one of ${ACTION_TYPES.join(', ')}`,
 });
 export type ActionType = z.infer<typeof ActionType>;
+
+/** Actions that only work while a run awaits recovery from a failed command. */
+export const RECOVERY_ACTIONS = ['retry', 'skip', 'home', 'unlock'] as const satisfies readonly ActionType[];
+/** Recovery actions that act on the device for the operator (fixit actions): they do not leave recovery by themselves. */
+export const FIXIT_ACTIONS = ['home', 'unlock'] as const satisfies readonly ActionType[];
+export type FixitAction = (typeof FIXIT_ACTIONS)[number];
 
 /** How a user pause takes effect: hold motion now (GRBL feed hold), or let the current command finish. */
 export const PauseMode = z.enum(['immediate', 'deferred']);

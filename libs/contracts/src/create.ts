@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { DeviceId } from './ids.js';
 import { CREATE_LIMITS, decodeJson, validate } from './payload.js';
 import { ProtocolDocument } from './protocol.js';
+import { ErrorRecoveryPolicy } from './error-recovery.js';
 import { fail, type Result } from './result.js';
 
 export const CreateRun = z.strictObject({
   protocol: ProtocolDocument,
   deviceId: DeviceId.optional(),
+  /** What happens when a command fails: by default the run waits for the operator (`awaiting-recovery`). */
+  errorRecovery: ErrorRecoveryPolicy.optional(),
 });
 export type CreateRun = z.infer<typeof CreateRun>;
 

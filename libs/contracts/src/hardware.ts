@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { MoveParams } from './protocol.js';
 
-export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status'] as const;
+export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock'] as const;
 export const HardwareOp = z.enum(HARDWARE_OPS, { error: () => `unknown op: expected one of ${HARDWARE_OPS.join(', ')}` });
 export type HardwareOp = z.infer<typeof HardwareOp>;
 
@@ -15,6 +15,8 @@ export const HardwareRequest = z.discriminatedUnion('op', [
   z.strictObject({ ...requestBase, op: z.literal('release'), params: z.strictObject({}).optional() }),
   z.strictObject({ ...requestBase, op: z.literal('stop'), params: z.strictObject({}).optional() }),
   z.strictObject({ ...requestBase, op: z.literal('status'), params: z.strictObject({}).optional() }),
+  /** Leave an alarm without homing (GRBL `$X`): the position may be wrong, and the reply says so. */
+  z.strictObject({ ...requestBase, op: z.literal('unlock'), params: z.strictObject({}).optional() }),
 ]);
 export type HardwareRequest = z.infer<typeof HardwareRequest>;
 
@@ -41,6 +43,15 @@ export type HardwareState = z.infer<typeof HardwareState>;
 
 export const HardwareReply = z.discriminatedUnion('ok', [
   z.strictObject({ id: z.string(), ok: z.literal(true), state: HardwareState }),
-  z.strictObject({ id: z.string(), ok: z.literal(false), code: z.string(), message: z.string() }),
+  z.strictObject({
+    id: z.string(),
+    ok: z.literal(false),
+    /** not-homed, grbl-error, alarm, reset, disconnected, timeout, lost-reply, aborted, bad-request, ... */
+    code: z.string(),
+    /** The controller's own words, and what to do. */
+    message: z.string(),
+    /** The controller lost its position (hard limit, reset during motion): home before moving again. */
+    positionLost: z.boolean().optional(),
+  }),
 ]);
 export type HardwareReply = z.infer<typeof HardwareReply>;

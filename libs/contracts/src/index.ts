@@ -4,6 +4,7 @@ export * from './ids.js';
 export * from './protocol.js';
 export * from './actions.js';
 export * from './create.js';
+export * from './error-recovery.js';
 export * from './run-status.js';
 export * from './run-events.js';
 export * from './run-commands.js';

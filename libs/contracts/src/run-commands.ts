@@ -5,15 +5,40 @@ import { z } from 'zod';
 import { Command } from './protocol.js';
 import { RunId } from './ids.js';
 
-export const COMMAND_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export const COMMAND_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const CommandStatus = z.enum(COMMAND_STATUSES);
+export type CommandStatus = z.infer<typeof CommandStatus>;
+
+const time = z.iso.datetime();
+const commandError = z.strictObject({ code: z.string(), message: z.string() });
+
+/** One attempt at a command: the first, and one more for each retry. */
+export const CommandAttempt = z.strictObject({
+  attempt: z.number().int().positive(),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: time,
+  completedAt: time.nullable(),
+  error: commandError.nullable(),
+  result: z.json().nullable(),
+});
+export type CommandAttempt = z.infer<typeof CommandAttempt>;
 
 export const RunCommand = z.strictObject({
   index: z.number().int().nonnegative(),
   command: Command,
-  status: z.enum(COMMAND_STATUSES),
-  startedAt: z.iso.datetime().nullable(),
-  completedAt: z.iso.datetime().nullable(),
-  error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  /** How it went in the end: `failed` once and `succeeded` on retry reads `succeeded`; `attempts` keeps both. */
+  status: CommandStatus,
+  /** Its first attempt's start and its last attempt's end. */
+  startedAt: time.nullable(),
+  completedAt: time.nullable(),
+  /** The last attempt's error, while it is failed or was skipped after failing. */
+  error: commandError.nullable(),
+  /** What it found out (the last successful attempt's result), or null. */
+  result: z.json().nullable(),
+  /** Every attempt, oldest first (empty while queued). */
+  attempts: z.array(CommandAttempt),
+  /** Set when it was skipped: who skipped it, or null (the policy or an anonymous operator). */
+  skippedBy: z.string().nullable().optional(),
 });
 export type RunCommand = z.infer<typeof RunCommand>;
 

@@ -5,6 +5,7 @@ import { ActionType, PauseMode } from './actions.js';
 import { COMMAND_TYPES } from './protocol.js';
 import { DeviceId, RunId } from './ids.js';
 import { ProtocolDocument } from './protocol.js';
+import { ErrorRecoveryPolicy, RECOVERY_OUTCOMES } from './error-recovery.js';
 
 const base = {
   runId: RunId,
@@ -18,6 +19,8 @@ export const RunCreated = z.strictObject({
   type: z.literal('run.created'),
   deviceId: DeviceId,
   protocol: ProtocolDocument,
+  /** The run's error recovery policy, as given at create (absent: wait for the operator on every error). */
+  errorRecovery: ErrorRecoveryPolicy.optional(),
 });
 
 export const RunRejected = z.strictObject({
@@ -47,24 +50,65 @@ export const ActionRejected = z.strictObject({
   message: z.string(),
 });
 
+const index = z.number().int().nonnegative();
+/** Which attempt of the command: 1, then one more for each retry. Absent in journals written before retries: 1. */
+const attempt = z.number().int().positive().optional();
+
 export const CommandStarted = z.strictObject({
   ...base,
   type: z.literal('command.started'),
-  index: z.number().int().nonnegative(),
+  index,
+  attempt,
   commandType: z.enum(COMMAND_TYPES),
 });
 
 export const CommandSucceeded = z.strictObject({
   ...base,
   type: z.literal('command.succeeded'),
-  index: z.number().int().nonnegative(),
+  index,
+  attempt,
+  /**
+   * What the command found out: a motion command's machine state when it ended (position, ...), a wait's
+   * matching message. Absent when there is nothing to report.
+   */
+  result: z.json().optional(),
 });
 
 export const CommandFailed = z.strictObject({
   ...base,
   type: z.literal('command.failed'),
-  index: z.number().int().nonnegative(),
+  index,
+  attempt,
   code: z.string(),
+  message: z.string(),
+  /** The controller lost its position: motion is not retried before the machine is homed. */
+  positionLost: z.boolean().optional(),
+  /**
+   * What the run does about it, decided by its error recovery policy: `wait` for the operator (status
+   * `awaiting-recovery`), `fail` the run, or `skip` the command (a `command.skipped` follows). Absent: `fail`
+   * (a stop's failure, and journals written before error recovery).
+   */
+  recovery: z.enum(RECOVERY_OUTCOMES).optional(),
+});
+
+/** A failed command was skipped (by the operator's `skip`, or by the policy): the run goes on with the next one. */
+export const CommandSkipped = z.strictObject({
+  ...base,
+  type: z.literal('command.skipped'),
+  index,
+  attempt,
+  /** Who skipped it (the action's `by`), or null for the policy or an anonymous operator. */
+  by: z.string().nullable(),
+  message: z.string(),
+});
+
+/** A fixit action (`home`, `unlock`) carried out on the device while the run awaited recovery. */
+export const FixitCompleted = z.strictObject({
+  ...base,
+  type: z.literal('fixit.completed'),
+  action: z.enum(['home', 'unlock']),
+  ok: z.boolean(),
+  code: z.string().nullable(),
   message: z.string(),
 });
 
@@ -101,6 +145,8 @@ export const RunEvent = z.discriminatedUnion('type', [
   CommandStarted,
   CommandSucceeded,
   CommandFailed,
+  CommandSkipped,
+  FixitCompleted,
   MotionHeld,
   InterlockChanged,
   RunRecovered,
