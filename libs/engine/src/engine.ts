@@ -11,7 +11,7 @@ import { systemClock, type Clock, type EngineOutput, type HardwareError, type Ha
 import { commandAt, isFinished, type RunState } from './state.js';
 import { recoveryEvents } from './recovery.js';
 import { delayRemainingMs, toStatusDocument } from './status.js';
-import { toCommandsDocument } from './commands.js';
+import { toCommandsDocument } from './commands-document.js';
 
 export interface EngineOptions {
   hardware: HardwarePort;

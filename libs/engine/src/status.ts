@@ -21,7 +21,7 @@ export function toStatusDocument(state: RunState): RunStatusDocument {
     name: state.protocol.metadata.name,
     deviceId: state.deviceId,
     status: state.status,
-    pause: state.pause,
+    pause: state.pause ? { ...state.pause, reasons: [state.pause] } : null,
     interlock: state.status === 'blocked' ? state.interlock : null,
     delay:
       delay && remaining !== null
@@ -37,6 +37,7 @@ export function toStatusDocument(state: RunState): RunStatusDocument {
     progress: { completed: completedCount(state), total: state.protocol.commands.length },
     allowedActions: allowedActions(state),
     error: state.error,
+    recovery: null,
     createdAt: state.createdAt,
     startedAt: state.startedAt,
     completedAt: state.completedAt,

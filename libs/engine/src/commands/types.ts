@@ -1,0 +1,52 @@
+// What a command type is, in one place: its kind, what starting it means, how it reacts to the run's stop, pause
+// and resume, what its hardware result keeps, and how it reads to people. step() consults these; the CLI and the
+// dashboard describe commands with them. Browser-safe: type imports only.
+import type { Command, CommandType, HardwareState, MoveParams } from '@labrun/contracts';
+import type { z } from 'zod';
+
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+/**
+ * `instant`: done as soon as it starts (a comment). `motion`: a request to the device, done when the device
+ * answers. `wait`: the run waits in the engine (a protocol pause, a delay, and next: a wait for another instrument).
+ */
+export type CommandKind = 'instant' | 'motion' | 'wait';
+
+/** A request to the device that carries out a motion command or a fixit action. */
+export type HardwareCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> } | { op: 'unlock' };
+
+/** What starting a command (or an attempt of it) means. */
+export type StartPlan =
+  /** Done at once. */
+  | { kind: 'done' }
+  /** Carried out by the device: done (or failed) when it answers. */
+  | { kind: 'perform'; request: HardwareCommand }
+  /** The run pauses with this message until someone resumes it. */
+  | { kind: 'pause'; message: string | null }
+  /** A countdown that runs while the run runs and freezes while it is paused. */
+  | { kind: 'countdown'; seconds: number; message: string | null };
+
+/** How a command reads: `sentence` for the dashboard ("Move to X 10 at 600 mm/min"), `terse` for a terminal ("move x=10 F600"). */
+export type DescribeStyle = 'sentence' | 'terse';
+
+export interface CommandModule<T extends CommandType = CommandType> {
+  readonly type: T;
+  readonly kind: CommandKind;
+  start(command: CommandOf<T>): StartPlan;
+  /** A run's stop: `fail` it at once (nothing outside the engine to interrupt), or `abort` its device request and fail once stopped. */
+  readonly onStop: 'fail' | 'abort';
+  /** A user's pause: `hold` the device (feed hold; paused once held, or when it ends), or `freeze` (paused at once). */
+  readonly onPause: 'hold' | 'freeze';
+  /** A resume while it is current: `complete` it (a protocol pause ends with the resume) or `continue` it. */
+  readonly onResume: 'complete' | 'continue';
+  /** What the device's answer keeps in `command.succeeded` (motion: where the machine ended up). */
+  result?(state: HardwareState): Record<string, unknown>;
+  describe(command: CommandOf<T>, style: DescribeStyle): string;
+}
+
+export const seconds = (s: number) => `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+
+/** Where the machine is after a motion command: what probing and checks need, without the whole state. */
+export function positionResult(state: HardwareState): Record<string, unknown> {
+  return state.machinePosition ? { position: state.position, machinePosition: state.machinePosition } : { position: state.position };
+}
