@@ -56,5 +56,7 @@ function perform(controller: MotionController, request: HardwareRequest): Promis
       return controller.stop();
     case 'status':
       return Promise.resolve(controller.state());
+    case 'unlock':
+      return Promise.reject(Object.assign(new Error('unlock ($X) is not supported by this hardware service yet'), { code: 'unsupported' }));
   }
 }
