@@ -3,7 +3,7 @@
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
 import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
 import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
-import { describeAlarm, type GrblCode } from './codes.js';
+import type { GrblCode } from './codes.js';
 import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
 import type { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
