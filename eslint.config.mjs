@@ -65,12 +65,6 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // TEMPORARY, while libs/contracts/src is being rewritten (issue 12): its fuzz spec imports a CREATE_LIMITS it
-    // does not use. Remove this block once the rewrite lands.
-    files: ['libs/contracts/src/payload.fuzz.spec.ts'],
-    rules: { '@typescript-eslint/no-unused-vars': 'off' },
-  },
-  {
     // The dashboard runs in the browser, as plain JavaScript with no build step.
     files: ['apps/gateway/public/**/*.js'],
     languageOptions: { globals: globals.browser },
