@@ -170,7 +170,7 @@ describe('the gateway, with the real services', () => {
 
     const bad = await call('POST', `/runs/${runId}/actions`, { type: 'fly' });
     expect(bad).toMatchObject({ status: 422, body: { error: { code: 'invalid-action' } } });
-    expect(bad.body.error.message).toContain('✖ unknown action: expected one of play, pause, resume, stop, skip-delay\n  → at type');
+    expect(bad.body.error.message).toContain('✖ unknown action: expected one of play, pause, resume, stop, skip-delay, retry, skip, home, unlock\n  → at type');
     expect((await call('POST', `/runs/${runId}/actions`, 'resume')).status).toBe(400);
     expect(await call('POST', `/runs/${runId}/actions`, { type: 'pause', message: 'x'.repeat(9000) })).toMatchObject({
       status: 413,
