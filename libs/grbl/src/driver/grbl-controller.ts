@@ -3,7 +3,7 @@
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
 import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
 import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
-import { describeAlarm, type GrblCode } from './codes.js';
+import { ALARMS_LOSING_POSITION, type GrblCode } from './codes.js';
 import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
 import type { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
@@ -54,17 +54,22 @@ export class DeckOriginUnknown extends Error {
   }
 }
 
-/** A move refused because the machine, with homing enabled, has not been homed since GRBL started. */
+/**
+ * A move refused because GRBL, with homing enabled, does not know where the machine is: it has not been homed since
+ * it started, or since an alarm lost the position. Nothing was sent; the machine has not moved.
+ */
 export class MachineNotHomed extends Error {
   readonly code = 'not-homed';
-  constructor(detail: string) {
-    super(`the machine must be homed ($H) first: ${detail}`);
+  constructor(message: string) {
+    super(message);
     this.name = 'MachineNotHomed';
   }
 }
 
-/** Alarms after which GRBL's machine position cannot be trusted (interface.md: "Re-homing is highly recommended"), and failed homing. */
-const POSITION_LOST: ReadonlySet<number> = new Set([1, 3, 6, 7, 8, 9, 10]);
+/** GRBL's power-up lock (HOMING_INIT_LOCK): in Alarm with no ALARM:N, until `$H` (or `$X`). */
+const LOCKED_AT_START = 'GRBL is in Alarm after start-up (homing is enabled, $22=1)';
+const NEVER_HOMED =
+  'GRBL does not know where the machine is, as it has not been homed since it started or since an alarm lost the position (unlocking with $X does not find it again)';
 const round3 = (v: number) => Math.round(v * 1000) / 1000 || 0; // `|| 0`: no -0 in JSON
 /**
  * A number as GRBL's read_float takes it: plain decimal with at most 3 decimals, never an exponent (String(1e21)
@@ -138,7 +143,7 @@ export class GrblController implements MotionController {
     const onAlarm = (alarm: GrblCode) => this.onAlarm(alarm);
     const onMessage = (text: string) => this.onMessage(text);
     const onReset = () => this.onReset();
-    const onClose = () => this.onClose();
+    const onClose = (error: GrblDisconnected) => this.onClose(error);
     driver.on('status', onStatus);
     driver.on('alarm', onAlarm);
     driver.on('message', onMessage);
@@ -164,6 +169,15 @@ export class GrblController implements MotionController {
     });
   }
 
+  /**
+   * `$X`: GRBL leaves the alarm (`[MSG:Caution: Unlocked]`, `ok`) and takes G-code again, trusting a position it
+   * may have lost. labrun does not: `homed` stays as it was — false after the power-up lock or an alarm that lost
+   * the position, so moves stay refused (`not-homed`) until `$H`; true after one that kept it (ALARM:2, 4, 5).
+   */
+  unlock(): Promise<HardwareState> {
+    return this.operate(['$X']);
+  }
+
   move(target: MoveTarget): Promise<HardwareState> {
     const coordinates = [target.x, target.y, target.z].filter((v) => v !== undefined);
     const feedOk = target.feed === undefined || (target.feed >= MOVE_LIMITS.feedMin && target.feed <= MOVE_LIMITS.feedMax);
@@ -174,7 +188,7 @@ export class GrblController implements MotionController {
     }
     const refused =
       this.refusal() ??
-      (this.homingEnabled && !this.homed ? new MachineNotHomed('GRBL does not know where the machine is until its homing cycle has run') : undefined) ??
+      (this.homingEnabled && !this.homed ? new MachineNotHomed(NEVER_HOMED) : undefined) ??
       (this.deckOrigin ? undefined : new DeckOriginUnknown('GRBL refused to print its settings ($$) when labrun connected'));
     if (refused) return Promise.reject(refused);
     const origin = this.deckOrigin!;
@@ -325,12 +339,26 @@ export class GrblController implements MotionController {
     this.onStatus(latest);
   }
 
-  /** Why G-code cannot be sent now, or undefined. */
+  /**
+   * Why G-code cannot be sent now, or undefined. GRBL is in alarm from the moment it pushes ALARM:N, before a
+   * status report says so: sending then would only earn an error:9 (G-code lock).
+   */
   private refusal(): Error | undefined {
     if (!this.connected) return this.disconnected();
-    if (this.report?.state !== 'Alarm') return undefined;
-    if (this.alarm) return new MachineAlarm(this.alarm, `the machine must be homed ($H) first: it is in alarm (ALARM:${this.alarm.code} ${this.alarm.message})`);
-    return new MachineNotHomed('GRBL is locked in Alarm since it started');
+    if (this.alarm) return new MachineAlarm(this.alarm, `GRBL is in alarm since ALARM:${this.alarm.code} ${this.alarm.message}`);
+    if (this.report?.state === 'Alarm') return new MachineNotHomed(LOCKED_AT_START);
+    return undefined;
+  }
+
+  /**
+   * A line's failure as its operation's: GRBL's G-code lock (error:9) means it is in alarm, which says more than
+   * the bare error — the start-up lock when labrun saw no ALARM:N; a restart that clears an alarm (GRBL asks for
+   * one after a limit) failed the line because of that alarm.
+   */
+  private explain(error: Error): Error {
+    if (error instanceof GrblError && error.grblCode === 9) return this.refusal() ?? new MachineNotHomed(LOCKED_AT_START);
+    if (error instanceof GrblReset && this.alarm) return new MachineAlarm(this.alarm);
+    return error;
   }
 
   /** Send the lines of one operation; it is done when GRBL has answered the last. */
@@ -358,7 +386,7 @@ export class GrblController implements MotionController {
           this.operations.delete(operation);
           resolve(this.state());
         },
-        (error: Error) => operation.reject(this.aborting ? new MotionAborted() : error),
+        (error: Error) => operation.reject(this.aborting ? new MotionAborted() : this.explain(error)),
       );
     });
   }
@@ -390,7 +418,7 @@ export class GrblController implements MotionController {
     this.alarm = { code: alarm.code, message: alarm.message };
     this.alarmSinceStart = true;
     if (this.homing()) this.homingFailed = true;
-    if (POSITION_LOST.has(alarm.code)) this.homed = false;
+    if (ALARMS_LOSING_POSITION.has(alarm.code)) this.homed = false;
     this.rejectAll(this.aborting ? new MotionAborted() : new MachineAlarm(this.alarm));
     this.announce();
     this.poll();
@@ -408,16 +436,21 @@ export class GrblController implements MotionController {
   }
 
   private onReset(): void {
-    // The driver has failed every unanswered line, and with them the operations waiting on them.
+    // The driver has failed every unanswered line, and with them the operations waiting on them (`reset`). GRBL
+    // restarted on its own with work in it — a power cut, its board reset, another program's Ctrl-X — and the
+    // banner alone does not say whether the machine was moving: like the replies, count the position as lost.
+    // labrun's own resets (stop(), and the reset an alarm asks for) are not that.
+    if (!this.aborting && !this.alarm && this.operations.size > 0) this.homed = false;
     this.startedAfterAlarm = this.alarmSinceStart;
     this.alarmSinceStart = false;
     this.homingFailed = false;
+    this.announce();
     this.poll();
   }
 
-  private onClose(): void {
+  private onClose(error: GrblDisconnected): void {
     this.connected = false;
-    this.rejectAll(this.disconnected());
+    this.rejectAll(new GrblDisconnected(`${error.message} during the command`));
     this.dispose();
     this.announce();
   }
