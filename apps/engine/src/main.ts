@@ -3,7 +3,7 @@
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
 import { topics, type EngineStatus } from '@labrun/contracts';
 import path from 'node:path';
-import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
+import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, type HardwarePort, InterlockWatch, lockDataDir } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
@@ -104,7 +104,8 @@ runMain(log, async () => {
       },
     },
   );
-  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output, maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS });
+  // The port already takes `unlock` and resolves with the device's state, as issue 12's HardwarePort will (ports.ts).
+  const engine = new Engine({ hardware: hardware as unknown as HardwarePort, defaultDeviceId: config.DEVICE_ID, output, maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS });
   let journalState: EngineStatus['journal'] = { writable: true, error: null, since: new Date().toISOString() };
   const publishEngineStatus = () => {
     const status: EngineStatus = {
