@@ -2,7 +2,7 @@
 // `code`, a message with the controller's own words and then what the operator does, and `positionLost` when the
 // machine must be homed before it moves again. docs/hardware.md has the same table for people.
 import type { HardwareReply } from '@labrun/contracts';
-import { ALARMS_LOSING_POSITION } from './driver/codes.js';
+import { alarmLosesPosition } from './driver/codes.js';
 import { GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout } from './driver/errors.js';
 import { MachineNotHomed } from './driver/grbl-controller.js';
 import { MachineAlarm } from './motion-controller.js';
@@ -43,7 +43,7 @@ const CHECK_LINK = 'check that the controller is powered and its cable is in, th
 export function describeFailure(error: unknown): HardwareFailure {
   if (error instanceof MachineNotHomed) return { code: error.code, message: advise(error.message, 'home the machine, then retry') };
   if (error instanceof MachineAlarm) {
-    const lost = ALARMS_LOSING_POSITION.has(error.alarm.code) || !ALARM_ADVICE.has(error.alarm.code);
+    const lost = alarmLosesPosition(error.alarm.code);
     return { code: error.code, message: advise(error.message, ALARM_ADVICE.get(error.alarm.code) ?? POSITION_LOST), ...(lost ? { positionLost: true } : {}) };
   }
   if (error instanceof GrblError) {

@@ -74,6 +74,9 @@ export const ERROR_CODES: ReadonlyMap<number, GrblCode> = table([
  */
 export const ALARMS_LOSING_POSITION: ReadonlySet<number> = new Set([1, 3, 6, 7, 8, 9, 10]);
 
+/** Whether the machine position is lost after `ALARM:<code>`: one of those, or an alarm GRBL 1.1 does not define. */
+export const alarmLosesPosition = (code: number): boolean => ALARMS_LOSING_POSITION.has(code) || !ALARM_CODES.has(code);
+
 /** Alarm `code` as GRBL describes it; a code GRBL 1.1 does not define still gets a readable answer. */
 export function describeAlarm(code: number): GrblCode {
   return ALARM_CODES.get(code) ?? { code, name: 'Unknown alarm', message: `Unknown alarm (GRBL 1.1 defines ALARM:1 to ALARM:10).` };

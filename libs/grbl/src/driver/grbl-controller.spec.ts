@@ -286,6 +286,21 @@ describe('GrblController', () => {
     await expect(controller.dwell(1)).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^GRBL is in alarm since ALARM:1 Hard limit triggered\./) });
   });
 
+  it('sends a $H asked for right after a limit alarm only once GRBL has had the reset it asks for', async () => {
+    const { grbl, controller, port } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000>'));
+    port.reply('ALARM:1\r\n');
+    await tick();
+    const home = watch(controller.home());
+    await sleep(20);
+    expect(grbl.lines).not.toContain('$H'); // GRBL would ignore it, and the reset would then fail it
+    port.reply('[MSG:Reset to continue]\r\n');
+    await sleep(20);
+    expect(port.written).toContain('\x18');
+    expect(grbl.lines.at(-1)).toBe('$H');
+    await sleep(20);
+    expect(home.value).toMatchObject({ homed: true });
+  });
+
   it('shows Alarm, not Home, from the moment ALARM:6 ends a homing cycle, though GRBL answers $H only after its reset', async () => {
     const { grbl, controller, port } = await connect((g) => (g.manual = (line) => line === '$H'));
     const home = watch(controller.home());

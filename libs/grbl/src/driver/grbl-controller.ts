@@ -3,7 +3,7 @@
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
 import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
 import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
-import { ALARMS_LOSING_POSITION, type GrblCode } from './codes.js';
+import { alarmLosesPosition, type GrblCode } from './codes.js';
 import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
 import type { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
@@ -118,6 +118,14 @@ export class GrblController implements MotionController {
   /** An ALARM:N arrived since GRBL last started: the unlock reminder after the next start is that alarm's, not power-up's. */
   private alarmSinceStart = false;
   private startedAfterAlarm = false;
+  /** GRBL said `[MSG:'$H'|'$X' to unlock]`: it is locked in Alarm, though no status report since says so yet. */
+  private locked = false;
+  /**
+   * After ALARM:N GRBL restarts, and drops every line it holds then: by itself 500 ms later after a reset while
+   * moving or homing (ALARM:3, 6–10), and after a limit (ALARM:1, 2) once reset, which it asks for 500 ms later
+   * (`[MSG:Reset to continue]`) and this controller does. Settles once GRBL has restarted.
+   */
+  private restartAfterAlarm: { done: Promise<void>; settle(): void } | null = null;
   /** $22 bit 0. Without homing GRBL never locks at power-up, and moves need no homing. */
   private homingEnabled = true;
   /** $13=1: GRBL reports inches; the contract is in millimetres. */
@@ -164,9 +172,11 @@ export class GrblController implements MotionController {
   }
 
   home(): Promise<HardwareState> {
-    return this.operate(['$H'], () => {
-      this.homed = true;
-    });
+    return this.afterAlarmRestart(() =>
+      this.operate(['$H'], () => {
+        this.homed = true;
+      }),
+    );
   }
 
   /**
@@ -175,7 +185,13 @@ export class GrblController implements MotionController {
    * the position, so moves stay refused (`not-homed`) until `$H`; true after one that kept it (ALARM:2, 4, 5).
    */
   unlock(): Promise<HardwareState> {
-    return this.operate(['$X']);
+    return this.afterAlarmRestart(() => this.operate(['$X']));
+  }
+
+  /** `$H` or `$X` asked for right after an alarm (the ways out of it) waits for GRBL's restart: sent before, it would be lost in it. */
+  private async afterAlarmRestart(operation: () => Promise<HardwareState>): Promise<HardwareState> {
+    await this.restartAfterAlarm?.done;
+    return operation();
   }
 
   move(target: MoveTarget): Promise<HardwareState> {
@@ -268,8 +284,8 @@ export class GrblController implements MotionController {
     const report = this.report;
     return {
       connected: this.connected,
-      // GRBL is in Alarm from the moment it pushes ALARM:N, before its next status report says so.
-      machine: this.homing() ? 'Home' : this.alarm ? 'Alarm' : (report?.state ?? 'Idle'),
+      // GRBL is in Alarm from the moment it pushes ALARM:N (or its unlock reminder), before its next report says so.
+      machine: this.homing() ? 'Home' : this.alarm || this.locked ? 'Alarm' : (report?.state ?? 'Idle'),
       position: this.lastPosition,
       machinePosition: this.lastMachinePosition,
       homed: this.homed,
@@ -289,6 +305,7 @@ export class GrblController implements MotionController {
 
   /** Stop polling and let go of the driver (it stays open). */
   dispose(): void {
+    this.restartAfterAlarm?.settle();
     if (this.pollTimer) this.clock.clearTimeout(this.pollTimer);
     this.pollTimer = null;
     this.detach();
@@ -346,7 +363,7 @@ export class GrblController implements MotionController {
   private refusal(): Error | undefined {
     if (!this.connected) return this.disconnected();
     if (this.alarm) return new MachineAlarm(this.alarm, `GRBL is in alarm since ALARM:${this.alarm.code} ${this.alarm.message}`);
-    if (this.report?.state === 'Alarm') return new MachineNotHomed(LOCKED_AT_START);
+    if (this.locked) return new MachineNotHomed(LOCKED_AT_START);
     return undefined;
   }
 
@@ -411,6 +428,7 @@ export class GrblController implements MotionController {
       this.lastPosition = { x: round3(mpos.x - origin.x), y: round3(mpos.y - origin.y), z: round3(mpos.z - origin.z) };
     }
     if (report.state !== 'Alarm') this.alarm = null;
+    this.locked = report.state === 'Alarm';
     this.announce();
   }
 
@@ -418,7 +436,21 @@ export class GrblController implements MotionController {
     this.alarm = { code: alarm.code, message: alarm.message };
     this.alarmSinceStart = true;
     if (this.homing()) this.homingFailed = true;
-    if (ALARMS_LOSING_POSITION.has(alarm.code)) this.homed = false;
+    if (alarmLosesPosition(alarm.code)) this.homed = false;
+    if (!this.restartAfterAlarm) {
+      let settle!: () => void;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      // An alarm GRBL does not restart after (a probe failure), or another firmware: waiting longer would only hold the operator up.
+      const timer = this.clock.setTimeout(() => this.restartAfterAlarm?.settle(), 3000);
+      this.restartAfterAlarm = {
+        done,
+        settle: () => {
+          this.clock.clearTimeout(timer);
+          this.restartAfterAlarm = null;
+          settle();
+        },
+      };
+    }
     this.rejectAll(this.aborting ? new MotionAborted() : new MachineAlarm(this.alarm));
     this.announce();
     this.poll();
@@ -429,8 +461,9 @@ export class GrblController implements MotionController {
       // After a hard or soft limit GRBL ignores everything, status requests included, until it is reset. The
       // alarm stays; the reset only lets GRBL report it and accept `$H`.
       this.driver.softReset().catch(() => undefined);
-    } else if (text === "'$H'|'$X' to unlock" && !this.startedAfterAlarm) {
-      this.homed = false; // locked at power-up (or reset while locked): the position is unknown
+    } else if (text === "'$H'|'$X' to unlock") {
+      this.locked = true;
+      if (!this.startedAfterAlarm) this.homed = false; // locked at power-up (or reset while locked): the position is unknown
       this.announce();
     }
   }
@@ -441,6 +474,7 @@ export class GrblController implements MotionController {
     // banner alone does not say whether the machine was moving: like the replies, count the position as lost.
     // labrun's own resets (stop(), and the reset an alarm asks for) are not that.
     if (!this.aborting && !this.alarm && this.operations.size > 0) this.homed = false;
+    this.restartAfterAlarm?.settle();
     this.startedAfterAlarm = this.alarmSinceStart;
     this.alarmSinceStart = false;
     this.homingFailed = false;
@@ -450,6 +484,7 @@ export class GrblController implements MotionController {
 
   private onClose(error: GrblDisconnected): void {
     this.connected = false;
+    this.restartAfterAlarm?.settle(); // what waited for it fails as disconnected now
     this.rejectAll(new GrblDisconnected(`${error.message} during the command`));
     this.dispose();
     this.announce();
