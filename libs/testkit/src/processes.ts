@@ -143,7 +143,10 @@ export async function startService(app: 'engine' | 'hardware' | 'gateway', env: 
 export interface GrblSimProcess extends ServiceProcess {
   /** The pseudo-terminal a serial driver opens (SERIAL_PATH). */
   link: string;
-  /** Send a control line to the simulator: `door open`, `door close`. */
+  /**
+   * Send a control line to the simulator: `door open`, `door close`, or a fault — `limit x|y|z`, `reset`,
+   * `power cycle`, `hang`, `error <N>` (libs/grbl/src/simulator/README.md). It acknowledges each on its output.
+   */
   control(line: string): void;
 }
 
