@@ -129,9 +129,42 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect(waiting.allowedActions).toEqual(expect.arrayContaining(['stop', 'skip', 'home', 'unlock']));
     const alarmed = await hw((s) => s.alarm !== null);
     expect(alarmed).toMatchObject({ machine: 'Alarm', alarm: { code: 1, message: expect.stringMatching(/^Hard limit triggered/) } });
+    // A hard limit loses position: a retry is refused until the machine is homed, and an unlock does not change that.
+    expect(waiting).toMatchObject({ error: { positionLost: true }, recovery: { needsHome: true } });
+    expect(waiting.allowedActions).not.toContain('retry');
+    await act(runId, { type: 'retry', id: 'lost' });
+    expect((await client.waitFor(`run/${runId}/events`, (m) => m.json().actionId === 'lost')).json()).toMatchObject({ type: 'action.rejected', code: 'needs-home' });
+    await act(runId, 'unlock');
+    const unlocked = await status(runId, (s) => s.recovery?.fixit?.action === 'unlock' && s.recovery.fixit.ok !== null);
+    expect(unlocked).toMatchObject({ recovery: { needsHome: true, fixit: { ok: true } } });
     await act(runId, 'skip');
     await status(runId, (s) => s.status === 'succeeded');
     expect(events(runId).filter((e) => e.type.startsWith('command.') && e.index === 1).map((e) => e.type)).toEqual(['command.started', 'command.failed', 'command.skipped']);
+  });
+
+  it('a limit switch tripping mid-move (ALARM:1) needs home before the retry, which then finishes the move', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 150, feed: 3000 } }]);
+    await hw((s) => s.machine === 'Run' && s.position.x > 20);
+    sim.control('limit x');
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
+    expect(waiting).toMatchObject({ error: { code: 'alarm', positionLost: true, message: expect.stringMatching(/^ALARM:1/) }, recovery: { needsHome: true } });
+    await act(runId, 'home');
+    await status(runId, (s) => s.recovery?.fixit?.ok === true && s.recovery.needsHome === false);
+    await act(runId, 'retry');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
+  });
+
+  it('a line GRBL refuses (error:N) waits for recovery with GRBL\'s words; retry sends it again and succeeds', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'pause', params: { message: 'inject' } }, { type: 'move', params: { x: 20, feed: 3000 } }]);
+    await status(runId, (s) => s.status === 'paused');
+    sim.control('error 20'); // the next line GRBL reads is the move's
+    await act(runId, 'resume');
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
+    expect(waiting.error).toMatchObject({ code: 'grbl-error', commandIndex: 2, message: expect.stringContaining('error:20') });
+    await act(runId, 'retry');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect(events(runId).filter((e) => e.type === 'command.started' && e.index === 2)).toMatchObject([{ attempt: 1 }, { attempt: 2 }]);
   });
 
   it('a limit alarm fails the run at once when its policy says fail', async () => {
