@@ -25,6 +25,8 @@ describe('error recovery on the simulator, over MQTT', () => {
     engine = await startService('engine', engineEnv());
     hardware = await startService('hardware', hardwareEnv());
     client = await connectTestClient(broker.url);
+    await client.subscribe(`hw/${deviceId}/state`);
+    await connected(0);
   });
 
   afterAll(async () => {
@@ -45,10 +47,14 @@ describe('error recovery on the simulator, over MQTT', () => {
   const events = (runId: string): RunEvent[] => client.messages(`run/${runId}/events`).map((m) => m.json());
   const act = (runId: string, payload: string | object) => client.publish(`run/${runId}/actions`, payload);
   const answerTo = async (runId: string, id: string) => (await client.waitFor(`run/${runId}/events`, (m) => m.json().actionId === id)).json() as RunEvent;
+  /** The hardware service has its controller (the built-in simulator connects just after the service starts). */
+  const connected = (since: number) => client.waitFor(`hw/${deviceId}/state`, (m) => m.text !== '' && client.received.indexOf(m) >= since && m.json().connected === true, 20_000);
   /** Leave the simulator in Alarm, as it starts: the next protocol's first move fails again. */
   async function resetSimulator() {
     await hardware.stop();
+    const mark = client.received.length;
     hardware = await startService('hardware', hardwareEnv());
+    await connected(mark);
   }
 
   it('a first move on the unhomed simulator waits for recovery; home, then retry, finishes the move', async () => {
@@ -125,6 +131,39 @@ describe('error recovery on the simulator, over MQTT', () => {
     expect(events(runId).find((e) => e.type === 'command.skipped')).toMatchObject({ index: 0, by: null, message: expect.stringContaining('policy') });
   });
 
+  it('the hardware service dying mid-move fails the move into recovery; once it is back, home and retry finish it', async () => {
+    await resetSimulator();
+    const runId = await create([{ type: 'home' }, { type: 'move', params: { x: 250, feed: 3000 } }]);
+    await status(runId, (s) => s.current?.index === 1);
+    await new Promise((r) => setTimeout(r, 500)); // the move is under way
+    await hardware.kill();
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery' && s.interlock !== null);
+    expect(waiting).toMatchObject({ error: { code: 'disconnected', commandIndex: 1 }, current: { index: 1, type: 'move' }, interlock: { message: expect.stringContaining('offline') } });
+    expect(waiting.pause!.reasons.map((r) => r.source).sort()).toEqual(['error', 'interlock']);
+    expect(waiting.allowedActions).toEqual(['stop', 'skip']);
+    await act(runId, { type: 'retry', id: 'too-soon' });
+    expect(await answerTo(runId, 'too-soon')).toMatchObject({ type: 'action.rejected', code: 'interlock-active' });
+    const mark = client.received.length;
+    hardware = await startService('hardware', hardwareEnv());
+    await connected(mark);
+    await status(runId, (s) => s.status === 'awaiting-recovery' && s.interlock === null, mark);
+    await act(runId, 'home');
+    await status(runId, (s) => s.recovery?.fixit?.ok === true, mark);
+    await act(runId, 'retry');
+    await status(runId, (s) => s.status === 'succeeded', mark, 30_000);
+  });
+
+  it('a device no hardware service serves fails the move with code offline after the grace time, into recovery', async () => {
+    const runId = `rec-${randomUUID().slice(0, 8)}`;
+    await client.subscribe([`run/${runId}/status`]);
+    await client.publish(`run/${runId}/create`, { protocol: { schemaVersion: 1, metadata: { name: 'nowhere' }, commands: [{ type: 'home' }] }, deviceId: 'no-such-device' });
+    await client.publish(`run/${runId}/actions`, 'play');
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
+    expect(waiting.error).toMatchObject({ code: 'offline', message: expect.stringContaining('no-such-device') });
+    await act(runId, 'stop');
+    await status(runId, (s) => s.status === 'stopped');
+  });
+
   it('a run awaiting recovery survives SIGKILL of every process exactly as it was', async () => {
     await resetSimulator();
     const runId = await create([{ type: 'move', params: { x: 5, feed: 6000 } }]);
@@ -135,6 +174,7 @@ describe('error recovery on the simulator, over MQTT', () => {
     engine = await startService('engine', engineEnv());
     hardware = await startService('hardware', hardwareEnv());
     const after = await status(runId, () => true, mark);
+    await connected(mark);
     const { seq: _s, updatedAt: _u, ...was } = before;
     expect(after).toMatchObject(was);
     // It still acts: skip goes on from where it waited.

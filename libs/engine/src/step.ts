@@ -221,7 +221,9 @@ function onResult(turn: Turn, input: Extract<Input, { type: 'result' }>): void {
     return;
   }
   if (motion.effectId !== input.effectId) return;
-  turn.io({ motion: null, deviceHeld: motion.hold === 'held' || io.deviceHeld });
+  // Motion that ended while held leaves the controller in Hold until cycle start; motion that failed (an alarm, a
+  // controller gone) leaves nothing to release.
+  turn.io({ motion: null, deviceHeld: (input.ok && motion.hold === 'held') || io.deviceHeld });
   const current = turn.state.current;
   if (!current || current.index !== motion.index || current.attempt !== motion.attempt || current.failedNow) return;
   const attempt = current.attempt;
