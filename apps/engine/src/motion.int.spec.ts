@@ -139,7 +139,7 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect(unlocked).toMatchObject({ recovery: { needsHome: true, fixit: { ok: true } } });
     await act(runId, 'skip');
     await status(runId, (s) => s.status === 'succeeded');
-    expect(events(runId).filter((e) => e.type.startsWith('command.') && e.index === 1).map((e) => e.type)).toEqual(['command.started', 'command.failed', 'command.skipped']);
+    expect(events(runId).filter((e) => e.type.startsWith('command.') && 'index' in e && e.index === 1).map((e) => e.type)).toEqual(['command.started', 'command.failed', 'command.skipped']);
   });
 
   it('a limit switch tripping mid-move (ALARM:1) needs home before the retry, which then finishes the move', async () => {
