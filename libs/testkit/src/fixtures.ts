@@ -13,6 +13,7 @@ export const statusDocument = (runId: string, overrides: Partial<RunStatusDocume
   progress: { completed: 0, total: 3 },
   allowedActions: ['play', 'stop'],
   error: null,
+  recovery: null,
   createdAt: '2026-11-24T10:00:00.000Z',
   startedAt: null,
   completedAt: null,
