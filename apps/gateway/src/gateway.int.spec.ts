@@ -274,7 +274,9 @@ describe('the gateway, with the real services', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await page.text();
-    expect(html).toContain('<script type="module" src="/dashboard.js"></script>');
+    // The page as vite built it from dashboard/: one module script and one stylesheet, under fixed names.
+    expect(html).toContain('<script type="module" crossorigin src="/dashboard.js"></script>');
+    expect(html).toContain('<link rel="stylesheet" crossorigin href="/dashboard.css">');
     for (const [file, type] of [['/dashboard.js', 'text/javascript; charset=utf-8'], ['/dashboard.css', 'text/css; charset=utf-8'], ['/favicon.svg', 'image/svg+xml']]) {
       const response = await fetch(http + file!);
       expect([file, response.status, response.headers.get('content-type')]).toEqual([file, 200, type]);
