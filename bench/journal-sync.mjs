@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FileJournal } from '@labrun/engine';
+import { importBuilt } from './build.mjs';
 import { latencyFigures, now } from './stats.mjs';
 
 const at = new Date().toISOString();
@@ -20,6 +20,7 @@ const created = (runId) => ({
 const resumed = (runId, seq) => ({ type: 'action.accepted', runId, seq, at, actionId: `a-${runId}-${seq}`, action: 'resume', by: null, message: null, mode: null });
 
 export async function run() {
+  const { FileJournal } = await importBuilt('@labrun/engine');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labrun-bench-journal-'));
   try {
     const { journal } = await FileJournal.open(dir);

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import { connect, within } from './clients.mjs';
 import { onEachBroker } from './brokers.mjs';
 import { now, round } from './stats.mjs';
+import { workload } from './workload.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
+const RUNS = workload('BENCH_RUNS', 1000, 20);
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 

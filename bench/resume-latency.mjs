@@ -4,8 +4,9 @@
 import { connect, messageLog } from './clients.mjs';
 import { onEachBroker } from './brokers.mjs';
 import { latencyFigures, now, percentiles, round } from './stats.mjs';
+import { workload } from './workload.mjs';
 
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 2000);
+const CYCLES = workload('BENCH_CYCLES', 2000, 20);
 const WARMUP = Math.min(100, CYCLES);
 
 export async function run() {

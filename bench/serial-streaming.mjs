@@ -1,13 +1,14 @@
 // Streaming G-code to GRBL over a 115200-baud serial line: character counting against GRBL's 128-byte receive
 // buffer versus send-and-wait. The program is 1,000 short zig-zag segments at a high feed on a machine configured
 // fast ($110/$111 max rate, $120/$121 acceleration), so the serial line, not the motion, is the bottleneck (the
-// figures show GRBL's planner never filled up). Runs the built @labrun/grbl: the GRBL simulator in this process, paced at 115200 baud (10 bits per
+// figures show GRBL's planner never filled up). Runs the built @labrun/grbl (of the build measured: build.mjs): the GRBL simulator in this process, paced at 115200 baud (10 bits per
 // byte on the wire: 11,520 bytes/s), driven through the real GrblDriver.
-import { GrblDriver, GrblSimulator } from '@labrun/grbl';
+import { importBuilt } from './build.mjs';
+import { workload } from './workload.mjs';
 
 const BAUD = 115200;
 const LINE_RATE = BAUD / 10; // bytes/s: 8 data bits + start + stop
-const LINES = Number(process.env.BENCH_LINES ?? 1000);
+const LINES = workload('BENCH_LINES', 1000, 200);
 const ROUNDS = 3;
 
 /** The run with the median time. */
@@ -38,6 +39,7 @@ async function stream(driver, mode, lines) {
 
 
 export async function run() {
+  const { GrblDriver, GrblSimulator } = await importBuilt('@labrun/grbl');
   const sim = new GrblSimulator({
     baudRate: BAUD,
     // A fast machine: 1000 mm/s, 1,000,000 mm/s² (the simulator brings every block to rest, so a 0.1 mm segment

@@ -3,21 +3,32 @@
 // `{ name, description, figures: [{ broker, label, value, unit }] }`, `broker` being the id of the broker the figure
 // was measured on, or null where none is involved; a module without `run` is a helper and is skipped), and write
 // the results with the machine and brokers they ran on to bench/results.json and bench/RESULTS.md.
-// `npm run bench -- serial` runs only the modules whose file name contains "serial"; `--no-build` uses the builds
-// already there; BENCH_OUT=<dir> writes the results there instead of bench/ (the smoke test's way).
+// `npm run bench -- serial` runs only the modules whose file name contains "serial" (`-- resume many` those matching
+// either); `--no-build` uses the builds already there; BENCH_OUT=<dir> writes the results there instead of bench/ (the
+// smoke test's way); BENCH_QUICK=1 runs every module on a token workload (bench/workload.mjs); LABRUN_BUILD_ROOT=<dir>
+// measures another checkout's build with these scripts (bench/build.mjs). `npm run bench -- --compare <rev> …` is
+// scripts/bench-compare.mjs: this bench on two revisions in one sitting.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { comparisonsPart, describeCheckout, describeCode, describeMachine, machine } from './bench-results.mjs';
 import { nxBin } from './nx-bin.mjs';
+import { quick } from '../bench/workload.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
 const args = process.argv.slice(2);
+if (args.includes('--compare')) {
+  const compare = spawnSync(process.execPath, [path.join(root, 'scripts', 'bench-compare.mjs'), ...args.filter((arg) => arg !== '--compare')], { stdio: 'inherit' });
+  process.exit(compare.status ?? 1);
+}
 const build = !args.includes('--no-build');
-const filter = args.find((arg) => !arg.startsWith('--')) ?? '';
-const outDir = path.resolve(process.env.BENCH_OUT ?? benchDir);
+const filters = args.filter((arg) => !arg.startsWith('--'));
+const filter = filters.join('", "');
+// A quick run's token figures never replace the results in bench/.
+const outDir = path.resolve(process.env.BENCH_OUT ?? (quick ? path.join(os.tmpdir(), 'labrun-bench-quick') : benchDir));
 const startedAt = Date.now();
 const seconds = (since) => Math.round((Date.now() - since) / 100) / 10;
 
@@ -39,12 +50,12 @@ const buildSeconds = build ? seconds(startedAt) : 0;
 if (build) console.log(`[bench] built in ${buildSeconds} s`);
 
 // After the build: the testkit that benches start processes with, and that stops them all.
-const { stopAll } = await import('@labrun/testkit');
+const { buildRoot, stopAll } = await import('@labrun/testkit');
 const { describeBrokers } = await import(pathToFileURL(path.join(benchDir, 'brokers.mjs')).href);
 
 const modules = fs
   .readdirSync(benchDir)
-  .filter((file) => file.endsWith('.mjs') && !file.endsWith('.spec.mjs') && file.includes(filter))
+  .filter((file) => file.endsWith('.mjs') && !file.endsWith('.spec.mjs') && (filters.length === 0 || filters.some((f) => file.includes(f))))
   .sort();
 if (modules.length === 0) {
   console.error(`[bench] no bench/*.mjs module${filter ? ` matching "${filter}"` : ''}`);
@@ -72,16 +83,14 @@ for (const file of modules) {
   }
 }
 
-const cpus = os.cpus();
 const report = {
   date: new Date().toISOString(),
   node: process.version,
-  machine: {
-    os: `${os.type()} ${os.release()} (${os.platform()}-${os.arch()})`,
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-  },
+  machine: machine(),
+  // The code measured, and the bench scripts that measured it when they come from another checkout.
+  code: describeCheckout(buildRoot()),
+  scripts: buildRoot() === root ? null : describeCheckout(root),
+  quick,
   brokers: describeBrokers(),
   seconds: { build: buildSeconds, total: null },
   benches: results,
@@ -97,6 +106,8 @@ if (filter && fs.existsSync(jsonFile)) {
 }
 report.seconds.total = seconds(startedAt);
 fs.writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+const mdFile = path.join(outDir, 'RESULTS.md');
+const comparisons = fs.existsSync(mdFile) ? comparisonsPart(fs.readFileSync(mdFile, 'utf8')) : '';
 
 const md = [
   '# Benchmark results',
@@ -105,7 +116,9 @@ const md = [
   '',
   `- Date: ${report.date}`,
   `- Node.js: ${report.node}`,
-  `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}`,
+  `- Machine: ${describeMachine(report.machine)}`,
+  `- Code: ${describeCode(report.code)}${report.scripts ? `, the build in ${report.code.dir}, measured by the bench scripts of ${describeCode(report.scripts)}` : ''}`,
+  ...(quick ? ['- Workload: BENCH_QUICK=1, a token one that only shows the harness works: these figures mean nothing'] : []),
   `- Time: ${report.seconds.total} s for the whole run${filter ? ` (only modules matching "${filter}")` : ''}, ${build ? `the build (${report.seconds.build} s) included` : 'without a build'}`,
   '- Brokers (a column each where a module was measured on them):',
   ...report.brokers.map((b) => `  - ${b.name}: ${b.detail}`),
@@ -122,7 +135,9 @@ if (failures.length > 0) {
   for (const { module, error } of failures) md.push(`- \`bench/${module}\`: ${error}`);
   md.push('');
 }
-fs.writeFileSync(path.join(outDir, 'RESULTS.md'), md.join('\n'));
+// The before/after comparisons (scripts/bench-compare.mjs) stay below the results, which they outlive.
+if (comparisons) md.push(comparisons.trimEnd(), '');
+fs.writeFileSync(mdFile, md.join('\n'));
 console.log(`[bench] wrote ${path.relative(root, outDir) || '.'}/results.json and RESULTS.md`);
 const total = report.seconds.total;
 console.log(`[bench] total ${Math.floor(total / 60)} min ${Math.round(total % 60)} s (build ${report.seconds.build} s)`);

@@ -1,20 +1,27 @@
-// The engine's hardware port over MQTT: a motion command becomes a request on hw/<dev>/requests, and the
-// reply on engine/<id>/replies settles it. A device that is not online, or goes away mid-command, fails
-// the command with a message saying so instead of leaving the run waiting forever.
+// The engine's hardware port over MQTT: a hardware command becomes a request on hw/<dev>/requests, and the
+// reply on engine/<id>/replies settles it — with the device's state when it is done, or with the reply's failure
+// (code, the controller's words and what to do, positionLost). A device that is not online, or goes away
+// mid-command, fails the command with a message saying so instead of leaving the run waiting forever.
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { decodePayload, HARDWARE_LIMITS, HardwareReply, topics } from '@labrun/contracts';
-import type { HardwareError, HardwarePort, MotionCommand } from '@labrun/engine';
+import { decodePayload, HARDWARE_LIMITS, HardwareReply, topics, type HardwareState } from '@labrun/contracts';
+import type { HardwareCommand, HardwareError, HardwarePort } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
+
+/** A failed hardware command: the reply's code and message, and whether the machine must be homed before it moves again. */
+export type HardwareFailure = HardwareError & { code: string; positionLost?: boolean };
 
 interface Pending {
   deviceId: string;
-  resolve(): void;
-  reject(error: HardwareError): void;
+  resolve(state: HardwareState): void;
+  reject(error: HardwareFailure): void;
   offlineTimer: NodeJS.Timeout | undefined;
+  /** Sent while the device was known to be offline: nobody received it. */
+  sentOffline: boolean;
 }
 
-const hardwareError = (code: string, message: string): HardwareError => Object.assign(new Error(message), { code });
+const hardwareError = (code: string, message: string, positionLost?: boolean): HardwareFailure =>
+  Object.assign(new Error(message), { code }, positionLost ? { positionLost } : {});
 
 export class MqttHardwarePort implements HardwarePort {
   private readonly pending = new Map<string, Pending>();
@@ -31,7 +38,8 @@ export class MqttHardwarePort implements HardwarePort {
     this.replyTopic = topics.engineReplies(engineId);
   }
 
-  perform(deviceId: string, command: MotionCommand, signal: AbortSignal): Promise<void> {
+  /** Carry out a command on a device; resolves with its state once done. Aborting `signal` stops the motion. */
+  perform(deviceId: string, command: HardwareCommand, signal: AbortSignal): Promise<HardwareState> {
     const { id, done } = this.request(deviceId, command.op, command.op === 'move' ? command.params : {});
     signal.addEventListener(
       'abort',
@@ -45,19 +53,19 @@ export class MqttHardwarePort implements HardwarePort {
     return done;
   }
 
-  hold(deviceId: string): Promise<void> {
-    return this.request(deviceId, 'hold', {}).done;
+  async hold(deviceId: string): Promise<void> {
+    await this.request(deviceId, 'hold', {}).done;
   }
 
-  release(deviceId: string): Promise<void> {
-    return this.request(deviceId, 'release', {}).done;
+  async release(deviceId: string): Promise<void> {
+    await this.request(deviceId, 'release', {}).done;
   }
 
   /** Send a request and settle `done` with its reply (or with the device going away). */
-  private request(deviceId: string, op: string, params: object): { id: string; done: Promise<void> } {
+  private request(deviceId: string, op: string, params: object): { id: string; done: Promise<HardwareState> } {
     const id = randomUUID();
-    const done = new Promise<void>((resolve, reject) => {
-      const entry: Pending = { deviceId, resolve, reject, offlineTimer: undefined };
+    const done = new Promise<HardwareState>((resolve, reject) => {
+      const entry: Pending = { deviceId, resolve, reject, offlineTimer: undefined, sentOffline: this.online.get(deviceId) === false };
       this.pending.set(id, entry);
       if (this.online.get(deviceId) !== true) {
         entry.offlineTimer = setTimeout(
@@ -77,29 +85,35 @@ export class MqttHardwarePort implements HardwarePort {
       return;
     }
     const r = reply.value;
-    this.settle(r.id, r.ok ? null : hardwareError(r.code, r.message));
+    this.settle(r.id, r.ok ? r.state : hardwareError(r.code, r.message, r.positionLost));
   }
 
   handleOnline(deviceId: string, online: boolean): void {
     this.online.set(deviceId, online);
     for (const [id, entry] of this.pending) {
       if (entry.deviceId !== deviceId) continue;
-      if (online) {
+      if (online && entry.sentOffline) {
+        // Published while no hardware service listened: the one that is back never saw it, and would never answer.
+        this.settle(id, hardwareError('offline', `hardware ${deviceId} was offline when the request was sent; it is back now: try again`));
+      } else if (online) {
         clearTimeout(entry.offlineTimer);
         entry.offlineTimer = undefined;
       } else {
-        this.settle(id, hardwareError('disconnected', `the hardware service for ${deviceId} went offline`));
+        // The service that drove the controller is gone, and with it the serial port: when it is back, GRBL will
+        // have restarted (an Arduino resets when its port is opened), so the position counts as lost.
+        const message = `the hardware service for ${deviceId} went offline during the command. When it is back, its controller will have restarted: home the machine before moving again`;
+        this.settle(id, hardwareError('disconnected', message, true));
       }
     }
   }
 
-  private settle(id: string, error: HardwareError | null): void {
+  private settle(id: string, outcome: HardwareState | HardwareFailure): void {
     const entry = this.pending.get(id);
     if (!entry) return;
     this.pending.delete(id);
     clearTimeout(entry.offlineTimer);
-    if (error) entry.reject(error);
-    else entry.resolve();
+    if (outcome instanceof Error) entry.reject(outcome);
+    else entry.resolve(outcome);
   }
 
   private send(deviceId: string, request: { id: string; op: string; params: object }): void {

@@ -118,28 +118,83 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
   });
 
-  it('a limit alarm fails the run with GRBL\'s message', async () => {
+  it('a limit alarm waits for recovery with GRBL\'s message; skip marks the move skipped and the run succeeds', async () => {
     const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 400, feed: 12000 } }]);
-    const failed = await status(runId, (s) => s.status === 'failed');
-    expect(failed.error).toMatchObject({ code: 'alarm', commandIndex: 1, message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) });
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
+    expect(waiting).toMatchObject({
+      error: { code: 'alarm', commandIndex: 1, attempt: 1, message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) },
+      current: { index: 1, type: 'move' },
+      pause: { source: 'error', message: waiting.error!.message },
+    });
+    expect(waiting.allowedActions).toEqual(expect.arrayContaining(['stop', 'skip', 'home', 'unlock']));
     const alarmed = await hw((s) => s.alarm !== null);
     expect(alarmed).toMatchObject({ machine: 'Alarm', alarm: { code: 1, message: expect.stringMatching(/^Hard limit triggered/) } });
+    // A hard limit loses position: a retry is refused until the machine is homed, and an unlock does not change that.
+    expect(waiting).toMatchObject({ error: { positionLost: true }, recovery: { needsHome: true } });
+    expect(waiting.allowedActions).not.toContain('retry');
+    await act(runId, { type: 'retry', id: 'lost' });
+    expect((await client.waitFor(`run/${runId}/events`, (m) => m.json().actionId === 'lost')).json()).toMatchObject({ type: 'action.rejected', code: 'needs-home' });
+    await act(runId, 'unlock');
+    const unlocked = await status(runId, (s) => s.recovery?.fixit?.action === 'unlock' && s.recovery.fixit.ok !== null);
+    expect(unlocked).toMatchObject({ recovery: { needsHome: true, fixit: { ok: true } } });
+    await act(runId, 'skip');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect(events(runId).filter((e) => e.type.startsWith('command.') && e.index === 1).map((e) => e.type)).toEqual(['command.started', 'command.failed', 'command.skipped']);
   });
 
-  it('a controller that disconnects mid-move pauses the run instead of losing it, and it comes back when reconnected', async () => {
+  it('a limit switch tripping mid-move (ALARM:1) needs home before the retry, which then finishes the move', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 150, feed: 3000 } }]);
+    await hw((s) => s.machine === 'Run' && s.position.x > 20);
+    sim.control('limit x');
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
+    expect(waiting).toMatchObject({ error: { code: 'alarm', positionLost: true, message: expect.stringMatching(/^ALARM:1/) }, recovery: { needsHome: true } });
+    await act(runId, 'home');
+    await status(runId, (s) => s.recovery?.fixit?.ok === true && s.recovery.needsHome === false);
+    await act(runId, 'retry');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
+  });
+
+  it('a line GRBL refuses (error:N) waits for recovery with GRBL\'s words; retry sends it again and succeeds', async () => {
+    const runId = await startRun([{ type: 'home' }, { type: 'pause', params: { message: 'inject' } }, { type: 'move', params: { x: 20, feed: 3000 } }]);
+    await status(runId, (s) => s.status === 'paused');
+    sim.control('error 20'); // the next line GRBL reads is the move's
+    await act(runId, 'resume');
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
+    expect(waiting.error).toMatchObject({ code: 'grbl-error', commandIndex: 2, message: expect.stringContaining('error:20') });
+    await act(runId, 'retry');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect(events(runId).filter((e) => e.type === 'command.started' && e.index === 2)).toMatchObject([{ attempt: 1 }, { attempt: 2 }]);
+  });
+
+  it('a limit alarm fails the run at once when its policy says fail', async () => {
+    const runId = `m-${randomUUID().slice(0, 8)}`;
+    await client.subscribe([`run/${runId}/status`, `run/${runId}/events`]);
+    const commands = [{ type: 'home' }, { type: 'move', params: { x: 400, feed: 12000 } }];
+    await client.publish(`run/${runId}/create`, { protocol: { schemaVersion: 1, metadata: { name: 'motion' }, commands }, errorRecovery: { default: 'fail' } });
+    await act(runId, 'play');
+    const failed = await status(runId, (s) => s.status === 'failed');
+    expect(failed.error).toMatchObject({ code: 'alarm', commandIndex: 1, message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) });
+  });
+
+  it('a controller that disconnects mid-move waits for recovery; once it is back, home then retry finishes the move', async () => {
     const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 200, feed: 3000 } }]);
     await hw((s) => s.machine === 'Run' && s.position.x > 20);
     await sim.kill();
-    const blocked = await status(runId, (s) => s.status === 'blocked');
-    expect(blocked.pause).toMatchObject({ source: 'interlock', message: expect.stringMatching(/disconnected/) });
-    expect(events(runId).some((e) => e.type === 'command.failed')).toBe(false);
+    const waiting = await status(runId, (s) => s.status === 'awaiting-recovery' && s.interlock !== null);
+    expect(waiting).toMatchObject({ error: { code: 'disconnected', commandIndex: 1 }, pause: { source: 'error' }, current: { index: 1, type: 'move' } });
+    expect(waiting.pause!.reasons.map((r) => r.source).sort()).toEqual(['error', 'interlock']);
+    expect(waiting.allowedActions).toEqual(['stop', 'skip']);
     await hw((s) => s.connected === false);
     sim = await startGrblSim(link);
     await hw((s) => s.connected === true);
-    const paused = await status(runId, (s) => s.status === 'paused');
-    expect(paused.pause).toMatchObject({ source: 'interlock', message: expect.stringMatching(/reconnected/) });
-    expect(paused.current).toMatchObject({ index: 1, type: 'move' });
-    await act(runId, 'stop');
-    await status(runId, (s) => s.status === 'stopped');
+    const back = await status(runId, (s) => s.status === 'awaiting-recovery' && s.interlock === null);
+    expect(back.pause!.reasons.map((r) => r.source)).toEqual(['error']);
+    await act(runId, 'home');
+    await status(runId, (s) => s.recovery?.fixit?.action === 'home' && s.recovery.fixit.ok === true);
+    await act(runId, 'retry');
+    await status(runId, (s) => s.status === 'succeeded');
+    expect((await hw((s) => s.position.x === 200)).position.x).toBe(200);
+    expect(events(runId).filter((e) => e.type === 'command.started' && e.index === 1)).toMatchObject([{ attempt: 1 }, { attempt: 2 }]);
   });
 });

@@ -31,7 +31,9 @@ describe('a protocol pause while the hardware goes away', () => {
     // The hardware service dies: the run is blocked, and still says why it waits.
     let mark = client.received.length;
     await hardware.kill();
-    expect(await statusAfter(mark, (s) => s.status === 'blocked')).toMatchObject({ pause: paused, interlock: { message: 'the hardware service for sim-label is offline' } });
+    // The protocol's pause still heads the reasons; the interlock stacks beside it.
+    const blocked = await statusAfter(mark, (s) => s.status === 'blocked');
+    expect(blocked).toMatchObject({ pause: { ...paused, reasons: [paused!.reasons[0], { source: 'interlock', message: 'the hardware service for sim-label is offline' }] }, interlock: { message: 'the hardware service for sim-label is offline' } });
     mark = client.received.length;
     hardware = await startService('hardware', hardwareEnv);
     expect(await statusAfter(mark, (s) => s.status === 'paused')).toMatchObject({ pause: paused, interlock: null });

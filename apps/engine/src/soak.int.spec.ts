@@ -82,7 +82,7 @@ const INVALID: Array<(random: () => number) => string | Buffer> = [
   (random) => Buffer.from(Array.from({ length: 1 + Math.floor(random() * 64) }, () => Math.floor(random() * 256))),
 ];
 
-const QUIET = new Set(['idle', 'paused', 'blocked', 'succeeded', 'failed', 'stopped']);
+const QUIET = new Set(['idle', 'paused', 'blocked', 'awaiting-recovery', 'succeeded', 'failed', 'stopped']);
 const FINISHED = new Set(['succeeded', 'failed', 'stopped']);
 /**
  * What differs between a run's status before and after a restart. `seq` and `updatedAt` may only advance: an

@@ -80,7 +80,7 @@ describe('BrokerCache, for the live views', () => {
   const commands = (runId: string, seq = 1) => ({
     runId,
     seq,
-    commands: [{ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null }],
+    commands: [{ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null, result: null, attempts: [] }],
   });
 
   it('keeps the latest commands document of each run, and forgets it with the run', () => {

@@ -98,7 +98,7 @@ describe('the gateway, with the real services', () => {
     expect(clash).toEqual({
       status: 422,
       headers: expect.anything(),
-      body: { error: { code: 'run-exists', message: `cannot create run ${runId}: a run with that id already exists with a different protocol or device` } },
+      body: { error: { code: 'run-exists', message: `cannot create run ${runId}: a run with that id already exists with a different protocol, device or error recovery policy` } },
     });
   });
 
@@ -170,7 +170,7 @@ describe('the gateway, with the real services', () => {
 
     const bad = await call('POST', `/runs/${runId}/actions`, { type: 'fly' });
     expect(bad).toMatchObject({ status: 422, body: { error: { code: 'invalid-action' } } });
-    expect(bad.body.error.message).toContain('✖ unknown action: expected one of play, pause, resume, stop, skip-delay\n  → at type');
+    expect(bad.body.error.message).toContain('✖ unknown action: expected one of play, pause, resume, stop, skip-delay, retry, skip, home, unlock\n  → at type');
     expect((await call('POST', `/runs/${runId}/actions`, 'resume')).status).toBe(400);
     expect(await call('POST', `/runs/${runId}/actions`, { type: 'pause', message: 'x'.repeat(9000) })).toMatchObject({
       status: 413,
@@ -197,7 +197,7 @@ describe('the gateway, with the real services', () => {
       expect(answer.body.data).toHaveLength(3);
       return answer.body;
     });
-    expect(queued.data[0]).toEqual({ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null });
+    expect(queued.data[0]).toEqual({ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null, result: null, attempts: [] });
     expect(queued.meta).toMatchObject({ runId, cursor: 0, totalLength: 3, current: null });
 
     await call('POST', `/runs/${runId}/actions`, { type: 'play' });

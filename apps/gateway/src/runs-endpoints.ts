@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
-  ACTION_LIMITS,
   ACTION_TYPES,
+  ACTION_LIMITS,
   CREATE_LIMITS,
   CreateRun,
   ProtocolDocument,
@@ -90,7 +90,7 @@ export async function postAction(ctx: ApiContext, { params: [runId = ''], req, c
   knownRun(ctx, runId);
   const body = await readJsonBody(req, ACTION_LIMITS);
   const parsed = validate(RunAction, body);
-  if (!parsed.ok) throw new HttpError(422, 'invalid-action', `the body is not an action, { "type": ${ACTION_TYPES.map((t) => `"${t}"`).join(' | ')}, "id"?, "by"?, "message"?, "mode"? }:\n${parsed.error}`);
+  if (!parsed.ok) throw new HttpError(422, 'invalid-action', `the body is not an action, { "type": ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(' | ')}, "id"?, "by"?, "message"?, "mode"? }:\n${parsed.error}`);
   requireBroker(ctx);
   // Who acts: the name the body gives (an operator at a shared dashboard), else the user of the caller's token.
   const by = parsed.value.by ?? caller?.user;

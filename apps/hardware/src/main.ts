@@ -62,7 +62,7 @@ runMain(log, async () => {
     const { request } = read;
     log.debug('request', { id: request.id, op: request.op });
     void runHardwareRequest(machine, request).then((answer) => {
-      if (!answer.ok) log.info('request failed', { id: request.id, op: request.op, code: answer.code, error: answer.message });
+      if (!answer.ok) log.info('request failed', { id: request.id, op: request.op, code: answer.code, positionLost: answer.positionLost, error: answer.message });
       reply(request.replyTo, answer);
     });
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RunAction } from './actions.js';
 import { CreateRun, decodeCreateRun } from './create.js';
 import { HardwareReply, HardwareState } from './hardware.js';
-import { CREATE_LIMITS, HARDWARE_LIMITS, decodeAction, decodeJson, decodePayload } from './payload.js';
+import { HARDWARE_LIMITS, decodeAction, decodeJson, decodePayload } from './payload.js';
 import { parseHwTopic, parseRunTopic, topics } from './topics.js';
 
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));

@@ -21,15 +21,15 @@ describe('a protocol pause', () => {
   it('completes when the run is resumed: started at the pause, completed at the resume', () => {
     const state = given([...toProtocolPause, accepted('resume'), succeeded(2)]);
     expect(state.status).toBe('running');
-    expect(state.pause).toBeNull();
-    expect(at(state.outcomes, 2)).toEqual({ startedAt: iso(7), completedAt: iso(9), error: null });
+    expect(toStatusDocument(state).pause).toBeNull();
+    expect(at(state.records, 2)).toMatchObject({ index: 2, status: 'succeeded', startedAt: iso(7), completedAt: iso(9), error: null, attempts: null });
   });
 
   it('fails with "run stopped" when the run is stopped, and the run ends stopped', () => {
     const state = given([...toProtocolPause, accepted('stop'), { type: 'command.failed', index: 2, code: 'stopped', message: 'run stopped' }]);
     expect(state.status).toBe('stopped');
     expect(state.completedAt).toBe(iso(9));
-    expect(at(state.outcomes, 2)?.error).toEqual({ code: 'stopped', message: 'run stopped' });
+    expect(at(state.records, 2)?.error).toEqual({ code: 'stopped', message: 'run stopped' });
     expect(toStatusDocument(state)).toMatchObject({ error: null, allowedActions: [], progress: { completed: 2, total: 5 } });
   });
 });
@@ -60,7 +60,7 @@ describe('a user pause', () => {
   });
 
   it('takes effect at once between commands', () => {
-    expect(given([accepted('play'), accepted('pause')]).pause).toMatchObject({ source: 'user', since: iso(3) });
+    expect(toStatusDocument(given([accepted('play'), accepted('pause')])).pause).toMatchObject({ source: 'user', since: iso(3) });
   });
 });
 
@@ -85,7 +85,7 @@ describe('a delay', () => {
     const state = given([accepted('skip-delay'), succeeded(3)], given(inDelay));
     expect(state.delay).toBeNull();
     expect(state.current).toBeNull();
-    expect(at(state.outcomes, 3)?.error).toBeNull();
+    expect(at(state.records, 3)?.error).toBeNull();
   });
 });
 
@@ -118,23 +118,23 @@ describe('a failed command', () => {
 describe('the interlock', () => {
   it('blocks the run, and on clearing leaves it paused (source interlock) until an explicit resume', () => {
     const blocked = given([accepted('play'), started(0), { type: 'interlock.changed', active: true, message: 'door open' }]);
-    expect(blocked.pause).toEqual({ source: 'interlock', message: 'door open', since: iso(4), by: null });
+    expect(toStatusDocument(blocked).pause).toMatchObject({ source: 'interlock', message: 'door open', since: iso(4), by: null });
     const cleared = given([{ type: 'interlock.changed', active: false, message: 'door closed: check the machine, then resume' }], blocked);
     expect(cleared.status).toBe('paused');
-    expect(cleared.pause).toEqual({ source: 'interlock', message: 'door closed: check the machine, then resume', since: iso(4), by: null });
+    expect(toStatusDocument(cleared).pause).toMatchObject({ source: 'interlock', message: 'door closed: check the machine, then resume', since: iso(4), by: null });
   });
 });
 
 describe('apply', () => {
   it('never changes the state it is given (older states stay valid after a branch)', () => {
     const base = given([accepted('play'), started(0), succeeded(0)]);
-    const visible = (state: typeof base) => JSON.stringify({ ...state, answers: [...state.answers.entries].filter(([, e]) => e.order < state.answers.size), outcomes: state.outcomes.items.slice(0, state.outcomes.length) });
+    const visible = (state: typeof base) => JSON.stringify({ ...state, answers: [...state.answers.entries].filter(([, e]) => e.order < state.answers.size), records: state.records.items.slice(0, state.records.length) });
     const snapshot = visible(base);
     const a = given([started(1), succeeded(1)], base);
     const b = given([started(1), failed(1)], base);
     expect(visible(base)).toBe(snapshot);
-    expect(at(a.outcomes, 1)?.error).toBeNull();
-    expect(at(b.outcomes, 1)?.error).toMatchObject({ message: 'limit switch hit' });
+    expect(at(a.records, 1)?.error).toBeNull();
+    expect(at(b.records, 1)?.error).toMatchObject({ message: 'limit switch hit' });
   });
 
   it('refuses to create a run twice', () => {

@@ -1,11 +1,11 @@
-// decide(state, action) → the events that accepting it produces, or a rejection with a reason code and
-// a message a person can read. Pure: it never changes the state; apply() does that with the events.
-import { ACTION_TYPES, type ActionType, type RunAction, type RunEvent } from '@labrun/contracts';
+// Which actions a run takes now, and why it refuses the others: a reason code and a message a person can read.
+// step() consults it for every action; the status document's `allowedActions` is exactly what it accepts.
+import { ACTION_TYPES, type ActionType, type RunEvent } from '@labrun/contracts';
+import { commandModule } from './commands/index.js';
 import type { RunState } from './state.js';
 import { isFinished } from './state.js';
-import { lookup } from './append-only.js';
 
-/** An event as decide() produces it: the engine stamps runId, seq and time when it commits it. */
+/** An event as step() decides it: it stamps runId, seq and time when it applies it. */
 export type NewEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'seq' | 'at'> : never) : never;
 
 export type RejectionCode =
@@ -16,61 +16,30 @@ export type RejectionCode =
   | 'already-paused'
   | 'interlock-active'
   | 'stopping'
-  | 'no-delay';
+  | 'no-delay'
+  | 'awaiting-recovery'
+  | 'not-awaiting-recovery'
+  | 'needs-home'
+  | 'fixit-in-progress';
 
-export type Decision =
-  | { accepted: true; events: NewEvent[] }
-  | { accepted: false; code: RejectionCode; message: string }
-  /** The action's id was seen before: here is the answer it got then. */
-  | { accepted: 'duplicate'; answer: RunEvent };
-
-const STOPPED_MESSAGE = 'run stopped';
-
-export function decide(state: RunState, action: RunAction, actionId: string): Decision {
-  const previous = lookup(state.answers, actionId);
-  if (previous) return { accepted: 'duplicate', answer: previous };
-
-  const rejection = whyNot(state, action.type);
-  if (rejection) return { accepted: false, ...rejection };
-
-  const accepted: NewEvent = {
-    type: 'action.accepted',
-    actionId,
-    action: action.type,
-    by: action.by ?? null,
-    message: action.message ?? null,
-    mode: action.type === 'pause' ? (action.mode ?? 'immediate') : null,
-  };
-  const current = state.current;
-  switch (action.type) {
-    case 'play':
-    case 'resume':
-      // A protocol pause completes when the run is resumed.
-      if (current?.type === 'pause') return { accepted: true, events: [accepted, { type: 'command.succeeded', index: current.index }] };
-      return { accepted: true, events: [accepted] };
-    case 'stop':
-      // A pause or a delay has nothing outside the engine to interrupt: it fails now. Motion fails when the
-      // hardware has stopped it.
-      if (current?.type === 'pause' || current?.type === 'delay') {
-        return { accepted: true, events: [accepted, { type: 'command.failed', index: current.index, code: 'stopped', message: STOPPED_MESSAGE }] };
-      }
-      return { accepted: true, events: [accepted] };
-    case 'skip-delay':
-      return { accepted: true, events: [accepted, { type: 'command.succeeded', index: current!.index }] };
-    case 'pause':
-      return { accepted: true, events: [accepted] };
-  }
+export interface Refusal {
+  code: RejectionCode;
+  message: string;
 }
 
 /** The reason an action of this type would be refused now, or null if it would be accepted. */
-function whyNot(state: RunState, type: ActionType): { code: RejectionCode; message: string } | null {
+export function whyNot(state: RunState, type: ActionType): Refusal | null {
   const { status } = state;
   const refuse = (code: RejectionCode, why: string) => ({ code, message: `cannot ${type} run ${state.runId}: ${why}` });
   if (isFinished(state)) return refuse('run-finished', `it has already ${status === 'succeeded' ? 'succeeded' : status}`);
   if (status === 'stopping') return type === 'stop' ? refuse('stopping', 'it is already stopping') : refuse('stopping', 'it is stopping');
   if (type === 'stop') return null;
+  if (status === 'awaiting-recovery') return whyNotInRecovery(state, type, refuse);
+  if (type === 'retry' || type === 'skip' || type === 'home' || type === 'unlock') {
+    return refuse('not-awaiting-recovery', `no command has failed (it is ${status}); ${type} is for a run awaiting recovery`);
+  }
   if (status === 'blocked') {
-    const cause = state.interlock?.message ?? state.pause?.message;
+    const cause = state.interlock?.message;
     const why = cause ? `the interlock is active (${cause})` : 'the interlock is active';
     return type === 'pause' ? refuse('already-paused', `it is already stopped by the interlock`) : refuse('interlock-active', why);
   }
@@ -92,7 +61,23 @@ function whyNot(state: RunState, type: ActionType): { code: RejectionCode; messa
   }
 }
 
-/** Exactly the action types decide() would accept now. */
+function whyNotInRecovery(state: RunState, type: ActionType, refuse: (code: RejectionCode, why: string) => Refusal): Refusal | null {
+  const current = state.current!;
+  const failed = `command ${current.index + 1} (${current.type}) failed`;
+  const fixit = state.recovery?.fixit;
+  if (type === 'play' || type === 'resume' || type === 'pause' || type === 'skip-delay') {
+    return refuse('awaiting-recovery', `it is awaiting recovery: ${failed}; retry, skip, home, unlock or stop`);
+  }
+  if (fixit && fixit.ok === null) return refuse('fixit-in-progress', `${fixit.action} is still in progress; wait for it to finish`);
+  if (type === 'skip') return null;
+  if (state.interlock) return refuse('interlock-active', `the interlock is active (${state.interlock.message})`);
+  if (type === 'retry' && state.recovery?.needsHome && commandModule(current.type).kind === 'motion') {
+    return refuse('needs-home', `the controller lost its position when ${failed}: home the machine first (action home), then retry`);
+  }
+  return null;
+}
+
+/** Exactly the action types step() would accept now. */
 export function allowedActions(state: RunState): ActionType[] {
   return ACTION_TYPES.filter((type) => whyNot(state, type) === null);
 }

@@ -4,8 +4,10 @@
 // and an action is accepted exactly when the last status listed it in allowedActions.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ACTION_TYPES, RunEvent, RunStatusDocument, type Command, type ProtocolDocument } from '@labrun/contracts';
+import { ACTION_TYPES, RunEvent, RunStatusDocument, type Command, type ErrorRecoveryPolicy, type ProtocolDocument, type RunEventOf } from '@labrun/contracts';
 import { Engine } from './engine.js';
+import { apply, createState } from './apply.js';
+import { toStatusDocument } from './status.js';
 import type { HardwarePort } from './ports.js';
 
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -16,9 +18,17 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ type: fc.constant('comment' as const), params: fc.record({ message: fc.string({ maxLength: 10 }) }) }),
 );
 
+const policy: fc.Arbitrary<ErrorRecoveryPolicy | undefined> = fc.option(
+  fc.record({
+    default: fc.constantFrom('wait' as const, 'fail' as const),
+    rules: fc.array(fc.record({ code: fc.constantFrom('alarm', 'grbl-error', 'disconnected'), then: fc.constantFrom('wait' as const, 'fail' as const, 'skip' as const) }), { maxLength: 2 }),
+  }),
+  { nil: undefined },
+);
+
 type Step =
   | { kind: 'act'; type: (typeof ACTION_TYPES)[number]; id: string | undefined; mode: 'immediate' | 'deferred' | undefined }
-  | { kind: 'motion'; outcome: 'done' | 'fail' | 'disconnect' }
+  | { kind: 'motion'; outcome: 'done' | 'fail' | 'disconnect' | 'limit' }
   | { kind: 'held' }
   | { kind: 'interlock'; active: boolean }
   | { kind: 'time'; ms: number };
@@ -29,12 +39,12 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('act' as const),
       // Pause and resume most often: they lead to the states (pausing, held, paused mid-delay) worth visiting.
-      type: fc.constantFrom('pause', 'pause', 'pause', 'resume', 'resume', 'resume', 'play', 'stop', 'skip-delay'),
+      type: fc.constantFrom('pause', 'pause', 'pause', 'resume', 'resume', 'resume', 'play', 'stop', 'skip-delay', 'retry', 'retry', 'skip', 'home', 'home', 'unlock'),
       id: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined, freq: 3 }),
       mode: fc.option(fc.constantFrom('immediate' as const, 'deferred' as const), { nil: undefined }),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('motion' as const), outcome: fc.constantFrom('done' as const, 'done' as const, 'fail' as const, 'disconnect' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('motion' as const), outcome: fc.constantFrom('done' as const, 'done' as const, 'done' as const, 'fail' as const, 'disconnect' as const, 'limit' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'held' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('interlock' as const), active: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 6000 }) }) },
@@ -46,7 +56,7 @@ describe('the engine under random inputs', () => {
 
   it('keeps every invariant of the contract', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 8 }), fc.array(step, { maxLength: 40 }), async (commands, randomSteps) => {
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 8 }), fc.array(step, { maxLength: 40 }), policy, async (commands, randomSteps, errorRecovery) => {
         const steps: Step[] = [{ kind: 'act', type: 'play', id: undefined, mode: undefined }, ...randomSteps];
         const motions: Array<{ resolve(): void; reject(e: Error): void }> = [];
         const holds: Array<() => void> = [];
@@ -64,7 +74,7 @@ describe('the engine under random inputs', () => {
         let n = 0;
         const engine = new Engine({ hardware, defaultDeviceId: 'sim-1', newId: () => `e-${++n}`, output: { event: (e) => events.push(e), status: (s) => statuses.push(s) } });
         const protocol: ProtocolDocument = { schemaVersion: 1, metadata: { name: 'fuzz' }, commands };
-        engine.create('r', { protocol });
+        engine.create('r', { protocol, ...(errorRecovery ? { errorRecovery } : {}) });
 
         for (const s of steps) {
           const before = statuses.at(-1)!;
@@ -86,7 +96,8 @@ describe('the engine under random inputs', () => {
               const m = motions.shift();
               if (!m) break;
               if (s.outcome === 'done') m.resolve();
-              else m.reject(Object.assign(new Error(s.outcome), { code: s.outcome === 'disconnect' ? 'disconnected' : 'alarm' }));
+              else if (s.outcome === 'fail') m.reject(Object.assign(new Error('error:9'), { code: 'grbl-error' }));
+              else m.reject(Object.assign(new Error(s.outcome), { code: s.outcome === 'disconnect' ? 'disconnected' : 'alarm', positionLost: true }));
               break;
             }
             case 'held':
@@ -103,6 +114,24 @@ describe('the engine under random inputs', () => {
           if (['stopped', 'succeeded', 'failed'].includes(before.status)) expect(after.status).toBe(before.status);
           expect(after.progress.completed).toBeGreaterThanOrEqual(before.progress.completed);
           expect(after.progress.completed).toBeLessThanOrEqual(commands.length);
+          // Why it waits is always said, and only while it waits.
+          const waiting = ['paused', 'pausing', 'blocked', 'awaiting-recovery'].includes(after.status);
+          expect(after.pause !== null, JSON.stringify(after)).toBe(waiting || after.status === 'stopping');
+          if (after.status === 'running' || after.status === 'idle') expect(after.pause).toBeNull();
+          if (after.pause) expect(after.pause.reasons).toContainEqual({ source: after.pause.source, message: after.pause.message, since: after.pause.since, by: after.pause.by });
+          if (after.status === 'awaiting-recovery') {
+            expect(after).toMatchObject({ pause: { source: 'error' }, error: { commandIndex: after.current!.index }, recovery: { attempt: expect.any(Number) } });
+            expect(after.allowedActions).toContain('stop');
+          } else {
+            expect(after.recovery).toBeNull();
+          }
+          // The journal is the run: its events folded again give exactly the status published (refusals after the
+          // last status change it only in seq).
+          const history = [...new Map(events.filter((e) => e.seq > 1 && e.seq <= after.seq).map((e) => [e.seq, e] as const)).values()]; // a re-sent answer is not new history
+          const [created] = events;
+          let folded = createState(created as RunEventOf<'run.created'>);
+          for (const e of history) folded = apply(folded, e);
+          expect(toStatusDocument(folded)).toEqual(after);
         }
         engine.dispose();
         for (const e of events) expect(RunEvent.safeParse(e).success, JSON.stringify(e)).toBe(true);

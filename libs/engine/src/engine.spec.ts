@@ -2,7 +2,7 @@
 import type { ProtocolDocument, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from './engine.js';
-import type { HardwarePort, MotionCommand } from './ports.js';
+import type { HardwarePort, HardwareCommand as MotionCommand } from './ports.js';
 import { protocol } from './fixtures.spec-helpers.js';
 
 interface Call {
@@ -10,7 +10,7 @@ interface Call {
   command: MotionCommand;
   signal: AbortSignal;
   done(): void;
-  fail(message: string, code?: string): void;
+  fail(message: string, code?: string, positionLost?: boolean): void;
 }
 
 let engines = 0;
@@ -24,7 +24,7 @@ function setup(options: { maxActiveRuns?: number } = {}) {
     perform: (deviceId, command, signal) =>
       new Promise<void>((resolve, reject) => {
         signal.addEventListener('abort', () => reject(new Error('motion stopped')));
-        calls.push({ deviceId, command, signal, done: resolve, fail: (m, code) => reject(Object.assign(new Error(m), { code })) });
+        calls.push({ deviceId, command, signal, done: resolve, fail: (m, code, positionLost) => reject(Object.assign(new Error(m), { code, ...(positionLost ? { positionLost } : {}) })) });
       }),
     hold: () => new Promise<void>((resolve) => holds.push(resolve)),
     release: async () => {
@@ -221,7 +221,7 @@ describe('Engine', () => {
 
   it('fails the run with the hardware error', async () => {
     const { engine, calls, last, flush } = setup();
-    engine.create('r-1', { protocol });
+    engine.create('r-1', { protocol, errorRecovery: { default: 'fail' } });
     engine.act('r-1', { type: 'play' });
     calls[0]!.fail('ALARM:1 Hard limit triggered');
     await flush();
@@ -311,7 +311,8 @@ describe('Engine', () => {
     const { engine, calls, events, last, flush } = setup();
     engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'pause', params: { message: 'Label the tubes first' } }, { type: 'home' }] } });
     engine.act('r-1', { type: 'play' });
-    const paused = last().pause;
+    // The headline stays the protocol's pause; the interlock joins it in pause.reasons.
+    const { reasons: _alone, ...paused } = last().pause!;
     expect(paused).toMatchObject({ source: 'protocol', message: 'Label the tubes first' });
     await vi.advanceTimersByTimeAsync(5000);
     engine.setInterlock('sim-1', true, 'controller sim-1 is disconnected');
@@ -432,44 +433,67 @@ describe('Engine on real motion', () => {
     expect(last().current).toMatchObject({ index: 1, type: 'move' });
   });
 
-  it('a controller that disconnects mid-move blocks the run instead of failing it, and the move is sent again on resume', async () => {
-    const { engine, calls, events, last, flush, releases } = setup();
+  it('a controller that disconnects mid-move puts the run in recovery: position lost, retried only after the interlock clears and a home', async () => {
+    const { engine, calls, events, last, flush } = setup();
     engine.create('r-1', { protocol });
     engine.act('r-1', { type: 'play' });
     calls[0]!.done();
     await flush();
-    calls[1]!.fail('controller sim-1 is disconnected', 'disconnected');
+    engine.setInterlock('sim-1', true, 'controller sim-1 is disconnected');
+    calls[1]!.fail('the serial line to sim-1 closed during the move', 'disconnected', true);
     await flush();
-    expect(last()).toMatchObject({ status: 'blocked', pause: { source: 'interlock', message: expect.stringContaining('move (command 2) was interrupted') } });
-    expect(events.some((e) => e.type === 'command.failed')).toBe(false);
+    expect(last()).toMatchObject({
+      status: 'awaiting-recovery',
+      error: { code: 'disconnected', commandIndex: 1, attempt: 1, positionLost: true },
+      pause: { source: 'error', message: 'the serial line to sim-1 closed during the move' },
+      interlock: { message: 'controller sim-1 is disconnected' },
+      recovery: { attempt: 1, needsHome: true, fixit: null },
+      allowedActions: ['stop', 'skip'],
+    });
+    expect(last().pause!.reasons.map((r) => r.source)).toEqual(['interlock', 'error']);
     engine.setInterlock('sim-1', false, 'controller sim-1 reconnected: check the machine, then resume');
-    expect(last().status).toBe('paused');
-    expect(calls).toHaveLength(2);
-    engine.act('r-1', { type: 'resume' });
+    expect(last()).toMatchObject({ status: 'awaiting-recovery', interlock: null, allowedActions: ['stop', 'skip', 'home', 'unlock'] });
+    engine.act('r-1', { type: 'retry' });
+    expect(events.at(-1)).toMatchObject({ type: 'action.rejected', code: 'needs-home' });
+    engine.act('r-1', { type: 'home' });
+    expect(calls.at(-1)!.command).toEqual({ op: 'home' });
+    expect(last()).toMatchObject({ status: 'awaiting-recovery', recovery: { needsHome: true, fixit: { action: 'home', ok: null } }, allowedActions: ['stop'] });
+    calls.at(-1)!.done();
     await flush();
-    expect(releases()).toBe(1); // cycle start first, in case the controller still holds the old motion
-    expect(calls).toHaveLength(3);
-    expect(calls[2]!.command).toEqual(calls[1]!.command);
+    expect(last()).toMatchObject({ status: 'awaiting-recovery', recovery: { needsHome: false, fixit: { action: 'home', ok: true } }, allowedActions: ['stop', 'retry', 'skip', 'home', 'unlock'] });
+    engine.act('r-1', { type: 'retry' });
+    expect(calls).toHaveLength(4);
+    expect(calls[3]!.command).toEqual(calls[1]!.command);
+    expect(events.at(-1)).toMatchObject({ type: 'command.started', index: 1, attempt: 2 });
+    expect(last()).toMatchObject({ status: 'running', error: null, recovery: null, pause: null });
   });
 
-  it('stop with an interrupted move (nothing in flight) fails the move "run stopped" at once', async () => {
-    const { engine, calls, events, last, flush } = setup();
+  it('stop while awaiting recovery ends the run at once, the failed command staying failed', async () => {
+    const { engine, calls, events, last, flush, commandDocs } = setup();
     engine.create('r-1', { protocol });
     engine.act('r-1', { type: 'play' });
     calls[0]!.fail('gone', 'disconnected');
     await flush();
     engine.act('r-1', { type: 'stop' });
-    expect(last().status).toBe('stopped');
-    expect(events.find((e) => e.type === 'command.failed')).toMatchObject({ index: 0, message: 'run stopped' });
+    expect(last()).toMatchObject({ status: 'stopped', error: null, recovery: null, pause: null, allowedActions: [] });
+    expect(events.filter((e) => e.type === 'command.failed')).toMatchObject([{ index: 0, code: 'disconnected', recovery: 'wait' }]);
+    expect(commandDocs.at(-1)!.commands[0]).toMatchObject({ status: 'failed', error: { code: 'disconnected', message: 'gone' } });
   });
 
-  it('an alarm fails the run with the controller message', async () => {
-    const { engine, calls, last, flush } = setup();
-    engine.create('r-1', { protocol });
-    engine.act('r-1', { type: 'play' });
-    calls[0]!.fail('ALARM:1 Hard limit triggered. Machine position is likely lost due to sudden and immediate halt. Re-homing is highly recommended.', 'alarm');
-    await flush();
-    expect(last()).toMatchObject({ status: 'failed', error: { code: 'alarm', message: expect.stringMatching(/^ALARM:1 Hard limit triggered/), commandIndex: 0 } });
+  it('an alarm waits for recovery with the controller message, or fails the run when the policy says fail', async () => {
+    const alarm = 'ALARM:1 Hard limit triggered. Machine position is likely lost due to sudden and immediate halt. Re-homing is highly recommended.';
+    const waits = setup();
+    waits.engine.create('r-1', { protocol });
+    waits.engine.act('r-1', { type: 'play' });
+    waits.calls[0]!.fail(alarm, 'alarm', true);
+    await waits.flush();
+    expect(waits.last()).toMatchObject({ status: 'awaiting-recovery', error: { code: 'alarm', message: alarm, commandIndex: 0, positionLost: true }, current: { index: 0, type: 'home' } });
+    const fails = setup();
+    fails.engine.create('r-1', { protocol, errorRecovery: { default: 'fail' } });
+    fails.engine.act('r-1', { type: 'play' });
+    fails.calls[0]!.fail(alarm, 'alarm', true);
+    await fails.flush();
+    expect(fails.last()).toMatchObject({ status: 'failed', error: { code: 'alarm', message: expect.stringMatching(/^ALARM:1 Hard limit triggered/), commandIndex: 0 } });
   });
 });
 

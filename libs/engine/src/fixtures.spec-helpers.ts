@@ -1,6 +1,6 @@
 // Test fixtures for the run model: a protocol with every command type, and runs driven into each status
 // by the events that put a run there in real life.
-import type { ProtocolDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import type { ActionType, ProtocolDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
 import { toStatusDocument } from './status.js';
 import { apply, createState } from './apply.js';
 import type { NewEvent } from './decide.js';
@@ -36,7 +36,7 @@ export function created(): RunState {
 }
 
 let ids = 0;
-export const accepted = (action: 'play' | 'pause' | 'resume' | 'stop' | 'skip-delay', extra: Partial<{ by: string; message: string; mode: 'immediate' | 'deferred' }> = {}): NewEvent => ({
+export const accepted = (action: ActionType, extra: Partial<{ by: string; message: string; mode: 'immediate' | 'deferred' }> = {}): NewEvent => ({
   type: 'action.accepted',
   actionId: `a-${++ids}`,
   action,
@@ -47,6 +47,16 @@ export const accepted = (action: 'play' | 'pause' | 'resume' | 'stop' | 'skip-de
 export const started = (index: number): NewEvent => ({ type: 'command.started', index, commandType: protocol.commands[index]!.type });
 export const succeeded = (index: number): NewEvent => ({ type: 'command.succeeded', index });
 export const failed = (index: number, message = 'limit switch hit'): NewEvent => ({ type: 'command.failed', index, code: 'hardware-error', message });
+/** A failure the run's policy answers with `wait`: the run awaits recovery. */
+export const failedWaiting = (index: number, extra: Partial<{ code: string; message: string; positionLost: boolean; attempt: number }> = {}): NewEvent => ({
+  type: 'command.failed',
+  index,
+  attempt: extra.attempt ?? 1,
+  code: extra.code ?? 'alarm',
+  message: extra.message ?? 'ALARM:1 Hard limit triggered',
+  ...(extra.positionLost ? { positionLost: true } : {}),
+  recovery: 'wait',
+});
 
 /** A status document with this seq (content irrelevant to the test using it). */
 export function statusOf(seq: number): RunStatusDocument {

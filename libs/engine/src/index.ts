@@ -6,6 +6,7 @@ export * from './decide.js';
 export * from './status.js';
 export * from './ports.js';
 export * from './engine.js';
+export * from './step.js';
 export * from './interlock.js';
 export * from './commands-document.js';
 export * from './commands/index.js';

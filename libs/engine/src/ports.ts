@@ -1,15 +1,18 @@
 // The engine's ports: how it reaches the world without knowing about MQTT, disks or wall clocks.
-import type { MoveParams, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
-import type { z } from 'zod';
+import type { HardwareState, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import type { HardwareCommand } from './commands/types.js';
 
-export type MotionCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> };
+export type { HardwareCommand } from './commands/types.js';
+/** @deprecated the name before fixit actions: a device request is a HardwareCommand. */
+export type MotionCommand = HardwareCommand;
 
 export interface HardwarePort {
   /**
-   * Perform one motion command on a device and resolve when it is done. Aborting `signal` must stop the
+   * Carry out one request on a device (a motion command, or a fixit action such as unlock) and resolve with the
+   * machine's state when it is done (or nothing, for a port that has none). Aborting `signal` must stop the
    * motion at once without losing position, and reject.
    */
-  perform(deviceId: string, command: MotionCommand, signal: AbortSignal): Promise<void>;
+  perform(deviceId: string, command: HardwareCommand, signal: AbortSignal): Promise<HardwareState | void>;
   /** Feed hold: decelerate and stop the motion in progress, keeping it; resolves once the machine is held. */
   hold(deviceId: string): Promise<void>;
   /** Cycle start: continue held motion. */
@@ -17,11 +20,13 @@ export interface HardwarePort {
 }
 
 /**
- * Why a motion command did not complete. `disconnected` means the controller (or the service that drives it)
- * went away mid-command: the command is interrupted, not failed, and is sent again when the run resumes.
+ * Why a device request did not complete: a code (not-homed, grbl-error, alarm, disconnected, offline, timeout, ...;
+ * `hardware-error` when the port gives none), the controller's words and what to do, and whether the controller
+ * lost its position (it must be homed before motion is retried).
  */
 export interface HardwareError extends Error {
   code?: string;
+  positionLost?: boolean;
 }
 
 export interface EngineOutput {
@@ -39,6 +44,8 @@ export interface EngineOutput {
   status(status: RunStatusDocument): void;
   /** Called with the run's commands after commands start or finish: at most every `commandsIntervalMs`, and at once when the run ends. */
   commands?(commands: RunCommandsDocument): void;
+  /** Publish a message for another system (a protocol's `publish` effect). */
+  message?(topic: string, payload: string, retain: boolean): void;
 }
 
 export type { Clock } from '@labrun/contracts';

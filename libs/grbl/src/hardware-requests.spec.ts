@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { readHardwareRequest, runHardwareRequest } from './hardware-requests.js';
-import { MotionAborted, type MotionController, type MoveTarget } from './motion-controller.js';
+import { describeAlarm } from './driver/codes.js';
+import { MachineAlarm, MotionAborted, type MotionController, type MoveTarget } from './motion-controller.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -54,7 +55,8 @@ describe('runHardwareRequest', () => {
     await runHardwareRequest(machine, { id: '3', replyTo: 'r', op: 'stop' });
     void runHardwareRequest(machine, { id: '4', replyTo: 'r', op: 'home' });
     void runHardwareRequest(machine, { id: '5', replyTo: 'r', op: 'dwell', params: { seconds: 2 } });
-    expect(machine.calls).toEqual([['hold'], ['release'], ['stop'], ['home'], ['dwell', 2]]);
+    void runHardwareRequest(machine, { id: '6', replyTo: 'r', op: 'unlock' });
+    expect(machine.calls).toEqual([['hold'], ['release'], ['stop'], ['home'], ['dwell', 2], ['unlock']]);
   });
 
   it('answers a failed operation with its code and message', async () => {
@@ -65,6 +67,19 @@ describe('runHardwareRequest', () => {
     const other = runHardwareRequest(machine, { id: 'n', replyTo: 'r', op: 'move', params: { x: 1 } });
     machine.fail(new Error('no code'));
     expect(await other).toEqual({ id: 'n', ok: false, code: 'failed', message: 'no code' });
+  });
+
+  it('answers a failure that lost the position with positionLost and what to do', async () => {
+    const machine = new ScriptedMachine();
+    const move = runHardwareRequest(machine, { id: 'm', replyTo: 'r', op: 'move', params: { x: 10 } });
+    machine.fail(new MachineAlarm({ code: 3, message: describeAlarm(3).message }));
+    expect(await move).toEqual({
+      id: 'm',
+      ok: false,
+      code: 'alarm',
+      message: 'ALARM:3 Reset while in motion. Grbl cannot guarantee position. Lost steps are likely. Re-homing is highly recommended. Position lost: home the machine before moving again.',
+      positionLost: true,
+    });
   });
 });
 
@@ -90,6 +105,7 @@ class ScriptedMachine implements MotionController {
     return Promise.resolve(this.state());
   }
   home = () => this.later(['home']);
+  unlock = () => this.later(['unlock']);
   move = (target: MoveTarget) => this.later(['move', target]);
   dwell = (seconds: number) => this.later(['dwell', seconds]);
   hold = () => this.atOnce(['hold']);

@@ -1,6 +1,7 @@
 // Hardware requests (the MQTT contract's `hw/<dev>/requests`) carried out on a MotionController: decoding a
 // payload into a request, or into the reason it is not one, and turning a request into its reply.
 import { HARDWARE_LIMITS, HardwareRequest, decodeJson, validate, type HardwareReply, type HardwareState } from '@labrun/contracts';
+import { describeFailure } from './failures.js';
 import type { MotionController } from './motion-controller.js';
 
 export type ReadRequest =
@@ -28,15 +29,15 @@ export function isPublishTopic(topic: string): boolean {
 }
 
 /**
- * Carry out a request and answer it when it is done: a move answers when the motion completes. `home`, `move` and
- * `dwell` queue in the controller in request order; `hold`, `release`, `stop` and `status` act at once.
+ * Carry out a request and answer it when it is done: a move answers when the motion completes. `home`, `unlock`,
+ * `move` and `dwell` queue in the controller in request order; `hold`, `release`, `stop` and `status` act at once.
+ * A failure is answered as failures.ts classifies it: code, the controller's words and what to do, positionLost.
  */
 export async function runHardwareRequest(controller: MotionController, request: HardwareRequest): Promise<HardwareReply> {
   try {
     return { id: request.id, ok: true, state: await perform(controller, request) };
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return { id: request.id, ok: false, code: typeof code === 'string' ? code : 'failed', message: error instanceof Error ? error.message : String(error) };
+    return { id: request.id, ok: false, ...describeFailure(error) };
   }
 }
 
@@ -44,6 +45,8 @@ function perform(controller: MotionController, request: HardwareRequest): Promis
   switch (request.op) {
     case 'home':
       return controller.home();
+    case 'unlock':
+      return controller.unlock();
     case 'move':
       return controller.move(request.params);
     case 'dwell':

@@ -21,6 +21,11 @@ export type StateListener = (state: HardwareState) => void;
 export interface MotionController {
   /** Homing cycle (`$H`): find the machine origin, then `homed` is true. Also the way out of an alarm. */
   home(): Promise<HardwareState>;
+  /**
+   * Leave an alarm without homing (`$X`). The machine takes commands again, but a position the alarm lost stays
+   * lost: `homed` stays false where it was false, and moves stay refused (`not-homed`) until `home()`.
+   */
+  unlock(): Promise<HardwareState>;
   /** A straight move (`G1`) to the target at `feed` mm/min; resolves when the motion has completed. */
   move(target: MoveTarget): Promise<HardwareState>;
   /** Wait in place (`G4 P<seconds>`) once the moves before it have finished. A hold freezes the countdown. */

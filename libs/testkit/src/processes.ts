@@ -9,6 +9,17 @@ import os from 'node:os';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
+/**
+ * The checkout whose builds are started: this one, or the one LABRUN_BUILD_ROOT names. The benchmark's before/after
+ * comparison (scripts/bench-compare.mjs) runs one checkout's bench scripts against another revision's build that way.
+ */
+export function buildRoot(): string {
+  const root = process.env.LABRUN_BUILD_ROOT;
+  return root ? path.resolve(root) : repoRoot;
+}
+
+const missingBuild = (entry: string) => new Error(`${entry} is missing: build first (npx nx run-many -t build in ${buildRoot()})`);
+
 export type AppName = 'broker' | 'engine' | 'hardware' | 'gateway' | 'cli';
 
 export interface ServiceProcess {
@@ -30,8 +41,8 @@ const running = new Set<ServiceProcess>();
 const unexpectedExits: string[] = [];
 
 export function appEntry(app: AppName): string {
-  const entry = path.join(repoRoot, 'apps', app, 'dist', 'main.js');
-  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx nx run-many -t build)`);
+  const entry = path.join(buildRoot(), 'apps', app, 'dist', 'main.js');
+  if (!fs.existsSync(entry)) throw missingBuild(entry);
   return entry;
 }
 
@@ -132,14 +143,17 @@ export async function startService(app: 'engine' | 'hardware' | 'gateway', env: 
 export interface GrblSimProcess extends ServiceProcess {
   /** The pseudo-terminal a serial driver opens (SERIAL_PATH). */
   link: string;
-  /** Send a control line to the simulator: `door open`, `door close`. */
+  /**
+   * Send a control line to the simulator: `door open`, `door close`, or a fault — `limit x|y|z`, `reset`,
+   * `power cycle`, `hang`, `error <N>` (libs/grbl/src/simulator/README.md). It acknowledges each on its output.
+   */
   control(line: string): void;
 }
 
 /** The GRBL simulator as its own process, exposed on a pseudo-terminal at `link` (needs socat). */
 export async function startGrblSim(link: string, args: string[] = []): Promise<GrblSimProcess> {
-  const entry = path.join(repoRoot, 'libs', 'grbl', 'dist', 'simulator', 'cli.js');
-  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx nx run-many -t build)`);
+  const entry = path.join(buildRoot(), 'libs', 'grbl', 'dist', 'simulator', 'cli.js');
+  if (!fs.existsSync(entry)) throw missingBuild(entry);
   const proc = startProcess('grbl-sim', entry, {}, ['--link', link, ...args]);
   await proc.waitFor(/ready link=/);
   return Object.assign(proc, { link, control: (line: string) => void proc.proc.stdin!.write(`${line}\n`) });

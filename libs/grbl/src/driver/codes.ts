@@ -67,6 +67,16 @@ export const ERROR_CODES: ReadonlyMap<number, GrblCode> = table([
   [38, 'Invalid gcode ID:38', 'Tool number greater than max supported value.'],
 ]);
 
+/**
+ * Alarms after which GRBL's machine position cannot be trusted: a dead stop at a hard limit (1), a reset while
+ * moving (3) — interface.md: "Re-homing is highly recommended" — and a failed homing cycle (6–10). A soft limit
+ * (2) stops in a controlled way and a probe failure (4, 5) stops where the probe stands: those keep the position.
+ */
+export const ALARMS_LOSING_POSITION: ReadonlySet<number> = new Set([1, 3, 6, 7, 8, 9, 10]);
+
+/** Whether the machine position is lost after `ALARM:<code>`: one of those, or an alarm GRBL 1.1 does not define. */
+export const alarmLosesPosition = (code: number): boolean => ALARMS_LOSING_POSITION.has(code) || !ALARM_CODES.has(code);
+
 /** Alarm `code` as GRBL describes it; a code GRBL 1.1 does not define still gets a readable answer. */
 export function describeAlarm(code: number): GrblCode {
   return ALARM_CODES.get(code) ?? { code, name: 'Unknown alarm', message: `Unknown alarm (GRBL 1.1 defines ALARM:1 to ALARM:10).` };

@@ -73,6 +73,10 @@ export class GrblConnection implements MotionController {
     return this.controller ? this.controller.home() : this.offline();
   }
 
+  unlock(): Promise<HardwareState> {
+    return this.controller ? this.controller.unlock() : this.offline();
+  }
+
   move(target: MoveTarget): Promise<HardwareState> {
     return this.controller ? this.controller.move(target) : this.offline();
   }

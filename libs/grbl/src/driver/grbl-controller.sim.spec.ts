@@ -1,6 +1,7 @@
 // GrblController on the simulator in-process, at wall-clock speed: what real GRBL 1.1h showed and labrun's own
 // simulator used to hide — a lost `ok`, work offsets GRBL reports only now and then, and the deceleration after a
-// feed hold (issue 11, points 9–11).
+// feed hold (issue 11, points 9–11) — and leaving an alarm with `$X`, byte for byte on the serial line.
+import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HardwareState } from '@labrun/contracts';
 import { GrblSimulator, type GrblSimulatorOptions } from '../simulator/index.js';
@@ -19,6 +20,32 @@ afterEach(async () => {
   sim?.close();
   controller = sim = undefined;
 });
+
+/** The simulator's serial line with both directions recorded byte for byte, real-time bytes included. */
+function tapped(port: Duplex) {
+  const toGrbl: Buffer[] = [];
+  const fromGrbl: Buffer[] = [];
+  const tap = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      toGrbl.push(chunk);
+      port.write(chunk, callback);
+    },
+  });
+  port.on('data', (chunk: Buffer) => {
+    fromGrbl.push(chunk);
+    tap.push(chunk);
+  });
+  const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString('latin1');
+  return {
+    tap,
+    /** What was written and received from now on, without `?` and the status reports that answer it. */
+    mark() {
+      const [sent, received] = [toGrbl.length, fromGrbl.length];
+      return () => ({ sent: text(toGrbl.slice(sent)).replaceAll('?', ''), received: text(fromGrbl.slice(received)).replace(/<[^>]*>\r\n/g, '') });
+    },
+  };
+}
 
 /** A homed controller on a fresh simulator; quick homing so each test starts in well under a second. */
 async function homed(options: GrblSimulatorOptions = {}, driverOptions: ConstructorParameters<typeof GrblDriver>[1] = {}) {
@@ -77,5 +104,43 @@ describe('GrblController on the simulator', () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe('GrblController unlocking the simulator ($X)', () => {
+  it('leaves the start-up lock with $X byte for byte, says Idle but not homed, and still refuses to move without sending', async () => {
+    sim = new GrblSimulator({ settings: { 24: 2000, 25: 6000 } });
+    const line = tapped(sim.port);
+    controller = await GrblController.connect(new GrblDriver(line.tap, { name: 'simulator' }));
+    expect(controller.state()).toMatchObject({ machine: 'Alarm', homed: false, alarm: null });
+    const unlocking = line.mark();
+    const unlocked = await controller.unlock();
+    expect(unlocking()).toEqual({ sent: '$X\n', received: '[MSG:Caution: Unlocked]\r\nok\r\n' });
+    expect(unlocked).toMatchObject({ machine: 'Idle', homed: false, alarm: null });
+    expect(sim.state.machine).toBe('Idle');
+    const moving = line.mark();
+    await expect(controller.move({ x: 10 })).rejects.toMatchObject({ code: 'not-homed', message: expect.stringMatching(/^GRBL does not know where the machine is/) });
+    await sleep(300);
+    expect(moving()).toEqual({ sent: '', received: '' });
+    expect(sim.state.position).toEqual({ x: 0, y: 0, z: 0 }); // where GRBL started counting: unmoved
+    expect(await controller.home()).toMatchObject({ machine: 'Idle', homed: true });
+  });
+
+  it('stays homed when $X leaves an alarm that kept the position (ALARM:2, soft limit), and moves on', async () => {
+    const { sim, controller } = await homed({ settings: { 20: 1 } }); // soft limits on
+    await expect(controller.move({ x: 400, feed: 6000 })).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^ALARM:2 G-code motion target exceeds machine travel/) });
+    await sleep(800); // GRBL's 500 ms after the alarm, [MSG:Reset to continue], and the reset the controller then sends
+    expect(controller.state()).toMatchObject({ machine: 'Alarm', homed: true, alarm: { code: 2 } });
+    expect(await controller.unlock()).toMatchObject({ machine: 'Idle', homed: true, alarm: null });
+    expect(await controller.move({ x: 10, feed: 6000 })).toMatchObject({ machine: 'Idle', position: { x: 10 } });
+    expect(sim.state.position.x).toBe(-289);
+  });
+
+  it('stays not homed when $X leaves an alarm that lost the position (ALARM:1, hard limit)', async () => {
+    const { controller } = await homed();
+    await expect(controller.move({ x: 400, feed: 12000 })).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) });
+    await sleep(800);
+    expect(await controller.unlock()).toMatchObject({ machine: 'Idle', homed: false, alarm: null });
+    await expect(controller.move({ x: 10 })).rejects.toMatchObject({ code: 'not-homed' });
   });
 });

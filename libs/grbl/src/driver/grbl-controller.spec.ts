@@ -82,8 +82,65 @@ describe('GrblController', () => {
     const { grbl, controller } = await connect();
     const move = controller.move({ x: 1 });
     await expect(move).rejects.toBeInstanceOf(MachineNotHomed);
-    await expect(move).rejects.toMatchObject({ code: 'not-homed', message: expect.stringMatching(/^the machine must be homed \(\$H\) first/) });
+    await expect(move).rejects.toMatchObject({ code: 'not-homed', message: 'GRBL is in Alarm after start-up (homing is enabled, $22=1)' });
     expect(grbl.lines).toEqual(['', '$$']);
+  });
+
+  it('unlocks with $X: Idle, still not homed, and moves stay refused until $H', async () => {
+    const { grbl, controller } = await connect((g) => (g.manual = (line) => line === '$X'));
+    const unlock = watch(controller.unlock());
+    await tick();
+    expect(grbl.held).toEqual(['$X']);
+    grbl.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+    grbl.port.reply('[MSG:Caution: Unlocked]\r\n');
+    grbl.answer();
+    await sleep(20);
+    expect(unlock.value).toMatchObject({ machine: 'Idle', homed: false, alarm: null });
+    const sent = grbl.lines.length;
+    await expect(controller.move({ x: 1 })).rejects.toMatchObject({ code: 'not-homed', message: expect.stringMatching(/^GRBL does not know where the machine is, as it has not been homed since it started/) });
+    expect(grbl.lines).toHaveLength(sent);
+  });
+
+  it('answers not-homed, not a bare error:9, when GRBL turns out to be locked in Alarm', async () => {
+    // Found unlocked (so homed), but GRBL has restarted locked since its last report: it refuses the G-code.
+    const { grbl, controller } = await connect((g) => {
+      g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+      g.manual = (line) => line.startsWith('G90');
+    });
+    const move = watch(controller.move({ x: 1 }));
+    await sleep(20);
+    grbl.answer('error:9');
+    await sleep(20);
+    expect(move.error).toBeInstanceOf(MachineNotHomed);
+    expect(move.error).toMatchObject({ code: 'not-homed', message: 'GRBL is in Alarm after start-up (homing is enabled, $22=1)' });
+  });
+
+  it('refuses G-code from the moment GRBL pushes ALARM:N, before a status report says Alarm, and sends nothing', async () => {
+    const { grbl, controller, port } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>'));
+    port.reply('ALARM:2\r\n');
+    await tick();
+    const sent = grbl.lines.length;
+    await expect(controller.move({ x: 1 })).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^GRBL is in alarm since ALARM:2 G-code motion target exceeds machine travel/) });
+    expect(grbl.lines).toHaveLength(sent);
+  });
+
+  it('fails the pending move with reset when GRBL restarts on its own, and counts the machine as no longer homed', async () => {
+    const { grbl, controller, port } = await connect((g) => {
+      g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+      g.manual = (line) => line === 'G4 P0';
+    });
+    expect(controller.state().homed).toBe(true);
+    const states: HardwareState[] = [];
+    controller.on('state', (s) => states.push(s));
+    const move = watch(controller.move({ x: 5 }));
+    await sleep(20);
+    expect(grbl.held).toEqual(['G4 P0']);
+    port.reply("\r\nGrbl 1.1h ['$' for help]\r\n"); // a power cut: no ALARM, no answer to G4 P0
+    await tick();
+    expect(move.error).toMatchObject({ code: 'reset', message: 'GRBL was reset before it answered "G4 P0"' });
+    expect(controller.state().homed).toBe(false);
+    expect(states.at(-1)).toMatchObject({ homed: false });
+    await expect(controller.move({ x: 1 })).rejects.toMatchObject({ code: 'not-homed' });
   });
 
   it('homes with $H: the machine shows Home until GRBL answers, then homed', async () => {
@@ -226,7 +283,22 @@ describe('GrblController', () => {
       position: { x: 300 },
     });
     expect(states.at(-1)).toMatchObject({ machine: 'Alarm', alarm: { code: 1 } });
-    await expect(controller.dwell(1)).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^the machine must be homed \(\$H\) first: it is in alarm \(ALARM:1 /) });
+    await expect(controller.dwell(1)).rejects.toMatchObject({ code: 'alarm', message: expect.stringMatching(/^GRBL is in alarm since ALARM:1 Hard limit triggered\./) });
+  });
+
+  it('sends a $H asked for right after a limit alarm only once GRBL has had the reset it asks for', async () => {
+    const { grbl, controller, port } = await connect((g) => (g.status = '<Idle|MPos:0.000,0.000,0.000>'));
+    port.reply('ALARM:1\r\n');
+    await tick();
+    const home = watch(controller.home());
+    await sleep(20);
+    expect(grbl.lines).not.toContain('$H'); // GRBL would ignore it, and the reset would then fail it
+    port.reply('[MSG:Reset to continue]\r\n');
+    await sleep(20);
+    expect(port.written).toContain('\x18');
+    expect(grbl.lines.at(-1)).toBe('$H');
+    await sleep(20);
+    expect(home.value).toMatchObject({ homed: true });
   });
 
   it('shows Alarm, not Home, from the moment ALARM:6 ends a homing cycle, though GRBL answers $H only after its reset', async () => {
@@ -281,7 +353,7 @@ describe('GrblController', () => {
     expect(grbl.held).toEqual(['G4 P0']);
     port.hangUp();
     await tick();
-    expect(move.error).toMatchObject({ code: 'disconnected' });
+    expect(move.error).toMatchObject({ code: 'disconnected', message: 'the connection to GRBL on /dev/ttyTEST closed during the command' });
     expect(controller.state().connected).toBe(false);
     expect(states.at(-1)).toMatchObject({ connected: false });
     await expect(controller.move({ x: 1 })).rejects.toMatchObject({ code: 'disconnected', message: 'not connected to GRBL on /dev/ttyTEST' });

@@ -3,7 +3,7 @@
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
 import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
 import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
-import { describeAlarm, type GrblCode } from './codes.js';
+import { alarmLosesPosition, type GrblCode } from './codes.js';
 import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
 import type { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
@@ -54,17 +54,22 @@ export class DeckOriginUnknown extends Error {
   }
 }
 
-/** A move refused because the machine, with homing enabled, has not been homed since GRBL started. */
+/**
+ * A move refused because GRBL, with homing enabled, does not know where the machine is: it has not been homed since
+ * it started, or since an alarm lost the position. Nothing was sent; the machine has not moved.
+ */
 export class MachineNotHomed extends Error {
   readonly code = 'not-homed';
-  constructor(detail: string) {
-    super(`the machine must be homed ($H) first: ${detail}`);
+  constructor(message: string) {
+    super(message);
     this.name = 'MachineNotHomed';
   }
 }
 
-/** Alarms after which GRBL's machine position cannot be trusted (interface.md: "Re-homing is highly recommended"), and failed homing. */
-const POSITION_LOST: ReadonlySet<number> = new Set([1, 3, 6, 7, 8, 9, 10]);
+/** GRBL's power-up lock (HOMING_INIT_LOCK): in Alarm with no ALARM:N, until `$H` (or `$X`). */
+const LOCKED_AT_START = 'GRBL is in Alarm after start-up (homing is enabled, $22=1)';
+const NEVER_HOMED =
+  'GRBL does not know where the machine is, as it has not been homed since it started or since an alarm lost the position (unlocking with $X does not find it again)';
 const round3 = (v: number) => Math.round(v * 1000) / 1000 || 0; // `|| 0`: no -0 in JSON
 /**
  * A number as GRBL's read_float takes it: plain decimal with at most 3 decimals, never an exponent (String(1e21)
@@ -113,6 +118,14 @@ export class GrblController implements MotionController {
   /** An ALARM:N arrived since GRBL last started: the unlock reminder after the next start is that alarm's, not power-up's. */
   private alarmSinceStart = false;
   private startedAfterAlarm = false;
+  /** GRBL said `[MSG:'$H'|'$X' to unlock]`: it is locked in Alarm, though no status report since says so yet. */
+  private locked = false;
+  /**
+   * After ALARM:N GRBL restarts, and drops every line it holds then: by itself 500 ms later after a reset while
+   * moving or homing (ALARM:3, 6–10), and after a limit (ALARM:1, 2) once reset, which it asks for 500 ms later
+   * (`[MSG:Reset to continue]`) and this controller does. Settles once GRBL has restarted.
+   */
+  private restartAfterAlarm: { done: Promise<void>; settle(): void } | null = null;
   /** $22 bit 0. Without homing GRBL never locks at power-up, and moves need no homing. */
   private homingEnabled = true;
   /** $13=1: GRBL reports inches; the contract is in millimetres. */
@@ -138,7 +151,7 @@ export class GrblController implements MotionController {
     const onAlarm = (alarm: GrblCode) => this.onAlarm(alarm);
     const onMessage = (text: string) => this.onMessage(text);
     const onReset = () => this.onReset();
-    const onClose = () => this.onClose();
+    const onClose = (error: GrblDisconnected) => this.onClose(error);
     driver.on('status', onStatus);
     driver.on('alarm', onAlarm);
     driver.on('message', onMessage);
@@ -159,9 +172,26 @@ export class GrblController implements MotionController {
   }
 
   home(): Promise<HardwareState> {
-    return this.operate(['$H'], () => {
-      this.homed = true;
-    });
+    return this.afterAlarmRestart(() =>
+      this.operate(['$H'], () => {
+        this.homed = true;
+      }),
+    );
+  }
+
+  /**
+   * `$X`: GRBL leaves the alarm (`[MSG:Caution: Unlocked]`, `ok`) and takes G-code again, trusting a position it
+   * may have lost. labrun does not: `homed` stays as it was — false after the power-up lock or an alarm that lost
+   * the position, so moves stay refused (`not-homed`) until `$H`; true after one that kept it (ALARM:2, 4, 5).
+   */
+  unlock(): Promise<HardwareState> {
+    return this.afterAlarmRestart(() => this.operate(['$X']));
+  }
+
+  /** `$H` or `$X` asked for right after an alarm (the ways out of it) waits for GRBL's restart: sent before, it would be lost in it. */
+  private async afterAlarmRestart(operation: () => Promise<HardwareState>): Promise<HardwareState> {
+    await this.restartAfterAlarm?.done;
+    return operation();
   }
 
   move(target: MoveTarget): Promise<HardwareState> {
@@ -174,7 +204,7 @@ export class GrblController implements MotionController {
     }
     const refused =
       this.refusal() ??
-      (this.homingEnabled && !this.homed ? new MachineNotHomed('GRBL does not know where the machine is until its homing cycle has run') : undefined) ??
+      (this.homingEnabled && !this.homed ? new MachineNotHomed(NEVER_HOMED) : undefined) ??
       (this.deckOrigin ? undefined : new DeckOriginUnknown('GRBL refused to print its settings ($$) when labrun connected'));
     if (refused) return Promise.reject(refused);
     const origin = this.deckOrigin!;
@@ -254,8 +284,8 @@ export class GrblController implements MotionController {
     const report = this.report;
     return {
       connected: this.connected,
-      // GRBL is in Alarm from the moment it pushes ALARM:N, before its next status report says so.
-      machine: this.homing() ? 'Home' : this.alarm ? 'Alarm' : (report?.state ?? 'Idle'),
+      // GRBL is in Alarm from the moment it pushes ALARM:N (or its unlock reminder), before its next report says so.
+      machine: this.homing() ? 'Home' : this.alarm || this.locked ? 'Alarm' : (report?.state ?? 'Idle'),
       position: this.lastPosition,
       machinePosition: this.lastMachinePosition,
       homed: this.homed,
@@ -275,6 +305,7 @@ export class GrblController implements MotionController {
 
   /** Stop polling and let go of the driver (it stays open). */
   dispose(): void {
+    this.restartAfterAlarm?.settle();
     if (this.pollTimer) this.clock.clearTimeout(this.pollTimer);
     this.pollTimer = null;
     this.detach();
@@ -325,12 +356,26 @@ export class GrblController implements MotionController {
     this.onStatus(latest);
   }
 
-  /** Why G-code cannot be sent now, or undefined. */
+  /**
+   * Why G-code cannot be sent now, or undefined. GRBL is in alarm from the moment it pushes ALARM:N, before a
+   * status report says so: sending then would only earn an error:9 (G-code lock).
+   */
   private refusal(): Error | undefined {
     if (!this.connected) return this.disconnected();
-    if (this.report?.state !== 'Alarm') return undefined;
-    if (this.alarm) return new MachineAlarm(this.alarm, `the machine must be homed ($H) first: it is in alarm (ALARM:${this.alarm.code} ${this.alarm.message})`);
-    return new MachineNotHomed('GRBL is locked in Alarm since it started');
+    if (this.alarm) return new MachineAlarm(this.alarm, `GRBL is in alarm since ALARM:${this.alarm.code} ${this.alarm.message}`);
+    if (this.locked) return new MachineNotHomed(LOCKED_AT_START);
+    return undefined;
+  }
+
+  /**
+   * A line's failure as its operation's: GRBL's G-code lock (error:9) means it is in alarm, which says more than
+   * the bare error — the start-up lock when labrun saw no ALARM:N; a restart that clears an alarm (GRBL asks for
+   * one after a limit) failed the line because of that alarm.
+   */
+  private explain(error: Error): Error {
+    if (error instanceof GrblError && error.grblCode === 9) return this.refusal() ?? new MachineNotHomed(LOCKED_AT_START);
+    if (error instanceof GrblReset && this.alarm) return new MachineAlarm(this.alarm);
+    return error;
   }
 
   /** Send the lines of one operation; it is done when GRBL has answered the last. */
@@ -358,7 +403,7 @@ export class GrblController implements MotionController {
           this.operations.delete(operation);
           resolve(this.state());
         },
-        (error: Error) => operation.reject(this.aborting ? new MotionAborted() : error),
+        (error: Error) => operation.reject(this.aborting ? new MotionAborted() : this.explain(error)),
       );
     });
   }
@@ -383,6 +428,7 @@ export class GrblController implements MotionController {
       this.lastPosition = { x: round3(mpos.x - origin.x), y: round3(mpos.y - origin.y), z: round3(mpos.z - origin.z) };
     }
     if (report.state !== 'Alarm') this.alarm = null;
+    this.locked = report.state === 'Alarm';
     this.announce();
   }
 
@@ -390,7 +436,21 @@ export class GrblController implements MotionController {
     this.alarm = { code: alarm.code, message: alarm.message };
     this.alarmSinceStart = true;
     if (this.homing()) this.homingFailed = true;
-    if (POSITION_LOST.has(alarm.code)) this.homed = false;
+    if (alarmLosesPosition(alarm.code)) this.homed = false;
+    if (!this.restartAfterAlarm) {
+      let settle!: () => void;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      // An alarm GRBL does not restart after (a probe failure), or another firmware: waiting longer would only hold the operator up.
+      const timer = this.clock.setTimeout(() => this.restartAfterAlarm?.settle(), 3000);
+      this.restartAfterAlarm = {
+        done,
+        settle: () => {
+          this.clock.clearTimeout(timer);
+          this.restartAfterAlarm = null;
+          settle();
+        },
+      };
+    }
     this.rejectAll(this.aborting ? new MotionAborted() : new MachineAlarm(this.alarm));
     this.announce();
     this.poll();
@@ -401,23 +461,31 @@ export class GrblController implements MotionController {
       // After a hard or soft limit GRBL ignores everything, status requests included, until it is reset. The
       // alarm stays; the reset only lets GRBL report it and accept `$H`.
       this.driver.softReset().catch(() => undefined);
-    } else if (text === "'$H'|'$X' to unlock" && !this.startedAfterAlarm) {
-      this.homed = false; // locked at power-up (or reset while locked): the position is unknown
+    } else if (text === "'$H'|'$X' to unlock") {
+      this.locked = true;
+      if (!this.startedAfterAlarm) this.homed = false; // locked at power-up (or reset while locked): the position is unknown
       this.announce();
     }
   }
 
   private onReset(): void {
-    // The driver has failed every unanswered line, and with them the operations waiting on them.
+    // The driver has failed every unanswered line, and with them the operations waiting on them (`reset`). GRBL
+    // restarted on its own with work in it — a power cut, its board reset, another program's Ctrl-X — and the
+    // banner alone does not say whether the machine was moving: like the replies, count the position as lost.
+    // labrun's own resets (stop(), and the reset an alarm asks for) are not that.
+    if (!this.aborting && !this.alarm && this.operations.size > 0) this.homed = false;
+    this.restartAfterAlarm?.settle();
     this.startedAfterAlarm = this.alarmSinceStart;
     this.alarmSinceStart = false;
     this.homingFailed = false;
+    this.announce();
     this.poll();
   }
 
-  private onClose(): void {
+  private onClose(error: GrblDisconnected): void {
     this.connected = false;
-    this.rejectAll(this.disconnected());
+    this.restartAfterAlarm?.settle(); // what waited for it fails as disconnected now
+    this.rejectAll(new GrblDisconnected(`${error.message} during the command`));
     this.dispose();
     this.announce();
   }

@@ -1,4 +1,4 @@
-// The labrun-grbl-sim command as a real process: ready line, the door on stdin, quit.
+// The labrun-grbl-sim command as a real process: ready line, the door and the injected faults on stdin, quit.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,44 @@ describe.skipIf(!hasSocat)('labrun-grbl-sim', () => {
     sim.proc.stdin!.write('quit\n');
     expect(await sim.exited()).toBe(0);
     expect(fs.existsSync(link)).toBe(false);
+  });
+
+  it('takes faults on stdin: a garbled line, a tripped limit switch, a power cut, a hang; refuses what it does not know', async () => {
+    const link = path.join(dir, 'ttyFAULT');
+    const sim = startProcess('labrun-grbl-sim', cli, {}, ['--link', link]);
+    await sim.waitFor(/^ready link=/m);
+    const control = async (command: string, ack: RegExp) => {
+      sim.proc.stdin!.write(`${command}\n`);
+      await sim.waitFor(ack);
+    };
+    const device = openSerialDevice(link);
+    try {
+      await device.waitFor(/unlock\]\r\n/);
+      device.send('$X\n');
+      await device.waitFor(/Unlocked\]\r\nok\r\n/);
+      await control('error 20', /^next-line=error:20$/m);
+      device.send('G0 X1\n');
+      await device.waitFor(/\r\nerror:20\r\n/);
+      device.send('G1 X50 F3000\n');
+      await device.waitFor(/error:20\r\nok\r\n/);
+      await control('limit x', /^limit=x$/m);
+      await device.waitFor(/ALARM:1\r\n/);
+      await control('limit y', /^limit=y ignored \(hard limits off, homing, or in alarm\)$/m);
+      await control('power cycle', /^power=cycled$/m);
+      await device.waitFor(/Grbl 1\.1h \['\$' for help\]\r\n\[MSG:Check Limits\]\r\n/); // it stands on the switch still
+      await control('hang', /^firmware=hung$/m);
+      const before = device.text().length;
+      device.send('?');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(device.text().length).toBe(before);
+      await control('reset', /^reset=pressed$/m);
+      sim.proc.stdin!.write('fly away\n');
+      await sim.waitFor(/unknown command "fly away": expected "door open", "door close", "limit x\|y\|z", "reset", "power cycle", "hang", "error <N>" or "quit"/);
+    } finally {
+      device.close();
+    }
+    sim.proc.stdin!.write('quit\n');
+    expect(await sim.exited()).toBe(0);
   });
 
   it('stops on SIGTERM and removes the link', async () => {

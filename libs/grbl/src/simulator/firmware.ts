@@ -31,6 +31,10 @@ export class GrblFirmware {
   private inService = false;
   private serviceAgain = false;
   private closed = false;
+  /** Fault injection: the firmware has crashed (hang()) and does nothing until its power is cycled. */
+  private hung = false;
+  /** Fault injection: the next line read is answered `error:N` and not executed (failNextLine()). */
+  private refuseNext: number | null = null;
 
   constructor(
     clock: Clock,
@@ -49,6 +53,7 @@ export class GrblFirmware {
 
   /** A byte arrives on the serial line (GRBL's serial receive interrupt). */
   receiveByte(byte: number): void {
+    if (this.hung) return;
     const m = this.m;
     switch (realtimeCommand(byte)) {
       case null:
@@ -86,6 +91,76 @@ export class GrblFirmware {
     this.service();
   }
 
+  /**
+   * Fault injection: a limit switch trips where the machine stands now (an obstacle, a loose wire), as GRBL's limit
+   * pin interrupt sees it: with hard limits on the motion stops dead, ALARM:1 and `[MSG:Reset to continue]` follow,
+   * and the switch stays pressed while the axis stays there. GRBL ignores the pins with hard limits off ($21=0),
+   * while homing (mc_homing_cycle disables them) and in Alarm. Returns whether GRBL acted on it.
+   */
+  tripLimit(axis: number): boolean {
+    const m = this.m;
+    if (this.hung || this.closed || !m.settings.hardLimits || m.homing.running || m.state === 'Alarm') return false;
+    m.hardLimit([axis]);
+    return true;
+  }
+
+  /**
+   * Fault injection: GRBL's reset input (the reset button on the `Pn:R` pin), which does what Ctrl-X does: a
+   * reset while moving stops dead and raises ALARM:3.
+   */
+  pressReset(): void {
+    if (this.hung || this.closed) return;
+    this.m.reset();
+    this.service();
+  }
+
+  /**
+   * Fault injection: the power is cut and comes back (a brown-out, a USB hub resetting the board, DTR). GRBL keeps
+   * only its EEPROM (settings, G54…G59, startup lines, build info): the line it was working on is never answered,
+   * motion stops dead, it counts from 0,0,0 wherever the machine stands, prints its banner and, with homing
+   * enabled, starts locked in Alarm. Also the way out of hang().
+   */
+  powerCycle(): void {
+    if (this.closed) return;
+    const m = this.m;
+    this.hung = false;
+    this.refuseNext = null;
+    this.job = null; // a power cut answers nothing: no `ok` for the interrupted line
+    this.busyTimer.cancel();
+    m.busyUntil = 0;
+    m.afterBusy = null;
+    if (m.homing.running) m.homing.abort();
+    m.stepper.kill();
+    const counted = m.stepper.position();
+    // The limit switches stay where they physically are: pressed still if the machine stands on one.
+    for (const [axis, at] of m.limitPins) m.limitPins.set(axis, at - counted[axis]!);
+    m.stepper.setPosition([0, 0, 0], m.stepper.physicalPosition());
+    m.state = m.settings.homingEnabled ? 'Alarm' : 'Idle'; // HOMING_INIT_LOCK, as at power-up
+    this.reinitialize();
+    this.service();
+  }
+
+  /**
+   * Fault injection: the firmware crashes (a stack overflow, electrical noise): the motors stop dead, and nothing
+   * is read, answered or reported — not even `?` — until powerCycle().
+   */
+  hang(): void {
+    if (this.closed) return;
+    const m = this.m;
+    this.hung = true;
+    for (const timer of [this.busyTimer, m.dwellTimer, m.restoreTimer]) timer.cancel();
+    if (m.homing.running) m.homing.abort();
+    m.stepper.kill();
+  }
+
+  /**
+   * Fault injection: the next line GRBL reads (not an empty one) is answered `error:<code>` and not executed, as
+   * GRBL answers a line that noise on the cable garbled.
+   */
+  failNextLine(code: number): void {
+    this.refuseNext = code;
+  }
+
   /** Machine position on whole steps, mm. */
   position(): Vec3 {
     return this.m.position();
@@ -105,7 +180,7 @@ export class GrblFirmware {
 
   /** Run the main loop until it has to wait for something. Called on every input and timer. */
   private service(): void {
-    if (this.closed) return;
+    if (this.closed || this.hung) return;
     if (this.inService) {
       this.serviceAgain = true; // called from inside the loop: go round once more when done
       return;
@@ -124,7 +199,7 @@ export class GrblFirmware {
   private mainLoop(): void {
     const m = this.m;
     for (;;) {
-      if (this.closed) return;
+      if (this.closed || this.hung) return;
       if (m.clock.now() < m.busyUntil) {
         this.busyTimer.at(m.busyUntil, () => this.service());
         return;
@@ -186,6 +261,11 @@ export class GrblFirmware {
     };
     if (overflow) return reply(ERROR.overflow);
     if (line === '') return reply(STATUS_OK); // an empty line or a comment: `ok`, for syncing
+    if (this.refuseNext !== null) {
+      const code = this.refuseNext;
+      this.refuseNext = null;
+      return reply(code as Status);
+    }
     let steps: Step[];
     if (line.startsWith('$')) {
       const result = executeSystemCommand(line, this.m);

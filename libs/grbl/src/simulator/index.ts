@@ -17,6 +17,8 @@ import { SIMULATOR_DEFAULTS, Settings } from './settings.js';
 export { exposeOnPty, type PtyLink } from './pty.js';
 export { SIMULATOR_DEFAULTS } from './settings.js';
 
+const AXIS_INDEX = { x: 0, y: 1, z: 2 } as const;
+
 export interface GrblSimulatorOptions {
   /** Time and timers; a fake clock (or vitest's fake timers with the default) makes motion instant to test. */
   clock?: Clock;
@@ -55,6 +57,38 @@ export class GrblSimulator {
   /** The safety door switch: opening it holds the machine like the real-time 0x84 command. */
   setDoor(open: boolean): void {
     this.firmware.setDoor(open);
+  }
+
+  /**
+   * Fault injection: the limit switch of `axis` trips where the machine stands (an obstacle, a loose wire). With
+   * hard limits on ($21=1) GRBL stops dead and raises ALARM:1 (position lost); it ignores the switch with hard
+   * limits off, while homing and in Alarm. Returns whether GRBL acted on it.
+   */
+  tripLimit(axis: 'x' | 'y' | 'z'): boolean {
+    return this.firmware.tripLimit(AXIS_INDEX[axis]);
+  }
+
+  /** Fault injection: the reset button (GRBL's reset input, as Ctrl-X): stops dead, with ALARM:3 if it was moving. */
+  pressReset(): void {
+    this.firmware.pressReset();
+  }
+
+  /**
+   * Fault injection: the power is cut and comes back. GRBL restarts without a word about the line it was working
+   * on, counts from 0,0,0 wherever the machine stands, and with homing enabled starts locked in Alarm. Also ends hang().
+   */
+  powerCycle(): void {
+    this.firmware.powerCycle();
+  }
+
+  /** Fault injection: the firmware crashes: motion stops dead and GRBL answers nothing, not even `?`, until powerCycle(). */
+  hang(): void {
+    this.firmware.hang();
+  }
+
+  /** Fault injection: the next line GRBL reads is answered `error:<code>` and not executed, as a line garbled on the cable would be. */
+  failNextLine(code: number): void {
+    this.firmware.failNextLine(code);
   }
 
   /**

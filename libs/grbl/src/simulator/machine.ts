@@ -189,7 +189,7 @@ export class Machine implements SystemContext {
   }
 
   /** A limit switch tripped (the limit pin interrupt): the motion is dead, the critical ALARM:1 follows. */
-  private hardLimit(axes: number[]): void {
+  hardLimit(axes: number[]): void {
     if (this.state !== 'Alarm' && !this.execAlarm) {
       this.reset();
       this.execAlarm = ALARM.hardLimit;

@@ -107,6 +107,12 @@ export class Stepper {
     this.unhomedShift = [physical[0] - position[0], physical[1] - position[1], physical[2] - position[2]];
   }
 
+  /** Where the machine physically stands: its position as GRBL counts it, plus how far that count is off until homed. */
+  physicalPosition(): Vec3 {
+    const p = this.position();
+    return [p[0] + this.unhomedShift[0], p[1] + this.unhomedShift[1], p[2] + this.unhomedShift[2]];
+  }
+
   /** The machine coordinate GRBL counts now for a physical position of an axis (they differ until homed). */
   counted(axis: number, physical: number): number {
     return physical - this.unhomedShift[axis]!;

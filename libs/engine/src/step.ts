@@ -1,0 +1,397 @@
+// step(state, input) → { state, events, effects, replies }: every decision about a run, in one pure function.
+// An input is something that happened (an action arrived, the device answered, a timer fired, the interlock
+// changed, the engine restarted); the output is the events to journal and publish (already applied to the new
+// state), the effects to carry out in the world, each with an id its result comes back with, and answers to give
+// that are not part of the run's history (a repeated action id's earlier answer, a refusal while the journal
+// cannot write). In the spirit of xstate's pure transition(): the Engine only interprets effects and publishes.
+import type { HardwareState, RunAction, RunEvent } from '@labrun/contracts';
+import { recoveryFor } from '@labrun/contracts';
+import { lookup } from './append-only.js';
+import { apply } from './apply.js';
+import { commandModule, type HardwareCommand } from './commands/index.js';
+import { whyNot, type NewEvent } from './decide.js';
+import { recoveryEvents } from './recovery.js';
+import { commandAt, isFinished, type Io, type RunState } from './state.js';
+
+export interface HardwareFailure {
+  code: string;
+  message: string;
+  positionLost?: boolean | undefined;
+}
+
+/** What happened. `at` is when (ISO 8601): every event the step produces carries it. */
+export type Input = { at: string } & (
+  | { type: 'action'; action: RunAction; actionId: string }
+  /** A device request (perform, hold, release) ended: with the machine's state, or why it failed. */
+  | { type: 'result'; effectId: string; ok: true; data?: HardwareState | undefined }
+  | { type: 'result'; effectId: string; ok: false; error: HardwareFailure }
+  | { type: 'timer'; timerId: string }
+  | { type: 'interlock'; active: boolean; message: string }
+  /** The journal stopped taking writes (`problem` says why, in words for a refused sender), or takes them again (null). */
+  | { type: 'journal'; problem: string | null }
+  /** An action payload that could not be read (`message` says why). */
+  | { type: 'unreadable-action'; actionId: string; message: string }
+  /** The run was just rebuilt from the journal by an engine that restarted. */
+  | { type: 'restored' }
+  /** The turn the run yielded (`yield`) has come. */
+  | { type: 'continue' }
+  /** A message from another system (next: waits for other instruments). Nothing uses it yet. */
+  | { type: 'external'; topic: string; payload: string }
+);
+
+export type Effect =
+  /** Send a request to the device; its result comes back as a `result` input with this id. After `after` (a release) has ended. */
+  | { kind: 'perform'; id: string; deviceId: string; request: HardwareCommand; after: string | null }
+  /** Feed hold; its result comes back as a `result` input. */
+  | { kind: 'hold'; id: string; deviceId: string }
+  /** Cycle start. Its result is not needed: a `perform` that must wait for it names it in `after`. */
+  | { kind: 'release'; id: string; deviceId: string }
+  /** Stop the device request `id` (a perform) now. */
+  | { kind: 'abort'; id: string }
+  /** Fire a `timer` input with this id after `ms`. */
+  | { kind: 'start-timer'; id: string; ms: number }
+  | { kind: 'cancel-timer'; id: string }
+  /** Give other work a turn, then send a `continue` input. */
+  | { kind: 'yield'; id: string }
+  /** Publish a message for another system (next: protocols that talk to instruments). */
+  | { kind: 'publish'; id: string; topic: string; payload: string; retain: boolean };
+
+export interface Step {
+  state: RunState;
+  events: RunEvent[];
+  effects: Effect[];
+  replies: RunEvent[];
+  /**
+   * An action's own answer, when the step went on past it: the number of events that answer the action (accepted,
+   * and what it ends at once) and the state they left. The run's status is published for it before the rest (a
+   * resume is answered `running` before the next command's status), as a client waiting for the answer expects.
+   */
+  answer?: { events: number; state: RunState };
+}
+
+/** Instant commands (comments) started in one step before the run yields to other work. */
+export const BATCH = 256;
+
+/** The step under way: events are applied as they are made, effects collected, io updated. */
+class Turn {
+  readonly events: RunEvent[] = [];
+  readonly effects: Effect[] = [];
+  readonly replies: RunEvent[] = [];
+  readonly atMs: number;
+
+  constructor(
+    public state: RunState,
+    readonly at: string,
+  ) {
+    this.atMs = Date.parse(at);
+  }
+
+  emit(draft: NewEvent): void {
+    const event = { runId: this.state.runId, seq: this.state.seq + 1, at: this.at, ...draft } as RunEvent;
+    this.state = apply(this.state, event);
+    this.events.push(event);
+  }
+
+  io(change: Partial<Io>): void {
+    this.state = { ...this.state, io: { ...this.state.io, ...change } };
+  }
+
+  /** A new effect id, unique within the run for the life of the process. */
+  nextId(): string {
+    const n = this.state.io.effects + 1;
+    this.io({ effects: n });
+    return `e${n}`;
+  }
+
+  reply(draft: NewEvent & { type: 'action.rejected' }): void {
+    this.replies.push({ runId: this.state.runId, seq: 0, at: this.at, ...draft } as RunEvent);
+  }
+}
+
+export function step(state: RunState, input: Input): Step {
+  const turn = new Turn(state, input.at);
+  let answer: Step['answer'];
+  switch (input.type) {
+    case 'action':
+      onAction(turn, input.action, input.actionId);
+      answer = { events: turn.events.length, state: turn.state };
+      break;
+    case 'result':
+      onResult(turn, input);
+      break;
+    case 'timer':
+      onTimer(turn, input.timerId);
+      break;
+    case 'interlock':
+      onInterlock(turn, input.active, input.message);
+      break;
+    case 'journal':
+      turn.io({ journalProblem: input.problem });
+      break;
+    case 'unreadable-action':
+      if (turn.state.io.journalProblem === null) turn.emit({ type: 'action.rejected', actionId: input.actionId, action: null, code: 'invalid-action', message: input.message });
+      else turn.reply({ type: 'action.rejected', actionId: input.actionId, action: null, code: 'invalid-action', message: input.message });
+      break;
+    case 'restored':
+      onRestored(turn);
+      break;
+    case 'continue':
+      turn.io({ yielding: false });
+      break;
+    case 'external':
+      break;
+  }
+  reconcile(turn);
+  const result: Step = { state: turn.state, events: turn.events, effects: turn.effects, replies: turn.replies };
+  if (answer && answer.events > 0 && answer.events < turn.events.length && answer.state.status !== turn.state.status) result.answer = answer;
+  return result;
+}
+
+/** The answer a run gives an action, without taking it: what step() would journal, or its earlier answer. */
+function onAction(turn: Turn, action: RunAction, actionId: string): void {
+  const state = turn.state;
+  const previous = lookup(state.answers, actionId);
+  if (previous) {
+    turn.replies.push(previous);
+    return;
+  }
+  if (state.io.journalProblem !== null) {
+    // Neither accepted nor refused in the run's history: either would have to be journaled to be answered.
+    turn.reply({ type: 'action.rejected', actionId, action: action.type, code: 'journal-unavailable', message: `cannot ${action.type} run ${state.runId}: ${state.io.journalProblem}` });
+    return;
+  }
+  const refusal = whyNot(state, action.type);
+  if (refusal) {
+    turn.emit({ type: 'action.rejected', actionId, action: action.type, code: refusal.code, message: refusal.message });
+    return;
+  }
+  const current = state.current;
+  turn.emit({ type: 'action.accepted', actionId, action: action.type, by: action.by ?? null, message: action.message ?? null, mode: action.type === 'pause' ? (action.mode ?? 'immediate') : null });
+  switch (action.type) {
+    case 'play':
+    case 'resume':
+      // A protocol pause completes when the run is resumed.
+      if (current && state.status === 'paused' && commandModule(current.type).onResume === 'complete') turn.emit({ type: 'command.succeeded', index: current.index, attempt: current.attempt });
+      return;
+    case 'stop':
+      if (state.status === 'awaiting-recovery') {
+        // Stopped at once (apply); a fixit on the device is stopped with it.
+        if (state.io.fixit) turn.effects.push({ kind: 'abort', id: state.io.fixit.effectId });
+        turn.io({ fixit: null });
+        return;
+      }
+      // A pause or a delay has nothing outside the engine to interrupt: it fails now. Motion fails when the
+      // device has stopped it.
+      if (current && commandModule(current.type).onStop === 'fail') turn.emit({ type: 'command.failed', index: current.index, attempt: current.attempt, code: 'stopped', message: 'run stopped' });
+      return;
+    case 'skip-delay':
+      turn.emit({ type: 'command.succeeded', index: current!.index, attempt: current!.attempt });
+      return;
+    case 'retry':
+      turn.emit({ type: 'command.started', index: current!.index, attempt: current!.attempt + 1, commandType: current!.type });
+      return;
+    case 'skip':
+      turn.emit({ type: 'command.skipped', index: current!.index, attempt: current!.attempt, by: action.by ?? null, message: action.message ?? 'skipped by the operator' });
+      return;
+    case 'pause':
+    case 'home':
+    case 'unlock':
+      // The state says what happens; reconcile() does it (holds the motion, sends the fixit).
+      return;
+  }
+}
+
+function onResult(turn: Turn, input: Extract<Input, { type: 'result' }>): void {
+  const { io } = turn.state;
+  if (io.fixit?.effectId === input.effectId) {
+    const { action } = io.fixit;
+    turn.io({ fixit: null });
+    if (turn.state.status !== 'awaiting-recovery' || turn.state.recovery?.fixit?.ok !== null) return;
+    if (input.ok) turn.emit({ type: 'fixit.completed', action, ok: true, code: null, message: fixitDone(action) });
+    else turn.emit({ type: 'fixit.completed', action, ok: false, code: input.error.code, message: input.error.message });
+    return;
+  }
+  const motion = io.motion;
+  if (!motion) return;
+  if (motion.holdId === input.effectId) {
+    if (!input.ok || motion.hold !== 'requested') return; // a hold that could not be made: the pause takes effect when the motion ends
+    turn.io({ motion: { ...motion, hold: 'held' } });
+    const { status, current } = turn.state;
+    if (status === 'pausing' && current?.index === motion.index) turn.emit({ type: 'motion.held', index: motion.index });
+    return;
+  }
+  if (motion.effectId !== input.effectId) return;
+  // Motion that ended while held leaves the controller in Hold until cycle start; motion that failed (an alarm, a
+  // controller gone) leaves nothing to release.
+  turn.io({ motion: null, deviceHeld: (input.ok && motion.hold === 'held') || io.deviceHeld });
+  const current = turn.state.current;
+  if (!current || current.index !== motion.index || current.attempt !== motion.attempt || current.failedNow) return;
+  const attempt = current.attempt;
+  if (input.ok) {
+    const module = commandModule(current.type);
+    const result = input.data && module.result ? module.result(input.data) : undefined;
+    turn.emit(result === undefined ? { type: 'command.succeeded', index: current.index, attempt } : { type: 'command.succeeded', index: current.index, attempt, result: result as never });
+    return;
+  }
+  if (turn.state.status === 'stopping' || motion.aborting) {
+    turn.emit({ type: 'command.failed', index: current.index, attempt, code: 'stopped', message: 'run stopped' });
+    return;
+  }
+  failCommand(turn, input.error);
+}
+
+const fixitDone = (action: 'home' | 'unlock') =>
+  action === 'home' ? 'homed: the machine is at its origin; retry or skip the failed command' : 'unlocked ($X): the position may be wrong until the machine is homed; retry or skip the failed command';
+
+/** The current command failed: the run's policy says whether it waits for the operator, fails, or skips it. */
+function failCommand(turn: Turn, error: HardwareFailure): void {
+  const current = turn.state.current!;
+  const recovery = recoveryFor(turn.state.errorRecovery, current.type, error.code);
+  turn.emit({
+    type: 'command.failed',
+    index: current.index,
+    attempt: current.attempt,
+    code: error.code,
+    message: error.message,
+    ...(error.positionLost ? { positionLost: true } : {}),
+    recovery,
+  });
+  if (recovery === 'skip') {
+    turn.emit({ type: 'command.skipped', index: current.index, attempt: current.attempt, by: null, message: `skipped by the run's error recovery policy after ${error.code}` });
+  }
+}
+
+function onTimer(turn: Turn, timerId: string): void {
+  if (turn.state.io.timer?.id !== timerId) return;
+  turn.io({ timer: null });
+  const { current, delay, status } = turn.state;
+  if (!delay || !current || current.index !== delay.index || status !== 'running') return;
+  // Timers may fire a hair early; only a countdown that has really ended completes the delay (else it is set again).
+  if (remainingMs(turn.state, turn.atMs) <= 1) turn.emit({ type: 'command.succeeded', index: current.index, attempt: current.attempt });
+}
+
+function onInterlock(turn: Turn, active: boolean, message: string): void {
+  const { status, io } = turn.state;
+  const affected = active ? status === 'running' || status === 'pausing' || status === 'paused' || (status === 'awaiting-recovery' && !turn.state.interlock) : status === 'blocked' || (status === 'awaiting-recovery' && turn.state.interlock !== null);
+  if (!affected) return;
+  // An open door makes the controller hold motion by itself; it continues only on cycle start.
+  if (active && io.motion) turn.io({ motion: { ...io.motion, hold: 'held' } });
+  turn.emit({ type: 'interlock.changed', active, message });
+}
+
+function onRestored(turn: Turn): void {
+  const current = turn.state.current;
+  // Motion in flight when the engine stopped may still be held by the controller: cycle start before sending it again.
+  turn.io({ resend: current !== null && !current.failedNow && commandModule(current.type).kind === 'motion' });
+  for (const event of recoveryEvents(turn.state)) turn.emit(event);
+}
+
+/** Milliseconds left on the run's delay at `atMs` (a frozen countdown does not move). */
+export function remainingMs(state: RunState, atMs: number): number {
+  const delay = state.delay;
+  if (!delay) return 0;
+  if (delay.resumedAtMs === null) return delay.remainingMs;
+  return Math.max(0, delay.remainingMs - (atMs - delay.resumedAtMs));
+}
+
+/**
+ * Make the world match the run: stop what should stop, hold or release the device, run the delay's timer, send
+ * the current command or fixit to the device, and start the next commands.
+ */
+function reconcile(turn: Turn): void {
+  for (let started = 0; ; started++) {
+    const state = turn.state;
+    const { io, status, current } = state;
+    if (status === 'stopping') stopCurrent(turn);
+    if (status === 'pausing' && state.pauseMode === 'immediate' && io.motion && io.motion.hold === 'none') {
+      const id = turn.nextId();
+      turn.io({ motion: { ...io.motion, hold: 'requested', holdId: id } });
+      turn.effects.push({ kind: 'hold', id, deviceId: state.deviceId });
+    }
+    if (status === 'running' && io.motion && io.motion.hold !== 'none') {
+      turn.io({ motion: { ...io.motion, hold: 'none', holdId: null } });
+      turn.effects.push({ kind: 'release', id: turn.nextId(), deviceId: state.deviceId });
+    }
+    if (turn.state.io.deviceHeld && status !== 'paused' && status !== 'pausing' && status !== 'blocked') {
+      const id = turn.nextId();
+      turn.io({ deviceHeld: false, releasing: id });
+      turn.effects.push({ kind: 'release', id, deviceId: state.deviceId });
+    }
+    reconcileTimer(turn);
+    if (isFinished(turn.state)) return;
+    if (current && !current.failedNow && !turn.state.io.motion && (status === 'running' || status === 'pausing')) {
+      const plan = commandModule(current.type).start(commandAt(state, current.index) as never);
+      if (plan.kind === 'perform') {
+        const id = send(turn, plan.request);
+        turn.io({ motion: { effectId: id, index: current.index, attempt: current.attempt, hold: 'none', holdId: null, aborting: false } });
+      } else if (plan.kind === 'done' && status === 'running') {
+        // Only after a restart can an instant command be current (its start reached the journal, its end did not).
+        turn.emit({ type: 'command.succeeded', index: current.index, attempt: current.attempt });
+        continue;
+      }
+    }
+    const fixit = turn.state.recovery?.fixit;
+    if (status === 'awaiting-recovery' && fixit && fixit.ok === null && !turn.state.io.fixit) {
+      const id = send(turn, { op: fixit.action });
+      turn.io({ fixit: { effectId: id, action: fixit.action } });
+    }
+    if (status !== 'running' || current !== null || state.nextIndex >= state.protocol.commands.length) return;
+    // Starting a command while the journal cannot write would carry out work whose start a crash forgets.
+    if (turn.state.io.journalProblem !== null) return;
+    if (started >= BATCH) {
+      if (!turn.state.io.yielding) {
+        turn.io({ yielding: true });
+        turn.effects.push({ kind: 'yield', id: turn.nextId() });
+      }
+      return;
+    }
+    const index = state.nextIndex;
+    const command = commandAt(state, index);
+    turn.emit({ type: 'command.started', index, attempt: 1, commandType: command.type });
+    if (commandModule(command.type).start(command as never).kind === 'done') turn.emit({ type: 'command.succeeded', index, attempt: 1 });
+  }
+}
+
+/** A device request, after the cycle start it must wait for (a hold left behind, or motion sent before a restart). */
+function send(turn: Turn, request: HardwareCommand): string {
+  let after = turn.state.io.releasing;
+  if (turn.state.io.resend) {
+    after = turn.nextId();
+    turn.effects.push({ kind: 'release', id: after, deviceId: turn.state.deviceId });
+  }
+  const id = turn.nextId();
+  turn.io({ releasing: null, resend: false });
+  turn.effects.push({ kind: 'perform', id, deviceId: turn.state.deviceId, request, after });
+  return id;
+}
+
+/** Stop means motion stops: abort what is in flight; a command with nothing in flight fails at once. */
+function stopCurrent(turn: Turn): void {
+  const { io, current } = turn.state;
+  if (io.motion) {
+    if (!io.motion.aborting) {
+      turn.io({ motion: { ...io.motion, aborting: true } });
+      turn.effects.push({ kind: 'abort', id: io.motion.effectId });
+    }
+    return;
+  }
+  if (current) turn.emit({ type: 'command.failed', index: current.index, attempt: current.attempt, code: 'stopped', message: 'run stopped' });
+}
+
+/** A delay's timer runs exactly while its countdown runs. */
+function reconcileTimer(turn: Turn): void {
+  const { delay, status, io } = turn.state;
+  const counting = delay !== null && delay.resumedAtMs !== null && status === 'running';
+  if (!counting) {
+    if (io.timer) {
+      turn.effects.push({ kind: 'cancel-timer', id: io.timer.id });
+      turn.io({ timer: null });
+    }
+    return;
+  }
+  if (io.timer?.index === delay.index) return;
+  if (io.timer) turn.effects.push({ kind: 'cancel-timer', id: io.timer.id });
+  const id = turn.nextId();
+  turn.io({ timer: { id, index: delay.index } });
+  turn.effects.push({ kind: 'start-timer', id, ms: remainingMs(turn.state, turn.atMs) });
+}
