@@ -16,9 +16,7 @@ describe('offeredActions and formatKeyHint', () => {
 
   it('offers exactly the recovery actions allowedActions lists: no retry before the machine is homed', () => {
     expect(formatKeyHint(allowing('skip', 'home', 'unlock', 'stop'), true)).toBe('press s to skip, h to home, u to unlock (or run: labrun skip|home|unlock r-1)');
-    expect(formatKeyHint(allowing('retry', 'skip', 'home', 'unlock', 'stop'), true)).toBe(
-      'press r to retry, s to skip, h to home, u to unlock (or run: labrun retry|skip|home|unlock r-1)',
-    );
+    expect(formatKeyHint(allowing('retry', 'skip', 'home', 'unlock', 'stop'), true)).toBe('press r to retry, s to skip, h to home, u to unlock (or run: labrun retry|skip|home|unlock r-1)');
     expect(formatKeyHint(allowing('retry', 'skip', 'stop'), false)).toBe('recover it with: labrun retry|skip r-1');
   });
 

@@ -15,8 +15,7 @@ const ACTION_KEYS: readonly { action: ActionType; keys: string; name: string }[]
 ];
 
 /** The actions the terminal offers for this status: those with a key that `allowedActions` lists. */
-export const offeredActions = (status: RunStatusDocument): ActionType[] =>
-  ACTION_KEYS.filter(({ action }) => status.allowedActions.includes(action)).map(({ action }) => action);
+export const offeredActions = (status: RunStatusDocument): ActionType[] => ACTION_KEYS.filter(({ action }) => status.allowedActions.includes(action)).map(({ action }) => action);
 
 /** The action a key press sends now, or null when the key means nothing or its action is not allowed. */
 export function actionForKey(key: string, status: RunStatusDocument): ActionType | null {

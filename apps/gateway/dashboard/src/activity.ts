@@ -64,8 +64,7 @@ export function describeEvent(event: RunEvent): string {
 }
 
 /** Events that say something went wrong, shown in red. */
-export const isTrouble = (event: RunEvent) =>
-  event.type === 'action.rejected' || event.type === 'command.failed' || event.type === 'run.rejected' || (event.type === 'fixit.completed' && !event.ok);
+export const isTrouble = (event: RunEvent) => event.type === 'action.rejected' || event.type === 'command.failed' || event.type === 'run.rejected' || (event.type === 'fixit.completed' && !event.ok);
 
 /**
  * The gateway keeps no past events, only the run's status and commands document; from those, the panel shows what

@@ -425,11 +425,13 @@ function renderBanner(run: RunStatusDocument) {
     const who = SOURCE_TEXT[pause.source] ?? pause.source;
     // Blocked while the protocol's own pause is current: both reasons show, the protocol's message first.
     const alsoInterlock = run.status === 'blocked' && run.interlock && pause.source !== 'interlock';
-    title =
-      alsoInterlock ? `Paused by ${who}, and blocked: ${run.interlock!.message}` :
-      run.status === 'blocked' ? `Blocked by ${who}` :
-      run.status === 'pausing' ? `Pausing: asked by ${pause.by ?? who}` :
-      `Paused by ${reasonWho(pause)}`;
+    title = alsoInterlock
+      ? `Paused by ${who}, and blocked: ${run.interlock!.message}`
+      : run.status === 'blocked'
+        ? `Blocked by ${who}`
+        : run.status === 'pausing'
+          ? `Pausing: asked by ${pause.by ?? who}`
+          : `Paused by ${reasonWho(pause)}`;
     message = pause.message ?? (run.status === 'pausing' ? 'Waiting for the machine to hold…' : 'No message');
     details = [
       ['Source', pause.source],

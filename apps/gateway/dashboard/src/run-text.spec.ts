@@ -60,7 +60,8 @@ group('recoveryView', () => {
   });
 
   it('says how a fixit action goes: in progress, done, failed with the controller’s words', () => {
-    const fixit = (action: 'home' | 'unlock', ok: boolean | null, text: string | null) => recoveryView(awaiting({ recovery: { attempt: 1, needsHome: false, fixit: { action, ok, message: text, at } } }), commands)?.fixit;
+    const fixit = (action: 'home' | 'unlock', ok: boolean | null, text: string | null) =>
+      recoveryView(awaiting({ recovery: { attempt: 1, needsHome: false, fixit: { action, ok, message: text, at } } }), commands)?.fixit;
     expect(fixit('home', null, null)).toEqual({ text: 'Homing…', state: 'running' });
     expect(fixit('home', true, 'homed')).toEqual({ text: 'Home done: homed', state: 'ok' });
     expect(fixit('unlock', false, 'error:9 G-code lock')).toEqual({ text: 'Unlock failed: error:9 G-code lock', state: 'failed' });
