@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { addToken } from '@labrun/auth';
 import type { RunCommand, RunStatusDocument } from '@labrun/contracts';
@@ -497,5 +497,69 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
     expect(sent.at(-1)).toMatchObject({ type: 'retry', by: 'ana' });
     await expect.poll(() => page.locator('.command.current').innerText()).toContain('failed once, now attempt 2');
     expect(consoleErrors.filter((e) => !/^Failed to load resource: .* 409 \(Conflict\)$/.test(e))).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium)('the recovery panel, with the real engine and a simulator that starts in Alarm, in headless Chromium', () => {
+  const device = 'dash-rec-sim';
+  let dir: string;
+  let http: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-e2e-recovery-'));
+    const broker = await startBroker();
+    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: device });
+    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-rec-engine', DEVICE_ID: device, LABRUN_DATA_DIR: path.join(dir, 'engine') });
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0' });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+    // The simulator's controller is connected (still in Alarm) before the run asks it to move.
+    await vi.waitFor(
+      async () => {
+        const health = (await (await fetch(`${http}/healthz`)).json()) as { devices: Record<string, { state: { connected: boolean } | null }> };
+        expect(health.devices[device]?.state?.connected).toBe(true);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    ({ browser, page, consoleErrors } = await openChromium(path.join(dir, 'profile')));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a first move on the unhomed machine fails into the panel with the controller’s words; Home then Retry finish the run', { timeout: 90_000 }, async () => {
+    const protocol = { schemaVersion: 1, metadata: { name: 'Unhomed move' }, commands: [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'done' } }] };
+    const post = (url: string, body: unknown) => fetch(`${http}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/runs', { protocol, runId: 'unhomed-1' })).status).toBe(201);
+    await page.goto(`${http}/#run=unhomed-1`);
+    await page.fill('#operator', 'ana');
+    await page.click('[data-action="play"]');
+
+    const panel = page.locator('#recovery');
+    await panel.waitFor({ timeout: 20_000 });
+    expect(await page.locator('#recovery-title').textContent()).toBe('Command #1 failed');
+    await expect.poll(() => page.locator('#recovery-command').textContent()).toBe('Move to X 10, Y 10 at 6000 mm/min');
+    // GRBL's state in the hardware service's words, and what to do.
+    expect(await page.locator('#recovery-message').textContent()).toMatch(/Alarm.*home the machine, then retry/);
+    expect(await page.locator('#recovery-facts').innerText()).toMatch(/Code\s+not-homed[\s\S]*Attempt\s+1/);
+    const button = (action: string) => page.locator(`[data-recovery-action="${action}"]`);
+    for (const action of ['retry', 'skip', 'home', 'unlock', 'stop']) expect(await button(action).isEnabled(), action).toBe(true);
+
+    await button('home').click();
+    await expect.poll(() => page.locator('#recovery-fixit').textContent(), { timeout: 30_000 }).toMatch(/^Home done/);
+    expect(await page.locator('#run-status').textContent()).toBe('awaiting-recovery');
+    await button('retry').click();
+    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    expect(await panel.isHidden()).toBe(true);
+    expect(await page.locator('.command[data-index="0"]').innerText()).toContain('failed once, succeeded on attempt 2');
+    await expect.poll(() => page.locator('#activity').innerText()).toMatch(/retry accepted from ana[\s\S]*home accepted from ana/);
+    expect(await page.locator('#activity').innerText()).toMatch(/#1 done \(attempt 2\)[\s\S]*#1 move started \(attempt 2\)[\s\S]*#1 failed: /);
+    await page.screenshot({ path: path.join(screenshotDir, 'recovery-retried-1400.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
   });
 });
