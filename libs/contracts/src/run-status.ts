@@ -37,8 +37,8 @@ export type PauseReason = z.infer<typeof PauseReason>;
 /**
  * The headline reason a run waits (source, message, since, by), and every reason that holds it now in `reasons`
  * (oldest first): a protocol's pause, a user's, the interlock, an error, ... stack instead of replacing each other,
- * and the headline is the one that decides what the run needs next (an error before the interlock before the
- * protocol's pause before a restart's before a user's).
+ * and the headline is the one that decides what the run needs next (an error, then the protocol's pause, the interlock,
+ * an external wait, a restart's, a user's).
  */
 export const PauseInfo = z.strictObject({ ...pauseReason, reasons: z.array(PauseReason) });
 export type PauseInfo = z.infer<typeof PauseInfo>;

@@ -142,7 +142,8 @@ function endCurrent(state: RunState, current: CurrentCommand, status: CommandRec
     index: current.index,
     status,
     startedAt: current.firstStartedAt,
-    completedAt: last?.completedAt ?? at,
+    // A skipped command ended when it was skipped (its failed attempt's end stays in `attempts`).
+    completedAt: status === 'skipped' ? at : (last?.completedAt ?? at),
     error: status === 'succeeded' ? null : (last?.error ?? null),
     result: status === 'succeeded' ? result : null,
     attempts: attempts.length > 1 || status === 'skipped' ? attempts : null,
@@ -201,7 +202,7 @@ function fail(state: RunState, event: RunEventOf<'command.failed'>): RunState {
   if (outcome === 'fail') {
     const ended: RunState = { ...state, current: null, ...endCurrent({ ...state }, { ...current, failedNow: { attempt: current.attempt, startedAt: current.startedAt, completedAt: event.at, error, result: null } }, 'failed', event.at) };
     if (state.status === 'stopping') return done(ended, 'stopped', event.at);
-    return { ...done(ended, 'failed', event.at), error: { ...error, commandIndex: event.index, ...(current.attempt > 1 ? { attempt: current.attempt } : {}) } };
+    return { ...done(ended, 'failed', event.at), error: { ...error, commandIndex: event.index, attempt: current.attempt, ...(event.positionLost ? { positionLost: true } : {}) } };
   }
   // The run waits for the operator (a policy `skip` follows with command.skipped). What a person had asked of the
   // motion (a pause still taking effect, an earlier interlock's "resume when ready") is superseded by the error;

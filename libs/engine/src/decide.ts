@@ -66,7 +66,8 @@ function whyNotInRecovery(state: RunState, type: ActionType, refuse: (code: Reje
   const failed = `command ${current.index + 1} (${current.type}) failed`;
   const fixit = state.recovery?.fixit;
   if (type === 'play' || type === 'resume' || type === 'pause' || type === 'skip-delay') {
-    return refuse('awaiting-recovery', `it is awaiting recovery: ${failed}; retry, skip, home, unlock or stop`);
+    const open = (['retry', 'skip', 'home', 'unlock', 'stop'] as const).filter((t) => t === 'stop' || whyNotInRecovery(state, t, refuse) === null);
+    return refuse('awaiting-recovery', `it is awaiting recovery: ${failed}; ${open.slice(0, -1).join(', ')}${open.length > 1 ? ' or ' : ''}${open.at(-1)}`);
   }
   if (fixit && fixit.ok === null) return refuse('fixit-in-progress', `${fixit.action} is still in progress; wait for it to finish`);
   if (type === 'skip') return null;

@@ -1,4 +1,5 @@
-// @labrun/engine — the run model (decide/apply, pure) and the engine that carries it out.
+// @labrun/engine — the run model (a pure step() over apply, the guards in decide and one module per command type)
+// and the Engine that carries out its effects.
 export * from './state.js';
 export * from './append-only.js';
 export * from './apply.js';
