@@ -498,6 +498,31 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
     await expect.poll(() => page.locator('.command.current').innerText()).toContain('failed once, now attempt 2');
     expect(consoleErrors.filter((e) => !/^Failed to load resource: .* 409 \(Conflict\)$/.test(e))).toEqual([]);
   });
+
+  it('lists every reason a paused run waits for under the banner’s headline: the protocol’s message stays with the interlock and a user', async () => {
+    const protocolReason = { source: 'protocol' as const, message: 'Check the samples', since: at, by: null };
+    const interlockReason = { source: 'interlock' as const, message: 'door open', since: at, by: null };
+    await engine.publish(
+      'run/stacked-1/status',
+      statusDocument('stacked-1', {
+        name: 'Stacked reasons',
+        status: 'blocked',
+        seq: 3,
+        startedAt: at,
+        current: { index: 1, type: 'pause', startedAt: at },
+        pause: { ...protocolReason, reasons: [protocolReason, interlockReason, userReason] },
+        interlock: { message: 'door open', since: at },
+        allowedActions: ['stop'],
+      }),
+      { retain: true },
+    );
+    await page.goto(`${http}/#run=stacked-1`);
+    await page.locator('#banner-message', { hasText: 'Check the samples' }).waitFor();
+    expect(await page.locator('#banner-title').textContent()).toBe('Paused by the protocol, and blocked: door open');
+    // The interlock is in the title; the user's pause would be lost without the list.
+    expect(await page.locator('#banner-reasons').innerText()).toBe('Also held by ben: checking the deck');
+    expect(await page.locator('#recovery').isHidden()).toBe(true);
+  });
 });
 
 describe.skipIf(!hasChromium)('the recovery panel, with the real engine and a simulator that starts in Alarm, in headless Chromium', () => {

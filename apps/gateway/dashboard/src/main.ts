@@ -439,8 +439,9 @@ function renderBanner(run: RunStatusDocument) {
       ['Since', pause.since ? timeOfDay(pause.since) : 'not yet stopped'],
       ['Next', run.status === 'blocked' ? 'resume once the interlock clears' : run.allowedActions.includes('resume') ? 'press Resume to continue' : ''],
     ];
-    // Every other reason the run waits for: a protocol's message is never lost behind the interlock or a user.
-    reasons = otherReasons(pause);
+    // Every other reason the run waits for: a protocol's message is never lost behind the interlock or a user. The
+    // interlock that blocks it is in the title already.
+    reasons = otherReasons(alsoInterlock ? { ...pause, reasons: pause.reasons.filter((r) => r.source !== 'interlock') } : pause);
     timerLabel = run.status === 'blocked' ? 'blocked for' : 'paused for';
   } else if (run.status === 'failed') {
     kind = 'failed';
