@@ -32,7 +32,8 @@ const testFiles = ['**/*.spec.ts', '**/*.spec-helpers.ts', '**/vitest.config.ts'
 
 export default defineConfig(
   {
-    ignores: ['**/dist/', '**/out-tsc/', '**/coverage/', '**/.nx/', '**/.labrun/', '**/.test-results/', '**/*.timestamp*'],
+    // apps/gateway/public/ is the dashboard as vite built it from apps/gateway/dashboard/.
+    ignores: ['**/dist/', '**/out-tsc/', '**/coverage/', '**/.nx/', '**/.labrun/', '**/.test-results/', '**/*.timestamp*', 'apps/gateway/public/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -65,8 +66,8 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // The dashboard runs in the browser, as plain JavaScript with no build step.
-    files: ['apps/gateway/public/**/*.js'],
+    // The dashboard runs in the browser (bundled by vite from apps/gateway/dashboard/src).
+    files: ['apps/gateway/dashboard/src/**/*.ts'],
     languageOptions: { globals: globals.browser },
   },
 );

@@ -6,8 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appEntry, commandExists, requirement, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { appEntry, commandExists, connectTestClient, requirement, startBroker, startProcess, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
 const hasScript = requirement(commandExists('script'), 'the script command (util-linux), to give labrun a terminal', 'install it with `apt-get install -y bsdutils`');
 
@@ -209,5 +209,123 @@ describe('the labrun command, with the real services', () => {
     expect(await help.exited()).toBe(0);
     expect(help.output()).toContain('labrun run <protocol.json|protocol.ts>');
     expect(help.output()).toMatch(/Exit codes[^\n]*\n {2}0 {4}the run succeeded[\s\S]*\n {2}2 {4}the run was stopped[\s\S]*\n {2}5 {4}no engine answered within 5 s/);
+  });
+});
+
+describe('the labrun command recovering a failed command, on a simulator that starts in Alarm', () => {
+  // A hardware service of its own for each test: its built-in simulator starts locked in Alarm (homing on), so the
+  // protocol's first move fails into awaiting-recovery until someone homes the machine.
+  let url: string;
+  let dir: string;
+  let hardware: ServiceProcess | undefined;
+  let watcher: TestClient;
+  const deviceId = 'cli-rec-sim';
+  const labrun = (...args: string[]) => startProcess(`labrun ${args[0] ?? ''}`, appEntry('cli'), { MQTT_URL: url }, args);
+  const newRunId = () => `cli-rec-${randomUUID().slice(0, 8)}`;
+  const protocolFile = async () => {
+    const file = path.join(dir, `${randomUUID().slice(0, 8)}.json`);
+    const commands = [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'Done' } }];
+    await writeFile(file, JSON.stringify({ schemaVersion: 1, metadata: { name: 'unhomed move' }, commands }));
+    return file;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-cli-recovery-'));
+    url = (await startBroker()).url;
+    watcher = await connectTestClient(url);
+    await watcher.subscribe(`hw/${deviceId}/state`);
+    await startService('engine', { MQTT_URL: url, ENGINE_ID: 'cli-rec-engine', DEVICE_ID: deviceId, LABRUN_DATA_DIR: path.join(dir, 'engine') });
+  });
+
+  beforeEach(async () => {
+    // A fresh simulator: in Alarm again, whatever the previous test did to it; its controller connected (a state
+    // published after this start) before the protocol asks for a move.
+    await hardware?.stop();
+    const mark = watcher.received.length;
+    hardware = await startService('hardware', { MQTT_URL: url, DEVICE_ID: deviceId });
+    await watcher.waitFor(`hw/${deviceId}/state`, (m) => watcher.received.indexOf(m) >= mark && m.text !== '' && m.json().connected === true, 20_000);
+  });
+
+  afterAll(async () => {
+    await watcher?.close();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says what failed and how to recover; status shows it; home then retry from other labrun processes finish the run', async () => {
+    const runId = newRunId();
+    const run = labrun('run', await protocolFile(), '--id', runId);
+    await run.waitFor(new RegExp(`recover it with: labrun retry\\|skip\\|home(\\|unlock)? ${runId}`));
+    expect(run.output()).toContain(`${runId}  awaiting-recovery  0/2  #1 move x=10 y=10 F6000`);
+    expect(run.output()).toMatch(/\n {2}failed: #1 move x=10 y=10 F6000, attempt 1 \([a-z-]+\): .*home/i);
+
+    const status = labrun('status', runId);
+    expect(await status.exited()).toBe(0);
+    // The failed command described in full from the run's commands document, and what may be done now.
+    expect(status.output()).toMatch(/ {2}failed: #1 move x=10 y=10 F6000, attempt 1 \([a-z-]+\): /);
+    expect(status.output()).toMatch(/\n {2}allowed actions: stop, retry, skip, home, unlock\n$/);
+
+    const resume = labrun('resume', runId);
+    expect(await resume.exited()).toBe(1);
+    expect(resume.output()).toMatch(new RegExp(`^labrun: cannot resume run ${runId}: `));
+
+    const home = labrun('home', runId, '--by', 'ana');
+    expect(await home.exited()).toBe(0);
+    expect(home.output()).toBe(`home accepted on run ${runId}\n`);
+    await run.waitFor(/ {2}home done/);
+
+    const retry = labrun('retry', runId, '--by', 'ana');
+    expect(await retry.exited()).toBe(0);
+    expect(await run.exited()).toBe(0);
+    expect(run.output()).toContain('home accepted from ana');
+    expect(run.output()).toContain('retry accepted from ana');
+    expect(run.output()).toMatch(new RegExp(`${runId}  succeeded  2/2\\n$`));
+  });
+
+  it('skip marks the failed move skipped and the run goes on to succeed', async () => {
+    const runId = newRunId();
+    const run = labrun('run', await protocolFile(), '--id', runId);
+    await run.waitFor(/recover it with: /);
+    const skip = labrun('skip', runId, '--by', 'ana', '--message', 'moved it by hand');
+    expect(await skip.exited()).toBe(0);
+    expect(await run.exited()).toBe(0);
+    expect(run.output()).toContain('skip accepted from ana: moved it by hand');
+    const again = labrun('skip', runId);
+    expect(await again.exited()).toBe(1);
+    expect(again.output()).toMatch(new RegExp(`^labrun: cannot skip run ${runId}: `));
+  });
+
+  it.skipIf(!hasScript)('on a terminal, offers exactly the allowed keys; h homes, r retries', async () => {
+    const runId = newRunId();
+    const command = `stty cols 200; ${[process.execPath, appEntry('cli'), 'run', await protocolFile(), '--id', runId].map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ')}`;
+    const terminal: ChildProcess = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, MQTT_URL: url, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let screen = '';
+    terminal.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    terminal.stderr!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => terminal.on('exit', (code) => resolve(code)));
+    const waitFor = async (pattern: RegExp) => {
+      const deadline = Date.now() + 15_000;
+      while (!pattern.test(screen)) {
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await waitFor(new RegExp(`press r to retry, s to skip, h to home(, u to unlock)? \\(or run: labrun retry\\|skip\\|home(\\|unlock)? ${runId}\\)`));
+      expect(screen).toMatch(/ {2}✗ failed: #1 move x=10 y=10 F6000, attempt 1/);
+      expect(screen).toMatch(/⚠ {2}\[░+\] {2}0\/2 {2}awaiting-recovery \d\d:\d\d {2}#1 move x=10 y=10 F6000/);
+      // A key whose action is not allowed does nothing: Enter (resume) is refused while a command awaits recovery.
+      terminal.stdin!.write('\r');
+      terminal.stdin!.write('h');
+      await waitFor(/ {4}home done/);
+      terminal.stdin!.write('r');
+      expect(await exited).toBe(0);
+      expect(screen).toMatch(/home accepted from \S+/);
+      expect(screen).toMatch(/retry accepted from \S+/);
+      expect(screen).not.toMatch(/cannot resume/);
+      expect(screen).toMatch(new RegExp(`✓ ${runId} succeeded {2}2/2 in \\d\\d:\\d\\d`));
+    } finally {
+      if (terminal.exitCode === null) process.kill(-terminal.pid!, 'SIGKILL');
+    }
   });
 });

@@ -25,7 +25,7 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['--url=mqtt://lab:1883', 'run', 'p.json'])).toEqual({ command: 'run', file: 'p.json', url: 'mqtt://lab:1883' });
   });
 
-  it.each(['pause', 'resume', 'stop', 'play', 'skip-delay'])('reads labrun %s <runId> [--by] [--message]', (action) => {
+  it.each(['pause', 'resume', 'stop', 'play', 'skip-delay', 'retry', 'skip', 'home', 'unlock'])('reads labrun %s <runId> [--by] [--message]', (action) => {
     expect(parseCommandLine([action, 'r-1', '--by', 'ana', '--message', 'checking'])).toEqual({ command: 'action', action, runId: 'r-1', by: 'ana', message: 'checking' });
   });
 

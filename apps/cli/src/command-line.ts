@@ -10,6 +10,7 @@ export const USAGE = `labrun — run lab-automation protocols and control them o
 Usage:
   labrun run <protocol.json|protocol.ts> [--id <runId>] [--device <deviceId>]
   labrun pause|resume|stop|play|skip-delay <runId> [--by <name>] [--message <text>]
+  labrun retry|skip|home|unlock <runId> [--by <name>] [--message <text>]
   labrun status [runId] [--json] [--watch]
   labrun ls [--json]
   labrun user add <name> --role <role> [--file <path>] [--password-stdin] | user remove <name> | user list
@@ -17,7 +18,8 @@ Usage:
 
 Commands:
   run          create a run from a protocol, play it and follow it until it ends: a live progress bar on a
-               terminal (press Enter to resume when it pauses), one line per change otherwise. The protocol is
+               terminal (press Enter to resume when it pauses; r, s, h or u to retry, skip, home or unlock
+               when a command failed), one line per change otherwise. The protocol is
                a JSON protocol document, or a TypeScript/JavaScript file (.ts .mts .cts .js .mjs .cjs) whose
                default export is defineProtocol(...) from @labrun/protocol: it is run here, once, to record
                its commands, and only the resulting document is sent to the engine
@@ -26,6 +28,10 @@ Commands:
   stop         stop a run (the current command fails with "run stopped")
   play         start an idle run, or continue a paused one
   skip-delay   end the delay a run is waiting in
+  retry        carry out again the command a run awaiting recovery failed on
+  skip         mark the failed command skipped and go on with the next one
+  home         home the machine (GRBL $H) while the run awaits recovery; the run still waits for retry or skip
+  unlock       clear the controller's alarm lock (GRBL $X) while the run awaits recovery; the run still waits
   status       show one run's status (or every run's), once or as it changes (--watch)
   ls           list the runs the broker knows of
   user         add, change, remove or list the broker's users (MQTT logins with a password and a role) in
@@ -108,7 +114,7 @@ export function parseCommandLine(argv: string[]): Request {
   const { values, positionals } = parsed;
   const [name, ...args] = positionals;
   if (values.help || name === 'help') return { command: 'help' };
-  if (name === undefined) throw usageError('which command? One of run, pause, resume, stop, play, skip-delay, status, ls, user, token');
+  if (name === undefined) throw usageError(`which command? One of run, ${ACTION_TYPES.join(', ')}, status, ls, user, token`);
   if (!(COMMANDS as readonly string[]).includes(name)) throw usageError(`unknown command "${name}"`);
   const command = name as CommandName;
 

@@ -1,7 +1,7 @@
 // Unit tests of how the CLI describes runs to people.
 import { describe, expect, it } from 'vitest';
-import type { Command, RunStatusDocument } from '@labrun/contracts';
-import { describeCommand, formatPause, formatRunTable, formatStatus, formatStatusLine, isBetweenCommands } from './format.js';
+import type { Command, PauseInfo, PauseReason, RunStatusDocument } from '@labrun/contracts';
+import { describeTerse, formatOtherReasons, formatPause, formatRecovery, formatRunTable, formatStatus, formatStatusLine, isBetweenCommands } from './format.js';
 import { statusDocument as statusOf } from '@labrun/testkit';
 
 const commands: Command[] = [
@@ -12,11 +12,11 @@ const commands: Command[] = [
   { type: 'comment', params: { message: 'Done' } },
 ];
 
-describe('describeCommand', () => {
-  it('says each command as a person would', () => {
-    expect(commands.map(describeCommand)).toEqual(['home', 'move x=10 y=20 F3000', 'pause "Check the samples"', 'delay 30 s "Incubate"', 'comment "Done"']);
-    expect(describeCommand({ type: 'pause' })).toBe('pause');
-    expect(describeCommand({ type: 'delay', params: { seconds: 1.5 } })).toBe('delay 1.5 s');
+describe('describeTerse', () => {
+  it('says each command as the engine describes it for a terminal', () => {
+    expect(commands.map(describeTerse)).toEqual(['home', 'move x=10 y=20 F3000', 'pause "Check the samples"', 'delay 30 s "Incubate"', 'comment "Done"']);
+    expect(describeTerse({ type: 'pause' })).toBe('pause');
+    expect(describeTerse({ type: 'delay', params: { seconds: 1.5 } })).toBe('delay 1.5 s');
   });
 });
 
@@ -41,19 +41,80 @@ describe('formatStatusLine', () => {
   });
 });
 
+/** A pause whose only reason is its headline. */
+const pauseOf = (reason: PauseReason): PauseInfo => ({ ...reason, reasons: [reason] });
+const since = '2026-11-24T10:00:00.000Z';
+
 describe('formatPause', () => {
-  const since = '2026-11-24T10:00:00.000Z';
   it('says what paused the run, who, and its message', () => {
-    expect(formatPause(statusOf('r-1', { status: 'paused', pause: { source: 'protocol', message: 'Check the samples', since, by: null } }))).toBe(
+    expect(formatPause(statusOf('r-1', { status: 'paused', pause: pauseOf({ source: 'protocol', message: 'Check the samples', since, by: null }) }))).toBe(
       'paused (source: protocol): Check the samples',
     );
-    expect(formatPause(statusOf('r-1', { status: 'pausing', pause: { source: 'user', message: null, since: null, by: 'ana' } }))).toBe('pausing (source: user, by ana)');
-    expect(formatPause(statusOf('r-1', { status: 'blocked', pause: { source: 'interlock', message: 'door open', since, by: null } }))).toBe('blocked (source: interlock): door open');
+    expect(formatPause(statusOf('r-1', { status: 'pausing', pause: pauseOf({ source: 'user', message: null, since: null, by: 'ana' }) }))).toBe('pausing (source: user, by ana)');
+    expect(formatPause(statusOf('r-1', { status: 'blocked', pause: pauseOf({ source: 'interlock', message: 'door open', since, by: null }) }))).toBe('blocked (source: interlock): door open');
+  });
+
+  it('lists every other reason the run waits for below the headline, the protocol’s message kept', () => {
+    const protocol: PauseReason = { source: 'protocol', message: 'Check the samples', since, by: null };
+    const interlock: PauseReason = { source: 'interlock', message: 'controller sim-1 reconnected: resume when ready', since, by: null };
+    const user: PauseReason = { source: 'user', message: 'refilling tips', since, by: 'ana' };
+    const paused = statusOf('r-1', { status: 'paused', pause: { ...interlock, reasons: [protocol, interlock, user] } });
+    expect(formatOtherReasons(paused)).toEqual(['also held (source: protocol): Check the samples', 'also held (source: user, by ana): refilling tips']);
+    expect(formatStatus(paused)).toEqual([
+      'r-1  paused  0/3',
+      '  paused (source: interlock): controller sim-1 reconnected: resume when ready',
+      '  also held (source: protocol): Check the samples',
+      '  also held (source: user, by ana): refilling tips',
+    ]);
+    expect(formatOtherReasons(statusOf('r-1', { status: 'paused', pause: pauseOf(protocol) }))).toEqual([]);
   });
 
   it('has nothing to say of a run that is not held', () => {
     expect(formatPause(statusOf('r-1', { status: 'running' }))).toBeNull();
     expect(formatStatus(statusOf('r-1'))).toEqual(['r-1  idle  0/3']);
+  });
+});
+
+describe('formatRecovery', () => {
+  const error = 'ALARM:9 Homing required: the controller is locked until it is homed. Home the machine, then retry.';
+  const awaiting = (overrides: Partial<RunStatusDocument> = {}) =>
+    statusOf('r-42', {
+      status: 'awaiting-recovery',
+      current: { index: 1, type: 'move', startedAt: since },
+      progress: { completed: 1, total: 5 },
+      error: { code: 'alarm', message: error, commandIndex: 1, attempt: 1, positionLost: true },
+      pause: pauseOf({ source: 'error', message: error, since, by: null }),
+      recovery: { attempt: 1, needsHome: true, fixit: null },
+      allowedActions: ['skip', 'home', 'unlock', 'stop'],
+      ...overrides,
+    });
+
+  it('says what failed, on which attempt, in the controller’s words, and that the machine must be homed first', () => {
+    expect(formatRecovery(awaiting(), commands)).toEqual([`failed: #2 move x=10 y=20 F3000, attempt 1 (alarm): ${error}`, 'position lost: home the machine before a retry']);
+    // Without the protocol at hand, the command is named by its type.
+    expect(formatRecovery(awaiting())[0]).toBe(`failed: #2 move, attempt 1 (alarm): ${error}`);
+  });
+
+  it('says how the fixit action goes: in progress, done or failed, with its message', () => {
+    const fixit = (ok: boolean | null, message: string | null) => ({ attempt: 2, needsHome: false, fixit: { action: 'home' as const, ok, message, at: since } });
+    expect(formatRecovery(awaiting({ recovery: fixit(null, null) }), commands).slice(1)).toEqual(['home in progress']);
+    expect(formatRecovery(awaiting({ recovery: fixit(true, 'homed') }), commands)).toEqual([`failed: #2 move x=10 y=20 F3000, attempt 2 (alarm): ${error}`, 'home done: homed']);
+    expect(formatRecovery(awaiting({ recovery: { attempt: 1, needsHome: true, fixit: { action: 'unlock', ok: false, message: 'error:9 G-code lock', at: since } } })).slice(1)).toEqual([
+      'position lost: home the machine before a retry',
+      'unlock failed: error:9 G-code lock',
+    ]);
+  });
+
+  it('shows awaiting recovery in the status: the error on lines of its own, not twice, and every other reason', () => {
+    const user: PauseReason = { source: 'user', message: null, since, by: 'ana' };
+    const status = awaiting({ pause: { source: 'error', message: error, since, by: null, reasons: [user, { source: 'error', message: error, since, by: null }] } });
+    expect(formatStatus(status, commands)).toEqual([
+      'r-42  awaiting-recovery  1/5  #2 move x=10 y=20 F3000',
+      `  failed: #2 move x=10 y=20 F3000, attempt 1 (alarm): ${error}`,
+      '  position lost: home the machine before a retry',
+      '  also held (source: user, by ana)',
+    ]);
+    expect(formatRecovery(statusOf('r-1', { status: 'running' }))).toEqual([]);
   });
 });
 

@@ -1,25 +1,17 @@
-// How the CLI writes runs for people: one line per status change, the reason a run is paused, and a table.
-import type { Command, RunStatusDocument } from '@labrun/contracts';
+// How the CLI writes runs for people: one line per status change, why a run waits (every pause reason, what a
+// failed command needs), and a table. Commands read as the engine describes them (@labrun/engine/commands).
+import type { Command, PauseReason, RunStatusDocument } from '@labrun/contracts';
+import { describeCommand } from '@labrun/engine/commands';
 
 const seconds = (s: number) => `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 
-/** A command as a person would say it: `move x=10 y=20 F3000`, `delay 30 s "Incubate"`. */
-export function describeCommand(command: Command): string {
-  switch (command.type) {
-    case 'home':
-      return 'home';
-    case 'move': {
-      const { x, y, z, feed } = command.params;
-      const axes = Object.entries({ x, y, z }).flatMap(([axis, v]) => (v === undefined ? [] : [`${axis}=${v}`]));
-      return ['move', ...axes, ...(feed === undefined ? [] : [`F${feed}`])].join(' ');
-    }
-    case 'pause':
-      return command.params?.message ? `pause "${command.params.message}"` : 'pause';
-    case 'delay':
-      return `delay ${seconds(command.params.seconds)}${command.params.message ? ` "${command.params.message}"` : ''}`;
-    case 'comment':
-      return `comment "${command.params.message}"`;
-  }
+/** A command as a terminal says it (`move x=10 y=20 F3000`, `delay 30 s "Incubate"`): the engine's own wording. */
+export const describeTerse = (command: Command) => describeCommand(command, 'terse');
+
+/** `#3 move x=10 y=20`: a command by its place in the protocol, described in full when the protocol is at hand. */
+function commandAt(index: number, type: string, commands?: readonly Command[]): string {
+  const command = commands?.[index];
+  return `#${index + 1} ${command ? describeTerse(command) : type}`;
 }
 
 /**
@@ -28,22 +20,54 @@ export function describeCommand(command: Command): string {
  */
 export function formatStatusLine(status: RunStatusDocument, commands?: readonly Command[]): string {
   const parts = [status.runId, status.status, `${status.progress.completed}/${status.progress.total}`];
-  if (status.current) {
-    const command = commands?.[status.current.index];
-    parts.push(`#${status.current.index + 1} ${command ? describeCommand(command) : status.current.type}`);
-  }
+  if (status.current) parts.push(commandAt(status.current.index, status.current.type, commands));
   if (status.delay && status.delay.endsAt !== null) parts.push(`(${seconds(status.delay.remainingSeconds)} left)`);
   if (status.delay && status.delay.endsAt === null) parts.push(`(${seconds(status.delay.remainingSeconds)} left, countdown frozen)`);
-  if (status.error) parts.push(`error: ${status.error.message}`);
+  // Awaiting recovery, the error has lines of its own (formatRecovery).
+  if (status.error && status.status !== 'awaiting-recovery') parts.push(`error: ${status.error.message}`);
   return parts.join('  ');
 }
 
-/** Why the run is not moving, `paused (source: protocol): Check the samples`; null when nothing holds it. */
+const HELD = ['paused', 'pausing', 'blocked', 'awaiting-recovery'];
+
+/** One reason a run waits: `(source: protocol): Check the samples`, `(source: user, by ana)`. */
+const reasonText = (reason: PauseReason) => `(source: ${reason.source}${reason.by ? `, by ${reason.by}` : ''})${reason.message ? `: ${reason.message}` : ''}`;
+
+/**
+ * Why the run is not moving, `paused (source: protocol): Check the samples`; null when nothing holds it. Awaiting
+ * recovery, formatRecovery says it instead.
+ */
 export function formatPause(status: RunStatusDocument): string | null {
   const { pause } = status;
-  if (!pause || (status.status !== 'paused' && status.status !== 'pausing' && status.status !== 'blocked')) return null;
-  const who = pause.by ? `, by ${pause.by}` : '';
-  return `${status.status} (source: ${pause.source}${who})${pause.message ? `: ${pause.message}` : ''}`;
+  if (!pause || !HELD.includes(status.status) || status.status === 'awaiting-recovery') return null;
+  return `${status.status} ${reasonText(pause)}`;
+}
+
+/** Every other reason the run waits for besides the headline one: `also held (source: interlock): door open`. */
+export function formatOtherReasons(status: RunStatusDocument): string[] {
+  const { pause } = status;
+  if (!pause || !HELD.includes(status.status)) return [];
+  return pause.reasons.filter((r) => r.source !== pause.source).map((r) => `also held ${reasonText(r)}`);
+}
+
+/**
+ * What a run awaiting recovery needs, a line each: what failed, on which attempt, in the controller's words;
+ * whether it must be homed first; the fixit action (home, unlock) in progress or the last one's outcome.
+ */
+export function formatRecovery(status: RunStatusDocument, commands?: readonly Command[]): string[] {
+  const { error, recovery } = status;
+  if (status.status !== 'awaiting-recovery' || !error) return [];
+  const index = error.commandIndex ?? status.current?.index ?? null;
+  const what = index === null ? 'a command' : commandAt(index, status.current?.type ?? 'command', commands);
+  const attempt = recovery?.attempt ?? error.attempt;
+  const lines = [`failed: ${what}${attempt === undefined ? '' : `, attempt ${attempt}`} (${error.code}): ${error.message}`];
+  if (recovery?.needsHome) lines.push('position lost: home the machine before a retry');
+  const fixit = recovery?.fixit;
+  if (fixit) {
+    const outcome = fixit.ok === null ? 'in progress' : fixit.ok ? 'done' : 'failed';
+    lines.push(`${fixit.action} ${outcome}${fixit.message ? `: ${fixit.message}` : ''}`);
+  }
+  return lines;
 }
 
 /**
@@ -52,10 +76,11 @@ export function formatPause(status: RunStatusDocument): string | null {
  */
 export const isBetweenCommands = (status: RunStatusDocument) => status.status === 'running' && status.current === null;
 
-/** Every line that describes a status: the status line, and the pause reason when there is one. */
+/** Every line that describes a status: the status line, then why it waits: the recovery it needs, every pause reason. */
 export function formatStatus(status: RunStatusDocument, commands?: readonly Command[]): string[] {
   const pause = formatPause(status);
-  return pause ? [formatStatusLine(status, commands), `  ${pause}`] : [formatStatusLine(status, commands)];
+  const details = [...formatRecovery(status, commands), ...(pause ? [pause] : []), ...formatOtherReasons(status)];
+  return [formatStatusLine(status, commands), ...details.map((line) => `  ${line}`)];
 }
 
 /** `labrun ls`: one row per run, newest last, columns padded to fit. */

@@ -26,13 +26,25 @@ describe('clock and progressBar', () => {
 
 describe('formatLiveLine', () => {
   it('shows a paused run with how long it has been paused, by the clock', () => {
+    const reason = { source: 'protocol' as const, message: 'Check the samples', since: '2026-11-24T10:00:00.000Z', by: null };
     const paused = statusOf('r-1', {
       status: 'paused',
-      pause: { source: 'protocol', message: 'Check the samples', since: '2026-11-24T10:00:00.000Z', by: null },
+      pause: { ...reason, reasons: [reason] },
       current: { index: 1, type: 'pause', startedAt: '2026-11-24T10:00:00.000Z' },
       progress: { completed: 1, total: 3 },
     });
     expect(formatLiveLine(paused, commands, t0 + 83_000, 0, 200)).toBe('❚❚  [████████░░░░░░░░░░░░░░░░]  1/3  paused 01:23  #2 pause "Check the samples"');
+  });
+
+  it('marks a run awaiting recovery and counts how long it has waited', () => {
+    const reason = { source: 'error' as const, message: 'ALARM:9 Homing required', since: '2026-11-24T10:00:00.000Z', by: null };
+    const awaiting = statusOf('r-1', {
+      status: 'awaiting-recovery',
+      pause: { ...reason, reasons: [reason] },
+      current: { index: 0, type: 'home', startedAt: '2026-11-24T10:00:00.000Z' },
+      progress: { completed: 0, total: 3 },
+    });
+    expect(formatLiveLine(awaiting, commands, t0 + 5_000, 3, 200)).toBe('⚠  [░░░░░░░░░░░░░░░░░░░░░░░░]  0/3  awaiting-recovery 00:05  #1 home');
   });
 
   it('counts a delay down from endsAt, and says when the countdown is frozen', () => {

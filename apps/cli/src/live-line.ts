@@ -1,7 +1,7 @@
 // The one line `labrun run` keeps redrawing on a terminal: a progress bar, the status, the current command and
 // what moves with the clock (the pause timer, the delay countdown). Pure: the caller says what time it is.
 import type { Command, RunStatusDocument } from '@labrun/contracts';
-import { describeCommand } from './format.js';
+import { describeTerse } from './format.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const BAR_WIDTH = 24;
@@ -34,14 +34,14 @@ export function delayLeft(status: RunStatusDocument, now: number): number | null
  * terminal never wraps it (a wrapped line could not be redrawn in place).
  */
 export function formatLiveLine(status: RunStatusDocument, commands: readonly Command[], now: number, frame: number, columns: number): string {
-  const held = status.status === 'paused' || status.status === 'blocked';
-  const icon = held ? '❚❚' : status.status === 'succeeded' ? '✓' : status.status === 'failed' ? '✗' : status.status === 'stopped' ? '■' : SPINNER[frame % SPINNER.length]!;
+  const held = status.status === 'paused' || status.status === 'blocked' || status.status === 'awaiting-recovery';
+  const icon = status.status === 'awaiting-recovery' ? '⚠' : held ? '❚❚' : status.status === 'succeeded' ? '✓' : status.status === 'failed' ? '✗' : status.status === 'stopped' ? '■' : SPINNER[frame % SPINNER.length]!;
   const parts = [icon, progressBar(status.progress.completed, status.progress.total), `${status.progress.completed}/${status.progress.total}`];
   const since = status.pause?.since;
   parts.push(held && since ? `${status.status} ${clock((now - Date.parse(since)) / 1000)}` : status.status);
   if (status.current) {
     const command = commands[status.current.index];
-    parts.push(`#${status.current.index + 1} ${command ? describeCommand(command) : status.current.type}`);
+    parts.push(`#${status.current.index + 1} ${command ? describeTerse(command) : status.current.type}`);
   }
   const left = delayLeft(status, now);
   if (left !== null) parts.push(`${clock(Math.ceil(left))} left${status.delay?.endsAt === null ? ' (frozen)' : ''}`);

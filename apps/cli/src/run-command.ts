@@ -1,6 +1,7 @@
 // `labrun run <protocol.json|protocol.ts>`: create the run, play it, and follow it to the end: a live progress
-// line on a terminal, one line per change elsewhere. When the run pauses, say why and how to resume (Enter, when
-// a person is at the terminal).
+// line on a terminal, one line per change elsewhere. When the run pauses or a command fails, say why and what can
+// be done: the keys a person at the terminal can press (Enter resumes; r, s, h, u retry, skip, home, unlock), or the
+// commands that do it from elsewhere.
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { MqttClient } from 'mqtt';
@@ -8,6 +9,7 @@ import { FINISHED_STATUSES, topics, type Command, type RunStatusDocument } from 
 import { connectBroker, disconnect, noAnswerMessage, type BrokerSettings } from './broker.js';
 import { CliError, EXIT, exitCodeFor } from './exit-codes.js';
 import { readProtocolFile } from './protocol-file.js';
+import { actionForKey, formatKeyHint } from './run-keys.js';
 import { ANSWER_TIMEOUT_MS, onRunMessages, sendAction } from './run-messages.js';
 import { PlainView, TerminalView, type RunView } from './run-view.js';
 
@@ -19,7 +21,7 @@ export interface RunRequest {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Who pressed Enter, for the `by` of the resume: the user's login name. */
+/** Who pressed the key, for the `by` of its action: the user's login name. */
 function operatorName(): string {
   try {
     return userInfo().username;
@@ -73,11 +75,11 @@ async function createRun(client: MqttClient, runId: string, body: object, settin
 /** Play the run and show its progress until it finishes (exit code by outcome) or the user presses Ctrl-C. */
 async function follow(client: MqttClient, initial: RunStatusDocument, commands: readonly Command[], settings: BrokerSettings): Promise<number> {
   const { runId } = initial;
-  // Enter resumes only where a person can press it; the live line only where it can be redrawn.
+  // Keys act only where a person can press them; the live line only where it can be redrawn.
   const interactive = process.stdin.isTTY === true;
   const view: RunView = process.stdout.isTTY === true ? new TerminalView(commands) : new PlainView(commands);
   let current = initial;
-  let hintedPause: string | null = null;
+  let hinted: string | null = null;
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const answered = new Set<string>();
@@ -85,18 +87,18 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
   const show = (status: RunStatusDocument) => {
     if (!view.show(status)) return;
     current = status;
-    const pauseKey = status.pause ? `${status.current?.index}|${status.pause.source}|${status.pause.since}` : null;
-    if (status.status === 'paused' && status.allowedActions.includes('resume') && pauseKey !== hintedPause) {
-      view.note(interactive ? `  press Enter to resume (or run: labrun resume ${runId})` : `  resume it with: labrun resume ${runId}`);
-      hintedPause = pauseKey;
-    }
+    // Said again when what can be done changes (a home that makes a retry possible) or the run waits anew.
+    const hint = formatKeyHint(status, interactive);
+    const hintKey = `${status.current?.index}|${status.pause?.source}|${status.pause?.since}|${hint}`;
+    if (hint && hintKey !== hinted) view.note(`  ${hint}`);
+    hinted = hintKey;
     if (FINISHED_STATUSES.includes(status.status)) finish(exitCodeFor(status.status));
   };
 
   const stopListening = onRunMessages(client, (message) => {
     if (message.runId !== runId) return;
     if (message.kind === 'status') show(message.status);
-    else if (message.event.type === 'action.accepted' && !answered.has(message.event.actionId)) {
+    else if (message.kind === 'event' && message.event.type === 'action.accepted' && !answered.has(message.event.actionId)) {
       const { action, by, message: note } = message.event;
       answered.add(message.event.actionId);
       view.note(`  ${action} accepted${by ? ` from ${by}` : ''}${note ? `: ${note}` : ''}`);
@@ -106,15 +108,16 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
     view.warn(`labrun: stopped following; run ${runId} goes on in the engine (labrun stop ${runId} stops it)`);
     finish(EXIT.interrupted);
   };
-  const resume = () => {
-    if (current.status !== 'paused' || !current.allowedActions.includes('resume')) return;
-    sendAction(client, runId, { type: 'resume', by: operatorName() }, settings).then(
+  const onKey = (key: string) => {
+    const action = actionForKey(key, current);
+    if (!action) return;
+    sendAction(client, runId, { type: action, by: operatorName() }, settings).then(
       (answer) => answer.type === 'action.rejected' && view.warn(`labrun: ${answer.message}`),
       (error: Error) => view.warn(error.message),
     );
   };
   process.once('SIGINT', onInterrupt);
-  const stopKeys = interactive ? listenForKeys({ enter: resume, interrupt: onInterrupt }) : () => {};
+  const stopKeys = interactive ? listenForKeys({ key: onKey, interrupt: onInterrupt }) : () => {};
 
   try {
     show(initial);
@@ -134,12 +137,14 @@ async function follow(client: MqttClient, initial: RunStatusDocument, commands: 
  * Read single keys from the terminal (raw mode: nothing is echoed to spoil the live line). In raw mode
  * Ctrl-C arrives as a key, not as SIGINT, so it is handled here too. Returns the function that stops it.
  */
-function listenForKeys(on: { enter: () => void; interrupt: () => void }): () => void {
+function listenForKeys(on: { key: (key: string) => void; interrupt: () => void }): () => void {
   const stdin = process.stdin;
   const onData = (chunk: Buffer) => {
+    // A key such as Home or an arrow arrives as an escape sequence (`\x1b[H`): none of its letters is a key press.
+    if (chunk.includes(0x1b)) return;
     for (const byte of chunk) {
-      if (byte === 0x0d || byte === 0x0a) on.enter();
-      else if (byte === 0x03) on.interrupt();
+      if (byte === 0x03) on.interrupt();
+      else on.key(String.fromCharCode(byte));
     }
   };
   stdin.setRawMode?.(true);

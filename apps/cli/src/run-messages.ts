@@ -1,14 +1,17 @@
-// Reading what the engine publishes about runs: status documents and events, decoded through the contract,
-// and the two questions every command asks — "what is its status?" and "what did the engine say to my action?".
+// Reading what the engine publishes about runs: status documents, commands documents and events, decoded through
+// the contract, and the questions commands ask — "what is its status?", "what are its commands?" and "what did the
+// engine say to my action?".
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import {
+  RunCommandsDocument,
   RunEvent,
   RunStatusDocument,
   decodePayload,
   parseRunTopic,
   topics,
   type ActionType,
+  type Command,
   type DecodeLimits,
   type RunEventOf,
 } from '@labrun/contracts';
@@ -16,11 +19,14 @@ import { noAnswerMessage, type BrokerSettings } from './broker.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 const LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
+/** A commands document holds the whole protocol (up to a million commands). */
+const COMMANDS_LIMITS: DecodeLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 16 };
 export const ANSWER_TIMEOUT_MS = 5000;
 
 export type RunMessage =
   | { kind: 'status'; runId: string; status: RunStatusDocument; retained: boolean }
-  | { kind: 'event'; runId: string; event: RunEvent };
+  | { kind: 'event'; runId: string; event: RunEvent }
+  | { kind: 'commands'; runId: string; commands: RunCommandsDocument; retained: boolean };
 
 /** Call `onMessage` for every readable status or event message; returns a function that stops listening. */
 export function onRunMessages(client: MqttClient, onMessage: (message: RunMessage) => void): () => void {
@@ -34,6 +40,9 @@ export function onRunMessages(client: MqttClient, onMessage: (message: RunMessag
     } else if (kind === 'events') {
       const event = decodePayload(RunEvent, payload, LIMITS);
       if (event.ok) onMessage({ kind: 'event', runId, event: event.value });
+    } else if (kind === 'commands') {
+      const commands = decodePayload(RunCommandsDocument, payload, COMMANDS_LIMITS);
+      if (commands.ok) onMessage({ kind, runId, commands: commands.value, retained: packet.retain });
     }
   };
   client.on('message', listener);
@@ -61,6 +70,33 @@ export async function retainedStatuses(client: MqttClient, filter: string, quiet
     stop();
   }
   return [...found.values()];
+}
+
+/**
+ * The run's protocol commands, from its retained commands document, to describe them in full (`#2 move x=10`); undefined
+ * when the broker has none within `maxMs` (an engine older than commands documents, or a run just removed).
+ */
+export async function retainedCommands(client: MqttClient, runId: string, maxMs = 1000): Promise<Command[] | undefined> {
+  let stop = () => {};
+  const found = new Promise<Command[] | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), maxMs);
+    const unsubscribe = onRunMessages(client, (message) => {
+      if (message.kind !== 'commands' || message.runId !== runId) return;
+      clearTimeout(timer);
+      resolve(message.commands.commands.map((entry) => entry.command));
+    });
+    stop = () => {
+      clearTimeout(timer);
+      unsubscribe();
+    };
+  });
+  try {
+    await client.subscribeAsync(topics.run(runId, 'commands'), { qos: 1 });
+    return await found;
+  } finally {
+    stop();
+    await client.unsubscribeAsync(topics.run(runId, 'commands')).catch(() => {});
+  }
 }
 
 export type ActionAnswer = RunEventOf<'action.accepted'> | RunEventOf<'action.rejected'>;

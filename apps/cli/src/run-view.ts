@@ -1,8 +1,9 @@
 // How `labrun run` shows a run as it goes. On a terminal: a live line (progress bar, status, current command,
 // timers) redrawn in place, with what happened printed above it — each command as it completes, pauses and
-// their reasons, actions taken. Otherwise (a pipe, a log file, CI): one plain line per change.
+// every reason for them, a failed command and what recovering from it takes, actions taken. Otherwise (a pipe, a
+// log file, CI): one plain line per change.
 import type { Command, RunStatusDocument } from '@labrun/contracts';
-import { describeCommand, formatPause, formatStatus, isBetweenCommands } from './format.js';
+import { describeTerse, formatOtherReasons, formatPause, formatRecovery, formatStatus, isBetweenCommands } from './format.js';
 import { clock, formatLiveLine } from './live-line.js';
 import { StatusPrinter } from './status-printer.js';
 
@@ -45,6 +46,9 @@ export class TerminalView implements RunView {
   private status: RunStatusDocument | null = null;
   private completedShown = 0;
   private pauseShown: string | null = null;
+  /** The failure (command and attempt) awaiting recovery, and the lines about it printed so far. */
+  private failureShown: string | null = null;
+  private recoveryShown = new Set<string>();
   private frame = 0;
   private live = '';
   private readonly ticker: NodeJS.Timeout;
@@ -71,11 +75,16 @@ export class TerminalView implements RunView {
     // Commands run in order: every one below `completed` that has not been printed yet is done.
     for (; this.completedShown < status.progress.completed; this.completedShown++) {
       const command = this.commands[this.completedShown];
-      this.print(`  ${this.paint('32', '✓')} #${this.completedShown + 1} ${command ? describeCommand(command) : ''}`);
+      this.print(`  ${this.paint('32', '✓')} #${this.completedShown + 1} ${command ? describeTerse(command) : ''}`);
     }
+    this.showRecovery(status);
     const pause = formatPause(status);
-    const pauseKey = pause && `${status.current?.index}|${status.status}|${pause}`;
-    if (pause && pauseKey !== this.pauseShown) this.print(`  ${this.paint('33;1', '❚❚')} ${this.paint('1', pause)}`);
+    const others = formatOtherReasons(status);
+    const pauseKey = pause || others.length > 0 ? `${status.current?.index}|${status.status}|${pause}|${others.join('|')}` : null;
+    if (pauseKey && pauseKey !== this.pauseShown) {
+      if (pause) this.print(`  ${this.paint('33;1', '❚❚')} ${this.paint('1', pause)}`);
+      for (const other of others) this.print(`     ${other}`);
+    }
     this.pauseShown = pauseKey;
     if (status.status === 'failed' && status.error) this.print(`  ${this.paint('31', '✗')} ${status.error.commandIndex === null ? '' : `#${status.error.commandIndex + 1} `}${status.error.message}`);
     this.redraw();
@@ -101,6 +110,25 @@ export class TerminalView implements RunView {
     else if (status.status === 'failed') this.out.write(`${this.paint('31;1', '✗')} ${outcome}${status.error ? `: ${status.error.message}` : ''}\n`);
     else if (status.status === 'stopped') this.out.write(`${this.paint('1', '■')} ${outcome}\n`);
     else this.out.write(`${this.live}\n`);
+  }
+
+  /**
+   * A failed command awaiting recovery: what failed in the controller's words, then each new fact about it as it
+   * comes (the position lost, a home in progress, its outcome), so the screen keeps the history of the recovery.
+   */
+  private showRecovery(status: RunStatusDocument): void {
+    const [failed, ...details] = formatRecovery(status, this.commands);
+    if (!failed) return;
+    const failure = `${status.error?.commandIndex}|${status.recovery?.attempt}`;
+    if (failure !== this.failureShown) {
+      this.failureShown = failure;
+      this.recoveryShown = new Set();
+      this.print(`  ${this.paint('31;1', '✗')} ${this.paint('1', failed)}`);
+    }
+    for (const line of details.filter((l) => !this.recoveryShown.has(l))) {
+      this.recoveryShown.add(line);
+      this.print(`    ${line}`);
+    }
   }
 
   /** A line that stays, above the live line. */

@@ -1,11 +1,11 @@
-// The dashboard's files (plain HTML, CSS and JavaScript from the package's public/ folder: no build step) and
-// the example protocols it offers to start, read from the examples folder.
+// The dashboard's files (its page, script, style and icon: built by vite from dashboard/ into the package's public/
+// folder, see dashboard/vite.config.ts) and the example protocols it offers to start, read from the examples folder.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREATE_LIMITS, CreateRun, ProtocolDocument, decodePayload } from '@labrun/contracts';
 
-/** The package's public/ folder: beside src/ and dist/, so the same path works from either. */
+/** The package's public/ folder, where the dashboard is built: beside src/ and dist/, so the same path works from either. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 /** The repository's examples/ folder, where the gateway runs from a checkout (or a Docker image of one). */
 export const DEFAULT_EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -25,7 +25,14 @@ export interface StaticFile {
 /** The dashboard's files by URL path, read once: `/` is index.html. Only these paths are ever served. */
 export async function loadDashboard(dir = PUBLIC_DIR): Promise<Map<string, StaticFile>> {
   const files = new Map<string, StaticFile>();
-  for (const name of await readdir(dir)) {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(`the dashboard is not built (${dir} is missing): build the gateway with \`npx nx build @labrun/gateway\` (npm start does)`);
+  }
+  for (const name of names) {
     const contentType = TYPES[path.extname(name)];
     if (!contentType) continue;
     const file = { body: await readFile(path.join(dir, name)), contentType };

@@ -10,10 +10,11 @@ import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { addToken } from '@labrun/auth';
-import { repoRoot, requirement, startBroker, startService, stopAll } from '@labrun/testkit';
+import type { RunCommand, RunStatusDocument } from '@labrun/contracts';
+import { connectTestClient, repoRoot, requirement, startBroker, startService, statusDocument, stopAll, type TestClient } from '@labrun/testkit';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = requirement(fs.existsSync(CHROMIUM), `Chromium at ${CHROMIUM}`, 'install it with `apt-get install -y chromium` (Debian’s package; no browser is ever downloaded)');
@@ -322,5 +323,268 @@ describe.skipIf(!hasChromium)('the dashboard with tokens, in headless Chromium',
     await page.locator('.run-item', { hasText: 'Serial dilution' }).waitFor();
     // The browser logs the refused requests (401) as failed resources; anything else is a fault of the page.
     expect(consoleErrors.filter((e) => !/^Failed to load resource: .* 401 \(Unauthorized\)$/.test(e))).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in headless Chromium', () => {
+  // No engine: this test publishes the documents an engine would (retained statuses and commands) and answers the
+  // page's actions itself, so it pins what the page shows for each state of a recovery and what it sends.
+  const runId = 'recovery-1';
+  const at = new Date().toISOString();
+  const alarm = 'ALARM:9 Homing required: the controller is locked until it is homed. Home the machine, then retry.';
+  let dir: string;
+  let http: string;
+  let engine: TestClient;
+  let browser: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[] = [];
+  let seq = 10;
+
+  const attempt = (n: number, status: 'running' | 'succeeded' | 'failed', error: string | null = null) => ({
+    attempt: n,
+    status,
+    startedAt: at,
+    completedAt: status === 'running' ? null : at,
+    error: error === null ? null : { code: 'alarm', message: error },
+    result: null,
+  });
+  const commandsDocument = (third: Pick<RunCommand, 'status' | 'attempts' | 'error'>) => ({
+    runId,
+    seq: ++seq,
+    commands: [
+      { index: 0, command: { type: 'move', params: { x: 1 } }, status: 'skipped', startedAt: at, completedAt: at, error: { code: 'alarm', message: 'ALARM:1 Hard limit' }, result: null, attempts: [attempt(1, 'failed', 'ALARM:1 Hard limit')], skippedBy: 'ana' },
+      { index: 1, command: { type: 'home' }, status: 'succeeded', startedAt: at, completedAt: at, error: null, result: null, attempts: [attempt(1, 'failed', 'ALARM:6 Homing fail'), attempt(2, 'succeeded')] },
+      { index: 2, command: { type: 'move', params: { x: 10, y: 20, feed: 600 } }, startedAt: at, completedAt: null, result: null, ...third },
+      { index: 3, command: { type: 'comment', params: { message: 'Done' } }, status: 'queued', startedAt: null, completedAt: null, error: null, result: null, attempts: [] },
+    ],
+  });
+  const errorReason = { source: 'error' as const, message: alarm, since: at, by: null };
+  const userReason = { source: 'user' as const, message: 'checking the deck', since: at, by: 'ben' };
+  const awaiting = (recovery: RunStatusDocument['recovery'], allowedActions: RunStatusDocument['allowedActions']): RunStatusDocument =>
+    statusDocument(runId, {
+      name: 'Recovery check',
+      deviceId: 'rec-sim',
+      status: 'awaiting-recovery',
+      seq: ++seq,
+      startedAt: at,
+      current: { index: 2, type: 'move', startedAt: at },
+      progress: { completed: 2, total: 4 },
+      error: { code: 'alarm', message: alarm, commandIndex: 2, attempt: 1, positionLost: true },
+      pause: { ...errorReason, reasons: [userReason, errorReason] },
+      recovery,
+      allowedActions,
+      updatedAt: new Date().toISOString(),
+    });
+  const publishStatus = (status: RunStatusDocument) => engine.publish(`run/${runId}/status`, status, { retain: true });
+
+  /** The engine's answer to each action the page sends: `refuse` it with a code, or accept it and publish `then`. */
+  let script: (action: { type: string; id: string; by?: string }) => { refuse: { code: string; message: string } } | { then: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-recovery-'));
+    const broker = await startBroker();
+    engine = await connectTestClient(broker.url);
+    await engine.publish(`run/${runId}/status`, awaiting({ attempt: 1, needsHome: true, fixit: null }, ['skip', 'home', 'unlock', 'stop']), { retain: true });
+    await engine.publish(`run/${runId}/commands`, commandsDocument({ status: 'failed', attempts: [attempt(1, 'failed', alarm)], error: { code: 'alarm', message: alarm } }), { retain: true });
+    await engine.subscribe(`run/${runId}/actions`);
+    engine.client.on('message', (topic, payload) => {
+      if (topic !== `run/${runId}/actions`) return;
+      const action = JSON.parse(payload.toString());
+      const answer = script(action);
+      const base = { runId, at: new Date().toISOString(), actionId: action.id, action: action.type };
+      if ('refuse' in answer) void engine.publish(`run/${runId}/events`, { ...base, seq: 0, type: 'action.rejected', ...answer.refuse });
+      else void engine.publish(`run/${runId}/events`, { ...base, seq: ++seq, type: 'action.accepted', by: action.by ?? null, message: null, mode: null }).then(answer.then);
+    });
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0' });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+    ({ browser, page, consoleErrors } = await openChromium(path.join(dir, 'profile')));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await engine?.close();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows what failed in the controller’s words, home first, every pause reason, and sends Home then Retry as allowedActions permit', { timeout: 90_000 }, async () => {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.goto(`${http}/#run=${runId}`);
+    await page.fill('#operator', 'ana');
+    const panel = page.locator('#recovery');
+    await panel.waitFor();
+    expect(await page.locator('#run-status').textContent()).toBe('awaiting-recovery');
+    await expect.poll(() => page.locator('#recovery-command').textContent()).toBe('Move to X 10, Y 20 at 600 mm/min');
+    expect(await page.locator('#recovery-title').textContent()).toBe('Command #3 failed');
+    expect(await page.locator('#recovery-message').textContent()).toBe(alarm);
+    expect(await page.locator('#recovery-facts').innerText()).toMatch(/Code\s+alarm[\s\S]*Attempt\s+1/);
+    expect(await page.locator('#recovery-needs-home').innerText()).toContain('Position lost: home first.');
+    expect(await page.locator('#recovery-reasons').innerText()).toBe('Also held by ben: checking the deck');
+    // The panel has every way out; the pause banner and the usual buttons are not there to confuse.
+    expect(await page.locator('#banner').isHidden()).toBe(true);
+    expect(await page.locator('#controls').isHidden()).toBe(true);
+    const button = (action: string) => page.locator(`[data-recovery-action="${action}"]`);
+    const enabled = async () => Object.fromEntries(await Promise.all(['retry', 'skip', 'home', 'unlock', 'stop'].map(async (a) => [a, await button(a).isEnabled()] as const)));
+    expect(await enabled()).toEqual({ retry: false, skip: true, home: true, unlock: true, stop: true });
+    // The command list: the failed command current, a skip and a success on a retry.
+    expect(await page.locator('.command.current .what').textContent()).toBe('Move to X 10, Y 20 at 600 mm/minawaiting recovery');
+    expect(await page.locator('.command.current').getAttribute('class')).toContain('failed');
+    expect(await page.locator('.command[data-index="0"]').innerText()).toContain('skipped by ana after failing once');
+    expect(await page.locator('.command[data-index="0"]').getAttribute('class')).toContain('skipped');
+    expect(await page.locator('.command[data-index="1"]').innerText()).toContain('failed once, succeeded on attempt 2');
+    await page.screenshot({ path: path.join(screenshotDir, 'recovery-needs-home-1400.png'), fullPage: true });
+    await page.setViewportSize({ width: 800, height: 1000 });
+    // At 800 px every recovery button is still on screen, next to the panel's text, not pushed out of it.
+    for (const action of ['retry', 'stop']) {
+      const box = await button(action).boundingBox();
+      expect(box && box.x + box.width, `${action} at 800 px`).toBeLessThanOrEqual(800);
+    }
+    await page.screenshot({ path: path.join(screenshotDir, 'recovery-needs-home-800.png'), fullPage: true });
+    await page.setViewportSize({ width: 1400, height: 1000 });
+
+    // Home: the engine takes it, homes (in progress: only Stop), and is done: Retry opens up.
+    const sent: { type: string; by?: string }[] = [];
+    script = (action) => {
+      sent.push(action);
+      return {
+        then: async () => {
+          await publishStatus(awaiting({ attempt: 1, needsHome: true, fixit: { action: 'home', ok: null, message: null, at } }, ['stop']));
+          await new Promise((r) => setTimeout(r, 1500));
+          await publishStatus(awaiting({ attempt: 1, needsHome: false, fixit: { action: 'home', ok: true, message: 'homed: the machine is at its origin', at } }, ['retry', 'skip', 'home', 'unlock', 'stop']));
+        },
+      };
+    };
+    await button('home').click();
+    await expect.poll(() => page.locator('#recovery-fixit').textContent()).toBe('Homing…');
+    expect(await enabled()).toEqual({ retry: false, skip: false, home: false, unlock: false, stop: true });
+    expect(await page.locator('#action-feedback').textContent()).toBe('Home accepted.');
+    await expect.poll(() => page.locator('#recovery-fixit').textContent(), { timeout: 10_000 }).toBe('Home done: homed: the machine is at its origin');
+    expect(await page.locator('#recovery-needs-home').isHidden()).toBe(true);
+    expect(await enabled()).toEqual({ retry: true, skip: true, home: true, unlock: true, stop: true });
+    expect(sent).toEqual([expect.objectContaining({ type: 'home', by: 'ana' })]);
+    await page.screenshot({ path: path.join(screenshotDir, 'recovery-homed-1400.png'), fullPage: true });
+
+    // A page that is behind the engine is told why it refused, in its words (the gateway answers 409 with the code).
+    script = () => ({ refuse: { code: 'fixit-in-progress', message: `cannot unlock run ${runId}: a home is in progress` } });
+    await button('unlock').click();
+    await expect.poll(() => page.locator('#action-feedback').textContent()).toBe(`Unlock refused: cannot unlock run ${runId}: a home is in progress`);
+
+    // Retry: the run goes on, the panel goes, and the command list says this is the second attempt.
+    script = (action) => {
+      sent.push(action);
+      return {
+        then: async () => {
+          await publishStatus(
+            statusDocument(runId, {
+              name: 'Recovery check',
+              deviceId: 'rec-sim',
+              status: 'running',
+              seq: ++seq,
+              startedAt: at,
+              current: { index: 2, type: 'move', startedAt: at },
+              progress: { completed: 2, total: 4 },
+              allowedActions: ['pause', 'stop'],
+            }),
+          );
+          await engine.publish(`run/${runId}/commands`, commandsDocument({ status: 'running', attempts: [attempt(1, 'failed', alarm), attempt(2, 'running')], error: null }), { retain: true });
+        },
+      };
+    };
+    await button('retry').click();
+    await expect.poll(() => page.locator('#run-status').textContent()).toBe('running');
+    expect(await panel.isHidden()).toBe(true);
+    expect(await page.locator('#controls').isVisible()).toBe(true);
+    expect(sent.at(-1)).toMatchObject({ type: 'retry', by: 'ana' });
+    await expect.poll(() => page.locator('.command.current').innerText()).toContain('failed once, now attempt 2');
+    expect(consoleErrors.filter((e) => !/^Failed to load resource: .* 409 \(Conflict\)$/.test(e))).toEqual([]);
+  });
+
+  it('lists every reason a paused run waits for under the banner’s headline: the protocol’s message stays with the interlock and a user', async () => {
+    const protocolReason = { source: 'protocol' as const, message: 'Check the samples', since: at, by: null };
+    const interlockReason = { source: 'interlock' as const, message: 'door open', since: at, by: null };
+    await engine.publish(
+      'run/stacked-1/status',
+      statusDocument('stacked-1', {
+        name: 'Stacked reasons',
+        status: 'blocked',
+        seq: 3,
+        startedAt: at,
+        current: { index: 1, type: 'pause', startedAt: at },
+        pause: { ...protocolReason, reasons: [protocolReason, interlockReason, userReason] },
+        interlock: { message: 'door open', since: at },
+        allowedActions: ['stop'],
+      }),
+      { retain: true },
+    );
+    await page.goto(`${http}/#run=stacked-1`);
+    await page.locator('#banner-message', { hasText: 'Check the samples' }).waitFor();
+    expect(await page.locator('#banner-title').textContent()).toBe('Paused by the protocol, and blocked: door open');
+    // The interlock is in the title; the user's pause would be lost without the list.
+    expect(await page.locator('#banner-reasons').innerText()).toBe('Also held by ben: checking the deck');
+    expect(await page.locator('#recovery').isHidden()).toBe(true);
+  });
+});
+
+describe.skipIf(!hasChromium)('the recovery panel, with the real engine and a simulator that starts in Alarm, in headless Chromium', () => {
+  const device = 'dash-rec-sim';
+  let dir: string;
+  let http: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-e2e-recovery-'));
+    const broker = await startBroker();
+    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: device });
+    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-rec-engine', DEVICE_ID: device, LABRUN_DATA_DIR: path.join(dir, 'engine') });
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0' });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+    // The simulator's controller is connected (still in Alarm) before the run asks it to move.
+    await vi.waitFor(
+      async () => {
+        const health = (await (await fetch(`${http}/healthz`)).json()) as { devices: Record<string, { state: { connected: boolean } | null }> };
+        expect(health.devices[device]?.state?.connected).toBe(true);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    ({ browser, page, consoleErrors } = await openChromium(path.join(dir, 'profile')));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a first move on the unhomed machine fails into the panel with the controller’s words; Home then Retry finish the run', { timeout: 90_000 }, async () => {
+    const protocol = { schemaVersion: 1, metadata: { name: 'Unhomed move' }, commands: [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'done' } }] };
+    const post = (url: string, body: unknown) => fetch(`${http}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/runs', { protocol, runId: 'unhomed-1' })).status).toBe(201);
+    await page.goto(`${http}/#run=unhomed-1`);
+    await page.fill('#operator', 'ana');
+    await page.click('[data-action="play"]');
+
+    const panel = page.locator('#recovery');
+    await panel.waitFor({ timeout: 20_000 });
+    expect(await page.locator('#recovery-title').textContent()).toBe('Command #1 failed');
+    await expect.poll(() => page.locator('#recovery-command').textContent()).toBe('Move to X 10, Y 10 at 6000 mm/min');
+    // GRBL's state in the hardware service's words, and what to do.
+    expect(await page.locator('#recovery-message').textContent()).toMatch(/Alarm.*home the machine, then retry/);
+    expect(await page.locator('#recovery-facts').innerText()).toMatch(/Code\s+not-homed[\s\S]*Attempt\s+1/);
+    const button = (action: string) => page.locator(`[data-recovery-action="${action}"]`);
+    for (const action of ['retry', 'skip', 'home', 'unlock', 'stop']) expect(await button(action).isEnabled(), action).toBe(true);
+
+    await button('home').click();
+    await expect.poll(() => page.locator('#recovery-fixit').textContent(), { timeout: 30_000 }).toMatch(/^Home done/);
+    expect(await page.locator('#run-status').textContent()).toBe('awaiting-recovery');
+    await button('retry').click();
+    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    expect(await panel.isHidden()).toBe(true);
+    expect(await page.locator('.command[data-index="0"]').innerText()).toContain('failed once, succeeded on attempt 2');
+    await expect.poll(() => page.locator('#activity').innerText()).toMatch(/retry accepted from ana[\s\S]*home accepted from ana/);
+    expect(await page.locator('#activity').innerText()).toMatch(/#1 done \(attempt 2\)[\s\S]*#1 move started \(attempt 2\)[\s\S]*#1 failed: /);
+    await page.screenshot({ path: path.join(screenshotDir, 'recovery-retried-1400.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
   });
 });

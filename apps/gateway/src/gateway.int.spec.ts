@@ -274,7 +274,9 @@ describe('the gateway, with the real services', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await page.text();
-    expect(html).toContain('<script type="module" src="/dashboard.js"></script>');
+    // The page as vite built it from dashboard/: one module script and one stylesheet, under fixed names.
+    expect(html).toContain('<script type="module" crossorigin src="/dashboard.js"></script>');
+    expect(html).toContain('<link rel="stylesheet" crossorigin href="/dashboard.css">');
     for (const [file, type] of [['/dashboard.js', 'text/javascript; charset=utf-8'], ['/dashboard.css', 'text/css; charset=utf-8'], ['/favicon.svg', 'image/svg+xml']]) {
       const response = await fetch(http + file!);
       expect([file, response.status, response.headers.get('content-type')]).toEqual([file, 200, type]);
@@ -314,6 +316,95 @@ describe('the gateway, with the real services', () => {
     await broker.stop();
     await eventually(async () => expect(await call('GET', '/healthz')).toMatchObject({ status: 503, body: { broker: false } }));
     expect(await call('POST', '/runs', protocolOf('late', [{ type: 'home' }]))).toMatchObject({ status: 503, body: { error: { code: 'broker-unavailable' } } });
+  });
+});
+
+describe('error recovery through the gateway, on a simulator that starts in Alarm', () => {
+  // A device of its own: the hardware service's built-in simulator starts locked in Alarm (homing on), so a protocol
+  // whose first command is a move fails into awaiting-recovery until someone homes the machine.
+  const recoveryDevice = 'gw-rec-sim';
+  let http: string;
+  let dataDir: string;
+  let client: TestClient;
+  const call = httpClient(() => http);
+  const runStatus = async (runId: string, predicate: (status: any) => boolean) =>
+    eventually(async () => {
+      const status = (await call('GET', `/runs/${runId}`)).body.data;
+      expect(predicate(status), `run ${runId} is ${status.status}`).toBe(true);
+      return status;
+    });
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'labrun-gateway-recovery-'));
+    const broker = await startBroker();
+    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: recoveryDevice });
+    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'gw-rec-engine', DEVICE_ID: recoveryDevice, LABRUN_DATA_DIR: dataDir });
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0' });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+    client = await connectTestClient(broker.url);
+    await eventually(async () => expect((await call('GET', '/healthz')).body).toMatchObject({ engines: { 'gw-rec-engine': true }, devices: { [recoveryDevice]: { state: { connected: true } } } }));
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await stopAll();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Create a run whose first command is a move, play it, and wait until it awaits recovery. */
+  async function failedMove(): Promise<{ runId: string; waiting: any }> {
+    const runId = newRunId();
+    const protocol = protocolOf('unhomed move', [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'done' } }]);
+    expect((await call('POST', '/runs', { protocol, runId })).status).toBe(201);
+    expect((await call('POST', `/runs/${runId}/actions`, { type: 'play' })).status).toBe(201);
+    return { runId, waiting: await runStatus(runId, (s) => s.status === 'awaiting-recovery') };
+  }
+
+  it('skips the failed move with a JSON skip: 201 with who did it, the command skipped, the run succeeds', async () => {
+    const { runId, waiting } = await failedMove();
+    expect(waiting).toMatchObject({ error: { commandIndex: 0, attempt: 1 }, pause: { source: 'error' }, recovery: { attempt: 1, fixit: null } });
+    expect(waiting.allowedActions).toEqual(expect.arrayContaining(['retry', 'skip', 'home', 'stop']));
+
+    expect(await call('POST', `/runs/${runId}/actions`, { type: 'skip', id: 'a-skip-1', by: 'ana' })).toMatchObject({ status: 201, body: { data: { id: 'a-skip-1', type: 'skip', by: 'ana' } } });
+    await runStatus(runId, (s) => s.status === 'succeeded');
+    const commands = (await call('GET', `/runs/${runId}/commands`)).body.data;
+    expect(commands[0]).toMatchObject({ status: 'skipped', skippedBy: 'ana', attempts: [{ attempt: 1, status: 'failed' }] });
+    expect(commands[1]).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('refuses resume and pause with 409 awaiting-recovery; home over HTTP, then a bare-word retry over MQTT, finishes the move', async () => {
+    const { runId, waiting } = await failedMove();
+    for (const type of ['resume', 'pause']) {
+      const refused = await call('POST', `/runs/${runId}/actions`, { type, id: `a-${type}` });
+      expect(refused).toMatchObject({ status: 409, body: { error: { code: 'awaiting-recovery', message: expect.stringContaining(`run ${runId}`), actionId: `a-${type}` } } });
+    }
+
+    expect(await call('POST', `/runs/${runId}/actions`, { type: 'home', by: 'ana' })).toMatchObject({ status: 201, body: { data: { type: 'home', by: 'ana' } } });
+    const homed = await runStatus(runId, (s) => s.recovery?.fixit?.ok === true);
+    // A fixit action leaves the run waiting: the operator still says what happens to the failed move.
+    expect(homed).toMatchObject({ status: 'awaiting-recovery', recovery: { fixit: { action: 'home', ok: true } } });
+
+    await client.publish(`run/${runId}/actions`, 'retry'); // mosquitto_pub -m retry: the bare word
+    await runStatus(runId, (s) => s.status === 'succeeded');
+    const [move] = (await call('GET', `/runs/${runId}/commands`)).body.data;
+    expect(move).toMatchObject({
+      status: 'succeeded',
+      attempts: [
+        { attempt: 1, status: 'failed', error: { code: waiting.error.code } },
+        { attempt: 2, status: 'succeeded', error: null },
+      ],
+    });
+  });
+
+  it('refuses a recovery action on a run with no failed command: 409 not-awaiting-recovery', async () => {
+    const runId = newRunId();
+    await call('POST', '/runs', { protocol: protocolOf('waiting', [{ type: 'delay', params: { seconds: 30 } }]), runId });
+    await call('POST', `/runs/${runId}/actions`, { type: 'play' });
+    await runStatus(runId, (s) => s.status === 'running');
+    for (const type of ['retry', 'skip', 'home', 'unlock']) {
+      expect(await call('POST', `/runs/${runId}/actions`, { type })).toMatchObject({ status: 409, body: { error: { code: 'not-awaiting-recovery', message: expect.stringContaining(runId) } } });
+    }
+    expect((await call('POST', `/runs/${runId}/actions`, { type: 'stop' })).status).toBe(201);
   });
 });
 

@@ -17,14 +17,19 @@ describe('the HTTP API', () => {
   let server: Server;
   let base: string;
   const published: string[] = [];
-  // The engine: a create makes an idle run, every action is accepted.
+  // The engine: a create makes an idle run; an action is accepted, unless `refusal` says how the engine refuses it.
+  let refusal: { code: string; message: string } | null = null;
   const requests = new RunRequests(cache, async (topic, payload) => {
     published.push(topic);
     const runId = topic.split('/')[1]!;
     const body = JSON.parse(payload);
+    const at = '2026-11-24T10:00:01.000Z';
+    const answer = refusal
+      ? { runId, seq: 0, at, type: 'action.rejected', actionId: body.id, action: body.type, ...refusal }
+      : { runId, seq: 2, at, type: 'action.accepted', actionId: body.id, action: body.type, by: body.by ?? null, message: null, mode: null };
     setImmediate(() => {
       if (topic.endsWith('/create')) cache.receive(`run/${runId}/status`, bytes(statusOf(runId, { name: body.protocol.metadata.name })));
-      else cache.receive(`run/${runId}/events`, bytes({ runId, seq: 2, at: '2026-11-24T10:00:01.000Z', type: 'action.accepted', actionId: body.id, action: body.type, by: body.by ?? null, message: null, mode: null }));
+      else cache.receive(`run/${runId}/events`, bytes(answer));
     });
   });
 
@@ -119,6 +124,34 @@ describe('the HTTP API', () => {
       connected = true;
     }
     expect(published.length).toBe(before);
+  });
+
+  it('sends the recovery actions, retry, skip, home and unlock, and answers 201 with the engine’s acceptance', async () => {
+    for (const type of ['retry', 'skip', 'home', 'unlock']) {
+      expect(await post('/runs/r-1/actions', { type, id: `a-${type}`, by: 'ana' })).toMatchObject({ status: 201, body: { data: { id: `a-${type}`, type, by: 'ana' } } });
+    }
+  });
+
+  it.each([
+    ['retry', 'not-awaiting-recovery', 'cannot retry run r-1: no command failed; retry is for a run awaiting recovery'],
+    ['retry', 'needs-home', 'cannot retry run r-1: the controller lost its position; home it first'],
+    ['resume', 'awaiting-recovery', 'cannot resume run r-1: it awaits recovery from a failed command: retry, skip or stop it'],
+    ['unlock', 'fixit-in-progress', 'cannot unlock run r-1: a home is in progress'],
+    ['home', 'interlock-active', 'cannot home run r-1: the door is open'],
+  ])('answers a %s the engine refuses with %s as 409 with its code, message and the action’s id', async (type, code, message) => {
+    refusal = { code, message };
+    try {
+      const answer = await post('/runs/r-1/actions', { type, id: `a-${code}` });
+      expect(answer).toMatchObject({ status: 409, body: { error: { code, message, actionId: `a-${code}` } } });
+    } finally {
+      refusal = null;
+    }
+  });
+
+  it('names every action type, the recovery ones too, when a body is not an action', async () => {
+    const answer = await post('/runs/r-1/actions', { type: 'fly' });
+    expect(answer).toMatchObject({ status: 422, body: { error: { code: 'invalid-action' } } });
+    expect(answer.body.error.message).toMatch(/^the body is not an action, \{ "type": "play" \| "pause" \| "resume" \| "stop" \| "skip-delay" \| "retry" \| "skip" \| "home" \| "unlock", /);
   });
 
   it('lists no examples when the examples folder is not there', async () => {

@@ -1,82 +1,68 @@
-// The labrun dashboard. Plain JavaScript, no build step: it follows the gateway's server-sent events
-// (GET /events for every run and the hardware, GET /runs/:id/events for the selected run) and acts through
-// the HTTP API (POST /runs, POST /runs/:id/actions). What to show comes only from the engine's documents:
-// buttons are enabled exactly by the status's allowedActions, the pause banner by its `pause`.
+// The labrun dashboard. It follows the gateway's server-sent events (GET /events for every run and the hardware,
+// GET /runs/:id/events for the selected run) and acts through the HTTP API (POST /runs, POST /runs/:id/actions).
+// What to show comes only from the engine's documents: buttons are enabled exactly by the status's allowedActions,
+// the pause banner by its `pause` (every reason in `pause.reasons`), the recovery panel by `error` and `recovery`.
 // When the gateway wants a bearer token (it answers 401), the page asks for one, keeps it in localStorage, sends
 // it with every request, and posts it to POST /session, whose cookie opens the event streams (an EventSource
-// cannot send headers).
+// cannot send headers). Built with vite (dashboard/vite.config.ts) into the gateway's public/ folder.
+import type { ActionType, HardwareState, ProtocolDocument, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import { ENDED, MAX_ACTIVITY, activityKey, describeEvent, historyOf, isTrouble, type ActivityEntry } from './activity.js';
+import { SOURCE_TEXT, attemptsText, clock, countdown, describe, otherReasons, reasonWho, recoveryView, seconds } from './run-text.js';
 
-const $ = (id) => document.getElementById(id);
+interface DeviceView {
+  online: boolean;
+  state: HardwareState | null;
+}
+interface Health {
+  broker: boolean;
+  engines: Record<string, boolean>;
+  devices: Record<string, DeviceView>;
+}
+interface Example {
+  id: string;
+  name: string;
+  description: string | null;
+  protocol: ProtocolDocument;
+}
+type Session = { authentication: false } | { authentication: true; token: string; user: string; role: string };
+/** Every answer of the gateway: `{ data }` on success, `{ error: { code, message } }` otherwise. */
+interface Answer<T = unknown> {
+  ok: boolean;
+  status: number;
+  data: T;
+  error: { code: string; message: string };
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const input = (id: string) => $<HTMLInputElement>(id);
 
 const state = {
-  runs: new Map(),
-  selected: null,
+  runs: new Map<string, RunStatusDocument>(),
+  selected: null as string | null,
   /** The commands document of the selected run. */
-  commands: null,
-  health: null,
-  examples: [],
+  commands: null as RunCommandsDocument | null,
+  health: null as Health | null,
+  examples: [] as Example[],
   live: false,
   /** The bearer token, if the gateway wants one. */
   token: localStorage.getItem('labrun.token'),
   /** What POST /session said: `{ authentication: false }`, or the token's name, user and role. */
-  session: null,
+  session: null as Session | null,
 };
 
 // ---------------------------------------------------------------- formatting
 
-const pad = (n) => String(n).padStart(2, '0');
-
-/** 83 → "01:23"; an hour or more → "1:02:03". */
-function clock(totalSeconds) {
-  const s = Math.max(0, Math.floor(totalSeconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
-}
-
-/** A countdown rounds up: 0.2 s left still reads 00:01. */
-const countdown = (seconds) => clock(Math.ceil(Math.max(0, seconds)));
-
-const timeOfDay = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) : '');
-
-const seconds = (s) => `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-
-function describeCommand(command) {
-  const p = command.params ?? {};
-  switch (command.type) {
-    case 'home':
-      return 'Home';
-    case 'move': {
-      const axes = ['x', 'y', 'z'].filter((a) => p[a] !== undefined).map((a) => `${a.toUpperCase()} ${p[a]}`);
-      return `Move to ${axes.join(', ')}${p.feed !== undefined ? ` at ${p.feed} mm/min` : ''}`;
-    }
-    case 'pause':
-      return p.message ? `Pause: “${p.message}”` : 'Pause';
-    case 'delay':
-      return `Delay ${seconds(p.seconds)}${p.message ? `: “${p.message}”` : ''}`;
-    case 'comment':
-      return `Comment: “${p.message}”`;
-    default:
-      return command.type;
-  }
-}
-
-const SOURCE_TEXT = {
-  protocol: 'the protocol',
-  user: 'a user',
-  interlock: 'the safety interlock',
-  recovery: 'recovery after an engine restart',
-};
+const timeOfDay = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) : '');
 
 /** Create an element with a class and text (never HTML: every string from the engine goes in as text). */
-function el(tag, className, text) {
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-function facts(pairs) {
+function facts(pairs: [string, string | null | undefined][]): HTMLElement[] {
   const list = [];
   for (const [term, value] of pairs) {
     if (value === null || value === undefined || value === '') continue;
@@ -87,45 +73,58 @@ function facts(pairs) {
   return list;
 }
 
+/** The commands document of this run, when the page has it. */
+const commandsOf = (run: RunStatusDocument) => (state.commands?.runId === run.runId ? state.commands.commands : null);
+
 // ---------------------------------------------------------------- HTTP
 
-async function request(method, path, body, token) {
-  const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+async function request<T>(method: string, path: string, body: unknown, token: string | null): Promise<Answer<T>> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const answer = await response.json().catch(() => ({ error: { code: 'bad-answer', message: `the gateway answered ${response.status} without JSON` } }));
   return { ok: response.ok, status: response.status, ...answer };
 }
 
-async function api(method, path, body) {
-  const answer = await request(method, path, body, state.token);
+async function api<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  const answer = await request<T>(method, path, body, state.token);
   if (answer.status === 401) void askForToken(answer.error.message);
   return answer;
 }
 
 /** Who acts: the name typed in, else (with tokens) the gateway fills in the token's user, else "dashboard". */
-const operator = () => $('operator').value.trim() || (state.session?.authentication ? undefined : 'dashboard');
+const operator = () => input('operator').value.trim() || (state.session?.authentication ? undefined : 'dashboard');
 
-async function act(type) {
-  const run = state.runs.get(state.selected);
+const VERBS: Record<ActionType, string> = {
+  play: 'Start',
+  pause: 'Pause',
+  resume: 'Resume',
+  stop: 'Stop',
+  'skip-delay': 'Skip delay',
+  retry: 'Retry',
+  skip: 'Skip',
+  home: 'Home',
+  unlock: 'Unlock',
+};
+
+async function act(type: ActionType) {
+  const run = state.runs.get(state.selected ?? '');
   if (!run) return;
   if (type === 'stop' && !window.confirm(`Stop run ${run.runId}? The current command fails with "run stopped".`)) return;
   const by = operator();
   const answer = await api('POST', `/runs/${encodeURIComponent(run.runId)}/actions`, by === undefined ? { type } : { type, by });
-  const verb = { play: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop', 'skip-delay': 'Skip delay' }[type];
-  if (answer.ok) showFeedback(`${verb} accepted.`, false, run);
-  else showFeedback(`${verb} refused: ${answer.error.message}`, true, state.runs.get(run.runId) ?? run);
+  if (answer.ok) showFeedback(`${VERBS[type]} accepted.`, false, run);
+  else showFeedback(`${VERBS[type]} refused: ${answer.error.message}`, true, state.runs.get(run.runId) ?? run);
 }
 
 /** How long "… accepted." stays: the run's own status shows the rest. */
 const ACCEPTED_FEEDBACK_MS = 3000;
-const ENDED = ['succeeded', 'failed', 'stopped'];
 
 /** The feedback on screen: which run's action, its status then, and until when an acceptance shows. */
-let feedback = null;
-let feedbackTimer = null;
+let feedback: { runId: string; status: RunStatusDocument['status']; isError: boolean; until: number } | null = null;
+let feedbackTimer: ReturnType<typeof setTimeout> | undefined;
 
-function showFeedback(text, isError, run) {
+function showFeedback(text: string, isError: boolean, run: RunStatusDocument) {
   const box = $('action-feedback');
   box.textContent = text;
   box.classList.toggle('error', isError);
@@ -148,26 +147,26 @@ function hideFeedback() {
  * status changes (its reason is stale then), an acceptance after a few seconds even if the timer was held back (a
  * background tab's timers can be delayed by minutes).
  */
-function expireFeedback(run) {
+function expireFeedback(run: RunStatusDocument | undefined) {
   if (!feedback) return;
-  if (feedback.runId !== run?.runId || (ENDED.includes(run.status) && !ENDED.includes(feedback.status)) || Date.now() >= feedback.until) hideFeedback();
+  if (!run || feedback.runId !== run.runId || (ENDED.includes(run.status) && !ENDED.includes(feedback.status)) || Date.now() >= feedback.until) hideFeedback();
   else if (feedback.isError && run.status !== feedback.status) hideFeedback();
 }
 
 // ---------------------------------------------------------------- tokens and the session
 
 const TOKEN_SYNTAX = /^[A-Za-z0-9\-._~+/]+=*$/;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * POST /session with the token (if any): the gateway says whether it wants tokens and whose this one is, and sets
  * the cookie the event streams need. Asks for a token while the gateway refuses; retries while it is unreachable.
  */
-async function startSession() {
+async function startSession(): Promise<void> {
   for (;;) {
-    let answer;
+    let answer: Answer<Session>;
     try {
-      answer = await request('POST', '/session', undefined, state.token);
+      answer = await request<Session>('POST', '/session', undefined, state.token);
     } catch {
       await sleep(2000);
       continue;
@@ -178,32 +177,32 @@ async function startSession() {
   }
 }
 
-function applySession(session) {
+function applySession(session: Session) {
   state.session = session;
   const signedIn = session.authentication === true;
   $('identity').hidden = !signedIn;
   $('sign-out').hidden = !signedIn;
-  if (signedIn) $('identity').textContent = `${session.user} · ${session.role}`;
-  $('operator').placeholder = signedIn ? session.user : 'your name';
+  if (session.authentication) $('identity').textContent = `${session.user} · ${session.role}`;
+  input('operator').placeholder = session.authentication ? session.user : 'your name';
 }
 
-let tokenPrompt = null;
-let tokenEntered = null;
+let tokenPrompt: Promise<void> | null = null;
+let tokenEntered: () => void = () => {};
 
 /** Show the token dialog (once, however many requests were refused); resolves once a token the gateway takes is saved. */
-function askForToken(reason) {
+function askForToken(reason: string): Promise<void> {
   tokenPrompt ??= new Promise((resolve) => {
     tokenEntered = resolve;
     $('token-reason').textContent = reason;
     $('token-error').hidden = true;
-    $('token-input').value = '';
-    $('token-dialog').showModal();
+    input('token-input').value = '';
+    $<HTMLDialogElement>('token-dialog').showModal();
   });
   return tokenPrompt;
 }
 
 async function saveToken() {
-  const token = $('token-input').value.trim();
+  const token = input('token-input').value.trim();
   const error = $('token-error');
   error.hidden = true;
   if (!TOKEN_SYNTAX.test(token)) {
@@ -211,7 +210,7 @@ async function saveToken() {
     error.hidden = false;
     return;
   }
-  const answer = await request('POST', '/session', undefined, token).catch(() => ({ ok: false, error: { message: 'the gateway cannot be reached; try again' } }));
+  const answer = await request<Session>('POST', '/session', undefined, token).catch(() => ({ ok: false, error: { message: 'the gateway cannot be reached; try again' } }) as Answer<Session>);
   if (!answer.ok) {
     error.textContent = answer.error.message;
     error.hidden = false;
@@ -220,7 +219,7 @@ async function saveToken() {
   state.token = token;
   localStorage.setItem('labrun.token', token);
   applySession(answer.data);
-  $('token-dialog').close();
+  $<HTMLDialogElement>('token-dialog').close();
   tokenPrompt = null;
   tokenEntered();
   // Streams refused before the token was there start again with it.
@@ -229,11 +228,13 @@ async function saveToken() {
 
 async function signOut() {
   localStorage.removeItem('labrun.token');
-  await request('DELETE', '/session').catch(() => {});
+  await request('DELETE', '/session', undefined, null).catch(() => {});
   location.reload();
 }
 
 // ---------------------------------------------------------------- live streams
+
+const parse = <T>(e: Event) => JSON.parse((e as MessageEvent<string>).data) as T;
 
 function followEverything() {
   const source = new EventSource('/events');
@@ -250,12 +251,12 @@ function followEverything() {
     }
   });
   source.addEventListener('runs', (e) => {
-    state.runs = new Map(JSON.parse(e.data).map((s) => [s.runId, s]));
+    state.runs = new Map(parse<RunStatusDocument[]>(e).map((s) => [s.runId, s]));
     if (!state.selected || !state.runs.has(state.selected)) chooseDefaultRun();
     renderAll();
   });
   source.addEventListener('status', (e) => {
-    const status = JSON.parse(e.data);
+    const status = parse<RunStatusDocument>(e);
     const known = state.runs.get(status.runId);
     if (known && known.seq > status.seq) return; // an older document arriving late
     state.runs.set(status.runId, status);
@@ -263,18 +264,18 @@ function followEverything() {
     if (status.runId === state.selected) renderRun();
   });
   source.addEventListener('run-removed', (e) => {
-    state.runs.delete(JSON.parse(e.data).runId);
-    if (!state.runs.has(state.selected)) select(null);
+    state.runs.delete(parse<{ runId: string }>(e).runId);
+    if (!state.runs.has(state.selected ?? '')) select(null);
     renderAll();
   });
   source.addEventListener('health', (e) => {
-    state.health = JSON.parse(e.data);
+    state.health = parse<Health>(e);
     renderSystem();
     renderDevices();
   });
 }
 
-let runSource = null;
+let runSource: EventSource | null = null;
 function followSelectedRun() {
   runSource?.close();
   runSource = null;
@@ -285,20 +286,20 @@ function followSelectedRun() {
   if (!state.selected) return;
   runSource = new EventSource(`/runs/${encodeURIComponent(state.selected)}/events`);
   runSource.addEventListener('status', (e) => {
-    const status = JSON.parse(e.data);
+    const status = parse<RunStatusDocument>(e);
     const known = state.runs.get(status.runId);
     if (!known || known.seq <= status.seq) state.runs.set(status.runId, status);
     renderRun();
     renderRunList();
   });
   runSource.addEventListener('commands', (e) => {
-    const document = JSON.parse(e.data);
+    const document = parse<RunCommandsDocument>(e);
     if (state.commands && state.commands.runId === document.runId && state.commands.seq > document.seq) return;
     state.commands = document;
     renderCommands();
     showHistory();
   });
-  runSource.addEventListener('event', (e) => addActivity(JSON.parse(e.data)));
+  runSource.addEventListener('event', (e) => addActivity(parse<RunEvent>(e)));
   // EventSource retries by itself, except after an answer that is not a stream (a gateway that has just
   // restarted may not know the run yet): then try again a little later.
   const source = runSource;
@@ -307,26 +308,26 @@ function followSelectedRun() {
   });
 }
 
-function setLive(live) {
+function setLive(live: boolean) {
   state.live = live;
   renderSystem();
 }
 
 // ---------------------------------------------------------------- selection
 
+/** Runs that wait for a person. */
+const WAITING = ['awaiting-recovery', 'paused', 'blocked'];
+
 function chooseDefaultRun() {
   const fromHash = decodeURIComponent(location.hash.replace(/^#run=/, ''));
   if (fromHash && state.runs.has(fromHash)) return select(fromHash, false);
-  // The run that most needs someone: paused or blocked first, then running, then the newest.
+  // The run that most needs someone: awaiting recovery, paused or blocked first, then running, then the newest.
   const runs = sortedRuns();
-  const pick =
-    runs.find((r) => r.status === 'paused' || r.status === 'blocked') ??
-    runs.find((r) => r.status === 'running' || r.status === 'pausing') ??
-    runs[0];
+  const pick = runs.find((r) => WAITING.includes(r.status)) ?? runs.find((r) => r.status === 'running' || r.status === 'pausing') ?? runs[0];
   select(pick ? pick.runId : null, false);
 }
 
-function select(runId, render = true) {
+function select(runId: string | null, render = true) {
   if (state.selected === runId) return;
   state.selected = runId;
   history.replaceState(null, '', runId ? `#run=${encodeURIComponent(runId)}` : location.pathname);
@@ -347,11 +348,11 @@ function renderAll() {
   renderSystem();
 }
 
-function statusPill(status, small = false) {
+function statusPill(status: string, small = false) {
   return el('span', `status-pill s-${status}${small ? ' small' : ''}`, status);
 }
 
-function progressBar(status, big = false) {
+function progressBar(status: RunStatusDocument, big = false) {
   const bar = el('div', `bar s-${status.status}${big ? ' big' : ''}`);
   const fill = el('div', 'fill');
   fill.style.width = `${status.progress.total ? (100 * status.progress.completed) / status.progress.total : 0}%`;
@@ -383,7 +384,7 @@ function renderRunList() {
 }
 
 function renderRun() {
-  const run = state.runs.get(state.selected);
+  const run = state.runs.get(state.selected ?? '');
   $('empty-state').hidden = Boolean(run);
   $('run').hidden = !run;
   if (!run) return;
@@ -391,11 +392,7 @@ function renderRun() {
   $('run-name').textContent = run.name;
   $('run-id').textContent = run.runId;
   $('run-device').textContent = run.deviceId;
-  $('run-times').textContent = [
-    `created ${timeOfDay(run.createdAt)}`,
-    run.startedAt ? `started ${timeOfDay(run.startedAt)}` : '',
-    run.completedAt ? `ended ${timeOfDay(run.completedAt)}` : '',
-  ]
+  $('run-times').textContent = [`created ${timeOfDay(run.createdAt)}`, run.startedAt ? `started ${timeOfDay(run.startedAt)}` : '', run.completedAt ? `ended ${timeOfDay(run.completedAt)}` : '']
     .filter(Boolean)
     .join(' · ');
   const pill = $('run-status');
@@ -404,6 +401,7 @@ function renderRun() {
 
   expireFeedback(run);
   renderBanner(run);
+  renderRecovery(run);
   renderControls(run);
   renderProgress(run);
   renderDelay(run);
@@ -411,25 +409,29 @@ function renderRun() {
   tick();
 }
 
-function renderBanner(run) {
+function renderBanner(run: RunStatusDocument) {
   const banner = $('banner');
   const { pause, error } = run;
-  let kind = null;
+  let kind: string | null = null;
   let icon = '';
   let title = '';
   let message = '';
-  let details = [];
-  let timerLabel = null;
+  let details: [string, string | null | undefined][] = [];
+  let reasons: string[] = [];
+  let timerLabel: string | null = null;
   if ((run.status === 'paused' || run.status === 'pausing' || run.status === 'blocked') && pause) {
     kind = run.status;
     icon = run.status === 'blocked' ? '!' : '❚❚';
+    const who = SOURCE_TEXT[pause.source] ?? pause.source;
     // Blocked while the protocol's own pause is current: both reasons show, the protocol's message first.
     const alsoInterlock = run.status === 'blocked' && run.interlock && pause.source !== 'interlock';
-    title =
-      alsoInterlock ? `Paused by ${SOURCE_TEXT[pause.source] ?? pause.source}, and blocked: ${run.interlock.message}` :
-      run.status === 'blocked' ? `Blocked by ${SOURCE_TEXT[pause.source] ?? pause.source}` :
-      run.status === 'pausing' ? `Pausing: asked by ${pause.by ?? SOURCE_TEXT[pause.source] ?? pause.source}` :
-      `Paused by ${pause.source === 'user' && pause.by ? pause.by : SOURCE_TEXT[pause.source] ?? pause.source}`;
+    title = alsoInterlock
+      ? `Paused by ${who}, and blocked: ${run.interlock!.message}`
+      : run.status === 'blocked'
+        ? `Blocked by ${who}`
+        : run.status === 'pausing'
+          ? `Pausing: asked by ${pause.by ?? who}`
+          : `Paused by ${reasonWho(pause)}`;
     message = pause.message ?? (run.status === 'pausing' ? 'Waiting for the machine to hold…' : 'No message');
     details = [
       ['Source', pause.source],
@@ -437,13 +439,19 @@ function renderBanner(run) {
       ['Since', pause.since ? timeOfDay(pause.since) : 'not yet stopped'],
       ['Next', run.status === 'blocked' ? 'resume once the interlock clears' : run.allowedActions.includes('resume') ? 'press Resume to continue' : ''],
     ];
+    // Every other reason the run waits for: a protocol's message is never lost behind the interlock or a user. The
+    // interlock that blocks it is in the title already.
+    reasons = otherReasons(alsoInterlock ? { ...pause, reasons: pause.reasons.filter((r) => r.source !== 'interlock') } : pause);
     timerLabel = run.status === 'blocked' ? 'blocked for' : 'paused for';
   } else if (run.status === 'failed') {
     kind = 'failed';
     icon = '✕';
     title = 'Run failed';
     message = error?.message ?? 'The run failed.';
-    details = [['Code', error?.code], ['Command', error?.commandIndex != null ? `#${error.commandIndex + 1}` : null]];
+    details = [
+      ['Code', error?.code],
+      ['Command', error?.commandIndex != null ? `#${error.commandIndex + 1}` : null],
+    ];
   } else if (run.status === 'succeeded') {
     kind = 'succeeded';
     icon = '✓';
@@ -456,6 +464,7 @@ function renderBanner(run) {
     title = run.status === 'stopping' ? 'Stopping' : 'Run stopped';
     message = `${run.progress.completed} of ${run.progress.total} commands completed.`;
   }
+  // Awaiting recovery, the recovery panel says it all (renderRecovery).
   banner.hidden = kind === null;
   if (kind === null) return;
   banner.className = `banner ${kind}`;
@@ -464,23 +473,49 @@ function renderBanner(run) {
   $('banner-title').textContent = title;
   $('banner-message').textContent = message;
   $('banner-facts').replaceChildren(...facts(details));
+  $('banner-reasons').replaceChildren(...reasons.map((reason) => el('li', '', reason)));
+  $('banner-reasons').hidden = reasons.length === 0;
   $('banner-timer-box').hidden = timerLabel === null;
   if (timerLabel) $('banner-timer-label').textContent = timerLabel;
 }
 
-function renderControls(run) {
-  for (const button of document.querySelectorAll('[data-action]')) {
-    const action = button.dataset.action;
+/**
+ * The recovery panel, while a failed command awaits the operator: what failed and the controller's words, the
+ * attempt, whether the machine must be homed first, the fixit action (home, unlock) in progress or its outcome, every
+ * other reason the run waits for, and the ways out — Retry, Skip, Home, Unlock, Stop — as allowedActions says.
+ */
+function renderRecovery(run: RunStatusDocument) {
+  const view = recoveryView(run, commandsOf(run));
+  $('recovery').hidden = view === null;
+  // The run's usual buttons have nothing to offer while it awaits recovery: the panel has every way out.
+  $('controls').hidden = view !== null;
+  if (!view) return;
+  $('recovery-title').textContent = view.title;
+  $('recovery-command').textContent = view.command;
+  $('recovery-message').textContent = view.message;
+  $('recovery-facts').replaceChildren(...facts([...view.facts, ['Since', run.pause?.since ? timeOfDay(run.pause.since) : null]]));
+  $('recovery-needs-home').hidden = !view.needsHome;
+  const fixit = $('recovery-fixit');
+  fixit.hidden = view.fixit === null;
+  fixit.textContent = view.fixit?.text ?? '';
+  fixit.dataset.state = view.fixit?.state ?? '';
+  $('recovery-reasons').replaceChildren(...view.others.map((reason) => el('li', '', reason)));
+  $('recovery-reasons').hidden = view.others.length === 0;
+}
+
+function renderControls(run: RunStatusDocument) {
+  for (const button of document.querySelectorAll<HTMLButtonElement>('[data-action], [data-recovery-action]')) {
+    const action = (button.dataset.action ?? button.dataset.recoveryAction) as ActionType;
     button.disabled = !run.allowedActions.includes(action);
     button.setAttribute('aria-disabled', String(button.disabled));
     // Start is play on a run that has not started; on a paused run play is Resume's twin, so it is not shown.
-    if (action === 'play') button.hidden = run.status !== 'idle';
-    if (action === 'skip-delay') button.hidden = run.delay === null;
+    if (button.dataset.action === 'play') button.hidden = run.status !== 'idle';
+    if (button.dataset.action === 'skip-delay') button.hidden = run.delay === null;
   }
   $('controls-hint').textContent = run.allowedActions.length === 0 ? 'This run is finished: nothing more can be done with it.' : '';
 }
 
-function renderProgress(run) {
+function renderProgress(run: RunStatusDocument) {
   const { completed, total } = run.progress;
   $('progress-text').textContent = `${completed} of ${total} commands · ${total ? Math.floor((100 * completed) / total) : 0}%`;
   const bar = $('progress-bar');
@@ -491,62 +526,67 @@ function renderProgress(run) {
   const current = $('current-text');
   current.replaceChildren();
   if (run.current) {
-    const command = state.commands?.runId === run.runId ? state.commands.commands[run.current.index]?.command : null;
-    current.append('Now: ', el('b', '', `#${run.current.index + 1} ${command ? describeCommand(command) : run.current.type}`), ` · since ${timeOfDay(run.current.startedAt)}`);
+    const command = commandsOf(run)?.[run.current.index]?.command;
+    current.append('Now: ', el('b', '', `#${run.current.index + 1} ${command ? describe(command) : run.current.type}`), ` · since ${timeOfDay(run.current.startedAt)}`);
   } else {
     current.textContent = run.status === 'idle' ? 'Not started yet: press Start.' : '';
   }
 }
 
-function renderDelay(run) {
+function renderDelay(run: RunStatusDocument) {
   $('delay-card').hidden = run.delay === null;
   if (run.delay) $('delay-message').textContent = run.delay.message ?? '';
 }
 
 /** At most this many command rows are drawn, around the current command (a run may have a million). */
 const MAX_ROWS = 400;
+const ICONS: Record<string, string> = { succeeded: '✓', failed: '✕', running: '▶', queued: '○', skipped: '↷' };
 
 function renderCommands() {
   const list = $('commands');
-  const run = state.runs.get(state.selected);
-  const document = state.commands;
-  if (!run || !document || document.runId !== run.runId) {
+  const run = state.runs.get(state.selected ?? '');
+  const commands = run && commandsOf(run);
+  if (!run || !commands) {
     list.replaceChildren(el('li', 'more', 'Loading commands…'));
     $('commands-count').textContent = '';
     return;
   }
-  const commands = document.commands;
   $('commands-count').textContent = `${commands.length} commands`;
   const currentIndex = run.current?.index ?? null;
   const from = Math.max(0, Math.min((currentIndex ?? run.progress.completed) - 100, commands.length - MAX_ROWS));
   const rows = [];
   if (from > 0) rows.push(el('li', 'more', `… ${from} earlier commands`));
   for (const entry of commands.slice(from, from + MAX_ROWS)) {
-    const isCurrent = entry.index === currentIndex && !['stopped', 'succeeded', 'failed'].includes(run.status);
-    const status = isCurrent ? 'running' : entry.status;
-    const row = el('li', `command ${status}${isCurrent ? ' current' : ''}${isCurrent && (run.status === 'paused' || run.status === 'blocked') ? ' paused' : ''}`);
+    const isCurrent = entry.index === currentIndex && !ENDED.includes(run.status);
+    // The current command is under way, unless it is the failed one awaiting recovery.
+    const status = isCurrent && run.status !== 'awaiting-recovery' ? 'running' : entry.status;
+    const held = isCurrent && (run.status === 'paused' || run.status === 'blocked');
+    const row = el('li', `command ${status}${isCurrent ? ' current' : ''}${held ? ' paused' : ''}`);
     row.dataset.index = String(entry.index);
     if (isCurrent) row.setAttribute('aria-current', 'step');
-    const icon = { succeeded: '✓', failed: '✕', running: '▶', queued: '○' }[status];
-    const what = el('span', 'what', describeCommand(entry.command));
-    if (isCurrent) what.append(el('span', 'tag', run.status === 'running' ? 'now' : run.status));
+    const what = el('span', 'what', describe(entry.command));
+    if (isCurrent) what.append(el('span', 'tag', run.status === 'running' ? 'now' : run.status === 'awaiting-recovery' ? 'awaiting recovery' : run.status));
     let when = '';
     if (entry.completedAt && entry.startedAt) when = seconds(Math.round((Date.parse(entry.completedAt) - Date.parse(entry.startedAt)) / 100) / 10);
     else if (entry.startedAt) when = timeOfDay(entry.startedAt);
-    row.append(el('span', 'index', String(entry.index + 1)), el('span', 'icon', icon), what, el('span', 'when', when));
-    if (entry.error) row.append(el('span', 'error', entry.error.message));
+    row.append(el('span', 'index', String(entry.index + 1)), el('span', 'icon', ICONS[status] ?? ''), what, el('span', 'when', when));
+    const attempts = attemptsText(entry);
+    if (attempts) row.append(el('span', 'attempts', attempts));
+    if (entry.error && entry.status !== 'succeeded') row.append(el('span', 'error', entry.error.message));
     rows.push(row);
   }
   if (from + MAX_ROWS < commands.length) rows.push(el('li', 'more', `… ${commands.length - from - MAX_ROWS} more commands`));
   list.replaceChildren(...rows);
-  const current = list.querySelector('[aria-current="step"]');
+  const current = list.querySelector<HTMLElement>('[aria-current="step"]');
   if (current) list.scrollTop = Math.max(0, current.offsetTop - list.offsetTop - list.clientHeight / 3);
   renderProgress(run);
+  // The recovery panel describes the failed command from this document.
+  renderRecovery(run);
 }
 
 function renderSystem() {
   const chips = [];
-  const chip = (label, on, title) => {
+  const chip = (label: string, on: boolean | null, title?: string) => {
     const node = el('span', 'chip');
     node.dataset.state = on === null ? 'connecting' : on ? 'on' : 'off';
     node.title = title ?? '';
@@ -573,7 +613,7 @@ function renderDevices() {
     box.replaceChildren(el('p', 'empty small', 'No device has reported yet.'));
     return;
   }
-  const runDevice = state.runs.get(state.selected)?.deviceId;
+  const runDevice = state.runs.get(state.selected ?? '')?.deviceId;
   devices.sort(([a], [b]) => (a === runDevice ? -1 : b === runDevice ? 1 : a.localeCompare(b)));
   box.replaceChildren(
     ...devices.map(([id, device]) => {
@@ -586,7 +626,7 @@ function renderDevices() {
       head.append(name, el('span', `online ${device.online ? 'on' : 'off'}`, device.online ? 'online' : 'offline'));
       const list = el('dl', 'facts');
       const s = device.state;
-      const add = (term, value) => {
+      const add = (term: string, value: string | Node) => {
         list.append(el('dt', '', term));
         const dd = el('dd');
         dd.append(value);
@@ -608,42 +648,23 @@ function renderDevices() {
   );
 }
 
-/** At most this many entries in the activity panel. */
-const MAX_ACTIVITY = 60;
-
-/**
- * The selected run's activity, newest first: live events, and its history from before the page followed it.
- * Each entry: `at`, `text`, `className`, `fromHistory`, and a `key` for those history and live events share.
- */
-let activity = [];
+/** The selected run's activity, newest first: live events, and its history from before the page followed it. */
+let activity: (ActivityEntry & { order: number })[] = [];
 /** The keys of every entry shown for the selected run, also those since dropped off the end of the panel. */
-let activityKeys = new Set();
+let activityKeys = new Set<string>();
 /** Orders entries with the same time (a comment starts and ends in the same millisecond) as they happened. */
 let activityOrder = 0;
 
-/** What makes an event the same as a history entry; null for events history never has. */
-function activityKey(event) {
-  if (event.type === 'run.created') return 'run.created';
-  if (event.type.startsWith('command.')) return `${event.type}:${event.index}`;
-  return null;
-}
-
-function addActivity(event) {
-  const text = describeEvent(event);
-  if (!text) return;
-  const rejected = event.type === 'action.rejected' || event.type === 'command.failed' || event.type === 'run.rejected';
-  addEntries([{ at: event.at, key: activityKey(event), text, className: rejected ? 'rejected' : '', fromHistory: false }]);
+function addActivity(event: RunEvent) {
+  addEntries([{ at: event.at, key: activityKey(event), text: describeEvent(event), className: isTrouble(event) ? 'rejected' : '', fromHistory: false }]);
 }
 
 /** Add what is not shown yet (by key), keep the newest MAX_ACTIVITY, and draw the panel again. */
-function addEntries(entries) {
+function addEntries(entries: ActivityEntry[]) {
   const fresh = entries.filter((entry) => !entry.key || !activityKeys.has(entry.key));
   if (fresh.length === 0) return;
-  for (const entry of fresh) {
-    entry.order = activityOrder++;
-    if (entry.key) activityKeys.add(entry.key);
-  }
-  activity = [...activity, ...fresh].sort((a, b) => b.at.localeCompare(a.at) || b.order - a.order).slice(0, MAX_ACTIVITY);
+  for (const entry of fresh) if (entry.key) activityKeys.add(entry.key);
+  activity = [...activity, ...fresh.map((entry) => ({ ...entry, order: activityOrder++ }))].sort((a, b) => b.at.localeCompare(a.at) || b.order - a.order).slice(0, MAX_ACTIVITY);
   const items = activity.map((entry) => {
     const item = el('li', `${entry.className}${entry.fromHistory ? ' history' : ''}`.trim());
     item.append(el('time', '', timeOfDay(entry.at)), el('span', '', entry.text));
@@ -653,74 +674,23 @@ function addEntries(entries) {
   $('activity').replaceChildren(...items);
 }
 
-/**
- * The gateway keeps no past events, only the run's status and commands document; from those, the panel shows what
- * happened before the page followed the run (a run that ended before the page opened would otherwise show nothing):
- * created, each command's start and end, and how the run ended. Actions (pause, resume) are not in them.
- */
-function historyOf(run, document) {
-  const entries = [{ at: run.createdAt, key: 'run.created', text: `created on ${run.deviceId}` }];
-  // Commands run one after another: the last MAX_ACTIVITY that started are all the panel can show (a run may have
-  // a million commands, and a new commands document comes with each step).
-  const started = [];
-  for (let i = document.commands.length - 1; i >= 0 && started.length < MAX_ACTIVITY; i--) {
-    if (document.commands[i].startedAt) started.unshift(document.commands[i]);
-  }
-  for (const entry of started) {
-    const command = `#${entry.index + 1}`;
-    entries.push({ at: entry.startedAt, key: `command.started:${entry.index}`, text: `${command} ${entry.command.type} started` });
-    if (entry.status === 'succeeded') entries.push({ at: entry.completedAt ?? entry.startedAt, key: `command.succeeded:${entry.index}`, text: `${command} done` });
-    if (entry.status === 'failed') {
-      entries.push({ at: entry.completedAt ?? entry.startedAt, key: `command.failed:${entry.index}`, text: `${command} failed: ${entry.error?.message ?? 'no reason given'}`, className: 'rejected' });
-    }
-  }
-  const history = entries.filter((entry) => entry.at).map((entry) => ({ className: '', ...entry, fromHistory: true }));
-  // No event says a run ended: its status does, whether the page was watching or not.
-  if (ENDED.includes(run.status) && run.completedAt) history.push({ at: run.completedAt, key: 'run.ended', text: `run ${run.status}`, className: run.status === 'succeeded' ? '' : 'rejected', fromHistory: false });
-  return history;
-}
-
 /** Fill in, from each commands document, what the page saw no live event for (it may have happened before). */
 function showHistory() {
-  const run = state.runs.get(state.selected);
+  const run = state.runs.get(state.selected ?? '');
   const document = state.commands;
   if (!run || !document || document.runId !== run.runId) return;
   addEntries(historyOf(run, document));
 }
 
-function describeEvent(event) {
-  switch (event.type) {
-    case 'run.created':
-      return `created on ${event.deviceId}`;
-    case 'run.rejected':
-      return event.message;
-    case 'action.accepted':
-      return `${event.action} accepted${event.by ? ` from ${event.by}` : ''}${event.message ? `: ${event.message}` : ''}`;
-    case 'action.rejected':
-      return `${event.action ?? 'action'} refused: ${event.message}`;
-    case 'command.started':
-      return `#${event.index + 1} ${event.commandType} started`;
-    case 'command.succeeded':
-      return `#${event.index + 1} done`;
-    case 'command.failed':
-      return `#${event.index + 1} failed: ${event.message}`;
-    case 'motion.held':
-      return `motion held (#${event.index + 1})`;
-    case 'interlock.changed':
-      return `interlock ${event.active ? 'active' : 'cleared'}: ${event.message}`;
-    default:
-      return event.type;
-  }
-}
-
-/** What moves with the clock: the pause timer and the delay countdown. */
+/** What moves with the clock: the pause timer, the recovery panel's and the delay countdown. */
 function tick() {
-  const run = state.runs.get(state.selected);
+  const run = state.runs.get(state.selected ?? '');
   if (!run) return;
   expireFeedback(run);
   const since = run.pause?.since;
   if (since && !$('banner').hidden) $('pause-timer').textContent = clock((Date.now() - Date.parse(since)) / 1000);
   else if (run.status === 'pausing') $('pause-timer').textContent = '--:--';
+  if (since && !$('recovery').hidden) $('recovery-timer').textContent = clock((Date.now() - Date.parse(since)) / 1000);
   const delay = run.delay;
   if (delay) {
     // remainingSeconds is as of updatedAt; endsAt is null while the countdown is frozen.
@@ -735,9 +705,9 @@ function tick() {
 
 async function loadExamples() {
   if (state.examples.length > 0) return;
-  const answer = await api('GET', '/examples');
+  const answer = await api<Example[]>('GET', '/examples');
   state.examples = answer.ok ? answer.data : [];
-  const select = $('example');
+  const select = $<HTMLSelectElement>('example');
   select.replaceChildren(
     ...state.examples.map((example) => {
       const option = el('option', '', `Example: ${example.name}${example.description ? ` — ${example.description}` : ''}`);
@@ -753,28 +723,28 @@ async function loadExamples() {
 async function openNewRun() {
   $('new-run-error').hidden = true;
   await loadExamples();
-  $('new-run-dialog').showModal();
+  $<HTMLDialogElement>('new-run-dialog').showModal();
 }
 
 function fillExample() {
-  const example = state.examples.find((e) => e.id === $('example').value);
-  $('protocol-text').value = example ? JSON.stringify(example.protocol, null, 2) : '';
+  const example = state.examples.find((e) => e.id === $<HTMLSelectElement>('example').value);
+  $<HTMLTextAreaElement>('protocol-text').value = example ? JSON.stringify(example.protocol, null, 2) : '';
 }
 
-async function createRun(start) {
+async function createRun(start: boolean) {
   const error = $('new-run-error');
   error.hidden = true;
-  let protocol;
+  let protocol: unknown;
   try {
-    protocol = JSON.parse($('protocol-text').value);
+    protocol = JSON.parse($<HTMLTextAreaElement>('protocol-text').value);
   } catch (e) {
-    error.textContent = `The protocol is not valid JSON: ${e.message}`;
+    error.textContent = `The protocol is not valid JSON: ${(e as Error).message}`;
     error.hidden = false;
     return;
   }
-  const body = { protocol };
-  const runId = $('new-run-id').value.trim();
-  const deviceId = $('new-run-device').value.trim();
+  const body: { protocol: unknown; runId?: string; deviceId?: string } = { protocol };
+  const runId = input('new-run-id').value.trim();
+  const deviceId = input('new-run-device').value.trim();
   if (runId) body.runId = runId;
   if (deviceId) body.deviceId = deviceId;
   const created = await create(body, start);
@@ -783,13 +753,13 @@ async function createRun(start) {
     error.hidden = false;
     return;
   }
-  $('new-run-dialog').close();
-  $('new-run-id').value = '';
+  $<HTMLDialogElement>('new-run-dialog').close();
+  input('new-run-id').value = '';
 }
 
 /** POST /runs, select the new run, and play it when asked to. */
-async function create(body, start) {
-  const created = await api('POST', '/runs', body);
+async function create(body: object, start: boolean) {
+  const created = await api<RunStatusDocument>('POST', '/runs', body);
   if (!created.ok) return created;
   state.runs.set(created.data.runId, created.data);
   select(created.data.runId);
@@ -808,19 +778,21 @@ async function startExample() {
 
 // ---------------------------------------------------------------- wiring
 
-$('operator').value = localStorage.getItem('labrun.operator') ?? '';
-$('operator').addEventListener('change', () => localStorage.setItem('labrun.operator', $('operator').value.trim()));
-for (const button of document.querySelectorAll('[data-action]')) button.addEventListener('click', () => act(button.dataset.action));
+input('operator').value = localStorage.getItem('labrun.operator') ?? '';
+input('operator').addEventListener('change', () => localStorage.setItem('labrun.operator', input('operator').value.trim()));
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-action], [data-recovery-action]')) {
+  button.addEventListener('click', () => act((button.dataset.action ?? button.dataset.recoveryAction) as ActionType));
+}
 $('new-run').addEventListener('click', openNewRun);
 for (const button of document.querySelectorAll('[data-start-example]')) button.addEventListener('click', startExample);
 $('example').addEventListener('change', fillExample);
 $('protocol-file').addEventListener('change', async (e) => {
-  const file = e.target.files?.[0];
+  const file = (e.target as HTMLInputElement).files?.[0];
   if (!file) return;
-  $('protocol-text').value = await file.text();
-  $('example').value = '';
+  $<HTMLTextAreaElement>('protocol-text').value = await file.text();
+  $<HTMLSelectElement>('example').value = '';
 });
-$('cancel-new-run').addEventListener('click', () => $('new-run-dialog').close());
+$('cancel-new-run').addEventListener('click', () => $<HTMLDialogElement>('new-run-dialog').close());
 $('token-save').addEventListener('click', saveToken);
 $('token-input').addEventListener('keydown', (e) => e.key === 'Enter' && saveToken());
 // The page can do nothing without a token: Escape does not close the dialog.
