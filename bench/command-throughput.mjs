@@ -51,7 +51,7 @@ export async function run() {
       { label: 'events per second as a share of the broker floor', value: share(last.seq / seconds), unit: '%' },
       { label: 'broker floor: QoS 1 messages per second, one publisher to one subscriber', value: floor.rate, unit: 'messages/s' },
       { label: 'time from play to succeeded', value: round(seconds, 2), unit: 's' },
-      { label: 'events the engine published (the last status\'s seq)', value: last.seq, unit: 'events' },
+      { label: "events the engine published (the last status's seq)", value: last.seq, unit: 'events' },
       { label: 'events received by a subscriber (QoS 1)', value: events, unit: 'events' },
       { label: 'status documents received by a subscriber', value: statuses, unit: 'statuses' },
     ];

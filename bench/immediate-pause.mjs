@@ -56,18 +56,15 @@ export async function run() {
     await log.until((e) => isStatus(e) && e.body.status === 'succeeded', 0, 30_000);
     await Promise.all([actions.endAsync(), observer.endAsync()]);
     if (samples.length === 0) throw new Error(`not one of ${MOVES} pauses found its move at full speed`);
-    return [
-      ...latencyFigures('pause → paused (Hold:0)', samples),
-      { label: 'pauses that found the move at full speed (the others are left out)', value: samples.length, unit: `of ${MOVES}` },
-    ];
+    return [...latencyFigures('pause → paused (Hold:0)', samples), { label: 'pauses that found the move at full speed (the others are left out)', value: samples.length, unit: `of ${MOVES}` }];
   });
   return {
     name: `Immediate pause (${MOVES} moves)`,
     description:
       `From publishing \`pause\` ${PAUSE_AFTER_MS} ms after a move of ${LENGTH_MM} mm at ${FEED} mm/min started (by its status) to the status \`paused\` ` +
-      '(published once GRBL reported Hold:0). Includes the deceleration (50 mm/s at the simulator\'s 500 mm/s²: 100 ms) and the ' +
-      'driver\'s status polling (every 50 ms while holding). A pause counts only if the machine held at least 5 mm into the move ' +
-      '(2.5 mm to reach full speed, 2.5 mm to stop from it) and short of its end, as the hold request\'s reply says.',
+      "(published once GRBL reported Hold:0). Includes the deceleration (50 mm/s at the simulator's 500 mm/s²: 100 ms) and the " +
+      "driver's status polling (every 50 ms while holding). A pause counts only if the machine held at least 5 mm into the move " +
+      "(2.5 mm to reach full speed, 2.5 mm to stop from it) and short of its end, as the hold request's reply says.",
     figures,
   };
 }

@@ -37,7 +37,14 @@ export async function run() {
       return within(reachedAll, 20_000, () => `${kind} ${kind === 'actions' ? payload : ''}: ${wave.reached.size} of ${RUNS} runs ${statuses.join(' or ')}`);
     };
     const ids = Array.from({ length: RUNS }, (_, i) => `${bench.tag}-${i}`);
-    const protocol = { schemaVersion: 1, metadata: { name: 'many' }, commands: [{ type: 'pause', params: { message: 'wait' } }, { type: 'comment', params: { message: 'after' } }] };
+    const protocol = {
+      schemaVersion: 1,
+      metadata: { name: 'many' },
+      commands: [
+        { type: 'pause', params: { message: 'wait' } },
+        { type: 'comment', params: { message: 'after' } },
+      ],
+    };
     const rssBefore = rssMiB(engine.proc.pid);
     // In waves, each waiting for the last: a broker queues at most so many messages for a client (Mosquitto's
     // max_queued_messages is 1,000) and drops the rest, so 2,000 at once could lose some.
@@ -60,7 +67,7 @@ export async function run() {
       'One engine. Resume time: from the first of the resumes published at once (QoS 1, one connection) to the last status showing its ' +
       'run running (or already finished), received by a subscriber on another connection. The runs are created, then played, in waves ' +
       'that each wait for every status. The subscriber takes the statuses at QoS 0: at QoS 1 Mosquitto dropped what did not fit its ' +
-      'queue for one client (max_queued_messages 1,000: in a trial, 189 of 1,000 runs\' `paused` never reached a QoS 1 subscriber, ' +
+      "queue for one client (max_queued_messages 1,000: in a trial, 189 of 1,000 runs' `paused` never reached a QoS 1 subscriber, " +
       'though every retained status was right).',
     figures,
   };

@@ -37,7 +37,6 @@ async function stream(driver, mode, lines) {
   return { bytes, seconds, bytesPerSecond: bytes / seconds, minPlannerFree: plannerFree.length > 0 ? Math.min(...plannerFree) : null };
 }
 
-
 export async function run() {
   const { GrblDriver, GrblSimulator } = await importBuilt('@labrun/grbl');
   const sim = new GrblSimulator({
@@ -74,8 +73,8 @@ export async function run() {
       name: `Streaming ${LINES} lines of G-code at ${BAUD} baud`,
       description:
         `From the first byte written to the last \`ok\` received, GRBL simulator paced at the baud rate, through GrblDriver; median of ${ROUNDS} runs of each. ` +
-        'Character counting keeps GRBL\'s 128-byte receive buffer full; send-and-wait sends a line only after the last one is answered. ' +
-        'GRBL\'s planner never filled (fewest free blocks), so motion did not hold the stream back. No broker is involved ' +
+        "Character counting keeps GRBL's 128-byte receive buffer full; send-and-wait sends a line only after the last one is answered. " +
+        "GRBL's planner never filled (fewest free blocks), so motion did not hold the stream back. No broker is involved " +
         '(the driver and the simulator in one process): measured once.',
       figures: [
         ...figures('character counting', counting),

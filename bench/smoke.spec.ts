@@ -93,7 +93,12 @@ it('compares two builds in one sitting, before and after taking turns, and adds 
   // The same build on both sides (a checkout's path skips the worktree, install and build a revision gets).
   const { code, output } = await script('bench.mjs', ['--compare', built, built, '--no-build', '--rounds', '2', '--only', 'throughput,journal'], { ...QUICK, BENCH_OUT: out });
   expect(code, output).toBe(0);
-  expect(output.match(/\[compare\] round \d of 2: \w+/g)).toEqual(['[compare] round 1 of 2: before', '[compare] round 1 of 2: after', '[compare] round 2 of 2: before', '[compare] round 2 of 2: after']);
+  expect(output.match(/\[compare\] round \d of 2: \w+/g)).toEqual([
+    '[compare] round 1 of 2: before',
+    '[compare] round 1 of 2: after',
+    '[compare] round 2 of 2: before',
+    '[compare] round 2 of 2: after',
+  ]);
 
   const markdown = await readFile(path.join(out, 'RESULTS.md'), 'utf8');
   const resultsThenComparisons = `${results}\n# Before and after\n`;

@@ -34,7 +34,10 @@ const worktrees = [];
 // The step running now (npm ci, a build, a round of the bench), in a process group of its own: a signal to this
 // script ends the whole group (a round's brokers and services with it), then the worktrees go.
 let current = null;
-for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]]) {
+for (const [signal, number] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+]) {
   process.on(signal, async () => {
     console.error(`\n[compare] ${signal}: stopping, removing the worktrees`);
     // npm ci, for one, takes its time over SIGINT: what has not ended within 5 s is killed, before its files go.
@@ -188,7 +191,11 @@ function parseArgs(args) {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--no-build') parsed.build = false;
-    else if (arg === '--only') parsed.only = value(++i, arg).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (arg === '--only')
+      parsed.only = value(++i, arg)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (arg === '--rounds') parsed.rounds = Number(value(++i, arg));
     else if (arg === '--help' || arg === '-h') fail(null);
     else if (arg.startsWith('-')) fail(`unknown option ${arg}`);
@@ -229,13 +236,23 @@ function comparisonSection({ date, machine: m, node, load, scripts, before, afte
   for (const [module, bench] of modulesOf(reports)) {
     lines.push(`### ${bench.name}`, '', `\`bench/${module}\``, '', '| figure | broker | before | after | change | unit |', '| --- | --- | ---: | ---: | ---: | --- |');
     for (const row of bench.rows.values()) {
-      const cell = (side) => rounds.filter((r) => r.side === side).map((r) => valueOf(r.report, module, row)).join(' · ');
-      const values = (side) => rounds.filter((r) => r.side === side).map((r) => valueOf(r.report, module, row)).filter((v) => typeof v === 'number');
+      const cell = (side) =>
+        rounds
+          .filter((r) => r.side === side)
+          .map((r) => valueOf(r.report, module, row))
+          .join(' · ');
+      const values = (side) =>
+        rounds
+          .filter((r) => r.side === side)
+          .map((r) => valueOf(r.report, module, row))
+          .filter((v) => typeof v === 'number');
       lines.push(`| ${row.label} | ${row.broker ?? '–'} | ${cell('before')} | ${cell('after')} | ${change(median(values('before')), median(values('after')))} | ${row.unit} |`);
     }
     lines.push('');
   }
-  const failures = rounds.flatMap((r) => (r.report ? r.report.failed.map((f) => `- ${r.side}, round ${r.round}: \`bench/${f.module}\` failed: ${f.error}`) : [`- ${r.side}, round ${r.round}: the bench wrote no results`]));
+  const failures = rounds.flatMap((r) =>
+    r.report ? r.report.failed.map((f) => `- ${r.side}, round ${r.round}: \`bench/${f.module}\` failed: ${f.error}`) : [`- ${r.side}, round ${r.round}: the bench wrote no results`],
+  );
   if (failures.length > 0) lines.push('Failed (no figures from these):', '', ...failures, '');
   return lines.join('\n');
 }
@@ -274,7 +291,11 @@ function change(before, after) {
 /** RESULTS.md with `section` as the newest comparison: the part of the file before the comparisons stays as it is. */
 function withComparison(markdown, section) {
   const results = markdown.slice(0, markdown.length - comparisonsPart(markdown).length).trimEnd();
-  const earlier = comparisonsPart(markdown).split(/^(?=## )/m).slice(1).join('').trimEnd();
+  const earlier = comparisonsPart(markdown)
+    .split(/^(?=## )/m)
+    .slice(1)
+    .join('')
+    .trimEnd();
   const intro = [
     COMPARISONS_HEADING,
     '',

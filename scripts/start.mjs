@@ -34,7 +34,10 @@ if (env.MQTT_URL) {
   const host = env.BROKER_HOST || '127.0.0.1';
   const port = Number(env.BROKER_PORT || 1883);
   const wsPort = Number(env.BROKER_WS_PORT || 9001);
-  for (const [name, p, variable] of [['MQTT', port, 'BROKER_PORT'], ['MQTT-over-WebSocket', wsPort, 'BROKER_WS_PORT']]) {
+  for (const [name, p, variable] of [
+    ['MQTT', port, 'BROKER_PORT'],
+    ['MQTT-over-WebSocket', wsPort, 'BROKER_WS_PORT'],
+  ]) {
     if (Number.isInteger(p) && p > 0 && !(await portFree(host, p))) {
       die(
         [

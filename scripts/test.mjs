@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: lint, typecheck and test every project through nx, lint the workspace's own files (scripts/, examples/),
 // then print one summary line for all of them (each project's vitest also writes its results to .test-results/<project>.json).
-// A lint error fails the run like a failed test.
+// A lint error or an unformatted file fails the run like a failed test.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,15 +12,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, '.test-results');
 fs.rmSync(results, { recursive: true, force: true });
 
-const nx = spawnSync(
-  process.execPath,
-  [nxBin(root), 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' } },
-);
+const nx = spawnSync(process.execPath, [nxBin(root), 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NX_TUI: 'false', NX_DAEMON: process.env.NX_DAEMON ?? 'false' },
+});
 
 // The files outside every nx project, with the same config (package.json's lint:workspace).
 const workspaceLint = spawnSync('npm', ['run', '--silent', 'lint:workspace'], { cwd: root, stdio: 'inherit' });
 if (workspaceLint.status !== 0) console.error('linting the files outside the projects failed (see above; npm run lint:workspace runs it alone)');
+
+// Formatting: prettier's check of every file it formats (npx prettier --write . fixes what it reports).
+const format = spawnSync('npm', ['run', '--silent', 'format:check'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (format.status !== 0) console.error('some files are not formatted (see above): npx prettier --write . formats them');
 
 let passed = 0;
 let failed = 0;
@@ -34,4 +38,4 @@ for (const file of files) {
 }
 console.log(`\nlabrun: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (passed === 0) console.error('no test ran');
-process.exit(nx.status !== 0 || workspaceLint.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
+process.exit(nx.status !== 0 || workspaceLint.status !== 0 || format.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

@@ -111,7 +111,10 @@ describe('a broker with an auth file', () => {
   });
 
   describe('logging in', () => {
-    for (const [transport, url] of [['TCP', () => broker.url], ['WebSocket', () => broker.wsUrl]] as const) {
+    for (const [transport, url] of [
+      ['TCP', () => broker.url],
+      ['WebSocket', () => broker.wsUrl],
+    ] as const) {
       it(`refuses a client without a user name over ${transport}: CONNACK 5, not authorized`, async () => {
         expect(await connackCode(url(), {})).toBe(5);
         expect(await connackCode(url(), { username: '' })).toBe(5);
@@ -184,7 +187,17 @@ describe('a broker with an auth file', () => {
       'lab/notes',
       '$SYS/labrun/forged',
     ];
-    const SERVICE = ['run/r-p/status', 'run/r-p/events', 'run/r-p/commands', 'hw/dev-p/requests', 'hw/dev-p/state', 'hw/dev-p/online', 'engine/eng-p/online', 'engine/eng-p/replies', 'gateway/gw-p/online'];
+    const SERVICE = [
+      'run/r-p/status',
+      'run/r-p/events',
+      'run/r-p/commands',
+      'hw/dev-p/requests',
+      'hw/dev-p/state',
+      'hw/dev-p/online',
+      'engine/eng-p/online',
+      'engine/eng-p/replies',
+      'gateway/gw-p/online',
+    ];
     const MAY_PUBLISH: Record<User, string[]> = {
       viewer: [],
       operator: ['run/r-p/create', 'run/r-p/actions'],
@@ -192,7 +205,10 @@ describe('a broker with an auth file', () => {
       admin: TOPICS.filter((t) => !t.startsWith('$SYS')),
     };
 
-    for (const [transport, url] of [['TCP', () => broker.url], ['WebSocket', () => broker.wsUrl]] as const) {
+    for (const [transport, url] of [
+      ['TCP', () => broker.url],
+      ['WebSocket', () => broker.wsUrl],
+    ] as const) {
       it(`delivers what each role may publish over ${transport}, and discards the rest where no subscriber ever sees it`, { timeout: 120_000 }, async () => {
         const expected: Record<string, Record<string, string>> = {};
         const observed: Record<string, Record<string, string>> = {};
@@ -267,7 +283,10 @@ describe('a broker with an auth file', () => {
       admin: FILTERS.filter((f) => f !== '$labrun/#'),
     };
 
-    for (const [transport, url] of [['TCP', () => broker.url], ['WebSocket', () => broker.wsUrl]] as const) {
+    for (const [transport, url] of [
+      ['TCP', () => broker.url],
+      ['WebSocket', () => broker.wsUrl],
+    ] as const) {
       it(`grants each role its filters over ${transport} and refuses any other with SUBACK 0x80`, { timeout: 60_000 }, async () => {
         const expected: Record<string, Record<string, number>> = {};
         const observed: Record<string, Record<string, number>> = {};

@@ -31,7 +31,6 @@ interface Session {
   password: PasswordHash;
 }
 
-
 const IDENTIFIER_REJECTED = 2;
 const NOT_AUTHORIZED = 5;
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -131,9 +130,7 @@ export class BrokerAuth {
     }
     const user = this.users.get(username);
     const given = password ?? Buffer.alloc(0);
-    const login = await this.logins.attempt(address, async () =>
-      user ? verifyPassword(given, user.password) : verifyPassword(given, await this.decoyHash()).then(() => false),
-    );
+    const login = await this.logins.attempt(address, async () => (user ? verifyPassword(given, user.password) : verifyPassword(given, await this.decoyHash()).then(() => false)));
     if (!login.checked) {
       this.log.debug('refused a client from an address with too many failed logins', { clientId: client.id, user: username, from, retryAfterSeconds: login.retryAfterSeconds });
       throw refusal(`not authorized: too many failed logins from ${address}; try again in ${login.retryAfterSeconds} s`, NOT_AUTHORIZED);

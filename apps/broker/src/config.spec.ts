@@ -99,9 +99,7 @@ describe('TLS configuration', () => {
     expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '0', BROKER_TLS_CERT: garbage, BROKER_TLS_KEY: missing })).toThrow(
       `BROKER_TLS_KEY=${JSON.stringify(missing)}: the private key file does not exist`,
     );
-    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '0', BROKER_TLS_CERT: garbage, BROKER_TLS_KEY: garbage })).toThrow(
-      /are not a usable pair of a PEM certificate and its private key/,
-    );
+    expect(() => loadBrokerConfig({ BROKER_TLS_PORT: '0', BROKER_TLS_CERT: garbage, BROKER_TLS_KEY: garbage })).toThrow(/are not a usable pair of a PEM certificate and its private key/);
   });
 
   it('names the TLS port that clashes with another listener', () => {

@@ -82,7 +82,6 @@ export interface BrokerConfig {
   warnings: string[];
 }
 
-
 type Vars = z.infer<z.ZodObject<typeof brokerEnv>>;
 
 function loadTls(vars: Vars): TlsConfig | undefined {
@@ -97,7 +96,9 @@ function loadTls(vars: Vars): TlsConfig | undefined {
   }
   const missing = [certFile === undefined ? ['BROKER_TLS_CERT (the certificate, PEM)'] : [], keyFile === undefined ? ['BROKER_TLS_KEY (its private key, PEM)'] : []].flat();
   if (missing.length > 0) {
-    throw new ConfigError(`${ports.join(' and ')} ${ports.length > 1 ? 'are' : 'is'} set, so the broker needs ${missing.join(' and ')}: set ${missing.length > 1 ? 'them' : 'it'} to the path of a file`);
+    throw new ConfigError(
+      `${ports.join(' and ')} ${ports.length > 1 ? 'are' : 'is'} set, so the broker needs ${missing.join(' and ')}: set ${missing.length > 1 ? 'them' : 'it'} to the path of a file`,
+    );
   }
   return { port, wsPort, certFile: certFile!, keyFile: keyFile!, certificate: readCertificate(certFile!, keyFile!) };
 }

@@ -35,9 +35,7 @@ export function limitPackets(client: Client, maxPacketBytes: number): void {
   parser._parseLength = () => {
     if (!parseLength()) return false;
     if (parser.packet.length > maxPacketBytes) {
-      parser._emitError(
-        new Error(`${parser.packet.cmd ?? 'a'} packet of ${parser.packet.length} bytes is larger than this broker's limit of ${maxPacketBytes} bytes (BROKER_MAX_PACKET_BYTES)`),
-      );
+      parser._emitError(new Error(`${parser.packet.cmd ?? 'a'} packet of ${parser.packet.length} bytes is larger than this broker's limit of ${maxPacketBytes} bytes (BROKER_MAX_PACKET_BYTES)`));
       return false;
     }
     return true;

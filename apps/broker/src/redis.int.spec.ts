@@ -5,7 +5,6 @@ import { connectTestClient, requirement, startBroker, stopAll, tcpReachable, flu
 
 const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
 
-
 describe.skipIf(!hasRedis)('the broker on Redis', () => {
   const db = 9 + Math.floor(Math.random() * 6); // 9..14
   const redisUrl = `redis://127.0.0.1:6379/${db}`;

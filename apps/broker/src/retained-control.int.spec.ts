@@ -9,12 +9,31 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunStatusDocument } from '@labrun/contracts';
-import { commandExists, connectTestClient, MOSQUITTO_URL, mosquittoAvailable, requirement, startBroker, startService, stopAll, type BrokerProcess, type ServiceProcess, type TestClient } from '@labrun/testkit';
+import {
+  commandExists,
+  connectTestClient,
+  MOSQUITTO_URL,
+  mosquittoAvailable,
+  requirement,
+  startBroker,
+  startService,
+  stopAll,
+  type BrokerProcess,
+  type ServiceProcess,
+  type TestClient,
+} from '@labrun/testkit';
 
 const hasMosquittoPub = requirement(commandExists('mosquitto_pub'), 'mosquitto_pub', 'install mosquitto-clients (apt-get install mosquitto-clients)');
 const hasMosquitto = await mosquittoAvailable();
 
-const PROTOCOL = { schemaVersion: 1, metadata: { name: 'retained' }, commands: [{ type: 'comment', params: { message: 'hello' } }, { type: 'pause', params: { message: 'Check' } }] };
+const PROTOCOL = {
+  schemaVersion: 1,
+  metadata: { name: 'retained' },
+  commands: [
+    { type: 'comment', params: { message: 'hello' } },
+    { type: 'pause', params: { message: 'Check' } },
+  ],
+};
 
 /** `mosquitto_pub -h … -p … -q 1 <args>`: its exit code and what it printed. */
 function mosquittoPub(url: string, args: string[]): Promise<{ code: number; output: string }> {
@@ -37,7 +56,10 @@ async function retainedOn(url: string, topic: string): Promise<string[]> {
     await late.subscribe(sentinel);
     await late.publish(sentinel, 'done');
     await late.waitFor(sentinel);
-    return late.messages(topic).filter((m) => m.retain).map((m) => m.text);
+    return late
+      .messages(topic)
+      .filter((m) => m.retain)
+      .map((m) => m.text);
   } finally {
     await late.close();
   }

@@ -13,12 +13,7 @@ import { discard } from './discard.js';
 export const RETAINED_CODE = 'retained';
 
 /** The answer to a retained create or action on `topic`, or undefined when the topic names no valid run. */
-export function retainedControlRejection(
-  topic: string,
-  payload: Uint8Array,
-  at: string,
-  newId: () => string = randomUUID,
-): RunEventOf<'run.rejected'> | RunEventOf<'action.rejected'> | undefined {
+export function retainedControlRejection(topic: string, payload: Uint8Array, at: string, newId: () => string = randomUUID): RunEventOf<'run.rejected'> | RunEventOf<'action.rejected'> | undefined {
   const run = parseRunTopic(topic);
   if (!run.ok) return undefined;
   const { runId, kind } = run.value;

@@ -40,9 +40,7 @@ async function openAuth(file: string, log: Logger): Promise<BrokerAuth> {
     return auth;
   } catch (error) {
     if (!(error instanceof AuthFileError)) throw error;
-    const hint = (error as Error).message.endsWith('does not exist')
-      ? `. Create it and its first user with: node apps/broker/dist/main.js user add <name> --role admin --file ${file}`
-      : '';
+    const hint = (error as Error).message.endsWith('does not exist') ? `. Create it and its first user with: node apps/broker/dist/main.js user add <name> --role admin --file ${file}` : '';
     throw new ConfigError(`LABRUN_AUTH_FILE: ${error.message}${hint}`);
   }
 }

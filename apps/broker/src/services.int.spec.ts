@@ -55,7 +55,12 @@ describe('a run through an authenticating broker', () => {
       protocol: {
         schemaVersion: 1,
         metadata: { name: 'behind the broker' },
-        commands: [{ type: 'home' }, { type: 'move', params: { x: 2, y: 1, feed: 6000 } }, { type: 'pause', params: { message: 'Check the samples' } }, { type: 'comment', params: { message: 'Done' } }],
+        commands: [
+          { type: 'home' },
+          { type: 'move', params: { x: 2, y: 1, feed: 6000 } },
+          { type: 'pause', params: { message: 'Check the samples' } },
+          { type: 'comment', params: { message: 'Done' } },
+        ],
       },
     });
     await statusWhere(runId, (s) => s.status === 'idle');
@@ -77,7 +82,10 @@ describe('a run through an authenticating broker', () => {
   });
 
   it('gives the services every topic they use: the broker refused them nothing', () => {
-    const refusals = broker.output().split('\n').filter((line) => / refused /.test(line) && line.includes(`user=${SERVICE.username}`));
+    const refusals = broker
+      .output()
+      .split('\n')
+      .filter((line) => / refused /.test(line) && line.includes(`user=${SERVICE.username}`));
     expect(refusals).toEqual([]);
   });
 });

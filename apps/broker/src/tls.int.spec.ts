@@ -78,7 +78,10 @@ describe.skipIf(!hasOpenssl)('TLS listeners', () => {
     expect(wssUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/mqtt$/);
   });
 
-  for (const [transport, url] of [['mqtts', () => mqttsUrl], ['wss', () => wssUrl]] as const) {
+  for (const [transport, url] of [
+    ['mqtts', () => mqttsUrl],
+    ['wss', () => wssUrl],
+  ] as const) {
     it(`carries an operator's action over ${transport}, the certificate checked against itself as the CA`, async () => {
       const watcher = await connect(broker.url, ADMIN);
       await watcher.subscribe('run/+/actions');

@@ -27,8 +27,7 @@ export function readCertificate(certFile: string, keyFile: string): Certificate 
     createSecureContext({ cert, key });
   } catch (error) {
     throw new ConfigError(
-      `BROKER_TLS_CERT=${JSON.stringify(certFile)} and BROKER_TLS_KEY=${JSON.stringify(keyFile)} are not a usable pair of a PEM certificate ` +
-        `and its private key: ${(error as Error).message}`,
+      `BROKER_TLS_CERT=${JSON.stringify(certFile)} and BROKER_TLS_KEY=${JSON.stringify(keyFile)} are not a usable pair of a PEM certificate ` + `and its private key: ${(error as Error).message}`,
     );
   }
   return { cert, key };

@@ -26,7 +26,10 @@ describe('the installed commands', () => {
   });
 
   it('runs as `npx labrun` and `npm exec labrun` from the repository', () => {
-    for (const args of [['npx', '--offline', 'labrun', 'help'], ['npm', 'exec', '--offline', '--', 'labrun', 'help']]) {
+    for (const args of [
+      ['npx', '--offline', 'labrun', 'help'],
+      ['npm', 'exec', '--offline', '--', 'labrun', 'help'],
+    ]) {
       const result = spawnSync(args[0]!, args.slice(1), { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
       expect(result.stderr, args.join(' ')).not.toMatch(/Permission denied|could not determine executable/);
       expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(0);

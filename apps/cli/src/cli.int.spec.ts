@@ -184,7 +184,11 @@ describe('the labrun command, with the real services', () => {
   });
 
   it('ends quietly with 141, and no stack trace, when whoever reads its output stops (labrun run … | head -2)', async () => {
-    const file = await protocolFile([{ type: 'delay', params: { seconds: 0.5 } }, { type: 'comment', params: { message: 'one' } }, { type: 'delay', params: { seconds: 0.5 } }]);
+    const file = await protocolFile([
+      { type: 'delay', params: { seconds: 0.5 } },
+      { type: 'comment', params: { message: 'one' } },
+      { type: 'delay', params: { seconds: 0.5 } },
+    ]);
     const child = spawn(process.execPath, [appEntry('cli'), 'run', file, '--id', newRunId()], { env: { ...process.env, MQTT_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -224,7 +228,10 @@ describe('the labrun command recovering a failed command, on a simulator that st
   const newRunId = () => `cli-rec-${randomUUID().slice(0, 8)}`;
   const protocolFile = async () => {
     const file = path.join(dir, `${randomUUID().slice(0, 8)}.json`);
-    const commands = [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'Done' } }];
+    const commands = [
+      { type: 'move', params: { x: 10, y: 10, feed: 6000 } },
+      { type: 'comment', params: { message: 'Done' } },
+    ];
     await writeFile(file, JSON.stringify({ schemaVersion: 1, metadata: { name: 'unhomed move' }, commands }));
     return file;
   };

@@ -87,10 +87,7 @@ export function formatStatus(status: RunStatusDocument, commands?: readonly Comm
 export function formatRunTable(statuses: readonly RunStatusDocument[]): string {
   if (statuses.length === 0) return 'no runs';
   const sorted = [...statuses].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.runId.localeCompare(b.runId));
-  const rows = [
-    ['RUN', 'STATUS', 'PROGRESS', 'DEVICE', 'CREATED', 'NAME'],
-    ...sorted.map((s) => [s.runId, s.status, `${s.progress.completed}/${s.progress.total}`, s.deviceId, s.createdAt, s.name]),
-  ];
+  const rows = [['RUN', 'STATUS', 'PROGRESS', 'DEVICE', 'CREATED', 'NAME'], ...sorted.map((s) => [s.runId, s.status, `${s.progress.completed}/${s.progress.total}`, s.deviceId, s.createdAt, s.name])];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
 }

@@ -4,11 +4,7 @@ import type { Command } from '@labrun/contracts';
 import { statusDocument as statusOf } from '@labrun/testkit';
 import { clock, delayLeft, formatLiveLine, progressBar } from './live-line.js';
 
-const commands: Command[] = [
-  { type: 'home' },
-  { type: 'pause', params: { message: 'Check the samples' } },
-  { type: 'delay', params: { seconds: 90, message: 'Incubate' } },
-];
+const commands: Command[] = [{ type: 'home' }, { type: 'pause', params: { message: 'Check the samples' } }, { type: 'delay', params: { seconds: 90, message: 'Incubate' } }];
 const t0 = Date.parse('2026-11-24T10:00:00.000Z');
 
 describe('clock and progressBar', () => {

@@ -35,7 +35,18 @@ export function delayLeft(status: RunStatusDocument, now: number): number | null
  */
 export function formatLiveLine(status: RunStatusDocument, commands: readonly Command[], now: number, frame: number, columns: number): string {
   const held = status.status === 'paused' || status.status === 'blocked' || status.status === 'awaiting-recovery';
-  const icon = status.status === 'awaiting-recovery' ? '⚠' : held ? '❚❚' : status.status === 'succeeded' ? '✓' : status.status === 'failed' ? '✗' : status.status === 'stopped' ? '■' : SPINNER[frame % SPINNER.length]!;
+  const icon =
+    status.status === 'awaiting-recovery'
+      ? '⚠'
+      : held
+        ? '❚❚'
+        : status.status === 'succeeded'
+          ? '✓'
+          : status.status === 'failed'
+            ? '✗'
+            : status.status === 'stopped'
+              ? '■'
+              : SPINNER[frame % SPINNER.length]!;
   const parts = [icon, progressBar(status.progress.completed, status.progress.total), `${status.progress.completed}/${status.progress.total}`];
   const since = status.pause?.since;
   parts.push(held && since ? `${status.status} ${clock((now - Date.parse(since)) / 1000)}` : status.status);

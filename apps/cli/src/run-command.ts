@@ -48,10 +48,7 @@ export async function runProtocol(request: RunRequest, settings: BrokerSettings)
 async function createRun(client: MqttClient, runId: string, body: object, settings: BrokerSettings): Promise<RunStatusDocument> {
   let stop = () => {};
   const answer = new Promise<RunStatusDocument>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new CliError(EXIT.noAnswer, noAnswerMessage('the create', runId, ANSWER_TIMEOUT_MS, settings))),
-      ANSWER_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => reject(new CliError(EXIT.noAnswer, noAnswerMessage('the create', runId, ANSWER_TIMEOUT_MS, settings))), ANSWER_TIMEOUT_MS);
     const unsubscribe = onRunMessages(client, (message) => {
       if (message.runId !== runId) return;
       // A retained status is what the broker remembered from before; only a fresh one answers this create.

@@ -3,18 +3,7 @@
 // engine say to my action?".
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import {
-  RunCommandsDocument,
-  RunEvent,
-  RunStatusDocument,
-  decodePayload,
-  parseRunTopic,
-  topics,
-  type ActionType,
-  type Command,
-  type DecodeLimits,
-  type RunEventOf,
-} from '@labrun/contracts';
+import { RunCommandsDocument, RunEvent, RunStatusDocument, decodePayload, parseRunTopic, topics, type ActionType, type Command, type DecodeLimits, type RunEventOf } from '@labrun/contracts';
 import { noAnswerMessage, type BrokerSettings } from './broker.js';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -115,10 +104,7 @@ export async function sendAction(
   const id = `cli-${randomUUID()}`;
   let stop = () => {};
   const answer = new Promise<ActionAnswer>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new CliError(EXIT.noAnswer, noAnswerMessage(action.type, runId, timeoutMs, settings))),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(new CliError(EXIT.noAnswer, noAnswerMessage(action.type, runId, timeoutMs, settings))), timeoutMs);
     const unsubscribe = onRunMessages(client, (message) => {
       if (message.kind !== 'event' || message.runId !== runId) return;
       const { event } = message;

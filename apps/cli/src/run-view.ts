@@ -21,8 +21,15 @@ export interface RunView {
 export class PlainView implements RunView {
   private readonly printer: StatusPrinter;
 
-  constructor(commands: readonly Command[], private readonly out: NodeJS.WritableStream = process.stdout, private readonly err: NodeJS.WritableStream = process.stderr) {
-    this.printer = new StatusPrinter((text) => this.out.write(text), (s) => formatStatus(s, commands));
+  constructor(
+    commands: readonly Command[],
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {
+    this.printer = new StatusPrinter(
+      (text) => this.out.write(text),
+      (s) => formatStatus(s, commands),
+    );
   }
 
   show(status: RunStatusDocument): boolean {

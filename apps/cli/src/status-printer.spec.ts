@@ -6,7 +6,10 @@ import { statusDocument as statusOf } from '@labrun/testkit';
 describe('StatusPrinter', () => {
   it('prints each change once, and ignores documents older than the last one shown', () => {
     const written: string[] = [];
-    const printer = new StatusPrinter((text) => written.push(text), (s) => [`${s.runId} ${s.status}`]);
+    const printer = new StatusPrinter(
+      (text) => written.push(text),
+      (s) => [`${s.runId} ${s.status}`],
+    );
     expect(printer.show(statusOf('r-1', { seq: 1 }))).toBe(true);
     expect(printer.show(statusOf('r-1', { seq: 1 }))).toBe(true); // republished after a reconnect: same text
     expect(printer.show(statusOf('r-1', { seq: 3, status: 'running' }))).toBe(true);

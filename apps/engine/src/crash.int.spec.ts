@@ -86,7 +86,9 @@ describe('an engine killed at random points', () => {
     expect(history.map((e) => e.seq)).toEqual(history.map((_, i) => i + 1));
     const succeeded = history.filter((e) => e.type === 'command.succeeded').map((e) => (e as { index: number }).index);
     expect(succeeded).toEqual(commands.map((_, i) => i));
-    const accepted = seen().filter((e) => e.type === 'action.accepted').map((e) => (e as { actionId: string }).actionId);
+    const accepted = seen()
+      .filter((e) => e.type === 'action.accepted')
+      .map((e) => (e as { actionId: string }).actionId);
     const kept = new Set(history.filter((e) => e.type === 'action.accepted').map((e) => (e as { actionId: string }).actionId));
     for (const id of accepted) expect(kept.has(id), `accepted action ${id}`).toBe(true);
     expect(history.filter((e) => e.type === 'run.recovered').length).toBeGreaterThan(0);

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineStatus, RunStatusDocument } from '@labrun/contracts';
 import { connectTestClient, requirement, startBroker, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
-const protocol = { schemaVersion: 1, metadata: { name: 'disk full' }, commands: [{ type: 'pause', params: { message: 'Check the samples' } }, { type: 'comment', params: { message: 'done' } }] };
+const protocol = {
+  schemaVersion: 1,
+  metadata: { name: 'disk full' },
+  commands: [
+    { type: 'pause', params: { message: 'Check the samples' } },
+    { type: 'comment', params: { message: 'done' } },
+  ],
+};
 
 /** Mount a tmpfs of `size` on a new directory, or say why not (root and mount are needed). */
 function mountTmpfs(size: string): string | null {
@@ -67,7 +74,12 @@ describe('an engine whose journal is on a full disk', () => {
     let engine: ServiceProcess = await startService('engine', env);
     const client: TestClient = await connectTestClient(broker.url);
     await client.subscribe(['run/+/status', 'run/+/events', 'engine/e-disk/status']);
-    const status = (runId: string) => client.messages(`run/${runId}/status`).filter((m) => m.text !== '').at(-1)?.json() as RunStatusDocument | undefined;
+    const status = (runId: string) =>
+      client
+        .messages(`run/${runId}/status`)
+        .filter((m) => m.text !== '')
+        .at(-1)
+        ?.json() as RunStatusDocument | undefined;
     const engineStatus = () => client.messages('engine/e-disk/status').at(-1)?.json() as EngineStatus | undefined;
 
     // The small disk takes the journal at all (a 1 MiB preallocation never fitted on it).

@@ -58,7 +58,10 @@ describe('error recovery on the simulator, over MQTT', () => {
   }
 
   it('a first move on the unhomed simulator waits for recovery; home, then retry, finishes the move', async () => {
-    const runId = await create([{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'done' } }]);
+    const runId = await create([
+      { type: 'move', params: { x: 10, y: 10, feed: 6000 } },
+      { type: 'comment', params: { message: 'done' } },
+    ]);
     const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
     expect(waiting).toMatchObject({
       error: { commandIndex: 0, attempt: 1 },
@@ -96,13 +99,20 @@ describe('error recovery on the simulator, over MQTT', () => {
 
   it('skip marks the failed move skipped and the run succeeds', async () => {
     await resetSimulator();
-    const runId = await create([{ type: 'move', params: { x: 5, feed: 6000 } }, { type: 'comment', params: { message: 'after' } }]);
+    const runId = await create([
+      { type: 'move', params: { x: 5, feed: 6000 } },
+      { type: 'comment', params: { message: 'after' } },
+    ]);
     await status(runId, (s) => s.status === 'awaiting-recovery');
     await act(runId, { type: 'skip', by: 'ana' });
     await status(runId, (s) => s.status === 'succeeded');
     const commands = (await client.waitFor(`run/${runId}/commands`, (m) => (m.json() as RunCommandsDocument).commands[1]!.status === 'succeeded')).json() as RunCommandsDocument;
     expect(commands.commands[0]).toMatchObject({ status: 'skipped', skippedBy: 'ana', attempts: [{ attempt: 1, status: 'failed' }] });
-    expect(events(runId).filter((e) => e.type.startsWith('command.') && 'index' in e && e.index === 0).map((e) => e.type)).toEqual(['command.started', 'command.failed', 'command.skipped']);
+    expect(
+      events(runId)
+        .filter((e) => e.type.startsWith('command.') && 'index' in e && e.index === 0)
+        .map((e) => e.type),
+    ).toEqual(['command.started', 'command.failed', 'command.skipped']);
   });
 
   it('a create with errorRecovery default fail fails as before; an invalid policy is refused at create with the reason', async () => {
@@ -125,7 +135,13 @@ describe('error recovery on the simulator, over MQTT', () => {
     await act(waiting, 'stop');
     await status(waiting, (s) => s.status === 'stopped');
     await resetSimulator();
-    const runId = await create([{ type: 'move', params: { x: 5, feed: 6000 } }, { type: 'comment', params: { message: 'went on' } }], { errorRecovery: { rules: [{ command: 'move', code, then: 'skip' }] } });
+    const runId = await create(
+      [
+        { type: 'move', params: { x: 5, feed: 6000 } },
+        { type: 'comment', params: { message: 'went on' } },
+      ],
+      { errorRecovery: { rules: [{ command: 'move', code, then: 'skip' }] } },
+    );
     const done = await status(runId, (s) => s.status === 'succeeded');
     expect(done.progress).toEqual({ completed: 2, total: 2 });
     expect(events(runId).find((e) => e.type === 'command.skipped')).toMatchObject({ index: 0, by: null, message: expect.stringContaining('policy') });

@@ -33,7 +33,7 @@ describe('MqttHardwarePort', () => {
     expect(await unlocked).toMatchObject({ machine: 'Idle', homed: false });
   });
 
-  it('rejects with the reply\'s code and message, and positionLost when the reply says so', async () => {
+  it("rejects with the reply's code and message, and positionLost when the reply says so", async () => {
     const { hardware, sent, reply } = port();
     const limit = hardware.perform('sim-1', { op: 'move', params: { x: 400 } }, new AbortController().signal);
     const refused = hardware.perform('sim-1', { op: 'move', params: { x: 1 } }, new AbortController().signal);
@@ -49,7 +49,11 @@ describe('MqttHardwarePort', () => {
     const { hardware } = port();
     const move = hardware.perform('sim-1', { op: 'move', params: { x: 10 } }, new AbortController().signal);
     hardware.handleOnline('sim-1', false);
-    await expect(move).rejects.toMatchObject({ code: 'disconnected', positionLost: true, message: expect.stringMatching(/^the hardware service for sim-1 went offline during the command\. .*home the machine before moving again$/) });
+    await expect(move).rejects.toMatchObject({
+      code: 'disconnected',
+      positionLost: true,
+      message: expect.stringMatching(/^the hardware service for sim-1 went offline during the command\. .*home the machine before moving again$/),
+    });
   });
 
   it('fails a request sent while the device was offline as soon as it is back, instead of waiting for an answer nobody will give', async () => {

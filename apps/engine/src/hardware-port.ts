@@ -20,8 +20,7 @@ interface Pending {
   sentOffline: boolean;
 }
 
-const hardwareError = (code: string, message: string, positionLost?: boolean): HardwareFailure =>
-  Object.assign(new Error(message), { code }, positionLost ? { positionLost } : {});
+const hardwareError = (code: string, message: string, positionLost?: boolean): HardwareFailure => Object.assign(new Error(message), { code }, positionLost ? { positionLost } : {});
 
 export class MqttHardwarePort implements HardwarePort {
   private readonly pending = new Map<string, Pending>();

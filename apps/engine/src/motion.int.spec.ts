@@ -5,10 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HardwareState, RunEvent, RunStatusDocument } from '@labrun/contracts';
-import {
-  commandExists, connectTestClient, requirement, startBroker, startGrblSim, startService, stopAll,
-  type GrblSimProcess, type ServiceProcess, type TestClient,
-} from '@labrun/testkit';
+import { commandExists, connectTestClient, requirement, startBroker, startGrblSim, startService, stopAll, type GrblSimProcess, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
 const hasSocat = requirement(commandExists('socat'), 'socat', 'install it with `apt-get install socat` (.ci/run does)');
 
@@ -118,7 +115,7 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
   });
 
-  it('a limit alarm waits for recovery with GRBL\'s message; skip marks the move skipped and the run succeeds', async () => {
+  it("a limit alarm waits for recovery with GRBL's message; skip marks the move skipped and the run succeeds", async () => {
     const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 400, feed: 12000 } }]);
     const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
     expect(waiting).toMatchObject({
@@ -139,7 +136,11 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect(unlocked).toMatchObject({ recovery: { needsHome: true, fixit: { ok: true } } });
     await act(runId, 'skip');
     await status(runId, (s) => s.status === 'succeeded');
-    expect(events(runId).filter((e) => e.type.startsWith('command.') && 'index' in e && e.index === 1).map((e) => e.type)).toEqual(['command.started', 'command.failed', 'command.skipped']);
+    expect(
+      events(runId)
+        .filter((e) => e.type.startsWith('command.') && 'index' in e && e.index === 1)
+        .map((e) => e.type),
+    ).toEqual(['command.started', 'command.failed', 'command.skipped']);
   });
 
   it('a limit switch tripping mid-move (ALARM:1) needs home before the retry, which then finishes the move', async () => {
@@ -155,7 +156,7 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
   });
 
-  it('a line GRBL refuses (error:N) waits for recovery with GRBL\'s words; retry sends it again and succeeds', async () => {
+  it("a line GRBL refuses (error:N) waits for recovery with GRBL's words; retry sends it again and succeeds", async () => {
     const runId = await startRun([{ type: 'home' }, { type: 'pause', params: { message: 'inject' } }, { type: 'move', params: { x: 20, feed: 3000 } }]);
     await status(runId, (s) => s.status === 'paused');
     sim.control('error 20'); // the next line GRBL reads is the move's

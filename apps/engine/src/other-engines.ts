@@ -23,10 +23,9 @@ export class OtherEngines {
     const up = flag.value === true;
     if (up && !this.online.has(engineId)) {
       this.online.add(engineId);
-      this.log.warn(
-        'another engine is online on this broker: every engine takes every run, so each run would be carried out twice, on the same hardware. Give each engine a broker of its own',
-        { engineId },
-      );
+      this.log.warn('another engine is online on this broker: every engine takes every run, so each run would be carried out twice, on the same hardware. Give each engine a broker of its own', {
+        engineId,
+      });
     } else if (!up && this.online.delete(engineId)) {
       this.log.info('the other engine is offline again', { engineId });
     }

@@ -23,7 +23,9 @@ describe('a protocol pause while the hardware goes away', () => {
     const statusAfter = (mark: number, predicate: (s: RunStatusDocument) => boolean) =>
       client.waitFor('run/label/status', (m) => m.text !== '' && client.received.indexOf(m) >= mark && predicate(m.json()), 20_000).then((m) => m.json() as RunStatusDocument);
 
-    await client.publish('run/label/create', { protocol: { schemaVersion: 1, metadata: { name: 'label' }, commands: [{ type: 'pause', params: { message: 'Label the tubes first' } }, { type: 'home' }] } });
+    await client.publish('run/label/create', {
+      protocol: { schemaVersion: 1, metadata: { name: 'label' }, commands: [{ type: 'pause', params: { message: 'Label the tubes first' } }, { type: 'home' }] },
+    });
     await client.publish('run/label/actions', 'play');
     const paused = (await statusAfter(0, (s) => s.status === 'paused')).pause;
     expect(paused).toMatchObject({ source: 'protocol', message: 'Label the tubes first' });
@@ -33,7 +35,10 @@ describe('a protocol pause while the hardware goes away', () => {
     await hardware.kill();
     // The protocol's pause still heads the reasons; the interlock stacks beside it.
     const blocked = await statusAfter(mark, (s) => s.status === 'blocked');
-    expect(blocked).toMatchObject({ pause: { ...paused, reasons: [paused!.reasons[0], { source: 'interlock', message: 'the hardware service for sim-label is offline' }] }, interlock: { message: 'the hardware service for sim-label is offline' } });
+    expect(blocked).toMatchObject({
+      pause: { ...paused, reasons: [paused!.reasons[0], { source: 'interlock', message: 'the hardware service for sim-label is offline' }] },
+      interlock: { message: 'the hardware service for sim-label is offline' },
+    });
     mark = client.received.length;
     hardware = await startService('hardware', hardwareEnv);
     expect(await statusAfter(mark, (s) => s.status === 'paused')).toMatchObject({ pause: paused, interlock: null });

@@ -20,7 +20,16 @@ describe('when the broker restarts', () => {
 
     const client = await connectTestClient(first.url, { reconnectPeriod: 0 });
     await client.subscribe('run/r-restart/status');
-    await client.publish('run/r-restart/create', { protocol: { schemaVersion: 1, metadata: { name: 'restart' }, commands: [{ type: 'pause', params: { message: 'Check the samples' } }, { type: 'comment', params: { message: 'after' } }] } });
+    await client.publish('run/r-restart/create', {
+      protocol: {
+        schemaVersion: 1,
+        metadata: { name: 'restart' },
+        commands: [
+          { type: 'pause', params: { message: 'Check the samples' } },
+          { type: 'comment', params: { message: 'after' } },
+        ],
+      },
+    });
     await client.publish('run/r-restart/actions', 'play');
     await client.waitFor('run/r-restart/status', (m) => m.json().status === 'paused');
     await client.close();
@@ -50,7 +59,16 @@ describe('when the broker restarts', () => {
     let engine = await startService('engine', env);
     const client = await connectTestClient(broker.url);
     await client.subscribe('run/r-away/status');
-    await client.publish('run/r-away/create', { protocol: { schemaVersion: 1, metadata: { name: 'away' }, commands: [{ type: 'pause', params: { message: 'wait' } }, { type: 'comment', params: { message: 'after' } }] } });
+    await client.publish('run/r-away/create', {
+      protocol: {
+        schemaVersion: 1,
+        metadata: { name: 'away' },
+        commands: [
+          { type: 'pause', params: { message: 'wait' } },
+          { type: 'comment', params: { message: 'after' } },
+        ],
+      },
+    });
     await client.publish('run/r-away/actions', 'play');
     await client.waitFor('run/r-away/status', (m) => m.json().status === 'paused');
 
@@ -69,7 +87,12 @@ describe('when the broker restarts', () => {
     const port = new URL(first.url).port;
     await startService('hardware', { MQTT_URL: first.url, DEVICE_ID: 'sim-gap' });
     await startService('engine', { MQTT_URL: first.url, ENGINE_ID: 'e-gap', DEVICE_ID: 'sim-gap' });
-    const commands = [{ type: 'pause', params: { message: 'first' } }, { type: 'delay', params: { seconds: 0.5 } }, { type: 'pause', params: { message: 'second' } }, { type: 'comment', params: { message: 'end' } }];
+    const commands = [
+      { type: 'pause', params: { message: 'first' } },
+      { type: 'delay', params: { seconds: 0.5 } },
+      { type: 'pause', params: { message: 'second' } },
+      { type: 'comment', params: { message: 'end' } },
+    ];
     // A lab client with a persistent session: its QoS 1 actions are kept while the broker is away.
     const lims = await connectTestClient(first.url, { clientId: 'lims-gap', clean: false });
     await lims.subscribe(['run/r-gap/status', 'run/r-gap/events']);
@@ -86,10 +109,13 @@ describe('when the broker restarts', () => {
     await lims.waitFor('run/r-gap/status', (m) => m.json().pause?.message === 'second', 15_000);
     await lims.publish('run/r-gap/actions', { type: 'resume', id: 'after-the-gap' });
     await lims.waitFor('run/r-gap/status', (m) => m.json().status === 'succeeded', 15_000);
-    const accepted = lims.messages('run/r-gap/events').map((m) => m.json()).filter((e) => e.type === 'action.accepted').map((e) => e.actionId);
+    const accepted = lims
+      .messages('run/r-gap/events')
+      .map((m) => m.json())
+      .filter((e) => e.type === 'action.accepted')
+      .map((e) => e.actionId);
     expect(accepted).toEqual(expect.arrayContaining(['during-the-gap', 'after-the-gap']));
     await lims.close();
     await flushRedisDb(db);
   });
 });
-

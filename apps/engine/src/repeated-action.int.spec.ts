@@ -62,7 +62,10 @@ describe('a repeated action id', () => {
       await client.publish('run/retried/actions', { type: 'resume', id: 'resume-after' });
       const answer = await client.waitFor('run/retried/events', (m) => m.json().actionId === 'resume-after');
       expect(answer.json()).toMatchObject({ type: 'action.rejected', code: 'run-finished' });
-      const started = client.messages('run/retried/events').map((m) => m.json() as RunEvent).filter((e) => e.type === 'command.started');
+      const started = client
+        .messages('run/retried/events')
+        .map((m) => m.json() as RunEvent)
+        .filter((e) => e.type === 'command.started');
       expect(started.map((e) => (e as { index: number }).index)).toEqual([0, 1, 2, 3]);
       await client.close();
       await engine.stop();

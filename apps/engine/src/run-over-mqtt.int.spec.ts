@@ -58,8 +58,7 @@ for (const broker of brokers) {
 
     const statusWhere = async (runId: string, predicate: (s: RunStatusDocument) => boolean, timeoutMs?: number): Promise<RunStatusDocument> =>
       (await client.waitFor(`run/${runId}/status`, (m) => m.text !== '' && predicate(m.json()), timeoutMs)).json();
-    const eventWhere = async (runId: string, predicate: (e: RunEvent) => boolean): Promise<RunEvent> =>
-      (await client.waitFor(`run/${runId}/events`, (m) => predicate(m.json()))).json();
+    const eventWhere = async (runId: string, predicate: (e: RunEvent) => boolean): Promise<RunEvent> => (await client.waitFor(`run/${runId}/events`, (m) => predicate(m.json()))).json();
     const events = (runId: string): RunEvent[] => client.messages(`run/${runId}/events`).map((m) => m.json());
 
     /** The retained status, as a client that subscribes now would see it. */
@@ -136,7 +135,10 @@ for (const broker of brokers) {
     });
 
     it('stop while paused ends the run stopped, the pause command failed "run stopped"', async () => {
-      const { runId, act } = await createRun([{ type: 'pause', params: { message: 'wait here' } }, { type: 'comment', params: { message: 'never' } }]);
+      const { runId, act } = await createRun([
+        { type: 'pause', params: { message: 'wait here' } },
+        { type: 'comment', params: { message: 'never' } },
+      ]);
       await act('play');
       await statusWhere(runId, (s) => s.status === 'paused');
       await act('stop');
@@ -146,7 +148,10 @@ for (const broker of brokers) {
     });
 
     it('freezes a delay countdown while paused', async () => {
-      const { runId, act } = await createRun([{ type: 'delay', params: { seconds: 1.5, message: 'Incubate' } }, { type: 'comment', params: { message: 'after' } }]);
+      const { runId, act } = await createRun([
+        { type: 'delay', params: { seconds: 1.5, message: 'Incubate' } },
+        { type: 'comment', params: { message: 'after' } },
+      ]);
       const start = Date.now();
       await act('play');
       await statusWhere(runId, (s) => s.delay !== null);
@@ -167,7 +172,10 @@ for (const broker of brokers) {
     });
 
     it('ends a delay on skip-delay', async () => {
-      const { runId, act } = await createRun([{ type: 'delay', params: { seconds: 3600 } }, { type: 'comment', params: { message: 'after' } }]);
+      const { runId, act } = await createRun([
+        { type: 'delay', params: { seconds: 3600 } },
+        { type: 'comment', params: { message: 'after' } },
+      ]);
       await act('play');
       await statusWhere(runId, (s) => s.delay !== null);
       await act('skip-delay');

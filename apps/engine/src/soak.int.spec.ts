@@ -332,8 +332,12 @@ describe('the engine under a soak of random actions and restarts', () => {
     // Count what was carried out, from the events every subscriber saw and the requests the hardware received.
     // A message delivered twice by the broker (QoS 1) has the same text: it is counted once.
     const distinct = (messages: Received[]) => [...new Map(messages.map((m) => [`${m.topic} ${m.text}`, m])).values()];
-    const events = distinct(observer.messages('run/+/events')).map((m) => m.json()).filter((e) => e.seq > 0 && String(e.runId).startsWith('soak-'));
-    const requests = distinct(observer.messages('hw/+/requests')).map((m) => ({ device: m.topic.split('/')[1]!, ...m.json() })).filter((q) => q.replyTo === REPLIES);
+    const events = distinct(observer.messages('run/+/events'))
+      .map((m) => m.json())
+      .filter((e) => e.seq > 0 && String(e.runId).startsWith('soak-'));
+    const requests = distinct(observer.messages('hw/+/requests'))
+      .map((m) => ({ device: m.topic.split('/')[1]!, ...m.json() }))
+      .filter((q) => q.replyTo === REPLIES);
 
     // A run's history only grows: one event per seq, ever.
     const bySeq = new Map<string, string>();

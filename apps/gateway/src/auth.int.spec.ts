@@ -88,7 +88,14 @@ describe('the gateway with bearer tokens, over a broker with users', () => {
 
   it('lets an operator token run a protocol (201s), acting as the token’s user, while a viewer follows it over SSE with the session cookie', async () => {
     const runId = `auth-${randomUUID().slice(0, 8)}`;
-    const protocol = { schemaVersion: 1, metadata: { name: 'with tokens' }, commands: [{ type: 'pause', params: { message: 'Check the samples' } }, { type: 'comment', params: { message: 'Done' } }] };
+    const protocol = {
+      schemaVersion: 1,
+      metadata: { name: 'with tokens' },
+      commands: [
+        { type: 'pause', params: { message: 'Check the samples' } },
+        { type: 'comment', params: { message: 'Done' } },
+      ],
+    };
     const created = await call('POST', '/runs', { token: tokens.operator, body: { protocol, runId } });
     expect(created).toMatchObject({ status: 201, body: { data: { runId, status: 'idle' } } });
 

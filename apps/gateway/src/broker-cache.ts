@@ -24,14 +24,7 @@ const COMMANDS_LIMITS: DecodeLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 1
 const EVENT_LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
 
 /** The subscriptions that feed the cache. */
-export const CACHE_SUBSCRIPTIONS = [
-  topics.allRuns('status'),
-  topics.allRuns('commands'),
-  topics.allRuns('events'),
-  topics.allEngines(),
-  topics.allHw('online'),
-  topics.allHw('state'),
-];
+export const CACHE_SUBSCRIPTIONS = [topics.allRuns('status'), topics.allRuns('commands'), topics.allRuns('events'), topics.allEngines(), topics.allHw('online'), topics.allHw('state')];
 
 export interface DeviceView {
   online: boolean;
@@ -187,5 +180,4 @@ export class BrokerCache {
     this.tell({ kind: 'health' });
     return null;
   }
-
 }

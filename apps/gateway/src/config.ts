@@ -21,7 +21,6 @@ export const gatewayEnv = {
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
 
-
 /** Parse the environment; throws a ConfigError (exit code 2) with a message a user can act on. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const vars = parseEnv(gatewayEnv, env);
@@ -30,7 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (authFile === undefined && !isLoopback(vars.HTTP_HOST) && vars.GATEWAY_ALLOW_ANONYMOUS !== 'true') {
     throw new ConfigError(
       `HTTP_HOST=${JSON.stringify(vars.HTTP_HOST)} is not a loopback address, and no LABRUN_AUTH_FILE is set, so anyone who can reach ` +
-        'this host could create, pause, resume and stop runs. Set LABRUN_AUTH_FILE to the auth file with the gateway\'s bearer tokens ' +
+        "this host could create, pause, resume and stop runs. Set LABRUN_AUTH_FILE to the auth file with the gateway's bearer tokens " +
         '(make one with `labrun token add <name> --role operator --file <path>`; see docs/security.md). Or, to let anyone on the network ' +
         'in without a token, set GATEWAY_ALLOW_ANONYMOUS=true. Without either, the gateway only listens on loopback (127.0.0.1, ::1, ' +
         'localhost), where only this machine can reach it.',
@@ -41,8 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   }
   if (authFile !== undefined && !isLoopback(vars.HTTP_HOST)) {
     warnings.push(
-      `HTTP_HOST=${vars.HTTP_HOST} with tokens but plain HTTP: tokens cross the network in clear text unless the network is trusted; ` +
-        'put the gateway behind a reverse proxy that speaks HTTPS',
+      `HTTP_HOST=${vars.HTTP_HOST} with tokens but plain HTTP: tokens cross the network in clear text unless the network is trusted; ` + 'put the gateway behind a reverse proxy that speaks HTTPS',
     );
   }
   return { ...vars, warnings };

@@ -201,70 +201,77 @@ describe.skipIf(!hasChromium)('the dashboard, in headless Chromium', () => {
     expect(text).not.toContain('Events of the selected run appear here.');
   });
 
-  it('at 800 px and 1400 px: headings sit on their panels, the skip-delay icon is drawn, a disabled Resume looks disabled, and "Skip delay accepted." goes once the run ends', { timeout: 120_000 }, async () => {
-    const protocol = {
-      schemaVersion: 1,
-      metadata: { name: 'Tube labels' },
-      commands: [
-        { type: 'pause', params: { message: 'Label the tubes first' } },
-        { type: 'delay', params: { seconds: 600, message: 'Incubate' } },
-        { type: 'comment', params: { message: 'done' } },
-      ],
-    };
-    const created = await fetch(`${http}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol, runId: 'tube-labels-1' }) });
-    expect(created.status).toBe(201);
-    await fetch(`${http}/runs/tube-labels-1/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"play"}' });
-    await page.goto(`${http}/#run=tube-labels-1`);
-    await page.locator('#banner-message', { hasText: 'Label the tubes first' }).waitFor();
-    await expect.poll(() => page.locator('#activity').innerText()).toMatch(/#1 pause started/);
+  it(
+    'at 800 px and 1400 px: headings sit on their panels, the skip-delay icon is drawn, a disabled Resume looks disabled, and "Skip delay accepted." goes once the run ends',
+    { timeout: 120_000 },
+    async () => {
+      const protocol = {
+        schemaVersion: 1,
+        metadata: { name: 'Tube labels' },
+        commands: [
+          { type: 'pause', params: { message: 'Label the tubes first' } },
+          { type: 'delay', params: { seconds: 600, message: 'Incubate' } },
+          { type: 'comment', params: { message: 'done' } },
+        ],
+      };
+      const created = await fetch(`${http}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol, runId: 'tube-labels-1' }) });
+      expect(created.status).toBe(201);
+      await fetch(`${http}/runs/tube-labels-1/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"play"}' });
+      await page.goto(`${http}/#run=tube-labels-1`);
+      await page.locator('#banner-message', { hasText: 'Label the tubes first' }).waitFor();
+      await expect.poll(() => page.locator('#activity').innerText()).toMatch(/#1 pause started/);
 
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 900 });
-      for (const [heading, content] of [['Hardware', 'devices'], ['Activity', 'activity']] as const) {
-        const { gap, leftOffset } = await headingToPanel(page, heading, content);
-        expect(gap, `${width} px: the gap below the ${heading} heading`).toBeGreaterThanOrEqual(0);
-        expect(gap, `${width} px: the gap below the ${heading} heading`).toBeLessThan(16);
-        expect(leftOffset, `${width} px: the ${heading} heading is not above #${content}`).toBeLessThan(4);
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        for (const [heading, content] of [
+          ['Hardware', 'devices'],
+          ['Activity', 'activity'],
+        ] as const) {
+          const { gap, leftOffset } = await headingToPanel(page, heading, content);
+          expect(gap, `${width} px: the gap below the ${heading} heading`).toBeGreaterThanOrEqual(0);
+          expect(gap, `${width} px: the gap below the ${heading} heading`).toBeLessThan(16);
+          expect(leftOffset, `${width} px: the ${heading} heading is not above #${content}`).toBeLessThan(4);
+        }
+        await page.screenshot({ path: path.join(screenshotDir, `paused-${width}.png`), fullPage: true });
       }
-      await page.screenshot({ path: path.join(screenshotDir, `paused-${width}.png`), fullPage: true });
-    }
-    const enabledResume = await buttonLook(page, 'resume');
-    expect(enabledResume.ariaDisabled).toBe('false');
+      const enabledResume = await buttonLook(page, 'resume');
+      expect(enabledResume.ariaDisabled).toBe('false');
 
-    await page.click('[data-action="resume"]');
-    const skip = page.locator('[data-action="skip-delay"]');
-    await skip.waitFor();
-    await expect.poll(() => page.locator('[data-action="resume"]').isDisabled()).toBe(true);
-    // A disabled Resume looks disabled: not the blue of the one to press, a not-allowed cursor, and says so.
-    const disabledResume = await buttonLook(page, 'resume');
-    expect(disabledResume.ariaDisabled).toBe('true');
-    expect(disabledResume.cursor).toBe('not-allowed');
-    expect(enabledResume.cursor).toBe('pointer');
-    expect(disabledResume.background).not.toBe(enabledResume.background);
-    expect(disabledResume.color).not.toBe(enabledResume.color);
+      await page.click('[data-action="resume"]');
+      const skip = page.locator('[data-action="skip-delay"]');
+      await skip.waitFor();
+      await expect.poll(() => page.locator('[data-action="resume"]').isDisabled()).toBe(true);
+      // A disabled Resume looks disabled: not the blue of the one to press, a not-allowed cursor, and says so.
+      const disabledResume = await buttonLook(page, 'resume');
+      expect(disabledResume.ariaDisabled).toBe('true');
+      expect(disabledResume.cursor).toBe('not-allowed');
+      expect(enabledResume.cursor).toBe('pointer');
+      expect(disabledResume.background).not.toBe(enabledResume.background);
+      expect(disabledResume.color).not.toBe(enabledResume.color);
 
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 900 });
-      // The icon is drawn (an SVG with a size), not a glyph the page's fonts may lack.
-      expect(await skip.locator('svg').count(), 'the skip-delay button has an SVG icon').toBe(1);
-      const icon = await skip.locator('svg').boundingBox();
-      expect(icon?.width, `${width} px: the skip-delay icon's width`).toBeGreaterThanOrEqual(10);
-      expect(icon?.height, `${width} px: the skip-delay icon's height`).toBeGreaterThanOrEqual(10);
-      expect((await skip.innerText()).trim()).toBe('Skip delay');
-      await page.screenshot({ path: path.join(screenshotDir, `delay-${width}.png`), fullPage: true });
-    }
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        // The icon is drawn (an SVG with a size), not a glyph the page's fonts may lack.
+        expect(await skip.locator('svg').count(), 'the skip-delay button has an SVG icon').toBe(1);
+        const icon = await skip.locator('svg').boundingBox();
+        expect(icon?.width, `${width} px: the skip-delay icon's width`).toBeGreaterThanOrEqual(10);
+        expect(icon?.height, `${width} px: the skip-delay icon's height`).toBeGreaterThanOrEqual(10);
+        expect((await skip.innerText()).trim()).toBe('Skip delay');
+        await page.screenshot({ path: path.join(screenshotDir, `delay-${width}.png`), fullPage: true });
+      }
 
-    const answered = page.waitForResponse((response) => response.url().endsWith('/runs/tube-labels-1/actions'));
-    await skip.click();
-    expect((await answered).status()).toBe(201);
-    await expect.poll(() => page.locator('#action-feedback').textContent()).toBe('Skip delay accepted.');
-    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
-    // The engine has answered and the run has ended (a moment after the skip, well within what a timer alone
-    // would leave the feedback up for): the feedback is gone.
-    expect(await page.locator('#action-feedback').isHidden()).toBe(true);
-    await page.screenshot({ path: path.join(screenshotDir, 'succeeded-1400.png'), fullPage: true });
-    await page.setViewportSize({ width: 1360, height: 700 });
-  });
+      const answered = page.waitForResponse((response) => response.url().endsWith('/runs/tube-labels-1/actions'));
+      await skip.click();
+      expect((await answered).status()).toBe(201);
+      await expect.poll(() => page.locator('#action-feedback').textContent()).toBe('Skip delay accepted.');
+      await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 30_000 }).toBe('succeeded');
+      // The engine has answered and the run has ended (a moment after the skip, well within what a timer alone
+      // would leave the feedback up for): the feedback is gone.
+      expect(await page.locator('#action-feedback').isHidden()).toBe(true);
+      await page.screenshot({ path: path.join(screenshotDir, 'succeeded-1400.png'), fullPage: true });
+      await page.setViewportSize({ width: 1360, height: 700 });
+    },
+  );
 });
 
 describe.skipIf(!hasChromium)('the dashboard with tokens, in headless Chromium', () => {
@@ -352,8 +359,27 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
     runId,
     seq: ++seq,
     commands: [
-      { index: 0, command: { type: 'move', params: { x: 1 } }, status: 'skipped', startedAt: at, completedAt: at, error: { code: 'alarm', message: 'ALARM:1 Hard limit' }, result: null, attempts: [attempt(1, 'failed', 'ALARM:1 Hard limit')], skippedBy: 'ana' },
-      { index: 1, command: { type: 'home' }, status: 'succeeded', startedAt: at, completedAt: at, error: null, result: null, attempts: [attempt(1, 'failed', 'ALARM:6 Homing fail'), attempt(2, 'succeeded')] },
+      {
+        index: 0,
+        command: { type: 'move', params: { x: 1 } },
+        status: 'skipped',
+        startedAt: at,
+        completedAt: at,
+        error: { code: 'alarm', message: 'ALARM:1 Hard limit' },
+        result: null,
+        attempts: [attempt(1, 'failed', 'ALARM:1 Hard limit')],
+        skippedBy: 'ana',
+      },
+      {
+        index: 1,
+        command: { type: 'home' },
+        status: 'succeeded',
+        startedAt: at,
+        completedAt: at,
+        error: null,
+        result: null,
+        attempts: [attempt(1, 'failed', 'ALARM:6 Homing fail'), attempt(2, 'succeeded')],
+      },
       { index: 2, command: { type: 'move', params: { x: 10, y: 20, feed: 600 } }, startedAt: at, completedAt: null, result: null, ...third },
       { index: 3, command: { type: 'comment', params: { message: 'Done' } }, status: 'queued', startedAt: null, completedAt: null, error: null, result: null, attempts: [] },
     ],
@@ -450,7 +476,9 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
         then: async () => {
           await publishStatus(awaiting({ attempt: 1, needsHome: true, fixit: { action: 'home', ok: null, message: null, at } }, ['stop']));
           await new Promise((r) => setTimeout(r, 1500));
-          await publishStatus(awaiting({ attempt: 1, needsHome: false, fixit: { action: 'home', ok: true, message: 'homed: the machine is at its origin', at } }, ['retry', 'skip', 'home', 'unlock', 'stop']));
+          await publishStatus(
+            awaiting({ attempt: 1, needsHome: false, fixit: { action: 'home', ok: true, message: 'homed: the machine is at its origin', at } }, ['retry', 'skip', 'home', 'unlock', 'stop']),
+          );
         },
       };
     };
@@ -558,7 +586,14 @@ describe.skipIf(!hasChromium)('the recovery panel, with the real engine and a si
   });
 
   it('a first move on the unhomed machine fails into the panel with the controller’s words; Home then Retry finish the run', { timeout: 90_000 }, async () => {
-    const protocol = { schemaVersion: 1, metadata: { name: 'Unhomed move' }, commands: [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'done' } }] };
+    const protocol = {
+      schemaVersion: 1,
+      metadata: { name: 'Unhomed move' },
+      commands: [
+        { type: 'move', params: { x: 10, y: 10, feed: 6000 } },
+        { type: 'comment', params: { message: 'done' } },
+      ],
+    };
     const post = (url: string, body: unknown) => fetch(`${http}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('/runs', { protocol, runId: 'unhomed-1' })).status).toBe(201);
     await page.goto(`${http}/#run=unhomed-1`);

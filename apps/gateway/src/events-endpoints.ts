@@ -12,7 +12,12 @@ function endWhenRevoked(ctx: ApiContext, { caller }: ApiRequest, stream: EventSt
 }
 
 export function followRun(ctx: ApiContext, request: ApiRequest): null {
-  const { params: [runId = ''], req, res, method } = request;
+  const {
+    params: [runId = ''],
+    req,
+    res,
+    method,
+  } = request;
   const status = ctx.cache.run(runId);
   if (!status) throw notFound(`no run ${runId}`);
   const stream = openEventStream(req, res);

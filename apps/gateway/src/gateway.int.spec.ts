@@ -6,17 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  appEntry,
-  connectTestClient,
-  startBroker,
-  startProcess,
-  startService,
-  statusDocument,
-  stopAll,
-  type BrokerProcess,
-  type TestClient,
-} from '@labrun/testkit';
+import { appEntry, connectTestClient, startBroker, startProcess, startService, statusDocument, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
 import { openSse } from './sse.spec-helpers.js';
 
 const deviceId = 'gw-sim-1';
@@ -72,7 +62,12 @@ describe('the gateway, with the real services', () => {
     });
     // The device's retained state as the hardware service published it (whether the simulator starts Idle or in
     // Alarm until homed is the hardware's business).
-    expect(health.devices[deviceId].state).toMatchObject({ connected: true, machine: expect.any(String), door: 'closed', position: { x: expect.any(Number), y: expect.any(Number), z: expect.any(Number) } });
+    expect(health.devices[deviceId].state).toMatchObject({
+      connected: true,
+      machine: expect.any(String),
+      door: 'closed',
+      position: { x: expect.any(Number), y: expect.any(Number), z: expect.any(Number) },
+    });
   });
 
   it('creates a run from a bare protocol document: 201 with the idle status, an id of its choosing and a Location', async () => {
@@ -210,7 +205,10 @@ describe('the gateway, with the real services', () => {
     expect(paused.data[1]).toMatchObject({ index: 1, command: commands[1], status: 'running', startedAt: expect.any(String), completedAt: null });
     expect(paused.meta.current).toBe(1);
     expect((await call('GET', `/runs/${runId}/commands?cursor=1&pageLength=1`)).body).toMatchObject({ data: [{ index: 1 }], meta: { cursor: 1, totalLength: 3 } });
-    expect(await call('GET', `/runs/${runId}/commands?cursor=-1`)).toMatchObject({ status: 422, body: { error: { code: 'invalid-query', message: expect.stringContaining('cursor must be 0 or more') } } });
+    expect(await call('GET', `/runs/${runId}/commands?cursor=-1`)).toMatchObject({
+      status: 422,
+      body: { error: { code: 'invalid-query', message: expect.stringContaining('cursor must be 0 or more') } },
+    });
 
     await call('POST', `/runs/${runId}/actions`, { type: 'resume' });
     await eventually(async () => expect((await call('GET', `/runs/${runId}`)).body.data.status).toBe('running'));
@@ -225,7 +223,13 @@ describe('the gateway, with the real services', () => {
 
   it('streams a run over server-sent events: its current status first, then every status change, event and commands document', async () => {
     const runId = newRunId();
-    await call('POST', '/runs', { protocol: protocolOf('streamed', [{ type: 'pause', params: { message: 'Wait for me' } }, { type: 'comment', params: { message: 'Done' } }]), runId });
+    await call('POST', '/runs', {
+      protocol: protocolOf('streamed', [
+        { type: 'pause', params: { message: 'Wait for me' } },
+        { type: 'comment', params: { message: 'Done' } },
+      ]),
+      runId,
+    });
     const stream = await openSse(`${http}/runs/${runId}/events`);
     try {
       expect(stream.status).toBe(200);
@@ -277,7 +281,11 @@ describe('the gateway, with the real services', () => {
     // The page as vite built it from dashboard/: one module script and one stylesheet, under fixed names.
     expect(html).toContain('<script type="module" crossorigin src="/dashboard.js"></script>');
     expect(html).toContain('<link rel="stylesheet" crossorigin href="/dashboard.css">');
-    for (const [file, type] of [['/dashboard.js', 'text/javascript; charset=utf-8'], ['/dashboard.css', 'text/css; charset=utf-8'], ['/favicon.svg', 'image/svg+xml']]) {
+    for (const [file, type] of [
+      ['/dashboard.js', 'text/javascript; charset=utf-8'],
+      ['/dashboard.css', 'text/css; charset=utf-8'],
+      ['/favicon.svg', 'image/svg+xml'],
+    ]) {
       const response = await fetch(http + file!);
       expect([file, response.status, response.headers.get('content-type')]).toEqual([file, 200, type]);
     }
@@ -354,7 +362,10 @@ describe('error recovery through the gateway, on a simulator that starts in Alar
   /** Create a run whose first command is a move, play it, and wait until it awaits recovery. */
   async function failedMove(): Promise<{ runId: string; waiting: any }> {
     const runId = newRunId();
-    const protocol = protocolOf('unhomed move', [{ type: 'move', params: { x: 10, y: 10, feed: 6000 } }, { type: 'comment', params: { message: 'done' } }]);
+    const protocol = protocolOf('unhomed move', [
+      { type: 'move', params: { x: 10, y: 10, feed: 6000 } },
+      { type: 'comment', params: { message: 'done' } },
+    ]);
     expect((await call('POST', '/runs', { protocol, runId })).status).toBe(201);
     expect((await call('POST', `/runs/${runId}/actions`, { type: 'play' })).status).toBe(201);
     return { runId, waiting: await runStatus(runId, (s) => s.status === 'awaiting-recovery') };
@@ -429,11 +440,15 @@ describe('a gateway with no engine behind it', () => {
   });
 
   it('answers a create and an action 504 when no engine answers within 5 s, saying no engine is online', async () => {
-    const [create, action] = await Promise.all([
-      call('POST', '/runs', protocolOf('nobody home', [{ type: 'home' }])),
-      call('POST', '/runs/r-orphan/actions', { type: 'play' }),
-    ]);
-    expect(create).toMatchObject({ status: 504, body: { error: { code: 'engine-timeout', message: expect.stringMatching(/^no engine answered the create of run r-[0-9a-f]{8} within 5 s \(no engine is online\)$/) } } });
-    expect(action).toEqual({ status: 504, headers: expect.anything(), body: { error: { code: 'engine-timeout', message: 'no engine answered play on run r-orphan within 5 s (no engine is online)' } } });
+    const [create, action] = await Promise.all([call('POST', '/runs', protocolOf('nobody home', [{ type: 'home' }])), call('POST', '/runs/r-orphan/actions', { type: 'play' })]);
+    expect(create).toMatchObject({
+      status: 504,
+      body: { error: { code: 'engine-timeout', message: expect.stringMatching(/^no engine answered the create of run r-[0-9a-f]{8} within 5 s \(no engine is online\)$/) } },
+    });
+    expect(action).toEqual({
+      status: 504,
+      headers: expect.anything(),
+      body: { error: { code: 'engine-timeout', message: 'no engine answered play on run r-orphan within 5 s (no engine is online)' } },
+    });
   });
 });

@@ -153,10 +153,7 @@ export function createRequestListener(ctx: ApiContext) {
     void (async () => {
       try {
         const { endpoint, path, params, query } = route(method, req.url ?? '/');
-        const caller =
-          ctx.auth && endpoint.access !== 'public'
-            ? await ctx.auth.authenticate(req, endpoint.access, { cookie: endpoint.cookie === true, what: `${method} ${path}` })
-            : null;
+        const caller = ctx.auth && endpoint.access !== 'public' ? await ctx.auth.authenticate(req, endpoint.access, { cookie: endpoint.cookie === true, what: `${method} ${path}` }) : null;
         const answer = await endpoint.handle(ctx, { method, path, params, query, req, res, caller });
         if (answer) send(res, answer);
       } catch (error) {

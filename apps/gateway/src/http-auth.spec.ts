@@ -24,7 +24,10 @@ describe('the HTTP API with bearer tokens', () => {
     const body = JSON.parse(payload);
     published.push({ topic, payload: body });
     setImmediate(() =>
-      cache.receive(`run/r-1/events`, bytes({ runId: 'r-1', seq: 2, at: '2026-11-24T10:00:01.000Z', type: 'action.accepted', actionId: body.id, action: body.type, by: body.by ?? null, message: null, mode: null })),
+      cache.receive(
+        `run/r-1/events`,
+        bytes({ runId: 'r-1', seq: 2, at: '2026-11-24T10:00:01.000Z', type: 'action.accepted', actionId: body.id, action: body.type, by: body.by ?? null, message: null, mode: null }),
+      ),
     );
   });
   let dir: string;
@@ -38,7 +41,12 @@ describe('the HTTP API with bearer tokens', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'labrun-gateway-auth-'));
     file = path.join(dir, 'auth.json');
     await addUser(file, 'engine', 'service', 'a service password'); // users are the broker's: they open nothing here
-    for (const [name, role, user] of [['wall-screen', 'viewer', 'wall'], ['ana-laptop', 'operator', 'ana'], ['lims', 'service', 'lims'], ['root', 'admin', 'root']] as const) {
+    for (const [name, role, user] of [
+      ['wall-screen', 'viewer', 'wall'],
+      ['ana-laptop', 'operator', 'ana'],
+      ['lims', 'service', 'lims'],
+      ['root', 'admin', 'root'],
+    ] as const) {
       tokens[name] = (await addToken(file, name, role, { user })).token;
     }
     auth = await GatewayAuth.open(file, { checkEveryMs: 100 });
@@ -184,7 +192,9 @@ describe('the login rate limit on bearer tokens', () => {
     const { token } = await addToken(file, 'ana-laptop', 'operator');
     const auth = await GatewayAuth.open(file, { loginLimits: { maxFailures: 10, windowSeconds: 60, blockSeconds: 60 } });
     const cache = new BrokerCache();
-    const server = createServer(createRequestListener({ cache, brokerConnected: () => true, requests: new RunRequests(cache, async () => {}), dashboard: new Map(), examplesDir: '/nonexistent', auth }));
+    const server = createServer(
+      createRequestListener({ cache, brokerConnected: () => true, requests: new RunRequests(cache, async () => {}), dashboard: new Map(), examplesDir: '/nonexistent', auth }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
@@ -196,7 +206,11 @@ describe('the login rate limit on bearer tokens', () => {
       expect(refused.status).toBe(429);
       expect(Number(refused.retryAfter)).toBeGreaterThan(50);
       expect(refused.body).toEqual({
-        error: { code: 'too-many-attempts', message: expect.stringMatching(/^too many requests with unknown bearer tokens from this address: try again in \d+ s/), retryAfterSeconds: Number(refused.retryAfter) },
+        error: {
+          code: 'too-many-attempts',
+          message: expect.stringMatching(/^too many requests with unknown bearer tokens from this address: try again in \d+ s/),
+          retryAfterSeconds: Number(refused.retryAfter),
+        },
       });
       expect((await get(port, token, '127.0.0.1')).status).toBe(200);
     } finally {

@@ -6,8 +6,7 @@ import { HttpError } from './http-error.js';
 
 const isJson = (contentType: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim());
 
-const tooLarge = (limits: DecodeLimits) =>
-  new HttpError(413, 'payload-too-large', `the body is larger than ${limits.maxBytes} bytes, the limit for this endpoint`, { connection: 'close' });
+const tooLarge = (limits: DecodeLimits) => new HttpError(413, 'payload-too-large', `the body is larger than ${limits.maxBytes} bytes, the limit for this endpoint`, { connection: 'close' });
 
 export async function readJsonBody(req: IncomingMessage, limits: DecodeLimits): Promise<unknown> {
   const contentType = req.headers['content-type'];

@@ -7,15 +7,9 @@ import type { BrokerCache, CacheUpdate } from './broker-cache.js';
 /** How long the gateway waits for the engine before answering 504. */
 export const ANSWER_TIMEOUT_MS = 5000;
 
-export type CreateAnswer =
-  | { kind: 'created'; status: RunStatusDocument }
-  | { kind: 'rejected'; event: RunEventOf<'run.rejected'> }
-  | { kind: 'no-answer'; message: string };
+export type CreateAnswer = { kind: 'created'; status: RunStatusDocument } | { kind: 'rejected'; event: RunEventOf<'run.rejected'> } | { kind: 'no-answer'; message: string };
 
-export type ActionAnswer =
-  | { kind: 'accepted'; event: RunEventOf<'action.accepted'> }
-  | { kind: 'rejected'; event: RunEventOf<'action.rejected'> }
-  | { kind: 'no-answer'; message: string };
+export type ActionAnswer = { kind: 'accepted'; event: RunEventOf<'action.accepted'> } | { kind: 'rejected'; event: RunEventOf<'action.rejected'> } | { kind: 'no-answer'; message: string };
 
 /** Publishes one MQTT message (QoS 1, not retained); rejects when the broker cannot take it. */
 export type Publish = (topic: string, payload: string) => Promise<void>;

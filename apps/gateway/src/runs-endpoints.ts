@@ -2,17 +2,7 @@
 // the engine over MQTT and are answered with what the engine said. Statuses come from the broker cache.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import {
-  ACTION_TYPES,
-  ACTION_LIMITS,
-  CREATE_LIMITS,
-  CreateRun,
-  ProtocolDocument,
-  RunAction,
-  RunId,
-  validate,
-  type RunStatusDocument,
-} from '@labrun/contracts';
+import { ACTION_TYPES, ACTION_LIMITS, CREATE_LIMITS, CreateRun, ProtocolDocument, RunAction, RunId, validate, type RunStatusDocument } from '@labrun/contracts';
 import { readJsonBody } from './http-body.js';
 import { HttpError, notFound } from './http-error.js';
 import type { Answer, ApiContext, ApiRequest } from './http-api.js';
@@ -90,7 +80,8 @@ export async function postAction(ctx: ApiContext, { params: [runId = ''], req, c
   knownRun(ctx, runId);
   const body = await readJsonBody(req, ACTION_LIMITS);
   const parsed = validate(RunAction, body);
-  if (!parsed.ok) throw new HttpError(422, 'invalid-action', `the body is not an action, { "type": ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(' | ')}, "id"?, "by"?, "message"?, "mode"? }:\n${parsed.error}`);
+  if (!parsed.ok)
+    throw new HttpError(422, 'invalid-action', `the body is not an action, { "type": ${ACTION_TYPES.map((t) => JSON.stringify(t)).join(' | ')}, "id"?, "by"?, "message"?, "mode"? }:\n${parsed.error}`);
   requireBroker(ctx);
   // Who acts: the name the body gives (an operator at a shared dashboard), else the user of the caller's token.
   const by = parsed.value.by ?? caller?.user;

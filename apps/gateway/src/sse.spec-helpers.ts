@@ -36,7 +36,10 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           buffer = buffer.slice(end + 2);
           const lines = block.split('\n');
           const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
-          const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          const data = lines
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
           if (event !== undefined) messages.push({ event, data: JSON.parse(data) });
           changes.notify();
         }

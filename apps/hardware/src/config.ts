@@ -5,18 +5,16 @@ import { DeviceId, MOVE_LIMITS, mqttClientEnv, parseEnv } from '@labrun/contract
 const ORIGIN_HINT = 'expected the machine position of the deck origin as x,y,z in mm, such as -299,-299,-99';
 
 /** `x,y,z` in mm: three finite numbers within the contract's coordinate range. */
-const DeckOrigin = z
-  .string()
-  .transform((text, ctx) => {
-    const parts = text.split(',').map((part) => part.trim());
-    const numbers = parts.map((part) => (/^[-+]?(\d+\.?\d*|\.\d+)$/.test(part) ? Number(part) : Number.NaN));
-    if (parts.length !== 3 || numbers.some((n) => !Number.isFinite(n) || Math.abs(n) > MOVE_LIMITS.coordinateMm)) {
-      ctx.addIssue({ code: 'custom', message: `${ORIGIN_HINT}, each within ±${MOVE_LIMITS.coordinateMm}` });
-      return z.NEVER;
-    }
-    const [x, y, zMm] = numbers as [number, number, number];
-    return { x, y, z: zMm };
-  });
+const DeckOrigin = z.string().transform((text, ctx) => {
+  const parts = text.split(',').map((part) => part.trim());
+  const numbers = parts.map((part) => (/^[-+]?(\d+\.?\d*|\.\d+)$/.test(part) ? Number(part) : Number.NaN));
+  if (parts.length !== 3 || numbers.some((n) => !Number.isFinite(n) || Math.abs(n) > MOVE_LIMITS.coordinateMm)) {
+    ctx.addIssue({ code: 'custom', message: `${ORIGIN_HINT}, each within ±${MOVE_LIMITS.coordinateMm}` });
+    return z.NEVER;
+  }
+  const [x, y, zMm] = numbers as [number, number, number];
+  return { x, y, z: zMm };
+});
 
 export const hardwareEnv = {
   ...mqttClientEnv,

@@ -101,7 +101,7 @@ describe.skipIf(!hasSocat)('hardware service replies to every controller failure
     expect(await request('home')).toMatchObject({ ok: true, state: { machine: 'Idle', homed: true, alarm: null } });
   }, 30_000);
 
-  it('grbl-error with GRBL\'s words when GRBL refuses the move\'s line (error:20), and the retry moves', async () => {
+  it("grbl-error with GRBL's words when GRBL refuses the move's line (error:20), and the retry moves", async () => {
     expect(await request('home')).toMatchObject({ ok: true });
     await inject('error 20', /next-line=error:20\n/);
     const refused = await request('move', { x: 10 });
@@ -165,7 +165,9 @@ describe.skipIf(!hasSocat)('hardware service replies to every controller failure
     expect(await move).toMatchObject({
       ok: false,
       code: 'disconnected',
-      message: expect.stringMatching(/^the connection to GRBL on \S+ closed during the command\. GRBL restarts when its port is opened again .*: reconnect the controller \(check its cable and power\), then home it\.$/),
+      message: expect.stringMatching(
+        /^the connection to GRBL on \S+ closed during the command\. GRBL restarts when its port is opened again .*: reconnect the controller \(check its cable and power\), then home it\.$/,
+      ),
       positionLost: true,
     });
     expect(await request('home')).toMatchObject({ ok: false, code: 'disconnected', positionLost: true, message: expect.stringMatching(/^not connected to GRBL on \S+: the port is not there/) });

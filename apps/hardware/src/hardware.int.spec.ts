@@ -8,10 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aedes } from 'aedes';
-import {
-  appEntry, commandExists, connectTestClient, requirement, startGrblSim, startProcess, startService, stopAll,
-  type GrblSimProcess, type ServiceProcess, type TestClient,
-} from '@labrun/testkit';
+import { appEntry, commandExists, connectTestClient, requirement, startGrblSim, startProcess, startService, stopAll, type GrblSimProcess, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
 const DEV = 'sim-int';
 const TOPIC = { requests: `hw/${DEV}/requests`, state: `hw/${DEV}/state`, online: `hw/${DEV}/online` };
@@ -79,7 +76,10 @@ describe('hardware service', () => {
     await send('home');
     const from = client.received.length;
     const reply = await send('move', { x: 10, feed: 600 });
-    const states = client.received.slice(from).filter((m) => m.topic === TOPIC.state).map((m) => m.json());
+    const states = client.received
+      .slice(from)
+      .filter((m) => m.topic === TOPIC.state)
+      .map((m) => m.json());
     const running = states.filter((s) => s.machine === 'Run');
     expect(reply.ok).toBe(true);
     expect(running.length).toBeGreaterThanOrEqual(5);
@@ -99,7 +99,12 @@ describe('hardware service', () => {
     expect(x).toBeLessThan(10);
     await sleep(700);
     // The retained state says where the hold stopped the machine, not where it was when the hold began.
-    expect(client.received.filter((m) => m.topic === TOPIC.state).at(-1)!.json()).toMatchObject({ machine: 'Hold', position: { x } });
+    expect(
+      client.received
+        .filter((m) => m.topic === TOPIC.state)
+        .at(-1)!
+        .json(),
+    ).toMatchObject({ machine: 'Hold', position: { x } });
     expect((await send('status')).state).toMatchObject({ machine: 'Hold', position: { x } });
     expect(await send('release')).toMatchObject({ ok: true, state: { machine: 'Run' } });
     expect(await move).toMatchObject({ ok: true, state: { position: { x: 10, y: 0, z: 0 } } });
@@ -203,7 +208,7 @@ describe('hardware service with a device profile (DEVICE_ORIGIN)', () => {
     await watcher.subscribe([REPLIES, `hw/${dev}/state`]);
   });
 
-  it('runs the example protocol\'s motion with its coordinates measured from the deck origin the profile gives', async () => {
+  it("runs the example protocol's motion with its coordinates measured from the deck origin the profile gives", async () => {
     const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../../examples/serial-dilution.json'), 'utf8'));
     const motion = example.commands.filter((c: any) => c.type === 'home' || c.type === 'move');
     const request = async (op: string, params?: object) => {
@@ -220,7 +225,10 @@ describe('hardware service with a device profile (DEVICE_ORIGIN)', () => {
     // move to 10,20,5 on the deck: machine -240,-180.5,-55.
     expect(states[1].state).toMatchObject({ position: { x: 10, y: 20, z: 5 }, machinePosition: { x: -240, y: -180.5, z: -55 } });
     expect(states[2].state).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -250, y: -200.5, z: -60 } });
-    const published = watcher.received.filter((m) => m.topic === `hw/${dev}/state`).at(-1)!.json();
+    const published = watcher.received
+      .filter((m) => m.topic === `hw/${dev}/state`)
+      .at(-1)!
+      .json();
     expect(published).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -250, y: -200.5, z: -60 } });
   }, 30_000);
 });

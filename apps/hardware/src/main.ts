@@ -19,9 +19,7 @@ runMain(log, async () => {
   const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD }) : null;
   const machine = new GrblConnection({
     target: simulator ? 'the built-in simulator' : config.SERIAL_PATH,
-    open: simulator
-      ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' })
-      : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
+    open: simulator ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' }) : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
     controller: { deckOrigin: config.DEVICE_ORIGIN },
     log,
   });

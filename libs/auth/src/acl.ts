@@ -22,19 +22,7 @@ export const ACL: Readonly<Record<Role, RoleRules>> = {
   // The engine, hardware and gateway processes. The gateway publishes creates and actions for its HTTP users
   // (it checks their bearer tokens itself), so a service account may control runs like an operator.
   service: {
-    publish: [
-      ...CONTROL,
-      'run/+/status',
-      'run/+/events',
-      'run/+/commands',
-      'hw/+/requests',
-      'hw/+/state',
-      'hw/+/online',
-      'engine/+/online',
-      'engine/+/status',
-      'engine/+/replies',
-      'gateway/+/online',
-    ],
+    publish: [...CONTROL, 'run/+/status', 'run/+/events', 'run/+/commands', 'hw/+/requests', 'hw/+/state', 'hw/+/online', 'engine/+/online', 'engine/+/status', 'engine/+/replies', 'gateway/+/online'],
     subscribe: [...CONTROL, ...WATCH, 'hw/+/requests', 'engine/+/replies'],
   },
   // `#` never matches a topic starting with `$` (MQTT-4.7.2-1), so an admin cannot publish to $SYS either.

@@ -212,7 +212,10 @@ describe('bearer tokens for the gateway', () => {
     const stored = hashToken(token);
     expect(stored).toMatch(/^sha256\$[A-Za-z0-9+/]{43}=$/);
     expect(stored).not.toContain(token.slice(4));
-    const auth = parseAuthFile(JSON.stringify({ users: {}, tokens: { lims: { hash: stored, role: 'operator', user: 'lims-7' }, other: { hash: hashToken(newToken()), role: 'viewer', user: 'bo' } } }), file);
+    const auth = parseAuthFile(
+      JSON.stringify({ users: {}, tokens: { lims: { hash: stored, role: 'operator', user: 'lims-7' }, other: { hash: hashToken(newToken()), role: 'viewer', user: 'bo' } } }),
+      file,
+    );
     const tokens = authTokens(auth);
     expect(findToken(tokens, token)).toMatchObject({ name: 'lims', role: 'operator', user: 'lims-7' });
     expect(findToken(tokens, `${token}x`)).toBeUndefined();

@@ -45,9 +45,7 @@ export function parsePasswordHash(text: string): PasswordHash | string {
 
 function deriveKey(password: string | Buffer, salt: Buffer, keyBytes: number, options: ScryptOptions & { N: number; r: number }): Promise<Buffer> {
   const maxmem = 128 * options.N * options.r * 2;
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, keyBytes, { ...options, maxmem }, (error, key) => (error ? reject(error) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scrypt(password, salt, keyBytes, { ...options, maxmem }, (error, key) => (error ? reject(error) : resolve(key))));
 }
 
 /** Hash a password for the auth file: `scrypt$16384$8$1$<salt>$<hash>`, with a fresh random salt. */

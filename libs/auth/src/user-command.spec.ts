@@ -78,7 +78,10 @@ describe('the user command', () => {
   });
 
   it('lists and removes users', async () => {
-    for (const [name, role] of [['ana', 'operator'], ['engine', 'service']] as const) {
+    for (const [name, role] of [
+      ['ana', 'operator'],
+      ['engine', 'service'],
+    ] as const) {
       const io = fakeIo({ tty: false });
       io.stdin.end(`${name}-password`);
       expect(await runUserCommand(['add', name, '--role', role, '--file', file, '--password-stdin'], io)).toBe(0);

@@ -94,7 +94,9 @@ export function promptPassword(prompt: string, io: Pick<UserCommandIo, 'stdin' |
 export async function readPasswordFromStdin(stdin: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (/[\r\n]/.test(password)) throw new AuthFileError('the password on stdin must be a single line');
   return password;
 }

@@ -11,9 +11,22 @@ const version = JSON.parse(fs.readFileSync(path.resolve(here, '../package.json')
 describe('the AsyncAPI document', () => {
   it('describes every topic of the contract', () => {
     const doc = asyncApiDocument(version);
-    expect(Object.values(doc.channels).map((c) => c.address).sort()).toEqual([
-      'engine/{engineId}/online', 'engine/{engineId}/replies', 'engine/{engineId}/status', 'hw/{deviceId}/online', 'hw/{deviceId}/requests', 'hw/{deviceId}/state',
-      'run/{runId}/actions', 'run/{runId}/commands', 'run/{runId}/create', 'run/{runId}/events', 'run/{runId}/status',
+    expect(
+      Object.values(doc.channels)
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual([
+      'engine/{engineId}/online',
+      'engine/{engineId}/replies',
+      'engine/{engineId}/status',
+      'hw/{deviceId}/online',
+      'hw/{deviceId}/requests',
+      'hw/{deviceId}/state',
+      'run/{runId}/actions',
+      'run/{runId}/commands',
+      'run/{runId}/create',
+      'run/{runId}/events',
+      'run/{runId}/status',
     ]);
     const status = doc.channels.runStatus.messages.status.payload as { properties: Record<string, unknown>; required: string[] };
     expect(status.required).toEqual(expect.arrayContaining(['runId', 'status', 'pause', 'allowedActions', 'seq']));

@@ -36,7 +36,11 @@ export function asyncApiDocument(version: string) {
         },
       },
       runStatus: { address: 'run/{runId}/status', parameters: runId, messages: { status: message('status', 'The run status document (retained).', schema(RunStatusDocument)) } },
-      runCommands: { address: 'run/{runId}/commands', parameters: runId, messages: { commands: message('commands', 'Every command of the run and how it went (retained, coalesced).', schema(RunCommandsDocument)) } },
+      runCommands: {
+        address: 'run/{runId}/commands',
+        parameters: runId,
+        messages: { commands: message('commands', 'Every command of the run and how it went (retained, coalesced).', schema(RunCommandsDocument)) },
+      },
       runEvents: { address: 'run/{runId}/events', parameters: runId, messages: { event: message('event', 'One run event.', schema(RunEvent)) } },
       engineOnline: { address: 'engine/{engineId}/online', parameters: engineId, messages: { online: message('online', '`true`, or `false` as the last will (retained).', { type: 'boolean' }) } },
       engineStatus: {

@@ -8,9 +8,7 @@ export const portVar = z.coerce
   .min(0, { error: 'expected a port from 0 to 65535' })
   .max(65535, { error: 'expected a port from 0 to 65535' });
 
-export const mqttUrlVar = z
-  .string()
-  .refine((s) => /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/.test(s), { error: 'expected an MQTT URL such as mqtt://127.0.0.1:1883' });
+export const mqttUrlVar = z.string().refine((s) => /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/.test(s), { error: 'expected an MQTT URL such as mqtt://127.0.0.1:1883' });
 
 export const mqttClientEnv = {
   MQTT_URL: mqttUrlVar.default('mqtt://127.0.0.1:1883'),

@@ -46,12 +46,19 @@ describe('decoders under fuzzing', () => {
 
   it('decoding a create request never throws, and accepts only valid documents', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 5000 }), hostileJson.map(encode), hostileJson.map((commands) => encode({ protocol: { schemaVersion: 1, metadata: { name: 'x' }, commands } }))), (bytes) => {
-        // As the engine reads a create (decodeCreateRun), so its hint for an unwrapped protocol is fuzzed too.
-        const decoded = decodeCreateRun(bytes);
-        if (decoded.ok) expect(CreateRun.safeParse(decoded.value).success).toBe(true);
-        else expect(typeof decoded.error).toBe('string');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 5000 }),
+          hostileJson.map(encode),
+          hostileJson.map((commands) => encode({ protocol: { schemaVersion: 1, metadata: { name: 'x' }, commands } })),
+        ),
+        (bytes) => {
+          // As the engine reads a create (decodeCreateRun), so its hint for an unwrapped protocol is fuzzed too.
+          const decoded = decodeCreateRun(bytes);
+          if (decoded.ok) expect(CreateRun.safeParse(decoded.value).success).toBe(true);
+          else expect(typeof decoded.error).toBe('string');
+        },
+      ),
       { numRuns: 2000 },
     );
     // 5 s on an idle 2-core machine; the timeout is about hangs, not speed.
@@ -79,15 +86,22 @@ describe('decoders under fuzzing', () => {
 
   it('parses any topic without throwing; what it accepts round-trips and carries no wildcard', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string().map((id) => `run/${id}/actions`), fc.string().map((id) => `hw/${id}/state`)), (topic) => {
-        const run = parseRunTopic(topic);
-        if (run.ok) {
-          expect(topics.run(run.value.runId, run.value.kind)).toBe(topic);
-          expect(run.value.runId).not.toMatch(/[+#/\u0000-\u001f]/);
-        }
-        const hw = parseHwTopic(topic);
-        if (hw.ok) expect(topics.hw(hw.value.deviceId, hw.value.kind)).toBe(topic);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((id) => `run/${id}/actions`),
+          fc.string().map((id) => `hw/${id}/state`),
+        ),
+        (topic) => {
+          const run = parseRunTopic(topic);
+          if (run.ok) {
+            expect(topics.run(run.value.runId, run.value.kind)).toBe(topic);
+            expect(run.value.runId).not.toMatch(/[+#/\u0000-\u001f]/);
+          }
+          const hw = parseHwTopic(topic);
+          if (hw.ok) expect(topics.hw(hw.value.deviceId, hw.value.kind)).toBe(topic);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

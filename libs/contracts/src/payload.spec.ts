@@ -46,7 +46,11 @@ describe('decodeAction', () => {
 describe('decodeOnlineFlag', () => {
   it('reads true, false and a cleared flag; anything else is an error', () => {
     const flag = (text: string) => decodeOnlineFlag(Buffer.from(text));
-    expect([flag('true'), flag(' false\n'), flag('')]).toEqual([{ ok: true, value: true }, { ok: true, value: false }, { ok: true, value: null }]);
+    expect([flag('true'), flag(' false\n'), flag('')]).toEqual([
+      { ok: true, value: true },
+      { ok: true, value: false },
+      { ok: true, value: null },
+    ]);
     for (const text of ['yes', '"true"', '1', '{}', 'true'.padEnd(17)]) expect([text, flag(text)]).toEqual([text, { ok: false, error: 'expected true or false' }]);
   });
 });
@@ -109,7 +113,10 @@ describe('CreateRun', () => {
 
   it('answers a protocol document sent as a create request with how to wrap it', () => {
     const decoded = decodeCreateRun(bytes(JSON.stringify(protocol)));
-    expect(decoded).toEqual({ ok: false, error: 'this is a protocol document, not a create request: send { "protocol": <the document>, "deviceId"?: "…" } (examples/serial-dilution.create.json is one)' });
+    expect(decoded).toEqual({
+      ok: false,
+      error: 'this is a protocol document, not a create request: send { "protocol": <the document>, "deviceId"?: "…" } (examples/serial-dilution.create.json is one)',
+    });
     expect(decodeCreateRun(bytes(JSON.stringify({ protocol }))).ok).toBe(true);
   });
 

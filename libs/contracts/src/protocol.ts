@@ -15,8 +15,7 @@ export const HomeCommand = z.strictObject({
  * so a feed below 0.001 mm/min would be sent as F0 (error:22), and GRBL reads no exponent (1e21 is error:20).
  */
 export const MOVE_LIMITS = { coordinateMm: 100_000, feedMin: 0.001, feedMax: 1_000_000 } as const;
-const coordinate = (axis: string) =>
-  finite(axis).refine((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm, `${axis} must be between -${MOVE_LIMITS.coordinateMm} and ${MOVE_LIMITS.coordinateMm} mm`);
+const coordinate = (axis: string) => finite(axis).refine((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm, `${axis} must be between -${MOVE_LIMITS.coordinateMm} and ${MOVE_LIMITS.coordinateMm} mm`);
 
 export const MoveParams = z
   .strictObject({
@@ -56,10 +55,7 @@ export const CommentCommand = z.strictObject({
 });
 
 export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand], {
-  error: (issue) =>
-    issue.code === 'invalid_union' && issue.note === 'No matching discriminator'
-      ? `unknown command type: expected one of home, move, pause, delay, comment`
-      : undefined,
+  error: (issue) => (issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? `unknown command type: expected one of home, move, pause, delay, comment` : undefined),
 });
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
@@ -71,7 +67,10 @@ const missingOr = (missing: string, wrong: string) => (issue: { input?: unknown 
 export const ProtocolMetadata = z
   .object(
     {
-      name: z.string({ error: missingOr('metadata needs a "name": the protocol\'s name, as people will see it', 'metadata.name must be text') }).min(1, 'metadata.name must not be empty').max(200),
+      name: z
+        .string({ error: missingOr('metadata needs a "name": the protocol\'s name, as people will see it', 'metadata.name must be text') })
+        .min(1, 'metadata.name must not be empty')
+        .max(200),
       description: z.string().max(5000).optional(),
       author: z.string().max(200).optional(),
     },

@@ -60,7 +60,6 @@ export const CurrentCommand = z.strictObject({
   startedAt: isoTime,
 });
 
-
 /** The safety interlock (door open, controller or hardware service gone) holding a blocked run. */
 export const InterlockInfo = z.strictObject({ message: z.string(), since: isoTime });
 export type InterlockInfo = z.infer<typeof InterlockInfo>;

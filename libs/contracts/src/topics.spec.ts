@@ -37,7 +37,7 @@ describe('run topics', () => {
     expect(parseHwTopic('hw/+/state').ok).toBe(false);
   });
 
-  it('parses an engine\'s online topic', () => {
+  it("parses an engine's online topic", () => {
     expect(parseEngineOnlineTopic('engine/engine-1/online')).toEqual({ ok: true, value: { engineId: 'engine-1' } });
     for (const topic of ['engine/engine-1/replies', 'engine/+/online', 'engine/online', 'run/engine-1/online']) {
       expect([topic, parseEngineOnlineTopic(topic)]).toEqual([topic, { ok: false, error: 'expected engine/<engineId>/online' }]);

@@ -10,7 +10,7 @@ describe('AppendOnlyMap', () => {
     expect(v2.entries).toBe(v1.entries); // the newest version grows in place: no copy per insert
   });
 
-  it('a branch from an older version copies, and neither branch sees the other\'s entries', () => {
+  it("a branch from an older version copies, and neither branch sees the other's entries", () => {
     const v1 = insert(emptyMap<string, number>(), 'a', 1);
     const v2 = insert(v1, 'b', 2);
     const branch = insert(v1, 'c', 3);

@@ -128,7 +128,8 @@ describe('the interlock', () => {
 describe('apply', () => {
   it('never changes the state it is given (older states stay valid after a branch)', () => {
     const base = given([accepted('play'), started(0), succeeded(0)]);
-    const visible = (state: typeof base) => JSON.stringify({ ...state, answers: [...state.answers.entries].filter(([, e]) => e.order < state.answers.size), records: state.records.items.slice(0, state.records.length) });
+    const visible = (state: typeof base) =>
+      JSON.stringify({ ...state, answers: [...state.answers.entries].filter(([, e]) => e.order < state.answers.size), records: state.records.items.slice(0, state.records.length) });
     const snapshot = visible(base);
     const a = given([started(1), succeeded(1)], base);
     const b = given([started(1), failed(1)], base);

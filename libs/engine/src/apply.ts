@@ -200,7 +200,11 @@ function fail(state: RunState, event: RunEventOf<'command.failed'>): RunState {
   const error = { code: event.code, message: event.message };
   const outcome = state.status === 'stopping' ? 'fail' : (event.recovery ?? 'fail');
   if (outcome === 'fail') {
-    const ended: RunState = { ...state, current: null, ...endCurrent({ ...state }, { ...current, failedNow: { attempt: current.attempt, startedAt: current.startedAt, completedAt: event.at, error, result: null } }, 'failed', event.at) };
+    const ended: RunState = {
+      ...state,
+      current: null,
+      ...endCurrent({ ...state }, { ...current, failedNow: { attempt: current.attempt, startedAt: current.startedAt, completedAt: event.at, error, result: null } }, 'failed', event.at),
+    };
     if (state.status === 'stopping') return done(ended, 'stopped', event.at);
     return { ...done(ended, 'failed', event.at), error: { ...error, commandIndex: event.index, attempt: current.attempt, ...(event.positionLost ? { positionLost: true } : {}) } };
   }
@@ -259,10 +263,14 @@ const protocolPauseIsCurrent = (state: RunState) => state.current?.type === 'pau
 function applyInterlock(state: RunState, event: RunEventOf<'interlock.changed'>): RunState {
   const { status } = state;
   if (event.active) {
-    if (status === 'awaiting-recovery') return { ...state, interlock: { message: event.message, since: event.at }, reasons: [...without(state.reasons, 'interlock'), reason('interlock', event.message, event.at)] };
+    if (status === 'awaiting-recovery')
+      return { ...state, interlock: { message: event.message, since: event.at }, reasons: [...without(state.reasons, 'interlock'), reason('interlock', event.message, event.at)] };
     if (status !== 'running' && status !== 'pausing' && status !== 'paused') return state;
     const held = withoutPending(state);
-    return freezeDelay({ ...held, status: 'blocked', interlock: { message: event.message, since: event.at }, reasons: [...without(held.reasons, 'interlock'), reason('interlock', event.message, event.at)] }, event.at);
+    return freezeDelay(
+      { ...held, status: 'blocked', interlock: { message: event.message, since: event.at }, reasons: [...without(held.reasons, 'interlock'), reason('interlock', event.message, event.at)] },
+      event.at,
+    );
   }
   if (status === 'awaiting-recovery') return { ...state, interlock: null, reasons: without(state.reasons, 'interlock') };
   if (status !== 'blocked') return state;

@@ -4,12 +4,28 @@ import { at } from './append-only.js';
 import type { CommandRecord, CurrentCommand, EndedAttempt, RunState } from './state.js';
 
 const json = (value: unknown) => (value === undefined ? null : value) as CommandAttempt['result'];
-const ended = (a: EndedAttempt): CommandAttempt => ({ attempt: a.attempt, status: a.error ? 'failed' : 'succeeded', startedAt: a.startedAt, completedAt: a.completedAt, error: a.error, result: json(a.result) });
+const ended = (a: EndedAttempt): CommandAttempt => ({
+  attempt: a.attempt,
+  status: a.error ? 'failed' : 'succeeded',
+  startedAt: a.startedAt,
+  completedAt: a.completedAt,
+  error: a.error,
+  result: json(a.result),
+});
 
 function fromRecord(record: CommandRecord): Omit<RunCommand, 'index' | 'command'> {
   const attempts = record.attempts
     ? record.attempts.map(ended)
-    : [{ attempt: 1, status: record.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const), startedAt: record.startedAt, completedAt: record.completedAt, error: record.error, result: json(record.result) }];
+    : [
+        {
+          attempt: 1,
+          status: record.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const),
+          startedAt: record.startedAt,
+          completedAt: record.completedAt,
+          error: record.error,
+          result: json(record.result),
+        },
+      ];
   return {
     status: record.status,
     startedAt: record.startedAt,

@@ -44,7 +44,13 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       mode: fc.option(fc.constantFrom('immediate' as const, 'deferred' as const), { nil: undefined }),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('motion' as const), outcome: fc.constantFrom('done' as const, 'done' as const, 'done' as const, 'fail' as const, 'disconnect' as const, 'limit' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('motion' as const),
+      outcome: fc.constantFrom('done' as const, 'done' as const, 'done' as const, 'fail' as const, 'disconnect' as const, 'limit' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'held' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('interlock' as const), active: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 0, max: 6000 }) }) },

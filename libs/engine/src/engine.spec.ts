@@ -146,7 +146,15 @@ describe('Engine', () => {
 
   it('freezes a delay while paused and finishes it after the time that was left', async () => {
     const { engine, last } = setup();
-    engine.create('r-1', { protocol: { ...protocol, commands: [{ type: 'delay', params: { seconds: 30 } }, { type: 'comment', params: { message: 'after' } }] } });
+    engine.create('r-1', {
+      protocol: {
+        ...protocol,
+        commands: [
+          { type: 'delay', params: { seconds: 30 } },
+          { type: 'comment', params: { message: 'after' } },
+        ],
+      },
+    });
     engine.act('r-1', { type: 'play' });
     await vi.advanceTimersByTimeAsync(10_000);
     engine.act('r-1', { type: 'pause' });
@@ -244,7 +252,7 @@ describe('Engine', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'action.rejected', runId: 'nope', seq: 0, code: 'unknown-run', actionId: 'a-1' })]);
   });
 
-  it('publishes the commands document with each command\'s status and times, at most every 200 ms, and at once at the end', async () => {
+  it("publishes the commands document with each command's status and times, at most every 200 ms, and at once at the end", async () => {
     const { engine, calls, commandDocs, flush } = setup();
     engine.create('r-1', { protocol });
     expect(commandDocs.at(-1)!.commands.map((c) => c.status)).toEqual(['queued', 'queued', 'queued', 'queued', 'queued']);
@@ -262,7 +270,7 @@ describe('Engine', () => {
     expect(commandDocs.at(-1)!.commands[2]).toMatchObject({ status: 'failed', error: { code: 'stopped', message: 'run stopped' } });
   });
 
-  it('publishes a run\'s new status before the commands document that goes with it, and the last one at once', () => {
+  it("publishes a run's new status before the commands document that goes with it, and the last one at once", () => {
     const order: string[] = [];
     const engine = new Engine({
       hardware: { perform: async () => {}, hold: async () => {}, release: async () => {} },
@@ -601,7 +609,11 @@ describe('Engine after a restart (restore)', () => {
 
 function toStatusDocumentOf(history: RunEvent[]): RunStatusDocument {
   const statuses: RunStatusDocument[] = [];
-  const engine = new Engine({ hardware: { perform: () => new Promise(() => {}), hold: async () => {}, release: async () => {} }, defaultDeviceId: 'sim-1', output: { event: () => {}, status: (s) => statuses.push(s) } });
+  const engine = new Engine({
+    hardware: { perform: () => new Promise(() => {}), hold: async () => {}, release: async () => {} },
+    defaultDeviceId: 'sim-1',
+    output: { event: () => {}, status: (s) => statuses.push(s) },
+  });
   engine.restore([history]);
   return statuses.at(-1)!;
 }

@@ -3,7 +3,14 @@ import type { HardwareState } from '@labrun/contracts';
 import { InterlockWatch } from './interlock.js';
 
 const state = (overrides: Partial<HardwareState> = {}): HardwareState => ({
-  connected: true, machine: 'Idle', position: { x: 0, y: 0, z: 0 }, homed: true, door: 'closed', alarm: null, at: '2026-11-24T10:00:00.000Z', ...overrides,
+  connected: true,
+  machine: 'Idle',
+  position: { x: 0, y: 0, z: 0 },
+  homed: true,
+  door: 'closed',
+  alarm: null,
+  at: '2026-11-24T10:00:00.000Z',
+  ...overrides,
 });
 
 describe('InterlockWatch', () => {

@@ -21,7 +21,17 @@ afterEach(() => {
 const SEGMENT = 'journal-00000001.log';
 const segment = () => path.join(dir, SEGMENT);
 const created = (runId: string, doc: ProtocolDocument = protocol): RunEvent => ({ type: 'run.created', runId, seq: 1, at: '2026-11-24T10:00:00.000Z', deviceId: 'sim-1', protocol: doc });
-const play = (runId: string, seq: number): RunEvent => ({ type: 'action.accepted', runId, seq, at: '2026-11-24T10:00:01.000Z', actionId: `a-${seq}`, action: 'play', by: null, message: null, mode: null });
+const play = (runId: string, seq: number): RunEvent => ({
+  type: 'action.accepted',
+  runId,
+  seq,
+  at: '2026-11-24T10:00:01.000Z',
+  actionId: `a-${seq}`,
+  action: 'play',
+  by: null,
+  message: null,
+  mode: null,
+});
 const byRun = (histories: RunEvent[][]) => Object.fromEntries(histories.map((h) => [h[0]!.runId, h]));
 const asideCopies = () => fs.readdirSync(dir).filter((n) => n.startsWith(`${SEGMENT}.damaged-`));
 
@@ -69,7 +79,9 @@ describe('the journal under damage', () => {
     expect(lost.filter((e) => e.type === 'run.created').map((e) => e.runId)).toEqual(early); // what the test is about
 
     const { journal, replayed } = await FileJournal.open(dir);
-    expect(replayed.warnings[0]).toMatch(/^journal-00000001\.log bytes 0–\d+ \(from line 1\): skipped \d+ damaged bytes \(4096 zero bytes, no CRC at the start of the line\) up to the next record that checks/);
+    expect(replayed.warnings[0]).toMatch(
+      /^journal-00000001\.log bytes 0–\d+ \(from line 1\): skipped \d+ damaged bytes \(4096 zero bytes, no CRC at the start of the line\) up to the next record that checks/,
+    );
     // Without run.created a run cannot be rebuilt; each is named, with the seqs it lost.
     expect(replayed.damaged.map((d) => [d.runId, d.dropped, d.lost[0]!.from]).sort()).toEqual(early.map((runId) => [runId, true, 1]));
     expect(replayed.damaged.find((d) => d.runId === 'r-0')!.message).toMatch(/^run r-0 lost seqs 1–\d+ \(its run\.created\) and cannot be restored; its \d+ later events are ignored$/);
@@ -124,8 +136,12 @@ describe('the journal under damage', () => {
     const { journal, replayed } = await FileJournal.open(dir);
     expect(JSON.stringify(replayed.histories)).not.toContain('"x":14');
     expect(byRun(replayed.histories)).toEqual({ 'r-other': [created('r-other'), play('r-other', 2)] });
-    expect(replayed.warnings[0]).toMatch(/^journal-00000001\.log bytes 0–\d+ \(from line 1\): skipped \d+ damaged bytes \(its CRC does not match\) up to the next record that checks; they name run r-move$/);
-    expect(replayed.damaged).toEqual([{ runId: 'r-move', lost: [{ from: 1, to: 1 }], dropped: true, message: 'run r-move lost seq 1 (its run.created) and cannot be restored; its 1 later events are ignored' }]);
+    expect(replayed.warnings[0]).toMatch(
+      /^journal-00000001\.log bytes 0–\d+ \(from line 1\): skipped \d+ damaged bytes \(its CRC does not match\) up to the next record that checks; they name run r-move$/,
+    );
+    expect(replayed.damaged).toEqual([
+      { runId: 'r-move', lost: [{ from: 1, to: 1 }], dropped: true, message: 'run r-move lost seq 1 (its run.created) and cannot be restored; its 1 later events are ignored' },
+    ]);
     await journal.close();
   });
 
@@ -137,9 +153,16 @@ describe('the journal under damage', () => {
     fs.writeFileSync(segment(), bytes);
     const { journal, replayed } = await FileJournal.open(dir);
     expect(replayed.histories).toEqual([[created('r-1'), play('r-1', 2)]]);
-    expect(replayed.warnings[0]).toMatch(/^journal-00000001\.log bytes \d+–\d+ \(from line 3\): skipped \d+ damaged bytes \(its CRC does not match\) up to the next record that checks; they name run r-1$/);
+    expect(replayed.warnings[0]).toMatch(
+      /^journal-00000001\.log bytes \d+–\d+ \(from line 3\): skipped \d+ damaged bytes \(its CRC does not match\) up to the next record that checks; they name run r-1$/,
+    );
     expect(replayed.damaged).toEqual([
-      { runId: 'r-1', lost: [], dropped: false, message: 'run r-1 is named in damaged bytes after its seq 2: events after it may be lost; it is restored from its 2 events; check it before resuming it' },
+      {
+        runId: 'r-1',
+        lost: [],
+        dropped: false,
+        message: 'run r-1 is named in damaged bytes after its seq 2: events after it may be lost; it is restored from its 2 events; check it before resuming it',
+      },
     ]);
     expect(asideCopies()).toHaveLength(1);
     await journal.close();

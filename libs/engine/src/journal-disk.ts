@@ -135,7 +135,7 @@ export class Preallocated {
     try {
       while (this.allocated < end + this.zeros.length) {
         const zeros = this.zeros;
-        for (let written = 0; written < zeros.length; ) written += fs.writeSync(this.fd, zeros, written, zeros.length - written, this.allocated + written);
+        for (let written = 0; written < zeros.length;) written += fs.writeSync(this.fd, zeros, written, zeros.length - written, this.allocated + written);
         this.allocated += zeros.length;
         grown = true;
       }
@@ -145,7 +145,7 @@ export class Preallocated {
       fs.ftruncateSync(this.fd, Math.max(this.allocated, start));
     }
     try {
-      for (let written = 0; written < data.length; ) written += fs.writeSync(this.fd, data, written, data.length - written, start + written);
+      for (let written = 0; written < data.length;) written += fs.writeSync(this.fd, data, written, data.length - written, start + written);
     } catch (error) {
       throw this.cutBack(start, error);
     }

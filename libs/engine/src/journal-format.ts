@@ -63,16 +63,9 @@ export function runIdsIn(bytes: Buffer): string[] {
   return [...ids];
 }
 
-const JournalRecord = z.discriminatedUnion('journal', [
-  z.strictObject({ journal: z.literal('snapshot') }),
-  z.strictObject({ journal: z.literal('forget'), runId: RunId }),
-]);
+const JournalRecord = z.discriminatedUnion('journal', [z.strictObject({ journal: z.literal('snapshot') }), z.strictObject({ journal: z.literal('forget'), runId: RunId })]);
 
-export type JournalLine =
-  | { kind: 'event'; event: RunEvent }
-  | { kind: 'forget'; runId: string }
-  | { kind: 'snapshot' }
-  | { kind: 'unreadable'; reason: string };
+export type JournalLine = { kind: 'event'; event: RunEvent } | { kind: 'forget'; runId: string } | { kind: 'snapshot' } | { kind: 'unreadable'; reason: string };
 
 export function parseLine(text: string): JournalLine {
   let value: unknown;

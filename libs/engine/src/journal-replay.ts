@@ -234,10 +234,20 @@ export async function readSegments(dir: string, names: string[]): Promise<LogRea
     const last = run.events.at(-1)!.seq;
     if (run.lost.length > 0) {
       const missing = run.lost.map(seqs).join(', ');
-      damaged.push({ runId, lost: run.lost, dropped: false, message: `run ${runId} is missing ${missing}: it is restored from its other ${run.events.length} events (up to seq ${last}); check it before resuming it` });
+      damaged.push({
+        runId,
+        lost: run.lost,
+        dropped: false,
+        message: `run ${runId} is missing ${missing}: it is restored from its other ${run.events.length} events (up to seq ${last}); check it before resuming it`,
+      });
     } else if (touched.has(runId) && touched.get(runId) === last) {
       // Named in damaged bytes, and nothing after them: it may have lost its latest events.
-      damaged.push({ runId, lost: [], dropped: false, message: `run ${runId} is named in damaged bytes after its seq ${last}: events after it may be lost; it is restored from its ${run.events.length} events; check it before resuming it` });
+      damaged.push({
+        runId,
+        lost: [],
+        dropped: false,
+        message: `run ${runId} is named in damaged bytes after its seq ${last}: events after it may be lost; it is restored from its ${run.events.length} events; check it before resuming it`,
+      });
     }
   }
   for (const runId of touched.keys()) {

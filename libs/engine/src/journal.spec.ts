@@ -242,7 +242,9 @@ describe('FileJournal: replay of a damaged log', () => {
       'journal-00000001.log line 4: run r-1 is missing seq 2 (it jumps from seq 1 to 3); kept its events on both sides',
     ]);
     expect(byRun(replayed.histories)).toEqual({ 'r-1': [created('r-1'), play('r-1', 3)], 'r-2': [created('r-2'), play('r-2')] });
-    expect(replayed.damaged).toEqual([{ runId: 'r-1', lost: [{ from: 2, to: 2 }], dropped: false, message: expect.stringMatching(/^run r-1 is missing seq 2: it is restored from its other 2 events/) }]);
+    expect(replayed.damaged).toEqual([
+      { runId: 'r-1', lost: [{ from: 2, to: 2 }], dropped: false, message: expect.stringMatching(/^run r-1 is missing seq 2: it is restored from its other 2 events/) },
+    ]);
     await journal.close();
   });
 

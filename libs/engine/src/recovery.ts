@@ -27,8 +27,6 @@ export function recoveryEvents(state: RunState): NewEvent[] {
   // idle run has not started.
   if (status !== 'running' && status !== 'pausing' && status !== 'blocked') return [];
   const what = current ? `${current.type} (command ${current.index + 1} of ${state.protocol.commands.length})` : null;
-  const message = what
-    ? `the engine restarted during ${what}: check the machine, then resume to carry it out again`
-    : 'the engine restarted: check the machine, then resume';
+  const message = what ? `the engine restarted during ${what}: check the machine, then resume to carry it out again` : 'the engine restarted: check the machine, then resume';
   return [{ type: 'run.recovered', message }];
 }

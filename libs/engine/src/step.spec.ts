@@ -130,7 +130,10 @@ describe('step: answers to actions', () => {
   });
 
   it('fails the pause command with "run stopped" on stop', () => {
-    expect(decide(states['paused (by the protocol)']!(), { type: 'stop' }, 'x')).toMatchObject({ accepted: true, events: [{ type: 'action.accepted' }, { type: 'command.failed', index: 2, message: 'run stopped' }] });
+    expect(decide(states['paused (by the protocol)']!(), { type: 'stop' }, 'x')).toMatchObject({
+      accepted: true,
+      events: [{ type: 'action.accepted' }, { type: 'command.failed', index: 2, message: 'run stopped' }],
+    });
   });
 
   it('ends the delay on skip-delay', () => {

@@ -272,7 +272,9 @@ function onTimer(turn: Turn, timerId: string): void {
 
 function onInterlock(turn: Turn, active: boolean, message: string): void {
   const { status, io } = turn.state;
-  const affected = active ? status === 'running' || status === 'pausing' || status === 'paused' || (status === 'awaiting-recovery' && !turn.state.interlock) : status === 'blocked' || (status === 'awaiting-recovery' && turn.state.interlock !== null);
+  const affected = active
+    ? status === 'running' || status === 'pausing' || status === 'paused' || (status === 'awaiting-recovery' && !turn.state.interlock)
+    : status === 'blocked' || (status === 'awaiting-recovery' && turn.state.interlock !== null);
   if (!affected) return;
   // An open door makes the controller hold motion by itself; it continues only on cycle start.
   if (active && io.motion) turn.io({ motion: { ...io.motion, hold: 'held' } });

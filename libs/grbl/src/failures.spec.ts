@@ -16,7 +16,7 @@ describe('describeFailure', () => {
     });
   });
 
-  it('answers a hard limit and an abort during a cycle with GRBL\'s text, position lost and home before moving', () => {
+  it("answers a hard limit and an abort during a cycle with GRBL's text, position lost and home before moving", () => {
     expect(describeFailure(alarm(1))).toEqual({
       code: 'alarm',
       message:
@@ -24,7 +24,11 @@ describe('describeFailure', () => {
         'Position lost: home the machine before moving again (it stopped dead at a limit switch; see what is in the way).',
       positionLost: true,
     });
-    expect(describeFailure(alarm(3))).toMatchObject({ code: 'alarm', message: expect.stringMatching(/^ALARM:3 Reset while in motion\. .* Position lost: home the machine before moving again\.$/), positionLost: true });
+    expect(describeFailure(alarm(3))).toMatchObject({
+      code: 'alarm',
+      message: expect.stringMatching(/^ALARM:3 Reset while in motion\. .* Position lost: home the machine before moving again\.$/),
+      positionLost: true,
+    });
   });
 
   it('keeps the position on a soft limit and a probe failure, and says to unlock', () => {
@@ -39,12 +43,15 @@ describe('describeFailure', () => {
   });
 
   it('counts a failed homing cycle, and an alarm GRBL 1.1 does not define, as position lost', () => {
-    expect(describeFailure(alarm(7))).toMatchObject({ positionLost: true, message: expect.stringMatching(/Homing failed and the position is unknown: close the door, then home the machine again\.$/) });
+    expect(describeFailure(alarm(7))).toMatchObject({
+      positionLost: true,
+      message: expect.stringMatching(/Homing failed and the position is unknown: close the door, then home the machine again\.$/),
+    });
     expect(describeFailure(alarm(9))).toMatchObject({ positionLost: true, message: expect.stringMatching(/check the limit switches and their wiring, then home the machine again\.$/) });
     expect(describeFailure(alarm(42))).toMatchObject({ code: 'alarm', positionLost: true, message: expect.stringMatching(/Position lost: home the machine before moving again\.$/) });
   });
 
-  it('answers error:N with GRBL\'s text and what to do about that error; GRBL ran none of the line', () => {
+  it("answers error:N with GRBL's text and what to do about that error; GRBL ran none of the line", () => {
     expect(describeFailure(new GrblError('G90 G21 G53 G1 X-289 F3000', 20))).toEqual({
       code: 'grbl-error',
       message: 'GRBL refused "G90 G21 G53 G1 X-289 F3000": error:20 Unsupported or invalid g-code command found in block. GRBL executed none of the line: check the command, then retry or skip it.',

@@ -35,8 +35,7 @@ const ERROR_ADVICE: ReadonlyMap<number, string> = new Map([
   [13, 'close the door, then retry'],
 ]);
 
-const RECONNECT =
-  'GRBL restarts when its port is opened again (an Arduino resets), so labrun counts the position as lost: reconnect the controller (check its cable and power), then home it';
+const RECONNECT = 'GRBL restarts when its port is opened again (an Arduino resets), so labrun counts the position as lost: reconnect the controller (check its cable and power), then home it';
 const CHECK_LINK = 'check that the controller is powered and its cable is in, then retry (home it first if it restarted)';
 
 /** The reply for an operation that failed with `error`, whatever it is. */

@@ -63,9 +63,7 @@ describe('buildProtocol', () => {
   });
 
   it('refuses empty metadata.name, naming the field', async () => {
-    await expect(buildProtocol(defineProtocol({ name: '' }, (ctx) => ctx.home()))).rejects.toThrow(
-      '✖ metadata.name must not be empty\n  → at metadata.name',
-    );
+    await expect(buildProtocol(defineProtocol({ name: '' }, (ctx) => ctx.home()))).rejects.toThrow('✖ metadata.name must not be empty\n  → at metadata.name');
   });
 
   it('names the protocol when its body throws, keeping the error as the cause', async () => {

@@ -9,9 +9,11 @@ describe('isLoopback', () => {
 });
 
 describe('describeListenError', () => {
-  it('names the busy port, the variable to change, and the service\'s own advice', () => {
+  it("names the busy port, the variable to change, and the service's own advice", () => {
     const busy = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
     const message = describeListenError(busy, { what: 'HTTP', hostVar: 'HTTP_HOST', portVar: 'HTTP_PORT', whenBusy: () => 'Another gateway may be running there.' }, '127.0.0.1', 8080);
-    expect(message).toBe('cannot listen for HTTP on 127.0.0.1:8080: port 8080 on 127.0.0.1 is already in use. Another gateway may be running there. Choose another port with HTTP_PORT=<n> (0 picks a free one).');
+    expect(message).toBe(
+      'cannot listen for HTTP on 127.0.0.1:8080: port 8080 on 127.0.0.1 is already in use. Another gateway may be running there. Choose another port with HTTP_PORT=<n> (0 picks a free one).',
+    );
   });
 });

@@ -21,7 +21,7 @@ describe('LoginLimiter', () => {
     expect(refused.allowed === false && refused.retryAfterSeconds).toBeGreaterThan(25);
   });
 
-  it('does not hold one address\'s failures against another', async () => {
+  it("does not hold one address's failures against another", async () => {
     const limiter = new LoginLimiter({ maxFailures: 2, windowSeconds: 60, blockSeconds: 60 });
     await limiter.failed('10.0.0.9');
     await limiter.failed('10.0.0.9');

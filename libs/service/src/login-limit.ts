@@ -34,10 +34,7 @@ export function loginLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): LoginL
 export type LoginAdmission = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /** How one login went: refused unchecked (blocked address), or checked — and whether that failure blocked it. */
-export type LoginOutcome =
-  | { checked: false; retryAfterSeconds: number }
-  | { checked: true; passed: true }
-  | { checked: true; passed: false; blocked: boolean; retryAfterSeconds: number };
+export type LoginOutcome = { checked: false; retryAfterSeconds: number } | { checked: true; passed: true } | { checked: true; passed: false; blocked: boolean; retryAfterSeconds: number };
 
 /** Failed logins counted per address, in memory (a restart forgets them, as fail2ban's own restart would not). */
 export class LoginLimiter {
@@ -46,10 +43,7 @@ export class LoginLimiter {
   private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {
-    this.failures =
-      limits.maxFailures === 0
-        ? undefined
-        : new RateLimiterMemory({ points: limits.maxFailures, duration: limits.windowSeconds });
+    this.failures = limits.maxFailures === 0 ? undefined : new RateLimiterMemory({ points: limits.maxFailures, duration: limits.windowSeconds });
   }
 
   /**

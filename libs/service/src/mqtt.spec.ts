@@ -137,9 +137,7 @@ describe('connectService', () => {
 
 describe('mqttTraceWanted', () => {
   it('reads DEBUG as the debug module does: names, * wildcards, and - exclusions', () => {
-    expect([undefined, '', 'aedes*', 'labrun', 'mqttjs:tcp', '(', '*,-mqttjs*', 'mqttjs* -mqttjs:client'].map(mqttTraceWanted)).toEqual([
-      false, false, false, false, false, false, false, false,
-    ]);
+    expect([undefined, '', 'aedes*', 'labrun', 'mqttjs:tcp', '(', '*,-mqttjs*', 'mqttjs* -mqttjs:client'].map(mqttTraceWanted)).toEqual([false, false, false, false, false, false, false, false]);
     expect(['*', 'mqttjs*', 'mqttjs:client', 'aedes*,mqttjs*', 'aedes* mqttjs:*'].map(mqttTraceWanted)).toEqual([true, true, true, true, true]);
   });
 });
@@ -162,7 +160,7 @@ describe('coalesceWrites', () => {
   };
   const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-  it('sends the writes of one turn of the event loop as one, and a later turn\'s on their own', async () => {
+  it("sends the writes of one turn of the event loop as one, and a later turn's on their own", async () => {
     const { stream, writes } = recorder();
     coalesceWrites(stream);
     stream.write('a');
@@ -183,7 +181,7 @@ describe('coalesceWrites', () => {
     expect(writes).toEqual(['a', 'b']);
   });
 
-  it('calls each write\'s callback once the joined write is done', async () => {
+  it("calls each write's callback once the joined write is done", async () => {
     const { stream } = recorder();
     coalesceWrites(stream);
     const done: string[] = [];

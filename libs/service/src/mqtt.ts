@@ -49,8 +49,7 @@ const MAX_BACKOFF_MS = 2000;
  * or spaces, `*` matching anything, and a name starting with `-` excluding what it matches.
  */
 export function mqttTraceWanted(debug: string | undefined): boolean {
-  const matches = (pattern: string) =>
-    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`).test('mqttjs:client');
+  const matches = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`).test('mqttjs:client');
   const names = (debug ?? '').split(/[\s,]+/).filter((name) => name !== '');
   if (names.some((name) => name.startsWith('-') && matches(name.slice(1)))) return false;
   return names.some((name) => !name.startsWith('-') && matches(name));
@@ -83,8 +82,7 @@ export function connectService(options: ServiceConnectionOptions): ServiceConnec
       return receiver.connected && publisher.connected;
     },
   };
-  const publisherUp = () =>
-    publisher.connected ? Promise.resolve() : new Promise<void>((resolve) => publisher.once('connect', () => resolve()));
+  const publisherUp = () => (publisher.connected ? Promise.resolve() : new Promise<void>((resolve) => publisher.once('connect', () => resolve())));
   superviseConnection(receiver, options.url, log, 'receiving');
   superviseConnection(publisher, options.url, log, 'publishing');
 

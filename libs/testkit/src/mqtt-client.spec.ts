@@ -13,7 +13,7 @@ describe('topicMatches', () => {
 });
 
 describe('connectTestClient', () => {
-  it('keeps a message that arrives in the same read as the CONNACK (a persistent session\'s queued one)', async () => {
+  it("keeps a message that arrives in the same read as the CONNACK (a persistent session's queued one)", async () => {
     // A broker that answers CONNECT with CONNACK and a queued PUBLISH (QoS 1, id 1) in one TCP write.
     const topic = Buffer.from('run/r-1/actions');
     const payload = Buffer.from('resume');

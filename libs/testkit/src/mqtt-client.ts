@@ -80,7 +80,10 @@ export async function connectTestClient(url: string, options: mqtt.IClientOption
         },
         timeoutMs,
         () => {
-          const recent = received.filter((m) => topicMatches(filter, m.topic)).slice(-5).map((m) => `${m.topic} ${m.text.slice(0, 300)}`);
+          const recent = received
+            .filter((m) => topicMatches(filter, m.topic))
+            .slice(-5)
+            .map((m) => `${m.topic} ${m.text.slice(0, 300)}`);
           return `no message on ${filter} matched within ${timeoutMs} ms; last ones:\n${recent.join('\n')}`;
         },
       );

@@ -12,8 +12,7 @@ export interface GrblCode {
   message: string;
 }
 
-const table = (rows: Array<[number, string, string]>): ReadonlyMap<number, GrblCode> =>
-  new Map(rows.map(([code, name, message]) => [code, { code, name, message }]));
+const table = (rows: Array<[number, string, string]>): ReadonlyMap<number, GrblCode> => new Map(rows.map(([code, name, message]) => [code, { code, name, message }]));
 
 export const ALARM_CODES: ReadonlyMap<number, GrblCode> = table([
   [1, 'Hard limit', 'Hard limit triggered. Machine position is likely lost due to sudden and immediate halt. Re-homing is highly recommended.'],
@@ -60,7 +59,11 @@ export const ERROR_CODES: ReadonlyMap<number, GrblCode> = table([
   [31, 'Invalid gcode ID:31', 'There are unused axis words in the block and G80 motion mode cancel is active.'],
   [32, 'Invalid gcode ID:32', 'A G2 or G3 arc was commanded but there are no XYZ axis words in the selected plane to trace the arc.'],
   [33, 'Invalid gcode ID:33', 'The motion command has an invalid target. G2, G3, and G38.2 generates this error, if the arc is impossible to generate or if the probe target is the current position.'],
-  [34, 'Invalid gcode ID:34', 'A G2 or G3 arc, traced with the radius definition, had a mathematical error when computing the arc geometry. Try either breaking up the arc into semi-circles or quadrants, or redefine them with the arc offset definition.'],
+  [
+    34,
+    'Invalid gcode ID:34',
+    'A G2 or G3 arc, traced with the radius definition, had a mathematical error when computing the arc geometry. Try either breaking up the arc into semi-circles or quadrants, or redefine them with the arc offset definition.',
+  ],
   [35, 'Invalid gcode ID:35', 'A G2 or G3 arc, traced with the offset definition, is missing the IJK offset word in the selected plane to trace the arc.'],
   [36, 'Invalid gcode ID:36', "There are unused, leftover G-code words that aren't used by any command in the block."],
   [37, 'Invalid gcode ID:37', 'The G43.1 dynamic tool length offset command cannot apply an offset to an axis other than its configured axis. The Grbl default axis is the Z-axis.'],

@@ -46,7 +46,16 @@ export class GrblConnection implements MotionController {
     this.retryMs = options.retryMs ?? 1000;
     this.log = options.log ?? quiet;
     this.clock = options.clock ?? systemClock;
-    this.lastState = { connected: false, machine: 'Idle', position: { ...ORIGIN }, machinePosition: { ...ORIGIN }, homed: false, door: 'closed', alarm: null, at: new Date(this.clock.now()).toISOString() };
+    this.lastState = {
+      connected: false,
+      machine: 'Idle',
+      position: { ...ORIGIN },
+      machinePosition: { ...ORIGIN },
+      homed: false,
+      door: 'closed',
+      alarm: null,
+      at: new Date(this.clock.now()).toISOString(),
+    };
   }
 
   /** Start connecting, in the background: the service comes up whether or not the controller is there. */

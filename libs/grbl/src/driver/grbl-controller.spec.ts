@@ -97,7 +97,10 @@ describe('GrblController', () => {
     await sleep(20);
     expect(unlock.value).toMatchObject({ machine: 'Idle', homed: false, alarm: null });
     const sent = grbl.lines.length;
-    await expect(controller.move({ x: 1 })).rejects.toMatchObject({ code: 'not-homed', message: expect.stringMatching(/^GRBL does not know where the machine is, as it has not been homed since it started/) });
+    await expect(controller.move({ x: 1 })).rejects.toMatchObject({
+      code: 'not-homed',
+      message: expect.stringMatching(/^GRBL does not know where the machine is, as it has not been homed since it started/),
+    });
     expect(grbl.lines).toHaveLength(sent);
   });
 
@@ -178,10 +181,7 @@ describe('GrblController', () => {
   });
 
   it('moves to the deck origin plus the target, in machine coordinates, and reports position from MPos minus the origin', async () => {
-    const { grbl, controller } = await connect(
-      (g) => (g.status = '<Idle|MPos:-250.000,-200.000,-50.000|Bf:15,128|FS:0,0|WCO:7.000,7.000,7.000>'),
-      { deckOrigin: { x: -250, y: -200, z: -50.5 } },
-    );
+    const { grbl, controller } = await connect((g) => (g.status = '<Idle|MPos:-250.000,-200.000,-50.000|Bf:15,128|FS:0,0|WCO:7.000,7.000,7.000>'), { deckOrigin: { x: -250, y: -200, z: -50.5 } });
     expect(controller.state()).toMatchObject({ position: { x: 0, y: 0, z: 0.5 }, machinePosition: { x: -250, y: -200, z: -50 } });
     grbl.status = '<Idle|MPos:-240.000,-179.500,-45.500|Bf:15,128|FS:0,0>'; // where the move will end
     const move = await controller.move({ x: 10, y: 20.5, z: 5, feed: 3000 });
@@ -192,13 +192,10 @@ describe('GrblController', () => {
 
   it('without a profile puts the deck origin where GRBL homes, from its $23, $27 and $130-$132: home reads 0,0,0', async () => {
     const settings = '$13=0\r\n$22=1\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
-    const { grbl, controller } = await connect(
-      (g) => {
-        g.settings = settings;
-        g.status = '<Idle|MPos:-299.000,-249.000,-1.000|Bf:15,128|FS:0,0>';
-      },
-      {},
-    );
+    const { grbl, controller } = await connect((g) => {
+      g.settings = settings;
+      g.status = '<Idle|MPos:-299.000,-249.000,-1.000|Bf:15,128|FS:0,0>';
+    }, {});
     // X and Y home towards - (-travel + pull-off), Z towards + (-pull-off).
     expect(controller.state()).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -299, y: -249, z: -1 } });
     await controller.move({ x: 10, y: 20, z: -5, feed: 3000 });
@@ -206,14 +203,11 @@ describe('GrblController', () => {
   });
 
   it('without a profile puts the deck origin at machine 0,0,0 on GRBL built with HOMING_FORCE_SET_ORIGIN (Z in $I)', async () => {
-    const { grbl, controller } = await connect(
-      (g) => {
-        g.settings = '$13=0\r\n$22=1\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
-        g.buildInfo = '[VER:1.1h.20190830:]\r\n[OPT:VZ,15,128]\r\n';
-        g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
-      },
-      {},
-    );
+    const { grbl, controller } = await connect((g) => {
+      g.settings = '$13=0\r\n$22=1\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
+      g.buildInfo = '[VER:1.1h.20190830:]\r\n[OPT:VZ,15,128]\r\n';
+      g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+    }, {});
     expect(grbl.lines).toEqual(['', '$$', '$I']);
     await controller.move({ x: 10, feed: 3000 });
     expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X10 F3000', 'G4 P0']);
@@ -256,7 +250,7 @@ describe('GrblController', () => {
     expect(grbl.lines.at(-1)).toBe('G4 P1.5');
   });
 
-  it('rejects the pending move with GRBL\'s alarm text, and resets GRBL when it asks to (Reset to continue)', async () => {
+  it("rejects the pending move with GRBL's alarm text, and resets GRBL when it asks to (Reset to continue)", async () => {
     const { grbl, controller, port } = await connect((g) => {
       g.status = '<Idle|MPos:0.000,0.000,0.000>';
       g.manual = (line) => line === 'G4 P0';

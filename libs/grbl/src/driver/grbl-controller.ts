@@ -68,14 +68,16 @@ export class MachineNotHomed extends Error {
 
 /** GRBL's power-up lock (HOMING_INIT_LOCK): in Alarm with no ALARM:N, until `$H` (or `$X`). */
 const LOCKED_AT_START = 'GRBL is in Alarm after start-up (homing is enabled, $22=1)';
-const NEVER_HOMED =
-  'GRBL does not know where the machine is, as it has not been homed since it started or since an alarm lost the position (unlocking with $X does not find it again)';
+const NEVER_HOMED = 'GRBL does not know where the machine is, as it has not been homed since it started or since an alarm lost the position (unlocking with $X does not find it again)';
 const round3 = (v: number) => Math.round(v * 1000) / 1000 || 0; // `|| 0`: no -0 in JSON
 /**
  * A number as GRBL's read_float takes it: plain decimal with at most 3 decimals, never an exponent (String(1e21)
  * is `1e+21`, error:20; String(1e-7) is `1e-7`). Callers keep values within MOVE_LIMITS, where toFixed is exact.
  */
-export const gcodeNumber = (v: number) => round3(v).toFixed(3).replace(/\.?0+$/, '');
+export const gcodeNumber = (v: number) =>
+  round3(v)
+    .toFixed(3)
+    .replace(/\.?0+$/, '');
 
 interface Operation {
   reject(error: Error): void;
@@ -198,9 +200,7 @@ export class GrblController implements MotionController {
     const coordinates = [target.x, target.y, target.z].filter((v) => v !== undefined);
     const feedOk = target.feed === undefined || (target.feed >= MOVE_LIMITS.feedMin && target.feed <= MOVE_LIMITS.feedMax);
     if (!coordinates.every((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm) || !feedOk) {
-      return Promise.reject(
-        new RangeError(`a move needs coordinates within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`),
-      );
+      return Promise.reject(new RangeError(`a move needs coordinates within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`));
     }
     const refused =
       this.refusal() ??
@@ -251,9 +251,7 @@ export class GrblController implements MotionController {
     if (report.state !== 'Hold' && report.state !== 'Door') return this.state();
     this.driver.realtime('cycleStart');
     let seen = 0;
-    await this.driver
-      .waitForStatus((r) => ++seen >= 2 || (r.state !== 'Hold' && r.state !== 'Door'), { timeoutMs: 1000, pollMs: 50 })
-      .catch(() => undefined);
+    await this.driver.waitForStatus((r) => ++seen >= 2 || (r.state !== 'Hold' && r.state !== 'Door'), { timeoutMs: 1000, pollMs: 50 }).catch(() => undefined);
     return this.state();
   }
 
@@ -315,10 +313,12 @@ export class GrblController implements MotionController {
     const { driver } = this;
     // GRBL answers `?` at any time except while homing or locked after a hard/soft limit (it then waits for a
     // reset). An Arduino that opening the port reset answers after its bootloader, 1-2 s later.
-    let report = await driver.waitForStatus(() => true, { timeoutMs: 4000, pollMs: 250 }).catch((error: Error) => {
-      if (error instanceof GrblDisconnected) throw error;
-      return null;
-    });
+    let report = await driver
+      .waitForStatus(() => true, { timeoutMs: 4000, pollMs: 250 })
+      .catch((error: Error) => {
+        if (error instanceof GrblDisconnected) throw error;
+        return null;
+      });
     if (!report) {
       await driver.softReset(3000).catch((error: Error) => {
         throw new GrblTimeout(`no answer from GRBL on ${driver.name}: no status report, and no welcome message after a soft reset (${error.message})`);
@@ -517,10 +517,13 @@ export class GrblController implements MotionController {
     if (this.pollTimer) this.clock.clearTimeout(this.pollTimer);
     const state = this.state().machine;
     const busy = this.operations.size > 0 || state === 'Run' || state === 'Jog' || state === 'Home' || (state === 'Hold' && this.report?.subState === 1) || state === 'Door';
-    this.pollTimer = this.clock.setTimeout(() => {
-      this.driver.realtime('statusReport');
-      this.poll();
-    }, busy ? this.pollMs.busy : this.pollMs.idle) as ReturnType<typeof setTimeout>;
+    this.pollTimer = this.clock.setTimeout(
+      () => {
+        this.driver.realtime('statusReport');
+        this.poll();
+      },
+      busy ? this.pollMs.busy : this.pollMs.idle,
+    ) as ReturnType<typeof setTimeout>;
   }
 
   /**

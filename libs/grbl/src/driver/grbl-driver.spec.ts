@@ -142,7 +142,7 @@ describe('GrblDriver: lines and answers', () => {
     ]);
   });
 
-  it('emits ALARM:N with GRBL\'s description', async () => {
+  it("emits ALARM:N with GRBL's description", async () => {
     const events = setup();
     port.reply('ALARM:1\r\n[MSG:Reset to continue]\r\n');
     await tick();
@@ -218,7 +218,7 @@ describe('GrblDriver: streaming', () => {
   /** 300 lines of 8 to 60 bytes (line end included), deterministic. */
   const program = Array.from({ length: 300 }, (_, i) => `G1 X${i}`.padEnd(7 + ((i * 37) % 53), '0'));
 
-  it('character counting never puts more than 128 bytes in GRBL\'s buffer, and keeps it as full as it can', async () => {
+  it("character counting never puts more than 128 bytes in GRBL's buffer, and keeps it as full as it can", async () => {
     setup();
     const grbl = new FakeReceiver(port);
     const done = watch(driver.stream(program));
@@ -329,7 +329,7 @@ describe('GrblDriver: resets, aborts and disconnects', () => {
     const events = setup();
     const lines = Array.from({ length: 20 }, (_, i) => watch(driver.send(`G1 X${i} Y${i} F1000`)));
     await tick();
-    port.reply('ok\r\nok\r\n<Run|MPos:1.000,0.000,0.000|FS:1000,0>\r\n\r\nGrbl 1.1h [\'$\' for help]\r\n');
+    port.reply("ok\r\nok\r\n<Run|MPos:1.000,0.000,0.000|FS:1000,0>\r\n\r\nGrbl 1.1h ['$' for help]\r\n");
     await tick();
     expect(lines.slice(0, 2).every((l) => l.value)).toBe(true);
     expect(lines.slice(2).every((l) => l.error instanceof GrblReset)).toBe(true);
@@ -453,7 +453,10 @@ describe('GrblDriver: lost answers and silence', () => {
     }
     expect(move.value).toEqual({ line: 'G1 X10 F1000', output: [] });
     expect(settle.error).toBeInstanceOf(GrblLostReply);
-    expect(settle.error).toMatchObject({ code: 'lost-reply', message: expect.stringMatching(/^GRBL did not answer "G4 P0" although it has been idle with nothing left to do for 0\.\d s: an answer was lost on the serial line/) });
+    expect(settle.error).toMatchObject({
+      code: 'lost-reply',
+      message: expect.stringMatching(/^GRBL did not answer "G4 P0" although it has been idle with nothing left to do for 0\.\d s: an answer was lost on the serial line/),
+    });
     expect(driver.backlog).toEqual({ queued: 0, inFlight: 0, inFlightBytes: 0 });
     // Resynchronised: the next ok answers the next line, not the failed one.
     const next = driver.send('G1 X20 F1000');

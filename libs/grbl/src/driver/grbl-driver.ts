@@ -145,9 +145,7 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
   static async open(path: string, baudRate = 115200, options: GrblDriverOptions = {}): Promise<GrblDriver> {
     const { SerialPort } = await import('serialport'); // loaded only when a real port is used
     const port = new SerialPort({ path, baudRate, autoOpen: false });
-    await new Promise<void>((resolve, reject) =>
-      port.open((error) => (error ? reject(new GrblDisconnected(`cannot open ${path} at ${baudRate} baud: ${error.message}`)) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(new GrblDisconnected(`cannot open ${path} at ${baudRate} baud: ${error.message}`)) : resolve())));
     return new GrblDriver(port, { name: path, ...options });
   }
 
@@ -316,10 +314,13 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
       // A report already on its way, or one GRBL builds before it acts on the `!`, can say Idle while a queued
       // line is about to start moving. Stopped states are safe whenever seen; Idle only from the third report on.
       let seen = 0;
-      await this.waitForStatus((report) => {
-        seen += 1;
-        return STOPPED(report) || (report.state === 'Idle' && seen >= 3);
-      }, { timeoutMs, pollMs: 20 });
+      await this.waitForStatus(
+        (report) => {
+          seen += 1;
+          return STOPPED(report) || (report.state === 'Idle' && seen >= 3);
+        },
+        { timeoutMs, pollMs: 20 },
+      );
     }
     await this.softReset();
   }
@@ -445,7 +446,9 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
     const limit = homing ? this.homingTimeoutMs : this.silenceTimeoutMs + oldest.dwellMs;
     if (silentMs >= limit) {
       const error = (line: Outgoing) =>
-        new GrblTimeout(`GRBL on ${this.name} sent nothing for ${Math.round(silentMs / 1000)} s, not even a status report, while ${JSON.stringify(line.line)} awaited its answer: it may have hung, or the link is broken`);
+        new GrblTimeout(
+          `GRBL on ${this.name} sent nothing for ${Math.round(silentMs / 1000)} s, not even a status report, while ${JSON.stringify(line.line)} awaited its answer: it may have hung, or the link is broken`,
+        );
       this.failInFlight(error);
       return;
     }

@@ -129,7 +129,7 @@ describe.skipIf(!hasSocat)('GrblDriver and GrblController on the simulator over 
     expect(move.value).toMatchObject({ machine: 'Idle', position: { x: 50 } });
   });
 
-  it('fails a move past the travel with GRBL\'s hard-limit alarm, and homes again', async () => {
+  it("fails a move past the travel with GRBL's hard-limit alarm, and homes again", async () => {
     await controller.home();
     const move = controller.move({ x: 400, feed: 12000 });
     await expect(move).rejects.toMatchObject({
@@ -158,7 +158,7 @@ describe.skipIf(!hasSocat)('GrblDriver and GrblController on the simulator over 
 });
 
 describe('GrblDriver on the simulator in-process', () => {
-  it('streams by character counting within GRBL\'s 128-byte buffer, as the simulator\'s Bf field confirms', async () => {
+  it("streams by character counting within GRBL's 128-byte buffer, as the simulator's Bf field confirms", async () => {
     const sim = new GrblSimulator({ baudRate: 0, settings: { 110: 60000, 111: 60000, 120: 50000, 121: 50000 } });
     const driver = new GrblDriver(sim.port, { name: 'simulator' });
     try {

@@ -94,7 +94,7 @@ describe('completeStatus', () => {
 });
 
 describe('GRBL alarm and error tables', () => {
-  it('has every alarm code of GRBL 1.1 (alarm_codes_en_US.csv: 1-10) with GRBL\'s text', () => {
+  it("has every alarm code of GRBL 1.1 (alarm_codes_en_US.csv: 1-10) with GRBL's text", () => {
     expect([...ALARM_CODES.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(describeAlarm(1)).toEqual({
       code: 1,
@@ -106,7 +106,7 @@ describe('GRBL alarm and error tables', () => {
     expect(describeAlarm(42)).toMatchObject({ code: 42, name: 'Unknown alarm' });
   });
 
-  it('has every error code of GRBL 1.1 (error_codes_en_US.csv: 1-17, 20-38) with GRBL\'s text', () => {
+  it("has every error code of GRBL 1.1 (error_codes_en_US.csv: 1-17, 20-38) with GRBL's text", () => {
     const codes = [...Array.from({ length: 17 }, (_, i) => i + 1), ...Array.from({ length: 19 }, (_, i) => i + 20)];
     expect([...ERROR_CODES.keys()]).toEqual(codes);
     for (const code of codes) expect(describeError(code).message.length, `error:${code}`).toBeGreaterThan(10);

@@ -14,9 +14,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { GrblSimulator, exposeOnPty } from './index.js';
 
-const USAGE =
-  'usage: labrun-grbl-sim --link <path> [--baud <rate>]\n' +
-  '  then on stdin: door open | door close | limit x|y|z | reset | power cycle | hang | error <N> | quit';
+const USAGE = 'usage: labrun-grbl-sim --link <path> [--baud <rate>]\n' + '  then on stdin: door open | door close | limit x|y|z | reset | power cycle | hang | error <N> | quit';
 const COMMANDS = '"door open", "door close", "limit x|y|z", "reset", "power cycle", "hang", "error <N>" or "quit"';
 
 /** Carry out one stdin command on the simulator; returns the acknowledgement to print, or why it is not one. */

@@ -141,7 +141,9 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
       if (value < 0 || value >= 256) return fail(ERROR.unsupportedCommand);
       if (letter === 'G') {
         switch (int) {
-          case 4: case 10: case 53:
+          case 4:
+          case 10:
+          case 53:
             group = 'G0';
             nonModal = int;
             break;
@@ -151,16 +153,21 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
             nonModal = mantissa === 10 ? 92.1 : 92;
             mantissa = 0;
             break;
-          case 0: case 1: case 80:
+          case 0:
+          case 1:
+          case 80:
             group = 'G1';
             modal.motion = int;
             if (int !== 80) motionCommand = true;
             break;
-          case 17: case 18: case 19:
+          case 17:
+          case 18:
+          case 19:
             group = 'G2';
             modal.plane = int;
             break;
-          case 90: case 91:
+          case 90:
+          case 91:
             if (mantissa === 0) {
               group = 'G3';
               modal.distance = int;
@@ -174,14 +181,20 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
           case 94:
             group = 'G5';
             break;
-          case 20: case 21:
+          case 20:
+          case 21:
             group = 'G6';
             modal.units = int;
             break;
           case 40:
             group = 'G7'; // cutter compensation off: always off, accepted for program headers
             break;
-          case 54: case 55: case 56: case 57: case 58: case 59:
+          case 54:
+          case 55:
+          case 56:
+          case 57:
+          case 58:
+          case 59:
             group = 'G12';
             if (mantissa !== 0) return fail(ERROR.unsupportedCoordSys); // G59.1…G59.3
             coordSelect = int - 54;
@@ -197,16 +210,22 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
       } else {
         if (mantissa > 0) return fail(ERROR.commandValueNotInteger);
         switch (int) {
-          case 0: case 1: case 2: case 30:
+          case 0:
+          case 1:
+          case 2:
+          case 30:
             group = 'M4';
             if (int === 0) programFlow = 0;
             else if (int !== 1) programFlow = int; // M1, optional stop, is ignored as GRBL does
             break;
-          case 3: case 4: case 5:
+          case 3:
+          case 4:
+          case 5:
             group = 'M7';
             modal.spindle = int;
             break;
-          case 8: case 9:
+          case 8:
+          case 9:
             group = 'M8';
             modal.coolant = int;
             break;

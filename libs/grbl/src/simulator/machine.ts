@@ -42,7 +42,16 @@ export interface SuspendFlags {
 }
 
 export const noFlags = (): ExecFlags => ({ statusReport: false, cycleStart: false, cycleStop: false, feedHold: false, reset: false, safetyDoor: false, motionCancel: false, sleep: false });
-export const noSuspend = (): SuspendFlags => ({ holdComplete: false, restartRetract: false, retractComplete: false, initiateRestore: false, restoreComplete: false, doorAjar: false, motionCancel: false, jogCancel: false });
+export const noSuspend = (): SuspendFlags => ({
+  holdComplete: false,
+  restartRetract: false,
+  retractComplete: false,
+  initiateRestore: false,
+  restoreComplete: false,
+  doorAjar: false,
+  motionCancel: false,
+  jogCancel: false,
+});
 
 export class Machine implements SystemContext {
   state: MachineState = 'Idle';

@@ -227,7 +227,7 @@ describe('limits', () => {
     expect(await exchange([0x18])).toEqual([...BANNER]); // and so no Check Limits
   });
 
-  it('ends a homed machine\'s travel at machine zero: a move past it trips the + limit switch at MPos 0', async () => {
+  it("ends a homed machine's travel at machine zero: a move past it trips the + limit switch at MPos 0", async () => {
     await start();
     await exchange('$H\n', 2000);
     expect(sim.state.position).toEqual({ x: -299, y: -299, z: -99 });
@@ -236,7 +236,7 @@ describe('limits', () => {
     expect(sim.state).toEqual({ machine: 'Alarm', position: { x: 0, y: -299, z: -99 } });
   });
 
-  it('raises ALARM:2 for a homed machine\'s target above machine zero, and takes one inside -300…0 (soft limits)', async () => {
+  it("raises ALARM:2 for a homed machine's target above machine zero, and takes one inside -300…0 (soft limits)", async () => {
     await start({ settings: { 20: 1 } });
     await exchange('$H\n', 2000);
     expect(await exchange('G0 X-300 Y-10 Z-50\n', 3000)).toEqual(['ok']);
@@ -279,7 +279,7 @@ describe('homing ($H)', () => {
     expect(sim.state).toEqual({ machine: 'Idle', position: { x: -299, y: -299, z: -99 } });
   });
 
-  it('leaves an axis homed towards + ($23 bit cleared, GRBL\'s factory $23=0) at MPos -pull-off', async () => {
+  it("leaves an axis homed towards + ($23 bit cleared, GRBL's factory $23=0) at MPos -pull-off", async () => {
     await start({ settings: { 23: 0, 27: 2 } });
     await exchange('$H\n', 3000);
     expect(term.lines).toContain('ok');

@@ -177,7 +177,7 @@ describe('work offsets', () => {
     expect(await wco()).toBe('10.000,-5.000,0.000');
   });
 
-  it('answers malformed offset commands with GRBL\'s errors', async () => {
+  it("answers malformed offset commands with GRBL's errors", async () => {
     await start({ settings: { 22: 0 } });
     const cases: Array<[string, string]> = [
       ['G10 L3 P1 X1', 'error:20'],

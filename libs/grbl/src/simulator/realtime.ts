@@ -94,7 +94,8 @@ function startHold(m: Machine, exec: ExecFlags): void {
 function cycleStart(m: Machine): void {
   const s = m.suspend;
   if (m.state === 'Door' && !s.doorAjar) {
-    if (s.restoreComplete) m.state = 'Idle'; // back from the door: resume below
+    if (s.restoreComplete)
+      m.state = 'Idle'; // back from the door: resume below
     else if (s.retractComplete) s.initiateRestore = true; // Door:3: restore spindle and coolant first
   }
   if (m.state === 'Idle' || (m.state === 'Hold' && s.holdComplete)) {

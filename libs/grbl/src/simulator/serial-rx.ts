@@ -23,10 +23,14 @@ export type RealtimeCommand = 'reset' | 'statusReport' | 'cycleStart' | 'feedHol
 /** Which real-time command a byte is, if it is one. Unknown bytes above 0x7F are thrown away by GRBL: 'ignored'. */
 export function realtimeCommand(byte: number): RealtimeCommand | 'ignored' | null {
   switch (byte) {
-    case REALTIME.reset: return 'reset';
-    case REALTIME.statusReport: return 'statusReport';
-    case REALTIME.cycleStart: return 'cycleStart';
-    case REALTIME.feedHold: return 'feedHold';
+    case REALTIME.reset:
+      return 'reset';
+    case REALTIME.statusReport:
+      return 'statusReport';
+    case REALTIME.cycleStart:
+      return 'cycleStart';
+    case REALTIME.feedHold:
+      return 'feedHold';
   }
   if (byte <= 0x7f) return null;
   if (byte === REALTIME.safetyDoor) return 'safetyDoor';

@@ -7,14 +7,40 @@ type Kind = 'byte' | 'float' | 'rpm';
 
 /** Every setting GRBL 1.1 has, in the order `$$` prints them. */
 const KINDS: ReadonlyArray<[number, Kind]> = [
-  [0, 'byte'], [1, 'byte'], [2, 'byte'], [3, 'byte'], [4, 'byte'], [5, 'byte'], [6, 'byte'],
-  [10, 'byte'], [11, 'float'], [12, 'float'], [13, 'byte'],
-  [20, 'byte'], [21, 'byte'], [22, 'byte'], [23, 'byte'], [24, 'float'], [25, 'float'], [26, 'byte'], [27, 'float'],
-  [30, 'rpm'], [31, 'rpm'], [32, 'byte'],
-  [100, 'float'], [101, 'float'], [102, 'float'],
-  [110, 'float'], [111, 'float'], [112, 'float'],
-  [120, 'float'], [121, 'float'], [122, 'float'],
-  [130, 'float'], [131, 'float'], [132, 'float'],
+  [0, 'byte'],
+  [1, 'byte'],
+  [2, 'byte'],
+  [3, 'byte'],
+  [4, 'byte'],
+  [5, 'byte'],
+  [6, 'byte'],
+  [10, 'byte'],
+  [11, 'float'],
+  [12, 'float'],
+  [13, 'byte'],
+  [20, 'byte'],
+  [21, 'byte'],
+  [22, 'byte'],
+  [23, 'byte'],
+  [24, 'float'],
+  [25, 'float'],
+  [26, 'byte'],
+  [27, 'float'],
+  [30, 'rpm'],
+  [31, 'rpm'],
+  [32, 'byte'],
+  [100, 'float'],
+  [101, 'float'],
+  [102, 'float'],
+  [110, 'float'],
+  [111, 'float'],
+  [112, 'float'],
+  [120, 'float'],
+  [121, 'float'],
+  [122, 'float'],
+  [130, 'float'],
+  [131, 'float'],
+  [132, 'float'],
 ];
 const KIND = new Map(KINDS);
 
@@ -32,14 +58,40 @@ const KIND = new Map(KINDS);
  * - rates, accelerations, travel and homing speeds are those of a light lab gantry, not of GRBL's example mill.
  */
 export const SIMULATOR_DEFAULTS: Readonly<Record<number, number>> = {
-  0: 10, 1: 25, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0,
-  10: 3, 11: 0.01, 12: 0.002, 13: 0,
-  20: 0, 21: 1, 22: 1, 23: 7, 24: 200, 25: 2000, 26: 25, 27: 1,
-  30: 1000, 31: 0, 32: 0,
-  100: 100, 101: 100, 102: 100,
-  110: 10000, 111: 10000, 112: 5000,
-  120: 500, 121: 500, 122: 500,
-  130: 300, 131: 300, 132: 100,
+  0: 10,
+  1: 25,
+  2: 0,
+  3: 0,
+  4: 0,
+  5: 0,
+  6: 0,
+  10: 3,
+  11: 0.01,
+  12: 0.002,
+  13: 0,
+  20: 0,
+  21: 1,
+  22: 1,
+  23: 7,
+  24: 200,
+  25: 2000,
+  26: 25,
+  27: 1,
+  30: 1000,
+  31: 0,
+  32: 0,
+  100: 100,
+  101: 100,
+  102: 100,
+  110: 10000,
+  111: 10000,
+  112: 5000,
+  120: 500,
+  121: 500,
+  122: 500,
+  130: 300,
+  131: 300,
+  132: 100,
 };
 
 export class Settings {
@@ -63,17 +115,35 @@ export class Settings {
     return ((this.get(n) >> bit) & 1) === 1;
   }
 
-  get statusMask() { return this.get(10); }
-  get reportInches() { return this.flag(13); }
-  get softLimits() { return this.flag(20); }
-  get hardLimits() { return this.flag(21); }
-  get homingEnabled() { return this.flag(22); }
+  get statusMask() {
+    return this.get(10);
+  }
+  get reportInches() {
+    return this.flag(13);
+  }
+  get softLimits() {
+    return this.flag(20);
+  }
+  get hardLimits() {
+    return this.flag(21);
+  }
+  get homingEnabled() {
+    return this.flag(22);
+  }
   /** Per axis, mm/min. */
-  maxRate(axis: number) { return this.get(110 + axis); }
+  maxRate(axis: number) {
+    return this.get(110 + axis);
+  }
   /** Per axis, mm/s². */
-  acceleration(axis: number) { return this.get(120 + axis); }
-  maxTravel(axis: number) { return this.get(130 + axis); }
-  stepsPerMm(axis: number) { return this.get(100 + axis); }
+  acceleration(axis: number) {
+    return this.get(120 + axis);
+  }
+  maxTravel(axis: number) {
+    return this.get(130 + axis);
+  }
+  stepsPerMm(axis: number) {
+    return this.get(100 + axis);
+  }
 
   /**
    * The machine coordinates a homed axis may reach, whichever way it homes: -max travel…0, machine zero at the
