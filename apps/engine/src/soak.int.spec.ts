@@ -65,9 +65,10 @@ function protocolFor(r: number, random: () => number): { type: string; params?: 
   return commands;
 }
 
-const ACTIONS = ['play', 'resume', 'pause', 'skip-delay', 'stop'] as const;
-// stop is rare, so that most runs live through both restarts.
-const ACTION_WEIGHTS = [0.3, 0.3, 0.25, 0.14, 0.005];
+const ACTIONS = ['play', 'resume', 'pause', 'skip-delay', 'stop', 'retry', 'skip', 'home', 'unlock'] as const;
+// stop is rare, so that most runs live through both restarts; the recovery actions are mostly refused (only a run
+// awaiting recovery takes them) and, when taken, retry a move, skip it, or home the device under other runs.
+const ACTION_WEIGHTS = [0.28, 0.28, 0.23, 0.13, 0.005, 0.03, 0.02, 0.01, 0.01];
 const INVALID: Array<(random: () => number) => string | Buffer> = [
   () => '{"type": "resume"',
   () => Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
@@ -319,6 +320,7 @@ describe('the engine under a soak of random actions and restarts', () => {
       for (const s of open) {
         if (s.status === 'idle') await driver.publish(`run/${s.runId}/actions`, { type: 'play', id: `drive-${++driveId}` });
         if (s.status === 'paused') await driver.publish(`run/${s.runId}/actions`, { type: 'resume', id: `drive-${++driveId}` });
+        if (s.status === 'awaiting-recovery') await driver.publish(`run/${s.runId}/actions`, { type: 'skip', id: `drive-${++driveId}` });
       }
       await sleep(400);
     }
@@ -356,16 +358,22 @@ describe('the engine under a soak of random actions and restarts', () => {
       const id = runId(r);
       const final = finals.get(id)!;
       protocols[r]!.forEach((command, index) => {
+        // Each attempt (the first, and one per accepted retry) starts once and ends once; the command succeeds at most once.
         const started = count('command.started', id, index);
         const succeeded = count('command.succeeded', id, index);
-        const failed = count('command.failed', id, index);
-        if (started > 1) problems.push(`run ${id} command ${index} (${command.type}) started ${started} times`);
+        const attempts = events.filter((e) => e.type === 'command.started' && e.runId === id && e.index === index).map((e) => e.attempt ?? 1);
+        if (new Set(attempts).size !== attempts.length || attempts.some((a, i) => a !== i + 1)) problems.push(`run ${id} command ${index} (${command.type}) started attempts ${attempts.join(', ')}`);
+        for (const attempt of attempts) {
+          const ends = events.filter((e) => (e.type === 'command.succeeded' || e.type === 'command.failed') && e.runId === id && e.index === index && (e.attempt ?? 1) === attempt).length;
+          if (ends > 1) problems.push(`run ${id} command ${index} (${command.type}) attempt ${attempt} ended ${ends} times`);
+        }
         if (succeeded > 1) problems.push(`run ${id} command ${index} (${command.type}) succeeded ${succeeded} times`);
-        if (succeeded + failed > 1) problems.push(`run ${id} command ${index} (${command.type}) ended ${succeeded + failed} times`);
-        if (final.status === 'succeeded' && succeeded !== 1) problems.push(`run ${id} succeeded but command ${index} (${command.type}) succeeded ${succeeded} times`);
+        const skipped = count('command.skipped', id, index);
+        if (final.status === 'succeeded' && succeeded + skipped !== 1)
+          problems.push(`run ${id} succeeded but command ${index} (${command.type}) succeeded ${succeeded} and was skipped ${skipped} times`);
         if (command.type === 'move') {
           const sentToHardware = requests.filter((q) => q.op === 'move' && targetKey(q.params) === targetKey(moveTarget(r, index))).length;
-          const allowed = Math.min(started, 1) + restartsAt(id, index);
+          const allowed = started + restartsAt(id, index);
           if (sentToHardware > allowed) problems.push(`run ${id} move ${index} was sent to the hardware ${sentToHardware} times (allowed ${allowed})`);
           if (succeeded === 1 && sentToHardware === 0) problems.push(`run ${id} move ${index} succeeded without a request to the hardware`);
         }
@@ -373,12 +381,20 @@ describe('the engine under a soak of random actions and restarts', () => {
       });
       if (final.status === 'succeeded' && final.progress.completed !== final.progress.total) problems.push(`run ${id} succeeded at ${JSON.stringify(final.progress)}`);
     }
+    // An operator's home (a fixit action) homes the device too.
+    for (let r = 0; r < RUNS; r++) {
+      const fixits = events.filter((e) => e.type === 'action.accepted' && e.runId === runId(r) && e.action === 'home').length;
+      homeAllowance.set(deviceOf(r), (homeAllowance.get(deviceOf(r)) ?? 0) + fixits);
+    }
     for (let d = 0; d < DEVICES; d++) {
       const device = `soak-sim-${d}`;
       const homes = requests.filter((q) => q.device === device && q.op === 'home').length;
       if (homes > (homeAllowance.get(device) ?? 0)) problems.push(`${device} was asked to home ${homes} times for ${homeAllowance.get(device) ?? 0} home commands`);
     }
 
+    const recoveries: Record<string, number> = {};
+    for (const e of events) if (e.type === 'action.accepted' && ['retry', 'skip', 'home', 'unlock'].includes(e.action)) recoveries[e.action] = (recoveries[e.action] ?? 0) + 1;
+    console.log(`soak recovery actions accepted: ${JSON.stringify(recoveries)}`);
     const outcomes: Record<string, number> = {};
     for (const s of finals.values()) outcomes[s.status] = (outcomes[s.status] ?? 0) + 1;
     console.log(`soak phases: ${phases.join(', ')}`);
