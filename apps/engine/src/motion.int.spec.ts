@@ -165,7 +165,11 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect(waiting.error).toMatchObject({ code: 'grbl-error', commandIndex: 2, message: expect.stringContaining('error:20') });
     await act(runId, 'retry');
     await status(runId, (s) => s.status === 'succeeded');
-    expect(events(runId).filter((e) => e.type === 'command.started' && e.index === 2)).toMatchObject([{ attempt: 1 }, { attempt: 2 }]);
+    expect(
+      events(runId)
+        .filter((e) => e.type === 'command.started' && e.index === 2)
+        .map((e) => ('attempt' in e ? (e.attempt ?? 1) : 1)),
+    ).toEqual([1, 2]);
   });
 
   it('a limit alarm fails the run at once when its policy says fail', async () => {
@@ -196,6 +200,10 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     await act(runId, 'retry');
     await status(runId, (s) => s.status === 'succeeded');
     expect((await hw((s) => s.position.x === 200)).position.x).toBe(200);
-    expect(events(runId).filter((e) => e.type === 'command.started' && e.index === 1)).toMatchObject([{ attempt: 1 }, { attempt: 2 }]);
+    expect(
+      events(runId)
+        .filter((e) => e.type === 'command.started' && e.index === 1)
+        .map((e) => ('attempt' in e ? (e.attempt ?? 1) : 1)),
+    ).toEqual([1, 2]);
   });
 });

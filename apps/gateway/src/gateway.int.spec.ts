@@ -192,7 +192,7 @@ describe('the gateway, with the real services', () => {
       expect(answer.body.data).toHaveLength(3);
       return answer.body;
     });
-    expect(queued.data[0]).toEqual({ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null, result: null, attempts: [] });
+    expect(queued.data[0]).toEqual({ index: 0, command: { type: 'home' }, status: 'queued', startedAt: null, completedAt: null, error: null });
     expect(queued.meta).toMatchObject({ runId, cursor: 0, totalLength: 3, current: null });
 
     await call('POST', `/runs/${runId}/actions`, { type: 'play' });

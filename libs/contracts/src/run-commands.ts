@@ -33,10 +33,14 @@ export const RunCommand = z.strictObject({
   completedAt: time.nullable(),
   /** The last attempt's error, while it is failed or was skipped after failing. */
   error: commandError.nullable(),
-  /** What it found out (the last successful attempt's result), or null. */
-  result: z.json().nullable(),
-  /** Every attempt, oldest first (empty while queued). */
-  attempts: z.array(CommandAttempt),
+  /** What it found out (the last successful attempt's result); absent when there is nothing. */
+  result: z.json().optional(),
+  /**
+   * Every attempt, oldest first — present when there was more than one (a retry) or the command was skipped.
+   * Absent otherwise: the command's own status, times, error and result are its one attempt (a 100,000-command
+   * document stays the size it was before retries existed).
+   */
+  attempts: z.array(CommandAttempt).optional(),
   /** Set when it was skipped: who skipped it, or null (the policy or an anonymous operator). */
   skippedBy: z.string().nullable().optional(),
 });

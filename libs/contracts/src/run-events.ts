@@ -51,7 +51,7 @@ export const ActionRejected = z.strictObject({
 });
 
 const index = z.number().int().nonnegative();
-/** Which attempt of the command: 1, then one more for each retry. Absent in journals written before retries: 1. */
+/** Which attempt of the command, from the second on (a retry): absent means the first. */
 const attempt = z.number().int().positive().optional();
 
 export const CommandStarted = z.strictObject({

@@ -66,7 +66,7 @@ export function apply(state: RunState, event: RunEvent): RunState {
 }
 
 const reason = (source: PauseReason['source'], message: string | null, since: string | null, by: string | null = null): PauseReason => ({ source, message, since, by });
-const without = (reasons: readonly PauseReason[], ...sources: PauseReason['source'][]) => reasons.filter((r) => !sources.includes(r.source));
+const without = (reasons: readonly PauseReason[], ...sources: PauseReason['source'][]) => (reasons.length === 0 ? reasons : reasons.filter((r) => !sources.includes(r.source)));
 /** The user pause still taking effect (since null) is dropped: something else stopped the machine first. */
 const withoutPending = (state: RunState): RunState => ({ ...state, pauseMode: null, reasons: state.reasons.filter((r) => !(r.source === 'user' && r.since === null)) });
 const attemptOf = (event: { attempt?: number | undefined }) => event.attempt ?? 1;
@@ -134,6 +134,11 @@ function applyAction(state: RunState, event: RunEventOf<'action.accepted'>): Run
 
 /** The record of a command that has ended for good, appended in index order. */
 function endCurrent(state: RunState, current: CurrentCommand, status: CommandRecord['status'], at: string, result: unknown = null, skippedBy?: string | null): Pick<RunState, 'records' | 'completed'> {
+  if (status === 'succeeded' && current.failed.length === 0) {
+    // The common case, once per command of a long protocol: one attempt, no list.
+    const record: CommandRecord = { index: current.index, status, startedAt: current.firstStartedAt, completedAt: at, error: null, result, attempts: null };
+    return { records: append(state.records, record), completed: state.completed + 1 };
+  }
   const attempts: EndedAttempt[] = [...current.failed];
   if (current.failedNow) attempts.push(current.failedNow);
   else if (status !== 'skipped') attempts.push({ attempt: current.attempt, startedAt: current.startedAt, completedAt: at, error: null, result });

@@ -69,6 +69,9 @@ export interface Step {
   answer?: { events: number; state: RunState };
 }
 
+/** Which command and attempt an event is about: the attempt only from the second on (absent means the first). */
+const which = (index: number, attempt: number): { index: number; attempt?: number } => (attempt === 1 ? { index } : { index, attempt });
+
 /** Instant commands (comments) started in one step before the run yields to other work. */
 export const BATCH = 256;
 
@@ -171,7 +174,7 @@ function onAction(turn: Turn, action: RunAction, actionId: string): void {
     case 'play':
     case 'resume':
       // A protocol pause completes when the run is resumed.
-      if (current && state.status === 'paused' && commandModule(current.type).onResume === 'complete') turn.emit({ type: 'command.succeeded', index: current.index, attempt: current.attempt });
+      if (current && state.status === 'paused' && commandModule(current.type).onResume === 'complete') turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
       return;
     case 'stop':
       if (state.status === 'awaiting-recovery') {
@@ -182,16 +185,16 @@ function onAction(turn: Turn, action: RunAction, actionId: string): void {
       }
       // A pause or a delay has nothing outside the engine to interrupt: it fails now. Motion fails when the
       // device has stopped it.
-      if (current && commandModule(current.type).onStop === 'fail') turn.emit({ type: 'command.failed', index: current.index, attempt: current.attempt, code: 'stopped', message: 'run stopped' });
+      if (current && commandModule(current.type).onStop === 'fail') turn.emit({ type: 'command.failed', ...which(current.index, current.attempt), code: 'stopped', message: 'run stopped' });
       return;
     case 'skip-delay':
-      turn.emit({ type: 'command.succeeded', index: current!.index, attempt: current!.attempt });
+      turn.emit({ type: 'command.succeeded', ...which(current!.index, current!.attempt) });
       return;
     case 'retry':
-      turn.emit({ type: 'command.started', index: current!.index, attempt: current!.attempt + 1, commandType: current!.type });
+      turn.emit({ type: 'command.started', ...which(current!.index, current!.attempt + 1), commandType: current!.type });
       return;
     case 'skip':
-      turn.emit({ type: 'command.skipped', index: current!.index, attempt: current!.attempt, by: action.by ?? null, message: action.message ?? 'skipped by the operator' });
+      turn.emit({ type: 'command.skipped', ...which(current!.index, current!.attempt), by: action.by ?? null, message: action.message ?? 'skipped by the operator' });
       return;
     case 'pause':
     case 'home':
@@ -230,7 +233,7 @@ function onResult(turn: Turn, input: Extract<Input, { type: 'result' }>): void {
   if (input.ok) {
     const module = commandModule(current.type);
     const result = input.data && module.result ? module.result(input.data) : undefined;
-    turn.emit(result === undefined ? { type: 'command.succeeded', index: current.index, attempt } : { type: 'command.succeeded', index: current.index, attempt, result: result as never });
+    turn.emit(result === undefined ? { type: 'command.succeeded', ...which(current.index, attempt) } : { type: 'command.succeeded', ...which(current.index, attempt), result: result as never });
     return;
   }
   if (turn.state.status === 'stopping' || motion.aborting) {
@@ -249,15 +252,14 @@ function failCommand(turn: Turn, error: HardwareFailure): void {
   const recovery = recoveryFor(turn.state.errorRecovery, current.type, error.code);
   turn.emit({
     type: 'command.failed',
-    index: current.index,
-    attempt: current.attempt,
+    ...which(current.index, current.attempt),
     code: error.code,
     message: error.message,
     ...(error.positionLost ? { positionLost: true } : {}),
     recovery,
   });
   if (recovery === 'skip') {
-    turn.emit({ type: 'command.skipped', index: current.index, attempt: current.attempt, by: null, message: `skipped by the run's error recovery policy after ${error.code}` });
+    turn.emit({ type: 'command.skipped', ...which(current.index, current.attempt), by: null, message: `skipped by the run's error recovery policy after ${error.code}` });
   }
 }
 
@@ -267,7 +269,7 @@ function onTimer(turn: Turn, timerId: string): void {
   const { current, delay, status } = turn.state;
   if (!delay || !current || current.index !== delay.index || status !== 'running') return;
   // Timers may fire a hair early; only a countdown that has really ended completes the delay (else it is set again).
-  if (remainingMs(turn.state, turn.atMs) <= 1) turn.emit({ type: 'command.succeeded', index: current.index, attempt: current.attempt });
+  if (remainingMs(turn.state, turn.atMs) <= 1) turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
 }
 
 function onInterlock(turn: Turn, active: boolean, message: string): void {
@@ -328,7 +330,7 @@ function reconcile(turn: Turn): void {
         turn.io({ motion: { effectId: id, index: current.index, attempt: current.attempt, hold: 'none', holdId: null, aborting: false } });
       } else if (plan.kind === 'done' && status === 'running') {
         // Only after a restart can an instant command be current (its start reached the journal, its end did not).
-        turn.emit({ type: 'command.succeeded', index: current.index, attempt: current.attempt });
+        turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
         continue;
       }
     }
@@ -349,8 +351,8 @@ function reconcile(turn: Turn): void {
     }
     const index = state.nextIndex;
     const command = commandAt(state, index);
-    turn.emit({ type: 'command.started', index, attempt: 1, commandType: command.type });
-    if (commandModule(command.type).start(command as never).kind === 'done') turn.emit({ type: 'command.succeeded', index, attempt: 1 });
+    turn.emit({ type: 'command.started', index, commandType: command.type });
+    if (commandModule(command.type).start(command as never).kind === 'done') turn.emit({ type: 'command.succeeded', index });
   }
 }
 
@@ -377,7 +379,7 @@ function stopCurrent(turn: Turn): void {
     }
     return;
   }
-  if (current) turn.emit({ type: 'command.failed', index: current.index, attempt: current.attempt, code: 'stopped', message: 'run stopped' });
+  if (current) turn.emit({ type: 'command.failed', ...which(current.index, current.attempt), code: 'stopped', message: 'run stopped' });
 }
 
 /** A delay's timer runs exactly while its countdown runs. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunCommandsDocument, RunEvent } from '@labrun/contracts';
 import { statusDocument as statusOf } from '@labrun/testkit';
-import { activityKey, describeEvent, historyOf, isTrouble } from './activity.js';
+import { activityKey, attemptsOf, describeEvent, historyOf, isTrouble } from './activity.js';
 
 const base = { runId: 'r-1', seq: 5, at: '2026-11-24T10:00:05.000Z' };
 
@@ -72,5 +72,17 @@ describe('historyOf', () => {
       ['run.ended', 'run succeeded'],
     ]);
     expect(activityKey({ runId: 'r-1', seq: 3, at: t(3), type: 'command.started', index: 0, attempt: 2, commandType: 'move' })).toBe('command.started:0:2');
+  });
+});
+
+describe('attemptsOf', () => {
+  it('reads a command tried once (no attempts list) as its one attempt, and a queued one as none', () => {
+    const t = '2026-11-24T10:00:05.000Z';
+    const once = { index: 0, command: { type: 'home' as const }, status: 'succeeded' as const, startedAt: t, completedAt: t, error: null, result: { position: { x: 0, y: 0, z: 0 } } };
+    expect(attemptsOf(once)).toEqual([{ attempt: 1, status: 'succeeded', startedAt: t, completedAt: t, error: null, result: { position: { x: 0, y: 0, z: 0 } } }]);
+    expect(attemptsOf({ ...once, status: 'running', completedAt: null, result: undefined })).toMatchObject([{ attempt: 1, status: 'running', result: null }]);
+    expect(attemptsOf({ ...once, status: 'queued', startedAt: null, completedAt: null })).toEqual([]);
+    const listed = [{ attempt: 1, status: 'failed' as const, startedAt: t, completedAt: t, error: { code: 'alarm', message: 'x' }, result: null }];
+    expect(attemptsOf({ ...once, status: 'skipped', attempts: listed })).toBe(listed);
   });
 });

@@ -1,6 +1,6 @@
 // The activity panel's entries: a run's live events in words, and, from its status and commands document, what
 // happened before the page followed it. Pure (no DOM): tested in node (activity.spec.ts).
-import type { RunCommandsDocument, RunEvent, RunStatus, RunStatusDocument } from '@labrun/contracts';
+import type { CommandAttempt, RunCommand, RunCommandsDocument, RunEvent, RunStatus, RunStatusDocument } from '@labrun/contracts';
 
 /** At most this many entries in the activity panel. */
 export const MAX_ACTIVITY = 60;
@@ -82,7 +82,7 @@ export function historyOf(run: RunStatusDocument, document: RunCommandsDocument)
   }
   for (const entry of started) {
     const command = `#${entry.index + 1}`;
-    for (const attempt of entry.attempts) {
+    for (const attempt of attemptsOf(entry)) {
       const key = `${entry.index}:${attempt.attempt}`;
       entries.push({ at: attempt.startedAt, key: `command.started:${key}`, text: `${command} ${entry.command.type} started${nth(attempt.attempt)}`, className: '' });
       const end = attempt.completedAt ?? attempt.startedAt;
@@ -92,7 +92,7 @@ export function historyOf(run: RunStatusDocument, document: RunCommandsDocument)
       }
     }
     if (entry.status === 'skipped') {
-      const at = entry.completedAt ?? entry.attempts.at(-1)?.completedAt ?? entry.startedAt!;
+      const at = entry.completedAt ?? entry.attempts?.at(-1)?.completedAt ?? entry.startedAt!;
       entries.push({ at, key: `command.skipped:${entry.index}`, text: `${command} skipped${entry.skippedBy ? ` by ${entry.skippedBy}` : ''}`, className: '' });
     }
   }
@@ -102,4 +102,15 @@ export function historyOf(run: RunStatusDocument, document: RunCommandsDocument)
     history.push({ at: run.completedAt, key: 'run.ended', text: `run ${run.status}`, className: run.status === 'succeeded' ? '' : 'rejected', fromHistory: false });
   }
   return history;
+}
+
+/**
+ * A command's attempts: the list the engine sends after a retry or a skip, or else the one attempt its own fields
+ * describe (a command tried once carries no list).
+ */
+export function attemptsOf(entry: RunCommand): CommandAttempt[] {
+  if (entry.attempts) return entry.attempts;
+  if (!entry.startedAt || entry.status === 'queued' || entry.status === 'skipped') return [];
+  const status = entry.status === 'running' ? 'running' : entry.status === 'failed' ? 'failed' : 'succeeded';
+  return [{ attempt: 1, status, startedAt: entry.startedAt, completedAt: entry.completedAt, error: entry.error, result: entry.result ?? null }];
 }

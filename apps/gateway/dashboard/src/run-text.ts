@@ -99,8 +99,8 @@ const times = (n: number) => (n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times
  * "skipped by ana after failing once", "failed twice, now attempt 3". Null for a command done at its first try.
  */
 export function attemptsText(entry: RunCommand): string | null {
-  const failures = entry.attempts.filter((attempt) => attempt.status === 'failed').length;
-  const last = entry.attempts.at(-1);
+  const failures = (entry.attempts ?? []).filter((attempt) => attempt.status === 'failed').length;
+  const last = entry.attempts?.at(-1);
   switch (entry.status) {
     case 'skipped':
       return `skipped${entry.skippedBy ? ` by ${entry.skippedBy}` : ''}${failures > 0 ? ` after failing ${times(failures)}` : ''}`;
