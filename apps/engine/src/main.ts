@@ -53,6 +53,9 @@ runMain(log, async () => {
         [hardware.replyTopic]: { qos: 1 },
         [topics.allEngines()]: { qos: 1 },
       });
+      // A broker that restarted without the session has forgotten what the runs' waits listen on.
+      const waits = engine.listeningTopics();
+      if (waits.length > 0) await receiver.subscribeAsync(Object.fromEntries(waits.map((topic) => [topic, { qos: 1 as const }])));
       // The broker may have restarted and lost every retained status: publish them all again.
       engine.republish();
       publishEngineStatus();
@@ -85,6 +88,13 @@ runMain(log, async () => {
         if (status.completedAt) prune();
       },
       commands: (commands) => publish(topics.run(commands.runId, 'commands'), commands, true),
+      // A protocol's publish and wait-for: messages for and from other instruments, under LABRUN_PROTOCOL_TOPICS.
+      message: (topic, payload, retain) => publish(topic, payload, retain),
+      subscribe: (topic) =>
+        receiver.subscribe(topic, { qos: 1 }, (error) => {
+          if (error) log.warn('could not subscribe for a wait-for', { topic, error: error.message });
+        }),
+      unsubscribe: (topic) => receiver.unsubscribe(topic),
     },
     journal,
     {
@@ -104,7 +114,7 @@ runMain(log, async () => {
       },
     },
   );
-  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output, maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS });
+  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output, maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS, protocolTopics: config.LABRUN_PROTOCOL_TOPICS });
   let journalState: EngineStatus['journal'] = { writable: true, error: null, since: new Date().toISOString() };
   const publishEngineStatus = () => {
     const status: EngineStatus = {

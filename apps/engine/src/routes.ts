@@ -46,6 +46,11 @@ export function routeMessage({ engine, hardware, devices, engines, log }: Routes
     return;
   }
 
+  // Anything else is a message for a protocol's wait-for (the engine subscribes to nothing else).
+  if (!topic.startsWith('run/')) {
+    engine.external(topic, payload.toString('utf8'), retained);
+    return;
+  }
   const run = parseRunTopic(topic);
   if (!run.ok) {
     log.warn('ignored a message on a topic that is not a valid run topic', { topic: JSON.stringify(topic), error: run.error });

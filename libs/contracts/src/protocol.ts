@@ -34,9 +34,75 @@ export const MoveParams = z
   });
 export const MoveCommand = z.strictObject({ type: z.literal('move'), params: MoveParams });
 
+const seconds = (what: string) =>
+  finite(what)
+    .refine((s) => s > 0, `${what} must be greater than 0`)
+    .refine((s) => s <= 7 * 24 * 3600, `${what} must be at most a week (604800)`);
+
 export const PauseCommand = z.strictObject({
   type: z.literal('pause'),
-  params: z.strictObject({ message: message.optional() }).optional(),
+  params: z
+    .strictObject({
+      message: message.optional(),
+      /** The protocol resumes itself after this long (a user pause on top holds the countdown; resume ends it early). */
+      timeoutSeconds: seconds('timeoutSeconds').optional(),
+    })
+    .optional(),
+});
+
+/** What a topic a protocol names may be: a topic name (no wildcards), not a broker ($) topic, no NUL, MQTT's length. */
+const topicName = z
+  .string({ error: 'topic must be text, like "lab/reader/request"' })
+  .min(1, 'topic must not be empty')
+  .max(256, 'topic must be at most 256 characters')
+  .refine((t) => !/[+#\u0000]/.test(t), 'topic must be a topic name, without + or # wildcards')
+  .refine((t) => !t.startsWith('$'), 'topic must not start with $ (broker topics)');
+const topicFilter = z
+  .string({ error: 'topic must be text, like "lab/reader/result" or "lab/reader/+"' })
+  .min(1, 'topic must not be empty')
+  .max(256, 'topic must be at most 256 characters')
+  .refine((t) => !t.includes('\u0000'), 'topic must not contain NUL')
+  .refine(
+    (t) => t.split('/').every((level, i, all) => (level !== '#' || i === all.length - 1) && (!level.includes('#') || level === '#') && (!level.includes('+') || level === '+')),
+    'topic: + and # must stand alone in their level, and # only last',
+  )
+  .refine((t) => !t.startsWith('$'), 'topic must not start with $ (broker topics)');
+
+/** The largest payload a protocol may publish (a JSON value is measured as its JSON text). */
+export const PUBLISH_PAYLOAD_LIMIT = 64 * 1024;
+
+export const PublishCommand = z.strictObject({
+  type: z.literal('publish'),
+  params: z.strictObject({
+    topic: topicName,
+    /** Text is published as it is; any other JSON value as its JSON text. */
+    payload: z
+      .json()
+      .refine((p) => (typeof p === 'string' ? Buffer.byteLength(p) : Buffer.byteLength(JSON.stringify(p))) <= PUBLISH_PAYLOAD_LIMIT, `payload must be at most ${PUBLISH_PAYLOAD_LIMIT / 1024} KiB`),
+    retain: z.boolean().optional(),
+  }),
+});
+
+export const WaitForCommand = z.strictObject({
+  type: z.literal('wait-for'),
+  params: z.strictObject({
+    /** A topic, or a filter with + and #, in the engine's protocol namespace. */
+    topic: topicFilter,
+    /** A dotted path into a JSON payload (`result.status`); the whole payload when absent. */
+    field: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^.]+(\.[^.]+)*$/, 'field must be a dotted path like "result.status"')
+      .optional(),
+    /** The value it must equal (any JSON value); any message matches when absent. */
+    equals: z.json().optional(),
+    timeoutSeconds: seconds('timeoutSeconds').optional(),
+    /** What the run says while it waits; by default it names the topic. */
+    message: message.optional(),
+    /** Whether a message retained before the wait began counts (by default only a new message does). */
+    retained: z.boolean().optional(),
+  }),
 });
 
 export const DelayCommand = z.strictObject({
@@ -54,12 +120,17 @@ export const CommentCommand = z.strictObject({
   params: z.strictObject({ message }),
 });
 
-export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand], {
-  error: (issue) => (issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? `unknown command type: expected one of home, move, pause, delay, comment` : undefined),
+export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment', 'publish', 'wait-for'] as const;
+
+export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand, PublishCommand, WaitForCommand], {
+  error: (issue) => (issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? `unknown command type: expected one of ${COMMAND_TYPES.join(', ')}` : undefined),
 });
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment'] as const satisfies readonly CommandType[];
+// Every command type is in COMMAND_TYPES, and nothing else is.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _allTypes: Same<(typeof COMMAND_TYPES)[number], CommandType> = true;
+void _allTypes;
 
 /** zod's words for a missing or mistyped field are "expected object, received undefined": say it in the protocol's. */
 const missingOr = (missing: string, wrong: string) => (issue: { input?: unknown }) => (issue.input === undefined ? missing : wrong);

@@ -28,6 +28,11 @@ const pauseReason = {
   since: isoTime.nullable(),
   /** Who asked for the pause (a user pause's `by`), or null. */
   by: z.string().nullable(),
+  /**
+   * When it ends by itself: a protocol pause with `timeoutSeconds` (it resumes the run), an external wait with one
+   * (it gives up); null while its countdown is held (a user's pause on top). Absent for reasons with no end of their own.
+   */
+  resumesAt: isoTime.nullable().optional(),
 };
 
 /** One reason a run waits. */

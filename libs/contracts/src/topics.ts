@@ -61,3 +61,31 @@ export function parseEngineOnlineTopic(topic: string): Result<{ engineId: string
   if (parts.length !== 3 || parts[0] !== 'engine' || parts[2] !== 'online' || !id.success) return fail('expected engine/<engineId>/online');
   return ok({ engineId: id.data });
 }
+
+/** Whether `topic` matches `filter`, with MQTT's `+` and `#` — which never match a first level starting with `$`. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** Whether every topic `requested` can match is also matched by `allowed`: `run/r-1/status` and `run/+/status` lie inside `run/+/status`, `run/#` does not. */
+export function filterWithin(requested: string, allowed: string): boolean {
+  const r = requested.split('/');
+  const a = allowed.split('/');
+  // A wildcard first level in `allowed` covers no `$` topics, so it cannot cover a `$` filter.
+  if (requested.startsWith('$') && (a[0] === '+' || a[0] === '#')) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === '#') return i === a.length - 1;
+    if (i >= r.length) return false;
+    if (r[i] === '#') return false; // `#` in the request reaches deeper than any non-`#` level allows
+    if (a[i] !== '+' && a[i] !== r[i]) return false; // `+` in the request needs `+` here
+  }
+  return a.length === r.length;
+}

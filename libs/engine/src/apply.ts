@@ -16,6 +16,7 @@ export function createState(event: RunEventOf<'run.created'>): RunState {
     pauseMode: null,
     interlock: null,
     delay: null,
+    timeout: null,
     current: null,
     nextIndex: 0,
     records: emptyList(),
@@ -33,6 +34,23 @@ export function createState(event: RunEventOf<'run.created'>): RunState {
 }
 
 export function apply(state: RunState, event: RunEvent): RunState {
+  const next = applyEvent(state, event);
+  return next.timeout === null ? next : settleTimeout(next, event.at);
+}
+
+/**
+ * A pause's or wait's time limit runs exactly while the run waits for that command alone: status paused, and no
+ * reason but the command's own (a user's pause on top, the interlock, a restart hold it).
+ */
+function settleTimeout(state: RunState, at: string): RunState {
+  const timeout = state.timeout!;
+  const counting = state.status === 'paused' && state.reasons.every((r) => r.source === 'protocol' || r.source === 'external');
+  if (counting === (timeout.resumedAtMs !== null)) return state;
+  if (counting) return { ...state, timeout: { ...timeout, resumedAtMs: ms(at) } };
+  return { ...state, timeout: { ...timeout, remainingMs: Math.max(0, timeout.remainingMs - (ms(at) - timeout.resumedAtMs!)), resumedAtMs: null } };
+}
+
+function applyEvent(state: RunState, event: RunEvent): RunState {
   const next = { ...state, seq: event.seq, updatedAt: event.at };
   switch (event.type) {
     case 'run.created':
@@ -77,7 +95,7 @@ function remember(state: RunState, event: RunEventOf<'action.accepted' | 'action
 
 /** The run has ended: nothing holds it any more. */
 function done(state: RunState, status: 'stopped' | 'succeeded' | 'failed', at: string): RunState {
-  return { ...state, status, reasons: [], pauseMode: null, delay: null, recovery: null, completedAt: at };
+  return { ...state, status, reasons: [], pauseMode: null, delay: null, timeout: null, recovery: null, completedAt: at };
 }
 
 const ms = (iso: string) => Date.parse(iso);
@@ -173,7 +191,9 @@ function startCommand(state: RunState, event: RunEventOf<'command.started'>): Ru
     next = { ...state, current, nextIndex: event.index + 1 };
   }
   const plan = commandModule(command.type).start(command as never);
-  if (plan.kind === 'pause') return { ...next, status: 'paused', reasons: [...next.reasons, reason('protocol', plan.message, event.at)] };
+  const timeout = (seconds: number | null) => (seconds === null ? null : { index: event.index, seconds, remainingMs: seconds * 1000, resumedAtMs: null });
+  if (plan.kind === 'pause') return { ...next, status: 'paused', reasons: [...next.reasons, reason('protocol', plan.message, event.at)], timeout: timeout(plan.timeoutSeconds) };
+  if (plan.kind === 'wait') return { ...next, status: 'paused', reasons: [...next.reasons, reason('external', plan.message, event.at)], timeout: timeout(plan.timeoutSeconds) };
   if (plan.kind === 'countdown') {
     return { ...next, delay: { index: event.index, seconds: plan.seconds, message: plan.message, remainingMs: plan.seconds * 1000, resumedAtMs: ms(event.at) } };
   }
@@ -186,8 +206,18 @@ const isCurrent = (state: RunState, event: { index: number; attempt?: number | u
 function succeed(state: RunState, event: RunEventOf<'command.succeeded'>): RunState {
   const current = state.current;
   if (!current || !isCurrent(state, event)) return state;
-  const finished: RunState = { ...state, current: null, delay: null, reasons: without(state.reasons, 'protocol'), ...endCurrent(state, current, 'succeeded', event.at, event.result ?? null) };
+  const finished: RunState = {
+    ...state,
+    current: null,
+    delay: null,
+    timeout: null,
+    reasons: without(state.reasons, 'protocol', 'external'),
+    ...endCurrent(state, current, 'succeeded', event.at, event.result ?? null),
+  };
   if (state.status === 'stopping') return done(finished, 'stopped', event.at);
+  // A pause that timed out, or a wait that got its message, with nothing else holding the run: it goes on by itself.
+  const waited = state.status === 'paused' && commandModule(current.type).kind === 'wait' && finished.reasons.length === 0;
+  if (waited) return finished.nextIndex >= state.protocol.commands.length ? done(finished, 'succeeded', event.at) : { ...finished, status: 'running' };
   if (state.status === 'pausing') {
     // The motion the pause was waiting for has ended: the run is now paused (even after its last command: a run
     // someone paused waits for them, and only a resume finishes it).
@@ -224,6 +254,7 @@ function fail(state: RunState, event: RunEventOf<'command.failed'>): RunState {
       ...state,
       status: 'awaiting-recovery',
       current: { ...current, failedNow },
+      timeout: null,
       error: { ...error, commandIndex: event.index, attempt: current.attempt, ...(positionLost ? { positionLost } : {}) },
       recovery: { needsHome: positionLost, fixit: null },
       reasons: [...keep, reason('error', event.message, event.at)],
@@ -240,6 +271,7 @@ function skip(state: RunState, event: RunEventOf<'command.skipped'>): RunState {
     ...state,
     current: null,
     delay: null,
+    timeout: null,
     error: null,
     recovery: null,
     reasons: without(state.reasons, 'error'),
@@ -263,7 +295,9 @@ function holdMotion(state: RunState, event: RunEventOf<'motion.held'>): RunState
   return { ...state, status: 'paused', pauseMode: null, reasons: state.reasons.map((r) => (r.source === 'user' && r.since === null ? { ...r, since: event.at } : r)) };
 }
 
-const protocolPauseIsCurrent = (state: RunState) => state.current?.type === 'pause' && state.reasons.some((r) => r.source === 'protocol');
+/** A protocol pause or a wait is current: nothing moves, and the run already waits for a resume or a message. */
+const protocolPauseIsCurrent = (state: RunState) =>
+  state.current !== null && commandModule(state.current.type).kind === 'wait' && state.reasons.some((r) => r.source === 'protocol' || r.source === 'external');
 
 function applyInterlock(state: RunState, event: RunEventOf<'interlock.changed'>): RunState {
   const { status } = state;

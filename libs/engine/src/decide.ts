@@ -53,6 +53,8 @@ export function whyNot(state: RunState, type: ActionType): Refusal | null {
       return refuse('not-paused', `it is ${status}, not paused`);
     case 'pause':
       if (status === 'running') return null;
+      // A pause that resumes by itself, or a wait for another instrument: a user's pause on top holds it.
+      if (status === 'paused' && (state.timeout !== null || state.reasons.some((r) => r.source === 'external')) && !state.reasons.some((r) => r.source === 'user')) return null;
       if (status === 'idle') return refuse('not-started', 'it has not been started');
       return refuse('already-paused', `it is already ${status}`);
     case 'skip-delay':

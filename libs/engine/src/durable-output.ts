@@ -132,6 +132,17 @@ export function durableOutput(output: EngineOutput, log: EventLog, options: Dura
       queue.push(() => output.commands?.(commands));
       schedule();
     },
+    message(topic, payload, retain) {
+      // A protocol's publish goes out once the start of its command is on disk, like everything that reflects it.
+      queue.push(() => output.message?.(topic, payload, retain));
+      schedule();
+    },
+    subscribe(topic) {
+      output.subscribe?.(topic);
+    },
+    unsubscribe(topic) {
+      output.unsubscribe?.(topic);
+    },
     async drained() {
       while (scheduled || queue.length > 0) await new Promise((r) => setImmediate(r));
       await flushing;

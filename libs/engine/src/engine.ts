@@ -4,7 +4,7 @@
 // protocol engine state.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { CreateRun, RunAction, RunEvent } from '@labrun/contracts';
+import { filterWithin, topicMatches, type CreateRun, type RunAction, type RunEvent } from '@labrun/contracts';
 import { apply, createState } from './apply.js';
 import { systemClock, type Clock, type EngineOutput, type HardwareError, type HardwarePort } from './ports.js';
 import { isFinished, type RunState } from './state.js';
@@ -23,6 +23,29 @@ export interface EngineOptions {
   commandsIntervalMs?: number;
   /** At most this many runs that have not finished; a create beyond it is refused (`too-many-runs`). Default 1000. */
   maxActiveRuns?: number;
+  /**
+   * The topic filters protocols may publish to and wait on (LABRUN_PROTOCOL_TOPICS; default `lab/#`). labrun's own
+   * topics (run/, hw/, engine/, gateway/) and broker topics ($) are never allowed, whatever this says.
+   */
+  protocolTopics?: readonly string[];
+}
+
+/** labrun's own topics: a protocol never publishes or waits there. */
+const RESERVED = ['run/#', 'hw/#', 'engine/#', 'gateway/#', 'device/#'];
+
+/** Why a protocol's topics are not allowed on this engine, or null. */
+export function protocolTopicProblem(request: CreateRun, allowed: readonly string[]): string | null {
+  const namespace = allowed.join(', ');
+  for (const [index, command] of request.protocol.commands.entries()) {
+    if (command.type !== 'publish' && command.type !== 'wait-for') continue;
+    const { topic } = command.params;
+    const reserved = RESERVED.some((filter) => topicMatches(filter, topic) || filterWithin(topic, filter) || topic.split('/')[0] === filter.split('/')[0]);
+    const inside = command.type === 'publish' ? allowed.some((filter) => topicMatches(filter, topic)) : allowed.some((filter) => filterWithin(topic, filter));
+    const what = `command ${index + 1} (${command.type}) names ${topic}`;
+    if (reserved) return `${what}, one of labrun's own topics: protocols publish and wait only under ${namespace} (LABRUN_PROTOCOL_TOPICS)`;
+    if (!inside) return `${what}, outside the topics protocols may use here: ${namespace} (LABRUN_PROTOCOL_TOPICS)`;
+  }
+  return null;
 }
 
 /** Distributes Omit over a union, so each input keeps its own fields. */
@@ -49,6 +72,8 @@ export class Engine {
   private nowIso = '';
   /** Why the journal cannot write, while it cannot: nothing that would change a run is accepted then. */
   private journalProblem: string | null = null;
+  /** How many waits listen on each topic filter. */
+  private readonly listening = new Map<string, number>();
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -72,6 +97,11 @@ export class Engine {
       const same = isDeepStrictEqual(existing.state.protocol, request.protocol) && existing.state.deviceId === deviceId && isDeepStrictEqual(existing.state.errorRecovery, request.errorRecovery);
       if (same) this.options.output.status(toStatusDocument(existing.state));
       else this.reject(runId, 'run.rejected', 'run-exists', `cannot create run ${runId}: a run with that id already exists with a different protocol, device or error recovery policy`);
+      return;
+    }
+    const topicProblem = protocolTopicProblem(request, this.options.protocolTopics ?? ['lab/#']);
+    if (topicProblem !== null) {
+      this.reject(runId, 'run.rejected', 'invalid-create', `cannot create run ${runId}: ${topicProblem}`);
       return;
     }
     if (this.journalProblem !== null) {
@@ -161,6 +191,22 @@ export class Engine {
     let active = 0;
     for (const run of this.runs.values()) if (!isFinished(run.state)) active++;
     return active;
+  }
+
+  /**
+   * A message on a topic some wait-for subscribed to (through `output.subscribe`): every run whose wait listens on
+   * a filter it matches gets it. `retained` when the broker delivered it from before the subscription.
+   */
+  external(topic: string, payload: string, retained: boolean): void {
+    for (const run of this.runs.values()) {
+      const sub = run.state.io.subscription;
+      if (sub && topicMatches(sub.topic, topic)) this.input(run, { type: 'external', topic, payload, retained });
+    }
+  }
+
+  /** The topic filters the runs' waits listen on now (to subscribe again after a reconnect to a broker that forgot). */
+  listeningTopics(): string[] {
+    return [...this.listening.keys()];
   }
 
   /** The safety interlock of a device opened (active) or closed under its runs. */
@@ -312,6 +358,22 @@ export class Engine {
       case 'publish':
         this.options.output.message?.(effect.topic, effect.payload, effect.retain);
         return;
+      case 'subscribe': {
+        // Runs share a broker subscription: the first wait on a filter subscribes, the last one to end unsubscribes.
+        const count = this.listening.get(effect.topic) ?? 0;
+        this.listening.set(effect.topic, count + 1);
+        if (count === 0) this.options.output.subscribe?.(effect.topic);
+        return;
+      }
+      case 'unsubscribe': {
+        const count = (this.listening.get(effect.topic) ?? 1) - 1;
+        if (count > 0) this.listening.set(effect.topic, count);
+        else {
+          this.listening.delete(effect.topic);
+          this.options.output.unsubscribe?.(effect.topic);
+        }
+        return;
+      }
     }
   }
 }

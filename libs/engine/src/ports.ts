@@ -46,6 +46,9 @@ export interface EngineOutput {
   commands?(commands: RunCommandsDocument): void;
   /** Publish a message for another system (a protocol's `publish` effect). */
   message?(topic: string, payload: string, retain: boolean): void;
+  /** Listen on a topic filter (a wait-for): messages on it go to Engine.external(). */
+  subscribe?(topic: string): void;
+  unsubscribe?(topic: string): void;
 }
 
 export type { Clock } from '@labrun/contracts';

@@ -18,9 +18,9 @@ export function recoveryEvents(state: RunState): NewEvent[] {
     }
     return [];
   }
-  // Blocked while its protocol pause was current: nothing was moving. It comes back paused by its protocol, as
-  // it was; the interlock is applied again if the device still reports it.
-  if (status === 'blocked' && current?.type === 'pause' && state.reasons.some((r) => r.source === 'protocol')) {
+  // Blocked while its protocol pause (or a wait for another instrument) was current: nothing was moving. It comes
+  // back paused by its protocol, or waiting, as it was; the interlock is applied again if the device still reports it.
+  if (status === 'blocked' && current !== null && state.reasons.some((r) => r.source === 'protocol' || r.source === 'external')) {
     return [{ type: 'interlock.changed', active: false, message: 'the engine restarted: the interlock is checked again' }];
   }
   // Paused before the restart: it stays exactly as it was (same reasons). Finished runs keep their history; an

@@ -40,6 +40,18 @@ export interface DelayCountdown {
 }
 
 /**
+ * A protocol pause's or a wait's own time limit: it runs while the run waits for that command alone (a user's
+ * pause on top, or the interlock, holds it), and ends the pause (resuming the run) or the wait (into recovery).
+ */
+export interface Timeout {
+  index: number;
+  seconds: number;
+  remainingMs: number;
+  /** When it last (re)started, or null while it is held. */
+  resumedAtMs: number | null;
+}
+
+/**
  * How a command ended for good, kept by index (commands end in order, so record i is command i's). A command that
  * succeeded at its first attempt keeps no attempt list: a 100,000-command run keeps one small record per command.
  */
@@ -77,8 +89,10 @@ export interface Io {
   releasing: string | null;
   /** The current motion was sent before (by an engine that restarted): send cycle start before sending it again. */
   resend: boolean;
-  /** The timer of the running delay countdown. */
-  timer: { id: string; index: number } | null;
+  /** The timer of the running delay countdown or timeout. */
+  timer: { id: string; index: number; for: 'delay' | 'timeout' } | null;
+  /** The subscription a current wait-for listens on. */
+  subscription: { id: string; topic: string; index: number; attempt: number } | null;
   /** A `continue` is due (long runs of instant commands yield to other work). */
   yielding: boolean;
   /** Why the journal cannot write, while it cannot: no new command starts then, and actions are refused. */
@@ -100,6 +114,8 @@ export interface RunState {
   /** The interlock while it is active. */
   interlock: { message: string; since: string } | null;
   delay: DelayCountdown | null;
+  /** The current pause's or wait's own time limit. */
+  timeout: Timeout | null;
   current: CurrentCommand | null;
   /** The index of the next command to start. */
   nextIndex: number;
@@ -129,6 +145,7 @@ export const initialIo = (): Io => ({
   releasing: null,
   resend: false,
   timer: null,
+  subscription: null,
   yielding: false,
   journalProblem: null,
   effects: 0,

@@ -2,7 +2,7 @@
 import type { PauseInfo, PauseReason, RunStatusDocument } from '@labrun/contracts';
 import { allowedActions } from './decide.js';
 import type { RunState } from './state.js';
-import { remainingMs } from './step.js';
+import { remainingMs, timeoutRemainingMs } from './step.js';
 
 /** Which reason heads the list: the one that decides what the run needs next. */
 const HEADLINE: Record<PauseReason['source'], number> = { error: 0, protocol: 1, interlock: 2, external: 3, recovery: 4, user: 5 };
@@ -12,6 +12,14 @@ export function pauseInfo(reasons: readonly PauseReason[]): PauseInfo | null {
   let headline = reasons[0]!;
   for (const r of reasons) if (HEADLINE[r.source] < HEADLINE[headline.source]) headline = r;
   return { ...headline, reasons: [...reasons] };
+}
+
+/** The reasons, the one whose command has a time limit saying when it ends (null while held). */
+function withResumesAt(state: RunState, asOf: number): readonly PauseReason[] {
+  const timeout = state.timeout;
+  if (!timeout) return state.reasons;
+  const resumesAt = timeout.resumedAtMs === null ? null : new Date(asOf + timeoutRemainingMs(state, asOf)).toISOString();
+  return state.reasons.map((r) => (r.source === 'protocol' || r.source === 'external' ? { ...r, resumesAt } : r));
 }
 
 export function toStatusDocument(state: RunState): RunStatusDocument {
@@ -24,7 +32,7 @@ export function toStatusDocument(state: RunState): RunStatusDocument {
     name: state.protocol.metadata.name,
     deviceId: state.deviceId,
     status: state.status,
-    pause: pauseInfo(state.reasons),
+    pause: pauseInfo(withResumesAt(state, asOf)),
     interlock: state.status === 'blocked' || state.status === 'awaiting-recovery' ? state.interlock : null,
     delay: delay
       ? {

@@ -5,7 +5,8 @@
 // that are not part of the run's history (a repeated action id's earlier answer, a refusal while the journal
 // cannot write). In the spirit of xstate's pure transition(): the Engine only interprets effects and publishes.
 import type { HardwareState, RunAction, RunEvent } from '@labrun/contracts';
-import { recoveryFor } from '@labrun/contracts';
+import { recoveryFor, topicMatches } from '@labrun/contracts';
+import { isDeepStrictEqual } from 'node:util';
 import { lookup } from './append-only.js';
 import { apply } from './apply.js';
 import { commandModule, type HardwareCommand } from './commands/index.js';
@@ -35,8 +36,8 @@ export type Input = { at: string } & (
   | { type: 'restored' }
   /** The turn the run yielded (`yield`) has come. */
   | { type: 'continue' }
-  /** A message from another system (next: waits for other instruments). Nothing uses it yet. */
-  | { type: 'external'; topic: string; payload: string }
+  /** A message from another system on a topic a wait-for subscribed to; `retained` when the broker kept it from before. */
+  | { type: 'external'; topic: string; payload: string; retained: boolean }
 );
 
 export type Effect =
@@ -53,8 +54,12 @@ export type Effect =
   | { kind: 'cancel-timer'; id: string }
   /** Give other work a turn, then send a `continue` input. */
   | { kind: 'yield'; id: string }
-  /** Publish a message for another system (next: protocols that talk to instruments). */
-  | { kind: 'publish'; id: string; topic: string; payload: string; retain: boolean };
+  /** Publish a message for another system (a protocol's `publish`). */
+  | { kind: 'publish'; id: string; topic: string; payload: string; retain: boolean }
+  /** Listen on a topic filter for a wait-for: its messages come back as `external` inputs. */
+  | { kind: 'subscribe'; id: string; topic: string }
+  /** Stop listening for the subscription `id`. */
+  | { kind: 'unsubscribe'; id: string; topic: string };
 
 export interface Step {
   state: RunState;
@@ -142,6 +147,7 @@ export function step(state: RunState, input: Input): Step {
       turn.io({ yielding: false });
       break;
     case 'external':
+      onExternal(turn, input.topic, input.payload, input.retained);
       break;
   }
   reconcile(turn);
@@ -264,12 +270,65 @@ function failCommand(turn: Turn, error: HardwareFailure): void {
 }
 
 function onTimer(turn: Turn, timerId: string): void {
-  if (turn.state.io.timer?.id !== timerId) return;
+  const timer = turn.state.io.timer;
+  if (timer?.id !== timerId) return;
   turn.io({ timer: null });
+  if (timer.for === 'timeout') {
+    onTimeout(turn);
+    return;
+  }
   const { current, delay, status } = turn.state;
   if (!delay || !current || current.index !== delay.index || status !== 'running') return;
   // Timers may fire a hair early; only a countdown that has really ended completes the delay (else it is set again).
   if (remainingMs(turn.state, turn.atMs) <= 1) turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
+}
+
+/** A pause's or wait's own time limit ran out: the pause resumes the run; the wait gives up, into recovery. */
+function onTimeout(turn: Turn): void {
+  const { current, timeout } = turn.state;
+  if (!timeout || !current || current.index !== timeout.index || current.failedNow || timeout.resumedAtMs === null) return;
+  if (timeoutRemainingMs(turn.state, turn.atMs) > 1) return; // fired a hair early: set again
+  const plan = commandModule(current.type).start(commandAt(turn.state, current.index) as never);
+  if (plan.kind === 'wait') {
+    failCommand(turn, { code: 'wait-timeout', message: `nothing matched on ${plan.topic} within ${timeout.seconds} s: retry to wait again, or skip` });
+  } else {
+    turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
+  }
+}
+
+/** A message on a topic a wait-for listens on: the first that matches completes it, and is its result. */
+function onExternal(turn: Turn, topic: string, payload: string, retained: boolean): void {
+  const { current, io } = turn.state;
+  if (!current || current.failedNow || !io.subscription || io.subscription.index !== current.index || io.subscription.attempt !== current.attempt) return;
+  const plan = commandModule(current.type).start(commandAt(turn.state, current.index) as never);
+  if (plan.kind !== 'wait' || !topicMatches(plan.topic, topic)) return;
+  // A message the broker kept from before the wait began counts only when the command says so.
+  if (retained && !plan.retained) return;
+  const value = parseJson(payload);
+  if (plan.field !== null || plan.equals !== undefined) {
+    if (value === undefined) return;
+    const actual = plan.field === null ? value : fieldAt(value, plan.field);
+    if (actual === undefined || !isDeepStrictEqual(actual, plan.equals ?? null)) return;
+  }
+  turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt), result: { topic, payload: (value === undefined ? payload : value) as never } });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value at a dotted path (`result.status`) of a JSON value, or undefined. */
+function fieldAt(value: unknown, path: string): unknown {
+  let at = value;
+  for (const key of path.split('.')) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
 }
 
 function onInterlock(turn: Turn, active: boolean, message: string): void {
@@ -288,6 +347,14 @@ function onRestored(turn: Turn): void {
   // Motion in flight when the engine stopped may still be held by the controller: cycle start before sending it again.
   turn.io({ resend: current !== null && !current.failedNow && commandModule(current.type).kind === 'motion' });
   for (const event of recoveryEvents(turn.state)) turn.emit(event);
+}
+
+/** Milliseconds left on the current pause's or wait's time limit at `atMs` (a held one does not move). */
+export function timeoutRemainingMs(state: RunState, atMs: number): number {
+  const timeout = state.timeout;
+  if (!timeout) return 0;
+  if (timeout.resumedAtMs === null) return timeout.remainingMs;
+  return Math.max(0, timeout.remainingMs - (atMs - timeout.resumedAtMs));
 }
 
 /** Milliseconds left on the run's delay at `atMs` (a frozen countdown does not move). */
@@ -322,14 +389,17 @@ function reconcile(turn: Turn): void {
       turn.effects.push({ kind: 'release', id, deviceId: state.deviceId });
     }
     reconcileTimer(turn);
+    reconcileSubscription(turn);
     if (isFinished(turn.state)) return;
     if (current && !current.failedNow && !turn.state.io.motion && (status === 'running' || status === 'pausing')) {
       const plan = commandModule(current.type).start(commandAt(state, current.index) as never);
       if (plan.kind === 'perform') {
         const id = send(turn, plan.request);
         turn.io({ motion: { effectId: id, index: current.index, attempt: current.attempt, hold: 'none', holdId: null, aborting: false } });
-      } else if (plan.kind === 'done' && status === 'running') {
-        // Only after a restart can an instant command be current (its start reached the journal, its end did not).
+      } else if ((plan.kind === 'done' || plan.kind === 'publish') && status === 'running') {
+        // Only after a restart can an instant command be current (its start reached the journal, its end did not):
+        // a publish is sent again (at least once, as MQTT QoS 1 delivers).
+        if (plan.kind === 'publish') turn.effects.push({ kind: 'publish', id: turn.nextId(), topic: plan.topic, payload: plan.payload, retain: plan.retain });
         turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
         continue;
       }
@@ -352,7 +422,9 @@ function reconcile(turn: Turn): void {
     const index = state.nextIndex;
     const command = commandAt(state, index);
     turn.emit({ type: 'command.started', index, commandType: command.type });
-    if (commandModule(command.type).start(command as never).kind === 'done') turn.emit({ type: 'command.succeeded', index });
+    const plan = commandModule(command.type).start(command as never);
+    if (plan.kind === 'publish') turn.effects.push({ kind: 'publish', id: turn.nextId(), topic: plan.topic, payload: plan.payload, retain: plan.retain });
+    if (plan.kind === 'done' || plan.kind === 'publish') turn.emit({ type: 'command.succeeded', index });
   }
 }
 
@@ -382,20 +454,38 @@ function stopCurrent(turn: Turn): void {
   if (current) turn.emit({ type: 'command.failed', ...which(current.index, current.attempt), code: 'stopped', message: 'run stopped' });
 }
 
-/** A delay's timer runs exactly while its countdown runs. */
+/** A timer runs exactly while a delay's countdown, or a pause's or wait's time limit, runs. */
 function reconcileTimer(turn: Turn): void {
-  const { delay, status, io } = turn.state;
-  const counting = delay !== null && delay.resumedAtMs !== null && status === 'running';
-  if (!counting) {
-    if (io.timer) {
-      turn.effects.push({ kind: 'cancel-timer', id: io.timer.id });
-      turn.io({ timer: null });
-    }
-    return;
+  const { delay, timeout, status, io } = turn.state;
+  const want =
+    delay !== null && delay.resumedAtMs !== null && status === 'running'
+      ? { for: 'delay' as const, index: delay.index, ms: () => remainingMs(turn.state, turn.atMs) }
+      : timeout !== null && timeout.resumedAtMs !== null
+        ? { for: 'timeout' as const, index: timeout.index, ms: () => timeoutRemainingMs(turn.state, turn.atMs) }
+        : null;
+  if (io.timer && (!want || io.timer.index !== want.index || io.timer.for !== want.for)) {
+    turn.effects.push({ kind: 'cancel-timer', id: io.timer.id });
+    turn.io({ timer: null });
   }
-  if (io.timer?.index === delay.index) return;
-  if (io.timer) turn.effects.push({ kind: 'cancel-timer', id: io.timer.id });
+  if (!want || turn.state.io.timer) return;
   const id = turn.nextId();
-  turn.io({ timer: { id, index: delay.index } });
-  turn.effects.push({ kind: 'start-timer', id, ms: remainingMs(turn.state, turn.atMs) });
+  turn.io({ timer: { id, index: want.index, for: want.for } });
+  turn.effects.push({ kind: 'start-timer', id, ms: want.ms() });
+}
+
+/** A current wait-for listens on its topic until it ends; nothing else does. */
+function reconcileSubscription(turn: Turn): void {
+  const { current, io } = turn.state;
+  const waits = current !== null && !current.failedNow && !isFinished(turn.state) && commandModule(current.type).kind === 'wait';
+  const plan = waits ? commandModule(current.type).start(commandAt(turn.state, current.index) as never) : null;
+  const want = plan?.kind === 'wait' ? { topic: plan.topic, index: current!.index, attempt: current!.attempt } : null;
+  const sub = io.subscription;
+  if (sub && (!want || sub.index !== want.index || sub.attempt !== want.attempt)) {
+    turn.effects.push({ kind: 'unsubscribe', id: sub.id, topic: sub.topic });
+    turn.io({ subscription: null });
+  }
+  if (!want || turn.state.io.subscription) return;
+  const id = turn.nextId();
+  turn.io({ subscription: { id, ...want } });
+  turn.effects.push({ kind: 'subscribe', id, topic: want.topic });
 }

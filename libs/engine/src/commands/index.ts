@@ -6,11 +6,13 @@ import { delay } from './delay.js';
 import { home } from './home.js';
 import { move } from './move.js';
 import { pause } from './pause.js';
+import { publish } from './publish.js';
+import { waitFor } from './wait-for.js';
 import type { CommandModule, CommandOf, DescribeStyle } from './types.js';
 
 export * from './types.js';
 
-const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment };
+const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, publish, 'wait-for': waitFor };
 
 export function commandModule<T extends CommandType>(type: T): CommandModule<T> {
   return MODULES[type];

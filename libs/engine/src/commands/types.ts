@@ -21,8 +21,12 @@ export type StartPlan =
   | { kind: 'done' }
   /** Carried out by the device: done (or failed) when it answers. */
   | { kind: 'perform'; request: HardwareCommand }
-  /** The run pauses with this message until someone resumes it. */
-  | { kind: 'pause'; message: string | null }
+  /** The run pauses with this message until someone resumes it, or (with a timeout) it resumes itself. */
+  | { kind: 'pause'; message: string | null; timeoutSeconds: number | null }
+  /** Done at once, having published a message for another system. */
+  | { kind: 'publish'; topic: string; payload: string; retain: boolean }
+  /** The run waits (paused, source external) for a message on `topic` (a filter) matching `field` = `equals`. */
+  | { kind: 'wait'; topic: string; field: string | null; equals: unknown; message: string; timeoutSeconds: number | null; retained: boolean }
   /** A countdown that runs while the run runs and freezes while it is paused. */
   | { kind: 'countdown'; seconds: number; message: string | null };
 
