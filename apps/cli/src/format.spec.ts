@@ -137,3 +137,15 @@ describe('isBetweenCommands', () => {
     expect(isBetweenCommands(statusOf('r-1', { status: 'idle' }))).toBe(false);
   });
 });
+
+describe('a wait that ends by itself', () => {
+  it('says until when a wait for another instrument waits, and that a timed pause resumes by itself', () => {
+    const since = '2026-12-04T10:00:00.000Z';
+    const wait = { source: 'external' as const, message: 'waiting for the plate reader', since, by: null, resumesAt: '2026-12-04T10:01:00.000Z' };
+    expect(formatPause(statusOf('r-1', { status: 'paused', pause: { ...wait, reasons: [wait] } }))).toBe(
+      'paused (source: external): waiting for the plate reader (until 2026-12-04T10:01:00.000Z, then it gives up)',
+    );
+    const timed = { source: 'protocol' as const, message: 'Settle', since, by: null, resumesAt: null };
+    expect(formatPause(statusOf('r-1', { status: 'paused', pause: { ...timed, reasons: [timed] } }))).toBe('paused (source: protocol): Settle (its countdown held)');
+  });
+});

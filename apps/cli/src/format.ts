@@ -31,7 +31,14 @@ export function formatStatusLine(status: RunStatusDocument, commands?: readonly 
 const HELD = ['paused', 'pausing', 'blocked', 'awaiting-recovery'];
 
 /** One reason a run waits: `(source: protocol): Check the samples`, `(source: user, by ana)`. */
-const reasonText = (reason: PauseReason) => `(source: ${reason.source}${reason.by ? `, by ${reason.by}` : ''})${reason.message ? `: ${reason.message}` : ''}`;
+const reasonText = (reason: PauseReason) => `(source: ${reason.source}${reason.by ? `, by ${reason.by}` : ''})${reason.message ? `: ${reason.message}` : ''}${until(reason)}`;
+/** When a timed pause resumes by itself or a wait gives up: ` (until 10:01:00Z, then it gives up)`, or held. */
+const until = (reason: PauseReason) =>
+  reason.resumesAt === undefined
+    ? ''
+    : reason.resumesAt === null
+      ? ' (its countdown held)'
+      : ` (until ${reason.resumesAt}, then it ${reason.source === 'external' ? 'gives up' : 'resumes by itself'})`;
 
 /**
  * Why the run is not moving, `paused (source: protocol): Check the samples`; null when nothing holds it. Awaiting

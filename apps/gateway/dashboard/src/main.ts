@@ -431,12 +431,19 @@ function renderBanner(run: RunStatusDocument) {
         ? `Blocked by ${who}`
         : run.status === 'pausing'
           ? `Pausing: asked by ${pause.by ?? who}`
-          : `Paused by ${reasonWho(pause)}`;
+          : pause.source === 'external'
+            ? 'Waiting for another instrument'
+            : `Paused by ${reasonWho(pause)}`;
     message = pause.message ?? (run.status === 'pausing' ? 'Waiting for the machine to hold…' : 'No message');
     details = [
       ['Source', pause.source],
       ['By', pause.by],
       ['Since', pause.since ? timeOfDay(pause.since) : 'not yet stopped'],
+      // A timed pause resumes by itself, a wait for another instrument gives up: when (or held, by a pause on top).
+      [
+        'Until',
+        pause.resumesAt ? `${timeOfDay(pause.resumesAt)} (${pause.source === 'external' ? 'then it gives up' : 'then it resumes by itself'})` : pause.resumesAt === null ? 'held while paused' : null,
+      ],
       ['Next', run.status === 'blocked' ? 'resume once the interlock clears' : run.allowedActions.includes('resume') ? 'press Resume to continue' : ''],
     ];
     // Every other reason the run waits for: a protocol's message is never lost behind the interlock or a user. The
