@@ -24,6 +24,30 @@ describe('buildProtocol', () => {
     });
   });
 
+  it('records the commands that talk to other instruments, and a pause that resumes by itself', async () => {
+    const reader = defineProtocol({ name: 'Plate reader handshake' }, async (ctx) => {
+      await ctx.publish('lab/reader/request', { plate: 'P1', wavelength: 450 });
+      await ctx.waitFor('lab/reader/result', { field: 'status', equals: 'done', timeoutSeconds: 120, message: 'reading the plate' });
+      await ctx.pause('Let it settle', { timeoutSeconds: 30 });
+      await ctx.publish('lab/log', 'done', { retain: true });
+      await ctx.waitFor('lab/incubator/ready');
+    });
+    expect((await buildProtocol(reader)).commands).toEqual([
+      { type: 'publish', params: { topic: 'lab/reader/request', payload: { plate: 'P1', wavelength: 450 } } },
+      { type: 'wait-for', params: { topic: 'lab/reader/result', field: 'status', equals: 'done', timeoutSeconds: 120, message: 'reading the plate' } },
+      { type: 'pause', params: { message: 'Let it settle', timeoutSeconds: 30 } },
+      { type: 'publish', params: { topic: 'lab/log', payload: 'done', retain: true } },
+      { type: 'wait-for', params: { topic: 'lab/incubator/ready' } },
+    ]);
+  });
+
+  it('explains a wait-for or publish the engine would refuse, before anything runs', async () => {
+    const bad = defineProtocol({ name: 'bad' }, async (ctx) => {
+      await ctx.waitFor('lab/#/x');
+    });
+    await expect(buildProtocol(bad)).rejects.toThrow(/\+ and # must stand alone in their level, and # only last/);
+  });
+
   it('leaves out what the protocol did not say: a bare pause, a delay without message, unset axes', async () => {
     const document = await buildProtocol(
       defineProtocol({ name: 'bare' }, async (ctx) => {

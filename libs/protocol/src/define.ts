@@ -20,14 +20,39 @@ export interface MoveTarget {
   feed?: number;
 }
 
+/** A JSON value: what a protocol may publish, and what a wait may compare with. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export interface PauseOptions {
+  /** Resume by itself after this many seconds (a user's pause on top holds the countdown). */
+  timeoutSeconds?: number;
+}
+
+export interface WaitOptions {
+  /** A dotted path into the message's JSON (`result.status`); the whole message when absent. */
+  field?: string;
+  /** The value it must equal; any message on the topic matches when neither this nor `field` is given. */
+  equals?: Json;
+  /** Give up after this many seconds: the run then waits for recovery (code `wait-timeout`). */
+  timeoutSeconds?: number;
+  /** What the run shows while it waits. */
+  message?: string;
+  /** Whether a message retained before the wait began counts. */
+  retained?: boolean;
+}
+
 /** What a protocol body can ask for. Each call records one command; awaiting it keeps protocol code readable. */
 export interface ProtocolContext {
   home(): Promise<void>;
   move(target: MoveTarget): Promise<void>;
-  /** Pause the run until someone resumes it, showing `message` to whoever is watching. */
-  pause(message?: string): Promise<void>;
+  /** Pause the run until someone resumes it (or `timeoutSeconds` pass), showing `message` to whoever is watching. */
+  pause(message?: string, options?: PauseOptions): Promise<void>;
   delay(seconds: number, message?: string): Promise<void>;
   comment(message: string): Promise<void>;
+  /** Publish a message for another instrument, under the engine's protocol topics (`lab/…` by default). */
+  publish(topic: string, payload: Json, options?: { retain?: boolean }): Promise<void>;
+  /** Wait for another instrument's message on `topic` (a filter with + and # works too). */
+  waitFor(topic: string, options?: WaitOptions): Promise<void>;
 }
 
 export type ProtocolBody = (ctx: ProtocolContext) => Promise<void> | void;
@@ -60,9 +85,14 @@ export function recordingContext(commands: Command[]): { ctx: ProtocolContext; s
   const ctx: ProtocolContext = {
     home: () => record({ type: 'home' }),
     move: (target) => record({ type: 'move', params: withoutUndefined(target ?? {}) } as Command),
-    pause: (message) => record(message === undefined ? { type: 'pause' } : { type: 'pause', params: { message } }),
+    pause: (message, options) => {
+      const params = withoutUndefined({ message, timeoutSeconds: options?.timeoutSeconds });
+      return record(Object.keys(params).length === 0 ? { type: 'pause' } : ({ type: 'pause', params } as Command));
+    },
     delay: (seconds, message) => record({ type: 'delay', params: withoutUndefined({ seconds, message }) } as Command),
     comment: (message) => record({ type: 'comment', params: { message } }),
+    publish: (topic, payload, options) => record({ type: 'publish', params: withoutUndefined({ topic, payload, retain: options?.retain }) } as Command),
+    waitFor: (topic, options) => record({ type: 'wait-for', params: withoutUndefined({ topic, ...options }) } as Command),
   };
   return { ctx, seal: () => (sealed = true) };
 }
