@@ -31,7 +31,7 @@ export async function run() {
   };
 }
 
-async function floorRoundTrips({ url, tag }) {
+export async function floorRoundTrips({ url, tag }) {
   const ping = `bench/${tag}/ping`;
   const pong = `bench/${tag}/pong`;
   const [echoIn, echoOut, publisher, subscriber] = await Promise.all([connect(url), connect(url), connect(url), connect(url)]);

@@ -197,6 +197,8 @@ describe('a broker with an auth file', () => {
       'engine/eng-p/online',
       'engine/eng-p/replies',
       'gateway/gw-p/online',
+      // Protocols' publish and wait-for, which the engine carries out.
+      'lab/notes',
     ];
     const MAY_PUBLISH: Record<User, string[]> = {
       viewer: [],
@@ -279,7 +281,7 @@ describe('a broker with an auth file', () => {
     const MAY_SUBSCRIBE: Record<User, string[]> = {
       viewer: WATCH,
       operator: WATCH,
-      service: [...WATCH, 'run/+/create', 'run/+/actions', 'hw/+/requests', 'engine/+/replies'],
+      service: [...WATCH, 'run/+/create', 'run/+/actions', 'hw/+/requests', 'engine/+/replies', 'lab/notes'],
       admin: FILTERS.filter((f) => f !== '$labrun/#'),
     };
 

@@ -74,6 +74,8 @@ export class Engine {
   private journalProblem: string | null = null;
   /** How many waits listen on each topic filter. */
   private readonly listening = new Map<string, number>();
+  /** Filters no wait listens on any more, dropped from the broker once the step that ended them is done. */
+  private readonly unsubscribing = new Set<string>();
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -362,7 +364,8 @@ export class Engine {
         // Runs share a broker subscription: the first wait on a filter subscribes, the last one to end unsubscribes.
         const count = this.listening.get(effect.topic) ?? 0;
         this.listening.set(effect.topic, count + 1);
-        if (count === 0) this.options.output.subscribe?.(effect.topic);
+        // A subscription about to be dropped (an earlier wait on it just ended) is still there: keep it.
+        if (count === 0 && !this.unsubscribing.delete(effect.topic)) this.options.output.subscribe?.(effect.topic);
         return;
       }
       case 'unsubscribe': {
@@ -370,7 +373,12 @@ export class Engine {
         if (count > 0) this.listening.set(effect.topic, count);
         else {
           this.listening.delete(effect.topic);
-          this.options.output.unsubscribe?.(effect.topic);
+          // Once the step's effects are done: a wait that ends and the next that starts on the same topic (in one
+          // step) keep the broker subscription instead of dropping it and asking again.
+          this.unsubscribing.add(effect.topic);
+          queueMicrotask(() => {
+            if (this.unsubscribing.delete(effect.topic) && !this.listening.has(effect.topic)) this.options.output.unsubscribe?.(effect.topic);
+          });
         }
         return;
       }

@@ -113,7 +113,7 @@ describe('lab commands', () => {
       { type: 'comment', params: { message: 'read' } },
     ];
 
-    it('waits paused (source external) for a matching message, which completes it as its result; others are ignored', () => {
+    it('waits paused (source external) for a matching message, which completes it as its result; others are ignored', async () => {
       const { engine, run, last, events, log } = setup();
       run(waitThenComment);
       expect(log).toEqual(['subscribe lab/reader/result']);
@@ -130,6 +130,7 @@ describe('lab commands', () => {
       engine.external('lab/reader/result', '{"status":"done","od":[0.12,0.5]}', false);
       expect(events.find((e) => e.type === 'command.succeeded' && e.index === 1)).toMatchObject({ result: { topic: 'lab/reader/result', payload: { status: 'done', od: [0.12, 0.5] } } });
       expect(last()).toMatchObject({ status: 'succeeded', progress: { completed: 3, total: 3 } });
+      await Promise.resolve(); // the subscription goes once the step that ended the wait is done
       expect(log).toEqual(['subscribe lab/reader/result', 'unsubscribe lab/reader/result']);
     });
 
@@ -191,14 +192,20 @@ describe('lab commands', () => {
       expect(again.last().status).toBe('succeeded');
     });
 
-    it('shares one broker subscription between runs waiting on the same topic', () => {
+    it('shares one broker subscription between runs waiting on the same topic, and between waits one after the other', async () => {
       const { engine, run, log } = setup();
       run([{ type: 'wait-for', params: { topic: 'lab/door' } }], 'a');
-      run([{ type: 'wait-for', params: { topic: 'lab/door' } }], 'b');
+      run([{ type: 'wait-for', params: { topic: 'lab/door', equals: 'open' } }, { type: 'wait-for', params: { topic: 'lab/door', equals: 'closed' } }], 'b');
       expect(log).toEqual(['subscribe lab/door']);
       engine.act('a', { type: 'stop' });
+      await Promise.resolve();
       expect(log).toEqual(['subscribe lab/door']);
-      engine.external('lab/door', 'open', false);
+      engine.external('lab/door', '"open"', false);
+      await Promise.resolve();
+      expect(engine.get('b')!.current).toMatchObject({ index: 1 });
+      expect(log).toEqual(['subscribe lab/door']);
+      engine.external('lab/door', '"closed"', false);
+      await Promise.resolve();
       expect(engine.get('b')!.status).toBe('succeeded');
       expect(log).toEqual(['subscribe lab/door', 'unsubscribe lab/door']);
     });
