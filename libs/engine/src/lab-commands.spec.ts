@@ -195,7 +195,13 @@ describe('lab commands', () => {
     it('shares one broker subscription between runs waiting on the same topic, and between waits one after the other', async () => {
       const { engine, run, log } = setup();
       run([{ type: 'wait-for', params: { topic: 'lab/door' } }], 'a');
-      run([{ type: 'wait-for', params: { topic: 'lab/door', equals: 'open' } }, { type: 'wait-for', params: { topic: 'lab/door', equals: 'closed' } }], 'b');
+      run(
+        [
+          { type: 'wait-for', params: { topic: 'lab/door', equals: 'open' } },
+          { type: 'wait-for', params: { topic: 'lab/door', equals: 'closed' } },
+        ],
+        'b',
+      );
       expect(log).toEqual(['subscribe lab/door']);
       engine.act('a', { type: 'stop' });
       await Promise.resolve();
