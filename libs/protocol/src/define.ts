@@ -28,6 +28,11 @@ export interface ProtocolContext {
   pause(message?: string): Promise<void>;
   delay(seconds: number, message?: string): Promise<void>;
   comment(message: string): Promise<void>;
+  /**
+   * Switch a device output, named as the device names it (`pump`, `valve`), to `value`: 0 off, 1 fully on, and in
+   * between for a proportional output such as a pump. The run switches it off again when it ends.
+   */
+  setOutput(output: string, value: number): Promise<void>;
 }
 
 export type ProtocolBody = (ctx: ProtocolContext) => Promise<void> | void;
@@ -49,10 +54,10 @@ export function isProtocolDefinition(value: unknown): value is ProtocolDefinitio
 /** A context that appends to `commands` until `seal()` is called; a call after that is a bug in the protocol. */
 export function recordingContext(commands: Command[]): { ctx: ProtocolContext; seal: () => void } {
   let sealed = false;
-  const record = (command: Command): Promise<void> => {
+  const record = (command: Command, method: keyof ProtocolContext = command.type as keyof ProtocolContext): Promise<void> => {
     if (sealed) {
       // Without this, a command issued from an un-awaited callback would vanish from the document silently.
-      return Promise.reject(new Error(`ctx.${command.type}() was called after the protocol body finished: await every ctx call`));
+      return Promise.reject(new Error(`ctx.${method}() was called after the protocol body finished: await every ctx call`));
     }
     commands.push(command);
     return Promise.resolve();
@@ -63,6 +68,7 @@ export function recordingContext(commands: Command[]): { ctx: ProtocolContext; s
     pause: (message) => record(message === undefined ? { type: 'pause' } : { type: 'pause', params: { message } }),
     delay: (seconds, message) => record({ type: 'delay', params: withoutUndefined({ seconds, message }) } as Command),
     comment: (message) => record({ type: 'comment', params: { message } }),
+    setOutput: (output, value) => record({ type: 'set-output', params: { output, value } }, 'setOutput'),
   };
   return { ctx, seal: () => (sealed = true) };
 }

@@ -6,11 +6,12 @@ import { delay } from './delay.js';
 import { home } from './home.js';
 import { move } from './move.js';
 import { pause } from './pause.js';
+import { setOutput } from './set-output.js';
 import type { CommandModule, CommandOf, DescribeStyle } from './types.js';
 
 export * from './types.js';
 
-const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment };
+const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, 'set-output': setOutput };
 
 export function commandModule<T extends CommandType>(type: T): CommandModule<T> {
   return MODULES[type];
