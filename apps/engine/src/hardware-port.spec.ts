@@ -33,6 +33,20 @@ describe('MqttHardwarePort', () => {
     expect(await unlocked).toMatchObject({ machine: 'Idle', homed: false });
   });
 
+  it('sends set-output with its output and value as params, and rejects with unknown-output as the device answers it', async () => {
+    const { hardware, sent, reply } = port();
+    const pump = hardware.perform('sim-1', { op: 'set-output', output: 'pump', value: 0.5 }, new AbortController().signal);
+    const heater = hardware.perform('sim-1', { op: 'set-output', output: 'heater', value: 1 }, new AbortController().signal);
+    expect(sent.map((s) => [s.body.op, s.body.params])).toEqual([
+      ['set-output', { output: 'pump', value: 0.5 }],
+      ['set-output', { output: 'heater', value: 1 }],
+    ]);
+    reply({ id: sent[0]!.body.id, ok: true, state: { ...STATE, outputs: { pump: 0.5, valve: 0 } } });
+    reply({ id: sent[1]!.body.id, ok: false, code: 'unknown-output', message: 'sim-1 has no output "heater": its outputs are pump, valve' });
+    expect(await pump).toMatchObject({ outputs: { pump: 0.5, valve: 0 } });
+    await expect(heater).rejects.toMatchObject({ code: 'unknown-output' });
+  });
+
   it("rejects with the reply's code and message, and positionLost when the reply says so", async () => {
     const { hardware, sent, reply } = port();
     const limit = hardware.perform('sim-1', { op: 'move', params: { x: 400 } }, new AbortController().signal);

@@ -20,6 +20,19 @@ interface Pending {
   sentOffline: boolean;
 }
 
+/** A hardware command's `params` in its request (docs/mqtt-contract.md, `hw/<dev>/requests`). */
+function paramsOf(command: HardwareCommand): object {
+  switch (command.op) {
+    case 'move':
+      return command.params;
+    case 'set-output':
+      return { output: command.output, value: command.value };
+    case 'home':
+    case 'unlock':
+      return {};
+  }
+}
+
 const hardwareError = (code: string, message: string, positionLost?: boolean): HardwareFailure => Object.assign(new Error(message), { code }, positionLost ? { positionLost } : {});
 
 export class MqttHardwarePort implements HardwarePort {
@@ -39,7 +52,7 @@ export class MqttHardwarePort implements HardwarePort {
 
   /** Carry out a command on a device; resolves with its state once done. Aborting `signal` stops the motion. */
   perform(deviceId: string, command: HardwareCommand, signal: AbortSignal): Promise<HardwareState> {
-    const { id, done } = this.request(deviceId, command.op, command.op === 'move' ? command.params : {});
+    const { id, done } = this.request(deviceId, command.op, paramsOf(command));
     signal.addEventListener(
       'abort',
       () => {

@@ -1,6 +1,7 @@
 // The hardware service's configuration, from the environment.
 import { z } from 'zod';
-import { DeviceId, MOVE_LIMITS, mqttClientEnv, parseEnv } from '@labrun/contracts';
+import { DeviceId, MOVE_LIMITS, OutputName, mqttClientEnv, parseEnv } from '@labrun/contracts';
+import { ACCESSORIES, type Accessory, type OutputMap } from '@labrun/grbl';
 
 const ORIGIN_HINT = 'expected the machine position of the deck origin as x,y,z in mm, such as -299,-299,-99';
 
@@ -15,6 +16,41 @@ const DeckOrigin = z.string().transform((text, ctx) => {
   const [x, y, zMm] = numbers as [number, number, number];
   return { x, y, z: zMm };
 });
+
+const OUTPUTS_HINT = `expected outputs as name=accessory pairs such as pump=spindle,valve=flood (accessories: ${ACCESSORIES.join(', ')}), or none`;
+
+/** `pump=spindle,valve=flood`: each lab name once, each GRBL accessory at most once; `none` for no outputs. */
+const Outputs = z.string().transform((text, ctx): OutputMap => {
+  const outputs = new Map<string, Accessory>();
+  if (text.trim() === 'none') return outputs;
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    const [name = '', accessory = '', ...rest] = entry.split('=').map((part) => part.trim());
+    const problem =
+      !entry.includes('=') || rest.length > 0
+        ? `"${entry}" is not name=accessory`
+        : !OutputName.safeParse(name).success
+          ? `"${name}" is not an output name (1-64 characters of a-z, 0-9, _ and -)`
+          : !ACCESSORIES.includes(accessory as Accessory)
+            ? `"${accessory}" is not an accessory GRBL has`
+            : outputs.has(name)
+              ? `"${name}" is named twice`
+              : [...outputs.values()].includes(accessory as Accessory)
+                ? `${accessory} is wired to two outputs`
+                : null;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: `${problem}: ${OUTPUTS_HINT}` });
+      return z.NEVER;
+    }
+    outputs.set(name, accessory as Accessory);
+  }
+  return outputs;
+});
+
+/** The outputs the built-in simulated device offers unless HARDWARE_OUTPUTS says otherwise: a pump and a valve. */
+export const SIMULATOR_OUTPUTS: OutputMap = new Map([
+  ['pump', 'spindle'],
+  ['valve', 'flood'],
+]);
 
 export const hardwareEnv = {
   ...mqttClientEnv,
@@ -32,8 +68,17 @@ export const hardwareEnv = {
    * is 0,0,0 — on the built-in simulator -299,-299,-99.
    */
   DEVICE_ORIGIN: DeckOrigin.optional(),
+  /**
+   * The outputs the device offers, in lab words, and the GRBL accessory each is wired to: `spindle` (the spindle
+   * PWM, 0..1: a pump), `flood` or `mist` coolant (on/off: a valve). Unset: `pump=spindle,valve=flood` on the
+   * built-in simulator, none on a serial port (a real machine's spindle may be a spindle). `none`: no outputs.
+   */
+  HARDWARE_OUTPUTS: Outputs.optional(),
 };
 
 export type HardwareConfig = ReturnType<typeof loadConfig>;
 
-export const loadConfig = (env: NodeJS.ProcessEnv = process.env) => parseEnv(hardwareEnv, env);
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = parseEnv(hardwareEnv, env);
+  return { ...config, HARDWARE_OUTPUTS: config.HARDWARE_OUTPUTS ?? (config.SERIAL_PATH === 'sim' ? SIMULATOR_OUTPUTS : new Map<string, Accessory>()) };
+}

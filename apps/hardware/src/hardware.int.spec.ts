@@ -124,6 +124,43 @@ describe('hardware service', () => {
     expect((await send('status')).state.position).toEqual({ x, y: 0, z: 0 });
   });
 
+  it('switches the simulated pump and valve by name, and shows their levels in the retained state', async () => {
+    await send('home');
+    const pumping = client.waitFor(TOPIC.state, (m) => m.json().outputs?.pump === 0.5);
+    expect(await send('set-output', { output: 'pump', value: 0.5 })).toMatchObject({ ok: true, state: { outputs: { pump: 0.5, valve: 0 } } });
+    expect((await pumping).json()).toMatchObject({ connected: true, outputs: { pump: 0.5, valve: 0 } });
+    expect(await send('set-output', { output: 'valve', value: 1 })).toMatchObject({ ok: true, state: { outputs: { pump: 0.5, valve: 1 } } });
+    // Retained: a client that subscribes later is told at once.
+    const late = await connectTestClient(url);
+    clients.push(late);
+    await late.subscribe(TOPIC.state);
+    expect((await late.waitFor(TOPIC.state, (m) => m.json().outputs?.valve === 1)).retain).toBe(true);
+    // A feed hold stops motion, not the outputs (GRBL keeps spindle and coolant on while held).
+    const move = send('move', { x: 10, feed: 600 });
+    await sleep(300);
+    expect(await send('hold')).toMatchObject({ ok: true, state: { machine: 'Hold', outputs: { pump: 0.5, valve: 1 } } });
+    await send('release');
+    await move;
+    const off = client.waitFor(TOPIC.state, (m) => m.json().outputs?.pump === 0 && m.json().outputs?.valve === 0);
+    await send('set-output', { output: 'pump', value: 0 });
+    expect(await send('set-output', { output: 'valve', value: 0 })).toMatchObject({ ok: true, state: { outputs: { pump: 0, valve: 0 } } });
+    await off;
+  });
+
+  it('answers an output the device does not offer with unknown-output, naming the ones it does, and a valve at 50 % with bad-request', async () => {
+    expect(await send('set-output', { output: 'heater', value: 1 })).toEqual({
+      id: expect.any(String),
+      ok: false,
+      code: 'unknown-output',
+      message: 'there is no output "heater" on this device: its outputs are pump, valve',
+    });
+    expect(await send('set-output', { output: 'valve', value: 0.5 })).toMatchObject({
+      ok: false,
+      code: 'bad-request',
+      message: "valve is an on/off output (GRBL's flood coolant): its value is 0 or 1, not 0.5",
+    });
+  });
+
   it('survives garbage on its request topic and answers a bad request with bad-request', async () => {
     for (const garbage of ['not json', Buffer.from([0xff, 0xfe, 0x00, 0x7b]), Buffer.alloc(1024 * 1024, 0x5b), '[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]', 'null', '{"op":"move"}']) {
       await client.publish(TOPIC.requests, garbage);
@@ -234,6 +271,12 @@ describe('hardware service with a device profile (DEVICE_ORIGIN)', () => {
 });
 
 describe('hardware service configuration', () => {
+  it('exits non-zero on a malformed HARDWARE_OUTPUTS, naming the variable and the form it expects', async () => {
+    const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, HARDWARE_OUTPUTS: 'pump=laser' });
+    expect(await proc.exited()).not.toBe(0);
+    expect(proc.output()).toMatch(/HARDWARE_OUTPUTS="pump=laser": "laser" is not an accessory GRBL has: expected outputs as name=accessory pairs such as pump=spindle,valve=flood/);
+  });
+
   it('exits non-zero on a malformed DEVICE_ORIGIN, naming the variable and the form it expects', async () => {
     const proc = startProcess('hardware', appEntry('hardware'), { MQTT_URL: url, DEVICE_ID: DEV, DEVICE_ORIGIN: '-250,-200' });
     expect(await proc.exited()).not.toBe(0);

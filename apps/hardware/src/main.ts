@@ -16,16 +16,19 @@ runMain(log, async () => {
   const device = config.DEVICE_ID;
   const topic = { requests: topics.hw(device, 'requests'), state: topics.hw(device, 'state'), online: topics.hw(device, 'online') };
 
-  const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD }) : null;
+  const outputs = config.HARDWARE_OUTPUTS;
+  // The simulated controller is built with mist coolant (ENABLE_M7) when an output is wired to it.
+  const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD, enableM7: [...outputs.values()].includes('mist') }) : null;
   const machine = new GrblConnection({
     target: simulator ? 'the built-in simulator' : config.SERIAL_PATH,
     open: simulator ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' }) : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
-    controller: { deckOrigin: config.DEVICE_ORIGIN },
+    controller: { deckOrigin: config.DEVICE_ORIGIN, outputs },
     log,
   });
   const deckOrigin = config.DEVICE_ORIGIN ?? 'the homed position';
-  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin });
-  else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD, deckOrigin });
+  const offered = Object.fromEntries(outputs);
+  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered });
+  else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered });
   machine.start();
 
   const publish = (client: MqttClient, to: string, body: unknown, retain = false) =>

@@ -1,8 +1,8 @@
 // The hardware contract: requests from the engine to a hardware service, its replies, and its retained state.
 import { z } from 'zod';
-import { MoveParams } from './protocol.js';
+import { MoveParams, OutputName, SetOutputCommand } from './protocol.js';
 
-export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock'] as const;
+export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock', 'set-output'] as const;
 export const HardwareOp = z.enum(HARDWARE_OPS, { error: () => `unknown op: expected one of ${HARDWARE_OPS.join(', ')}` });
 export type HardwareOp = z.infer<typeof HardwareOp>;
 
@@ -17,6 +17,11 @@ export const HardwareRequest = z.discriminatedUnion('op', [
   z.strictObject({ ...requestBase, op: z.literal('status'), params: z.strictObject({}).optional() }),
   /** Leave an alarm without homing (GRBL `$X`): the position may be wrong, and the reply says so. */
   z.strictObject({ ...requestBase, op: z.literal('unlock'), params: z.strictObject({}).optional() }),
+  /**
+   * Switch a device output, named as the hardware service's HARDWARE_OUTPUTS names it (`pump`), to `value` (0 off,
+   * 1 fully on). An output name the device does not offer is answered `unknown-output`.
+   */
+  z.strictObject({ ...requestBase, op: z.literal('set-output'), params: SetOutputCommand.shape.params }),
 ]);
 export type HardwareRequest = z.infer<typeof HardwareRequest>;
 
@@ -37,6 +42,11 @@ export const HardwareState = z.strictObject({
   homed: z.boolean(),
   door: z.enum(['closed', 'open']),
   alarm: z.strictObject({ code: z.number().int(), message: z.string() }).nullable(),
+  /**
+   * Every output the device offers, by the name HARDWARE_OUTPUTS gives it, and its level as the controller reports
+   * it: 0 off, 1 fully on (`{ "pump": 0.5, "valve": 0 }`). Absent from services that predate outputs.
+   */
+  outputs: z.record(OutputName, z.number().min(0).max(1)).optional(),
   at: z.iso.datetime(),
 });
 export type HardwareState = z.infer<typeof HardwareState>;

@@ -73,10 +73,11 @@ describe('CreateRun', () => {
       { type: 'pause', params: { message: 'Check the samples' } },
       { type: 'delay', params: { seconds: 30, message: 'Incubate' } },
       { type: 'comment', params: { message: 'Done' } },
+      { type: 'set-output', params: { output: 'pump', value: 0.5 } },
     ],
   };
 
-  it('accepts the architecture example', () => {
+  it('accepts the architecture example, with a set-output', () => {
     expect(decodePayload(CreateRun, bytes(JSON.stringify({ protocol, deviceId: 'sim-1' })), CREATE_LIMITS).ok).toBe(true);
   });
 
@@ -91,6 +92,15 @@ describe('CreateRun', () => {
     [{ type: 'move', params: { z: -100000.5 } }, 'z must be between -100000 and 100000 mm'],
     [{ type: 'delay', params: { seconds: -1 } }, 'seconds must be greater than 0'],
     [{ type: 'comment' }, 'commands[0].params'],
+    [{ type: 'set-output' }, 'set-output needs params: { "output": "pump", "value": 0.5 }'],
+    [{ type: 'set-output', params: { output: 'pump' } }, 'value must be a number'],
+    [{ type: 'set-output', params: { output: 'pump', value: 50 } }, 'value must be from 0 (off) to 1 (fully on), such as 0.5'],
+    [{ type: 'set-output', params: { output: 'pump', value: -0.1 } }, 'value must be from 0 (off) to 1 (fully on)'],
+    [{ type: 'set-output', params: { output: 'Pump 1', value: 1 } }, 'output must be 1-64 characters of a-z, 0-9, _ and -, such as "pump"'],
+    [{ type: 'set-output', params: { output: 'p'.repeat(65), value: 1 } }, 'output must be 1-64 characters'],
+    [{ type: 'set-output', params: { output: '', value: 1 } }, 'output must be 1-64 characters'],
+    [{ type: 'set-output', params: { value: 1 } }, 'output must be the name of a device output'],
+    [{ type: 'set-output', params: { output: 'pump', value: 1, speed: 3 } }, 'speed'],
   ])('rejects the command %j saying %j', (command, reason) => {
     const decoded = decodePayload(CreateRun, bytes(JSON.stringify({ protocol: { ...protocol, commands: [command] } })), CREATE_LIMITS);
     expect(decoded.ok).toBe(false);

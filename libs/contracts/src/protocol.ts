@@ -120,9 +120,29 @@ export const CommentCommand = z.strictObject({
   params: z.strictObject({ message }),
 });
 
-export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment', 'publish', 'wait-for'] as const;
+/**
+ * A device output's name in lab words (`pump`, `valve`, `waste_valve`): the hardware service maps it to a
+ * controller output (HARDWARE_OUTPUTS). Only the device knows which names it offers; the shape is checked here.
+ */
+export const OutputName = z
+  .string({ error: 'output must be the name of a device output, such as "pump"' })
+  .regex(/^[a-z0-9_-]{1,64}$/, { error: 'output must be 1-64 characters of a-z, 0-9, _ and -, such as "pump"' });
 
-export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand, PublishCommand, WaitForCommand], {
+export const SetOutputCommand = z.strictObject({
+  type: z.literal('set-output'),
+  params: z.strictObject(
+    {
+      output: OutputName,
+      /** 0 is off, 1 fully on; between them a proportional output's level (a pump on the spindle's PWM). */
+      value: finite('value').refine((v) => v >= 0 && v <= 1, 'value must be from 0 (off) to 1 (fully on), such as 0.5'),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? 'set-output needs params: { "output": "pump", "value": 0.5 }' : undefined) },
+  ),
+});
+
+export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment', 'publish', 'wait-for', 'set-output'] as const;
+
+export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand, PublishCommand, WaitForCommand, SetOutputCommand], {
   error: (issue) => (issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? `unknown command type: expected one of ${COMMAND_TYPES.join(', ')}` : undefined),
 });
 export type Command = z.infer<typeof Command>;

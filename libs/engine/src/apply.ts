@@ -29,6 +29,7 @@ export function createState(event: RunEventOf<'run.created'>): RunState {
     seq: event.seq,
     updatedAt: event.at,
     answers: emptyMap(),
+    outputs: {},
     io: initialIo(),
   };
 }
@@ -190,6 +191,9 @@ function startCommand(state: RunState, event: RunEventOf<'command.started'>): Ru
     current = { index: event.index, type: command.type, attempt, startedAt: event.at, firstStartedAt: event.at, failed: [], failedNow: null };
     next = { ...state, current, nextIndex: event.index + 1 };
   }
+  // An output being switched on may be on from now, whatever the device answers (a lost reply, a stop mid-request).
+  const output = commandModule(command.type).output?.(command as never);
+  if (output && output.value > 0) next = { ...next, outputs: { ...next.outputs, [output.output]: output.value } };
   const plan = commandModule(command.type).start(command as never);
   const timeout = (seconds: number | null) => (seconds === null ? null : { index: event.index, seconds, remainingMs: seconds * 1000, resumedAtMs: null });
   if (plan.kind === 'pause') return { ...next, status: 'paused', reasons: [...next.reasons, reason('protocol', plan.message, event.at)], timeout: timeout(plan.timeoutSeconds) };
@@ -206,12 +210,15 @@ const isCurrent = (state: RunState, event: { index: number; attempt?: number | u
 function succeed(state: RunState, event: RunEventOf<'command.succeeded'>): RunState {
   const current = state.current;
   if (!current || !isCurrent(state, event)) return state;
+  const output = commandModule(current.type).output?.(commandAt(state, current.index) as never);
+  const outputs = output ? { ...state.outputs, [output.output]: output.value } : state.outputs;
   const finished: RunState = {
     ...state,
     current: null,
     delay: null,
     timeout: null,
     reasons: without(state.reasons, 'protocol', 'external'),
+    outputs,
     ...endCurrent(state, current, 'succeeded', event.at, event.result ?? null),
   };
   if (state.status === 'stopping') return done(finished, 'stopped', event.at);

@@ -8,7 +8,7 @@ import { ACTION_TYPES, RunEvent, RunStatusDocument, type Command, type ErrorReco
 import { Engine } from './engine.js';
 import { apply, createState } from './apply.js';
 import { toStatusDocument } from './status.js';
-import type { HardwarePort } from './ports.js';
+import type { HardwareCommand, HardwarePort } from './ports.js';
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   fc.constant({ type: 'home' as const }),
@@ -25,6 +25,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       { requiredKeys: ['topic'] },
     ),
   }),
+  fc.record({ type: fc.constant('set-output' as const), params: fc.record({ output: fc.constantFrom('pump', 'valve'), value: fc.constantFrom(0, 0.5, 1) }) }),
 );
 
 const policy: fc.Arbitrary<ErrorRecoveryPolicy | undefined> = fc.option(
@@ -77,9 +78,11 @@ describe('the engine under random inputs', () => {
         const steps: Step[] = [{ kind: 'act', type: 'play', id: undefined, mode: undefined }, ...randomSteps];
         const motions: Array<{ resolve(): void; reject(e: Error): void }> = [];
         const holds: Array<() => void> = [];
+        const performed: HardwareCommand[] = [];
         const hardware: HardwarePort = {
-          perform: (_d, _c, signal) =>
+          perform: (_d, request, signal) =>
             new Promise((resolve, reject) => {
+              performed.push(request);
               signal.addEventListener('abort', () => reject(new Error('motion stopped')));
               motions.push({ resolve, reject });
             }),
@@ -155,6 +158,12 @@ describe('the engine under random inputs', () => {
           let folded = createState(created as RunEventOf<'run.created'>);
           for (const e of history) folded = apply(folded, e);
           expect(toStatusDocument(folded)).toEqual(after);
+        }
+        // Every output the run switched on (or tried to) was last asked to switch off, once the run has ended.
+        if (['stopped', 'succeeded', 'failed'].includes(statuses.at(-1)!.status)) {
+          const last = new Map<string, number>();
+          for (const request of performed) if (request.op === 'set-output') last.set(request.output, request.value);
+          for (const [output, value] of last) expect(value, `${output} left at ${value}`).toBe(0);
         }
         engine.dispose();
         for (const e of events) expect(RunEvent.safeParse(e).success, JSON.stringify(e)).toBe(true);

@@ -144,6 +144,30 @@ describe('Engine', () => {
     expect(engine.pruneFinished(2)).toEqual([]);
   });
 
+  it("switches a run's outputs off when it ends, and a pruned run's switch-off still reaches the device", async () => {
+    const { engine, calls, flush } = setup();
+    const pumping: ProtocolDocument = {
+      schemaVersion: 1,
+      metadata: { name: 'pump' },
+      commands: [
+        { type: 'set-output', params: { output: 'pump', value: 0.5 } },
+        { type: 'delay', params: { seconds: 60 } },
+      ],
+    };
+    engine.create('r-1', { protocol: pumping });
+    engine.act('r-1', { type: 'play' });
+    expect(calls.map((c) => c.command)).toEqual([{ op: 'set-output', output: 'pump', value: 0.5 }]);
+    calls[0]!.done();
+    await flush();
+    engine.act('r-1', { type: 'stop' });
+    expect(calls.map((c) => c.command)).toEqual([
+      { op: 'set-output', output: 'pump', value: 0.5 },
+      { op: 'set-output', output: 'pump', value: 0 },
+    ]);
+    expect(engine.pruneFinished(0)).toEqual(['r-1']);
+    expect(calls[1]!.signal.aborted).toBe(false);
+  });
+
   it('freezes a delay while paused and finishes it after the time that was left', async () => {
     const { engine, last } = setup();
     engine.create('r-1', {

@@ -231,7 +231,8 @@ export class Engine {
       .slice(0, excess)
       .map((r) => r.state.runId);
     for (const runId of finished) {
-      this.release(this.runs.get(runId)!);
+      // A finished run's only device requests are the switch-offs of its outputs: they still go through.
+      this.release(this.runs.get(runId)!, false);
       this.publisher.forget(runId);
       this.runs.delete(runId);
     }
@@ -252,10 +253,10 @@ export class Engine {
     this.publisher.dispose();
   }
 
-  private release(run: Run): void {
+  private release(run: Run, abortRequests = true): void {
     for (const handle of run.timers.values()) this.clock.clearTimeout(handle);
     run.timers.clear();
-    for (const abort of run.requests.values()) abort.abort();
+    if (abortRequests) for (const abort of run.requests.values()) abort.abort();
     run.requests.clear();
   }
 

@@ -131,6 +131,11 @@ export interface RunState {
   updatedAt: string;
   /** Answers to actions that carried a client id, so a repeated id is answered again and never applied twice. */
   answers: AppendOnlyMap<string, RunEvent>;
+  /**
+   * The device outputs this run may have left on, by name, with the level it set (or was setting: an attempt that
+   * failed may have switched it on all the same), and 0 once it switched one off. Switched off when the run ends.
+   */
+  outputs: Readonly<Record<string, number>>;
   io: Io;
 }
 

@@ -151,6 +151,7 @@ export function step(state: RunState, input: Input): Step {
       break;
   }
   reconcile(turn);
+  if (!isFinished(state) && isFinished(turn.state)) switchOffOutputs(turn);
   const result: Step = { state: turn.state, events: turn.events, effects: turn.effects, replies: turn.replies };
   if (answer && answer.events > 0 && answer.events < turn.events.length && answer.state.status !== turn.state.status) result.answer = answer;
   return result;
@@ -425,6 +426,17 @@ function reconcile(turn: Turn): void {
     const plan = commandModule(command.type).start(command as never);
     if (plan.kind === 'publish') turn.effects.push({ kind: 'publish', id: turn.nextId(), topic: plan.topic, payload: plan.payload, retain: plan.retain });
     if (plan.kind === 'done' || plan.kind === 'publish') turn.emit({ type: 'command.succeeded', index });
+  }
+}
+
+/**
+ * The run has just ended — succeeded, stopped or failed: switch off every device output it may have left on, after
+ * the cycle start that lets go of a held device (GRBL takes no line while held). Their results change nothing.
+ */
+function switchOffOutputs(turn: Turn): void {
+  for (const [output, value] of Object.entries(turn.state.outputs)) {
+    if (value === 0) continue;
+    turn.effects.push({ kind: 'perform', id: turn.nextId(), deviceId: turn.state.deviceId, request: { op: 'set-output', output, value: 0 }, after: turn.state.io.releasing });
   }
 }
 

@@ -55,7 +55,7 @@ export function describeFailure(error: unknown): HardwareFailure {
   if (error instanceof GrblTimeout) return { code: error.code, message: advise(error.message, CHECK_LINK) };
   if (error instanceof GrblLostReply) return { code: error.code, message: advise(error.message, 'retry the command') };
   if (error instanceof RangeError) return { code: 'bad-request', message: error.message };
-  // Failures that say what to do themselves (no-deck-origin, aborted) or that no controller here raises.
+  // Failures that say what to do themselves (no-deck-origin, aborted, unknown-output) or that no controller here raises.
   const code = (error as { code?: unknown } | null)?.code;
   return { code: typeof code === 'string' ? code : 'failed', message: error instanceof Error ? error.message : String(error) };
 }

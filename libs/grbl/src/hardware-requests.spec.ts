@@ -4,6 +4,7 @@ import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { readHardwareRequest, runHardwareRequest } from './hardware-requests.js';
 import { describeAlarm } from './driver/codes.js';
 import { MachineAlarm, MotionAborted, type MotionController, type MoveTarget } from './motion-controller.js';
+import { UnknownOutput } from './outputs.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -56,7 +57,21 @@ describe('runHardwareRequest', () => {
     void runHardwareRequest(machine, { id: '4', replyTo: 'r', op: 'home' });
     void runHardwareRequest(machine, { id: '5', replyTo: 'r', op: 'dwell', params: { seconds: 2 } });
     void runHardwareRequest(machine, { id: '6', replyTo: 'r', op: 'unlock' });
-    expect(machine.calls).toEqual([['hold'], ['release'], ['stop'], ['home'], ['dwell', 2], ['unlock']]);
+    void runHardwareRequest(machine, { id: '7', replyTo: 'r', op: 'set-output', params: { output: 'pump', value: 0.5 } });
+    expect(machine.calls).toEqual([['hold'], ['release'], ['stop'], ['home'], ['dwell', 2], ['unlock'], ['set-output', 'pump', 0.5]]);
+  });
+
+  it('answers a set-output for an output the device does not offer with unknown-output, naming those it offers', async () => {
+    const machine = new ScriptedMachine();
+    const reply = runHardwareRequest(machine, { id: 'o', replyTo: 'r', op: 'set-output', params: { output: 'heater', value: 1 } });
+    machine.fail(new UnknownOutput('heater', ['pump', 'valve']));
+    expect(await reply).toEqual({ id: 'o', ok: false, code: 'unknown-output', message: 'there is no output "heater" on this device: its outputs are pump, valve' });
+  });
+
+  it('reads a set-output request, and refuses one whose value is not from 0 to 1', () => {
+    expect(readHardwareRequest(bytes({ id: 'o', replyTo: 'r/1', op: 'set-output', params: { output: 'pump', value: 0.5 } }))).toMatchObject({ ok: true });
+    const read = readHardwareRequest(bytes({ id: 'o', replyTo: 'r/1', op: 'set-output', params: { output: 'pump', value: 50 } }));
+    expect(read).toMatchObject({ ok: false, reply: { code: 'bad-request', message: expect.stringContaining('value must be from 0 (off) to 1 (fully on)') } });
   });
 
   it('answers a failed operation with its code and message', async () => {
@@ -108,6 +123,7 @@ class ScriptedMachine implements MotionController {
   unlock = () => this.later(['unlock']);
   move = (target: MoveTarget) => this.later(['move', target]);
   dwell = (seconds: number) => this.later(['dwell', seconds]);
+  setOutput = (output: string, value: number) => this.later(['set-output', output, value]);
   hold = () => this.atOnce(['hold']);
   release = () => this.atOnce(['release']);
   stop = () => this.atOnce(['stop']);

@@ -13,7 +13,7 @@ export interface MoveTarget {
 export type StateListener = (state: HardwareState) => void;
 
 /**
- * A motion controller, modelled on GRBL. `home`, `move` and `dwell` are buffered, like G-code lines streamed into
+ * A motion controller, modelled on GRBL. `home`, `move`, `dwell` and `setOutput` are buffered, like G-code lines streamed into
  * GRBL's planner: they run one after another in call order, and each promise settles when that one is done.
  * `hold`, `release` and `stop` act at once, like GRBL's real-time commands (`!`, `~`, and feed hold + soft reset).
  * Every operation resolves with the machine's state at the moment it is done.
@@ -30,6 +30,13 @@ export interface MotionController {
   move(target: MoveTarget): Promise<HardwareState>;
   /** Wait in place (`G4 P<seconds>`) once the moves before it have finished. A hold freezes the countdown. */
   dwell(seconds: number): Promise<HardwareState>;
+  /**
+   * Switch a device output by its lab name (`pump`) to `value`, 0 off to 1 fully on; buffered like a move (GRBL
+   * switches spindle and coolant once the moves before have finished). An unknown name rejects with UnknownOutput
+   * (`unknown-output`), a value the output does not take with a RangeError. Outputs are off already in an alarm
+   * (GRBL's reset switched them off): switching one off then resolves at once.
+   */
+  setOutput(output: string, value: number): Promise<HardwareState>;
   /** Feed hold (`!`): decelerate to a stop without losing position; resolves once the machine is held (`Hold`). */
   hold(): Promise<HardwareState>;
   /** Cycle start (`~`): continue held motion. Ignored while the door is open or in an alarm. */

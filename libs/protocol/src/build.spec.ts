@@ -9,6 +9,7 @@ describe('buildProtocol', () => {
       await ctx.move({ x: 10, y: 20, z: 5, feed: 3000 });
       await ctx.pause('Check the samples');
       await ctx.delay(30, 'Incubate');
+      await ctx.setOutput('pump', 0.5);
       await ctx.comment('Done');
     });
     expect(await buildProtocol(dilution)).toEqual({
@@ -19,6 +20,7 @@ describe('buildProtocol', () => {
         { type: 'move', params: { x: 10, y: 20, z: 5, feed: 3000 } },
         { type: 'pause', params: { message: 'Check the samples' } },
         { type: 'delay', params: { seconds: 30, message: 'Incubate' } },
+        { type: 'set-output', params: { output: 'pump', value: 0.5 } },
         { type: 'comment', params: { message: 'Done' } },
       ],
     });
@@ -79,6 +81,7 @@ describe('buildProtocol', () => {
     ['a move without an axis', (ctx: any) => ctx.move({ feed: 100 }), 'move needs at least one of x, y, z'],
     ['a delay of no time', (ctx: any) => ctx.delay(0), 'seconds must be greater than 0'],
     ['a coordinate that is not a number', (ctx: any) => ctx.move({ x: '10' }), 'x must be a number'],
+    ['an output level given in percent', (ctx: any) => ctx.setOutput('pump', 50), 'value must be from 0 (off) to 1 (fully on)'],
     ['no commands at all', () => undefined, 'a protocol needs at least one command'],
   ])('refuses %s with zod’s readable message', async (_what, body, reason) => {
     const failure = buildProtocol(defineProtocol({ name: 'bad' }, body));
@@ -103,14 +106,17 @@ describe('buildProtocol', () => {
 
   it('refuses a command recorded after the body finished, instead of losing it', async () => {
     let late: Promise<unknown> | undefined;
+    let pump: Promise<unknown> | undefined;
     const leaky = defineProtocol({ name: 'leaky' }, (ctx) => {
       setTimeout(() => (late = ctx.comment('too late').catch((error: unknown) => error)), 0);
+      setTimeout(() => (pump = ctx.setOutput('pump', 1).catch((error: unknown) => error)), 0);
       return ctx.home();
     });
     const document = await buildProtocol(leaky);
     await new Promise((r) => setTimeout(r, 10));
     expect(document.commands).toEqual([{ type: 'home' }]);
     expect(await late).toEqual(new Error('ctx.comment() was called after the protocol body finished: await every ctx call'));
+    expect(await pump).toEqual(new Error('ctx.setOutput() was called after the protocol body finished: await every ctx call'));
   });
 });
 

@@ -53,6 +53,11 @@ export interface ProtocolContext {
   publish(topic: string, payload: Json, options?: { retain?: boolean }): Promise<void>;
   /** Wait for another instrument's message on `topic` (a filter with + and # works too). */
   waitFor(topic: string, options?: WaitOptions): Promise<void>;
+  /**
+   * Switch a device output, named as the device names it (`pump`, `valve`), to `value`: 0 off, 1 fully on, and in
+   * between for a proportional output such as a pump. The run switches it off again when it ends.
+   */
+  setOutput(output: string, value: number): Promise<void>;
 }
 
 export type ProtocolBody = (ctx: ProtocolContext) => Promise<void> | void;
@@ -74,10 +79,10 @@ export function isProtocolDefinition(value: unknown): value is ProtocolDefinitio
 /** A context that appends to `commands` until `seal()` is called; a call after that is a bug in the protocol. */
 export function recordingContext(commands: Command[]): { ctx: ProtocolContext; seal: () => void } {
   let sealed = false;
-  const record = (command: Command): Promise<void> => {
+  const record = (command: Command, method: keyof ProtocolContext = command.type as keyof ProtocolContext): Promise<void> => {
     if (sealed) {
       // Without this, a command issued from an un-awaited callback would vanish from the document silently.
-      return Promise.reject(new Error(`ctx.${command.type}() was called after the protocol body finished: await every ctx call`));
+      return Promise.reject(new Error(`ctx.${method}() was called after the protocol body finished: await every ctx call`));
     }
     commands.push(command);
     return Promise.resolve();
@@ -93,6 +98,7 @@ export function recordingContext(commands: Command[]): { ctx: ProtocolContext; s
     comment: (message) => record({ type: 'comment', params: { message } }),
     publish: (topic, payload, options) => record({ type: 'publish', params: withoutUndefined({ topic, payload, retain: options?.retain }) } as Command),
     waitFor: (topic, options) => record({ type: 'wait-for', params: withoutUndefined({ topic, ...options }) } as Command),
+    setOutput: (output, value) => record({ type: 'set-output', params: { output, value } }, 'setOutput'),
   };
   return { ctx, seal: () => (sealed = true) };
 }

@@ -8,11 +8,12 @@ import { move } from './move.js';
 import { pause } from './pause.js';
 import { publish } from './publish.js';
 import { waitFor } from './wait-for.js';
+import { setOutput } from './set-output.js';
 import type { CommandModule, CommandOf, DescribeStyle } from './types.js';
 
 export * from './types.js';
 
-const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, publish, 'wait-for': waitFor };
+const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, publish, 'wait-for': waitFor, 'set-output': setOutput };
 
 export function commandModule<T extends CommandType>(type: T): CommandModule<T> {
   return MODULES[type];

@@ -7,13 +7,13 @@ import type { z } from 'zod';
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 
 /**
- * `instant`: done as soon as it starts (a comment). `motion`: a request to the device, done when the device
- * answers. `wait`: the run waits in the engine (a protocol pause, a delay, and next: a wait for another instrument).
+ * `instant`: done as soon as it starts (a comment). `motion`: a request to the device (a move, an output), done
+ * when the device answers. `wait`: the run waits in the engine (a protocol pause, a delay, and next: a wait for another instrument).
  */
 export type CommandKind = 'instant' | 'motion' | 'wait';
 
-/** A request to the device that carries out a motion command or a fixit action. */
-export type HardwareCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> } | { op: 'unlock' };
+/** A request to the device that carries out a device command (motion, an output) or a fixit action. */
+export type HardwareCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> } | { op: 'unlock' } | { op: 'set-output'; output: string; value: number };
 
 /** What starting a command (or an attempt of it) means. */
 export type StartPlan =
@@ -45,6 +45,8 @@ export interface CommandModule<T extends CommandType = CommandType> {
   readonly onResume: 'complete' | 'continue';
   /** What the device's answer keeps in `command.succeeded` (motion: where the machine ended up). */
   result?(state: HardwareState): Record<string, unknown>;
+  /** The device output it switches, and to what: the run switches every output it left on off when it ends. */
+  output?(command: CommandOf<T>): { output: string; value: number };
   describe(command: CommandOf<T>, style: DescribeStyle): string;
 }
 

@@ -6,6 +6,7 @@ import { ORIGIN, type MotionController, type MoveTarget, type StateListener } fr
 import { GrblDisconnected } from './errors.js';
 import { GrblController, type GrblControllerOptions } from './grbl-controller.js';
 import type { GrblDriver } from './grbl-driver.js';
+import { outputAccessory, type OutputMap } from '../outputs.js';
 
 /** The part of a logger this needs (@labrun/service's Logger fits). */
 export interface ConnectionLog {
@@ -41,11 +42,13 @@ export class GrblConnection implements MotionController {
   private running: Promise<void> | null = null;
   private connectedWaiters: Array<() => void> = [];
   private announced = '';
+  private readonly outputs: OutputMap;
 
   constructor(private readonly options: GrblConnectionOptions) {
     this.retryMs = options.retryMs ?? 1000;
     this.log = options.log ?? quiet;
     this.clock = options.clock ?? systemClock;
+    this.outputs = options.controller?.outputs ?? new Map();
     this.lastState = {
       connected: false,
       machine: 'Idle',
@@ -54,6 +57,7 @@ export class GrblConnection implements MotionController {
       homed: false,
       door: 'closed',
       alarm: null,
+      outputs: Object.fromEntries([...this.outputs.keys()].map((name) => [name, 0])),
       at: new Date(this.clock.now()).toISOString(),
     };
   }
@@ -92,6 +96,14 @@ export class GrblConnection implements MotionController {
 
   dwell(seconds: number): Promise<HardwareState> {
     return this.controller ? this.controller.dwell(seconds) : this.offline();
+  }
+
+  setOutput(output: string, value: number): Promise<HardwareState> {
+    if (this.controller) return this.controller.setOutput(output, value);
+    // A name the device does not offer is answered as such, connected or not.
+    return Promise.resolve()
+      .then(() => outputAccessory(this.outputs, output, value))
+      .then(() => this.offline());
   }
 
   hold(): Promise<HardwareState> {
@@ -182,7 +194,7 @@ export class GrblConnection implements MotionController {
 
   private announce(state: HardwareState): void {
     if (!this.controller) this.lastState = state;
-    const summary = JSON.stringify([state.connected, state.machine, state.homed, state.door, state.alarm?.code ?? null]);
+    const summary = JSON.stringify([state.connected, state.machine, state.homed, state.door, state.alarm?.code ?? null, state.outputs]);
     if (summary === this.announced) return;
     this.announced = summary;
     for (const listener of this.listeners) listener(state);

@@ -1,12 +1,13 @@
 // GrblController on the simulator in-process, at wall-clock speed: what real GRBL 1.1h showed and labrun's own
 // simulator used to hide — a lost `ok`, work offsets GRBL reports only now and then, and the deceleration after a
-// feed hold (issue 11, points 9–11) — and leaving an alarm with `$X`, byte for byte on the serial line.
+// feed hold (issue 11, points 9–11) — leaving an alarm with `$X`, and switching outputs (pump, valve), byte for
+// byte on the serial line.
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HardwareState } from '@labrun/contracts';
 import { GrblSimulator, type GrblSimulatorOptions } from '../simulator/index.js';
 import { followState } from '../state-feed.js';
-import { GrblController } from './grbl-controller.js';
+import { GrblController, type GrblControllerOptions } from './grbl-controller.js';
 import { GrblDriver } from './grbl-driver.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,9 +49,9 @@ function tapped(port: Duplex) {
 }
 
 /** A homed controller on a fresh simulator; quick homing so each test starts in well under a second. */
-async function homed(options: GrblSimulatorOptions = {}, driverOptions: ConstructorParameters<typeof GrblDriver>[1] = {}) {
+async function homed(options: GrblSimulatorOptions = {}, driverOptions: ConstructorParameters<typeof GrblDriver>[1] = {}, controllerOptions: GrblControllerOptions = {}) {
   sim = new GrblSimulator({ ...options, settings: { 24: 2000, 25: 6000, ...options.settings } });
-  controller = await GrblController.connect(new GrblDriver(sim.port, { name: 'simulator', ...driverOptions }));
+  controller = await GrblController.connect(new GrblDriver(sim.port, { name: 'simulator', ...driverOptions }), controllerOptions);
   await controller.home();
   return { sim, controller };
 }
@@ -142,5 +143,106 @@ describe('GrblController unlocking the simulator ($X)', () => {
     await sleep(800);
     expect(await controller.unlock()).toMatchObject({ machine: 'Idle', homed: false, alarm: null });
     await expect(controller.move({ x: 10 })).rejects.toMatchObject({ code: 'not-homed' });
+  });
+});
+
+describe('GrblController switching outputs on the simulator', () => {
+  const outputs = new Map([
+    ['pump', 'spindle'],
+    ['valve', 'flood'],
+    ['mister', 'mist'],
+  ] as const);
+
+  /** A homed controller with the three outputs, on a simulator whose serial line is recorded. */
+  async function wired(options: GrblSimulatorOptions = {}) {
+    sim = new GrblSimulator({ ...options, settings: { 24: 2000, 25: 6000, ...options.settings } });
+    const line = tapped(sim.port);
+    controller = await GrblController.connect(new GrblDriver(line.tap, { name: 'simulator' }), { outputs });
+    await controller.home();
+    return { sim, controller, line };
+  }
+
+  /** What went over the wire since `mark`, the answers as lines (a mark may fall between a report and its line end). */
+  const exchanged = (since: () => { sent: string; received: string }) => {
+    const { sent, received } = since();
+    return { sent, received: received.split(/[\r\n]+/).filter(Boolean) };
+  };
+
+  it('sends M3 S<value × $30> and M5 for a spindle output, M8 and M9 for a flood one, and reads the levels back from the status report', async () => {
+    const { controller, line } = await wired();
+    expect(controller.state().outputs).toEqual({ pump: 0, valve: 0, mister: 0 });
+    let wire = line.mark();
+    expect((await controller.setOutput('pump', 0.5)).outputs).toEqual({ pump: 0.5, valve: 0, mister: 0 });
+    expect(exchanged(wire)).toEqual({ sent: 'M3 S500\n', received: ['ok'] });
+    wire = line.mark();
+    expect((await controller.setOutput('valve', 1)).outputs).toEqual({ pump: 0.5, valve: 1, mister: 0 });
+    expect(exchanged(wire)).toEqual({ sent: 'M8\n', received: ['ok'] });
+    wire = line.mark();
+    expect((await controller.setOutput('pump', 1 / 3)).outputs).toEqual({ pump: 0.333, valve: 1, mister: 0 }); // FS carries whole rpm
+    expect(wire().sent).toBe('M3 S333.333\n');
+    wire = line.mark();
+    await controller.setOutput('pump', 0);
+    expect((await controller.setOutput('valve', 0)).outputs).toEqual({ pump: 0, valve: 0, mister: 0 });
+    expect(exchanged(wire)).toEqual({ sent: 'M5\nM9\n', received: ['ok', 'ok'] });
+  });
+
+  it('answers an output it does not offer with unknown-output, and a level a valve cannot take with a RangeError, sending nothing', async () => {
+    const { controller, line } = await wired();
+    const wire = line.mark();
+    await expect(controller.setOutput('heater', 1)).rejects.toMatchObject({ code: 'unknown-output', message: 'there is no output "heater" on this device: its outputs are pump, valve, mister' });
+    await expect(controller.setOutput('valve', 0.5)).rejects.toThrow(new RangeError("valve is an on/off output (GRBL's flood coolant): its value is 0 or 1, not 0.5"));
+    await sleep(300);
+    expect(exchanged(wire)).toEqual({ sent: '', received: [] });
+  });
+
+  it('keeps mist on when it switches flood off (M9 switches both), on a GRBL built with M7', async () => {
+    const { controller, line } = await wired({ enableM7: true });
+    await controller.setOutput('mister', 1);
+    await controller.setOutput('valve', 1);
+    const wire = line.mark();
+    expect((await controller.setOutput('valve', 0)).outputs).toEqual({ pump: 0, valve: 0, mister: 1 });
+    expect(exchanged(wire)).toEqual({ sent: 'M9\nM7\n', received: ['ok', 'ok'] });
+  });
+
+  it('says what to do when GRBL has no mist coolant (built without M7)', async () => {
+    const { controller } = await wired();
+    await expect(controller.setOutput('mister', 1)).rejects.toMatchObject({
+      code: 'grbl-error',
+      message: expect.stringMatching(/^GRBL refused "M7": error:20 .*This GRBL was built without mist coolant \(ENABLE_M7 in its config\.h\): wire mister to flood, or build GRBL with ENABLE_M7$/),
+    });
+  });
+
+  it('reads the outputs off while the door has switched them off, and on again once GRBL restores them on resume', async () => {
+    const { sim, controller } = await wired();
+    await controller.setOutput('pump', 0.5);
+    await controller.setOutput('valve', 1);
+    const published: HardwareState[] = [];
+    const stop = followState(controller, (s) => published.push(s));
+    try {
+      sim.setDoor(true);
+      await sleep(600);
+      expect(controller.state()).toMatchObject({ machine: 'Door', door: 'open', outputs: { pump: 0, valve: 0 } });
+      expect(published.at(-1)!.outputs).toEqual({ pump: 0, valve: 0, mister: 0 }); // announced, so hw/<dev>/state shows it
+      sim.setDoor(false);
+      await sleep(300);
+      await controller.release(); // cycle start: Door:3 brings spindle and coolant back, 4 s + 1 s, then resumes
+      await sleep(600);
+      expect(controller.state().outputs).toEqual({ pump: 0.5, valve: 1, mister: 0 });
+      expect(published.at(-1)!.outputs).toEqual({ pump: 0.5, valve: 1, mister: 0 });
+    } finally {
+      stop();
+    }
+  });
+
+  it('in an alarm, where GRBL has switched every output off, switches one off without sending and refuses to switch one on', async () => {
+    const { controller, line } = await wired();
+    await controller.setOutput('pump', 0.5);
+    await expect(controller.move({ x: 400, feed: 12000 })).rejects.toMatchObject({ code: 'alarm' });
+    await sleep(800);
+    expect(controller.state()).toMatchObject({ machine: 'Alarm', outputs: { pump: 0, valve: 0, mister: 0 } });
+    const wire = line.mark();
+    expect((await controller.setOutput('pump', 0)).outputs).toEqual({ pump: 0, valve: 0, mister: 0 });
+    await expect(controller.setOutput('pump', 1)).rejects.toMatchObject({ code: 'alarm' });
+    expect(wire().sent).toBe('');
   });
 });

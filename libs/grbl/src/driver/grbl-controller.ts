@@ -7,6 +7,7 @@ import { alarmLosesPosition, type GrblCode } from './codes.js';
 import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
 import type { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
+import { coolantAfter, outputAccessory, outputLevels, outputLines, type Coolant, type OutputMap } from '../outputs.js';
 
 export interface GrblControllerOptions {
   /** The clock that stamps `at`. */
@@ -23,6 +24,8 @@ export interface GrblControllerOptions {
    * its settings ($23, $27, $130–$132), so that home reads 0,0,0.
    */
   deckOrigin?: Position | undefined;
+  /** The outputs the device offers by lab name, and the GRBL accessory each is wired to (HARDWARE_OUTPUTS). */
+  outputs?: OutputMap;
 }
 
 /**
@@ -138,6 +141,11 @@ export class GrblController implements MotionController {
   private pollTimer: ReturnType<typeof setTimeout> | null = null;
   private announced = '';
   private readonly detach: () => void;
+  private readonly outputs: OutputMap;
+  /** Spindle and coolant as GRBL last reported them (FS's speed, A:'s letters): what the outputs read. */
+  private accessories = { spindleRpm: 0, flood: false, mist: false };
+  /** The coolant GRBL's parser has on (M7/M8, until M9 or a reset), which switching one coolant off must keep. */
+  private coolant: Coolant = { flood: false, mist: false };
 
   private constructor(
     readonly driver: GrblDriver,
@@ -149,6 +157,7 @@ export class GrblController implements MotionController {
     this.holdTimeoutMs = options.holdTimeoutMs ?? 30_000;
     this.configuredOrigin = options.deckOrigin;
     this.deckOrigin = options.deckOrigin ?? null;
+    this.outputs = options.outputs ?? new Map();
     const onStatus = (report: StatusReport) => this.onStatus(report);
     const onAlarm = (alarm: GrblCode) => this.onAlarm(alarm);
     const onMessage = (text: string) => this.onMessage(text);
@@ -227,6 +236,28 @@ export class GrblController implements MotionController {
     return this.operate([`G4 P${gcodeNumber(seconds)}`]);
   }
 
+  async setOutput(output: string, value: number): Promise<HardwareState> {
+    const accessory = outputAccessory(this.outputs, output, value);
+    // GRBL's reset (every alarm ends in one) switched spindle and coolant off, and it takes no G-code until
+    // unlocked: an output to switch off is off already.
+    if (value === 0 && (this.alarm || this.locked) && this.connected) return this.state();
+    const refused = this.refusal();
+    if (refused) throw refused;
+    const lines = outputLines(accessory, value, this.coolant, this.settings.get(30) ?? 1000);
+    try {
+      const state = await this.operate(lines, () => {
+        this.coolant = coolantAfter(lines, this.coolant);
+      });
+      return state;
+    } catch (error) {
+      if (error instanceof GrblError && error.grblCode === 20 && lines.includes('M7')) {
+        const unavailable = new Error(`${error.message}. This GRBL was built without mist coolant (ENABLE_M7 in its config.h): wire ${output} to flood, or build GRBL with ENABLE_M7`);
+        throw Object.assign(unavailable, { code: 'grbl-error' });
+      }
+      throw error;
+    }
+  }
+
   async hold(): Promise<HardwareState> {
     this.assertConnected();
     if (this.homing()) {
@@ -289,6 +320,7 @@ export class GrblController implements MotionController {
       homed: this.homed,
       door: report && this.doorOpen(report) ? 'open' : 'closed',
       alarm: this.alarm,
+      outputs: outputLevels(this.outputs, this.accessories, this.settings.get(30) ?? 1000),
       at: new Date(this.clock.now()).toISOString(),
     };
   }
@@ -353,6 +385,8 @@ export class GrblController implements MotionController {
     // found unlocked was homed before this connection.
     const latest = driver.lastStatus ?? report;
     this.homed = this.homingEnabled && latest.state !== 'Alarm';
+    // What the parser has on is what the machine has on, unless a door has switched it off meanwhile.
+    if (latest.accessories) this.coolant = { flood: latest.accessories.flood, mist: latest.accessories.mist };
     this.onStatus(latest);
   }
 
@@ -419,6 +453,9 @@ export class GrblController implements MotionController {
 
   private onStatus(report: StatusReport): void {
     this.report = report;
+    // `A:` comes only now and then (with `Ov:`); in between, the accessories are as last reported.
+    const accessories = report.accessories;
+    this.accessories = { spindleRpm: report.spindle ?? 0, flood: accessories?.flood ?? this.accessories.flood, mist: accessories?.mist ?? this.accessories.mist };
     if (report.mpos) {
       const scale = this.inches ? 25.4 : 1;
       const mpos = { x: round3(report.mpos.x * scale), y: round3(report.mpos.y * scale), z: round3(report.mpos.z * scale) };
@@ -475,6 +512,9 @@ export class GrblController implements MotionController {
     // labrun's own resets (stop(), and the reset an alarm asks for) are not that.
     if (!this.aborting && !this.alarm && this.operations.size > 0) this.homed = false;
     this.restartAfterAlarm?.settle();
+    // GRBL restarts with spindle and coolant off and its parser at M5 M9.
+    this.accessories = { spindleRpm: 0, flood: false, mist: false };
+    this.coolant = { flood: false, mist: false };
     this.startedAfterAlarm = this.alarmSinceStart;
     this.alarmSinceStart = false;
     this.homingFailed = false;
@@ -527,14 +567,14 @@ export class GrblController implements MotionController {
   }
 
   /**
-   * A `state` event on every change of machine state, homed, door, alarm or connection — and when a feed hold has
+   * A `state` event on every change of machine state, homed, door, alarm, connection or an output's level — and when a feed hold has
    * brought the machine to rest (Hold:1 → Hold:0, Door:2 → Door:1/0): that state carries where it stopped, which
    * the deceleration after the hold moved it to.
    */
   private announce(): void {
-    const { machine, homed, door, alarm, connected } = this.state();
+    const { machine, homed, door, alarm, connected, outputs } = this.state();
     const stopping = (machine === 'Hold' && this.report?.subState === 1) || (machine === 'Door' && this.report?.subState === 2);
-    const summary = JSON.stringify([machine, stopping, homed, door, alarm?.code ?? null, connected]);
+    const summary = JSON.stringify([machine, stopping, homed, door, alarm?.code ?? null, connected, outputs]);
     if (summary === this.announced) return;
     this.announced = summary;
     const state = this.state();

@@ -529,6 +529,8 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
   private restarted(version: string): void {
     this.resetting = false;
     this.grblVersion = version;
+    // GRBL restarts with spindle and coolant off; `A:` says so again only with its next `Ov:`.
+    this.memory = { ...this.memory, accessories: null };
     const lost = [...this.inFlight, ...this.queue];
     this.inFlight.length = 0;
     this.queue.length = 0;

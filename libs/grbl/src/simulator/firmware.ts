@@ -42,8 +42,10 @@ export class GrblFirmware {
     transmit: (text: string) => void,
     /** Fault injection: the answer to a line this returns true for is not sent. */
     private readonly loseAnswer: (line: string) => boolean = () => false,
+    /** Compile-time options: ENABLE_M7. */
+    build: { enableM7?: boolean } = {},
   ) {
-    this.m = new Machine(clock, settings, transmit, () => this.service());
+    this.m = new Machine(clock, settings, transmit, () => this.service(), build);
     this.busyTimer = new Timer(clock);
     // Power-up: with homing enabled GRBL starts locked in Alarm until `$H` or `$X` (HOMING_INIT_LOCK).
     this.m.state = settings.homingEnabled ? 'Alarm' : 'Idle';
@@ -332,7 +334,7 @@ export class GrblFirmware {
     m.planner.reset(position);
     m.counters.reset();
     m.setSpindle(5, 0);
-    m.setCoolant(false);
+    m.setCoolant(0);
 
     m.transmit(BANNER);
     // CHECK_LIMITS_AT_INIT (on in GRBL's config.h): a limit switch pressed at start-up locks GRBL in Alarm.

@@ -6,7 +6,7 @@
 // M2 M30 M3 M4 M5 M8 M9, words F L N P S T X Y Z. Work coordinates are GRBL's: WPos = MPos − (G5x offset + G92
 // offset); the parser position is kept in machine coordinates. GRBL features the simulator leaves out answer
 // error:20 (unsupported command): arcs (G2/G3), probing (G38.x), G28/G30, tool length offsets (G43.1/G49) and
-// inverse-time feed (G93). Like a default GRBL build there is no M7.
+// inverse-time feed (G93). Like a default GRBL build there is no M7, unless built with it (ENABLE_M7).
 import { ERROR, type ErrorCode } from './codes.js';
 import type { Vec3 } from './vector.js';
 
@@ -24,14 +24,19 @@ export interface ModalState {
   distance: 90 | 91;
   /** M3 clockwise, M4 counter-clockwise, M5 off. */
   spindle: 3 | 4 | 5;
-  /** M8 flood coolant on, M9 off. */
-  coolant: 8 | 9;
+  /** Coolant on, as GRBL's bits: COOLANT.flood (M8), COOLANT.mist (M7); 0 is off (M9). Both may be on at once. */
+  coolant: number;
 }
 
-export const defaultModal = (): ModalState => ({ motion: 0, plane: 17, units: 21, distance: 90, spindle: 5, coolant: 9 });
+/** GRBL's coolant bits (COOLANT_FLOOD_ENABLE, COOLANT_MIST_ENABLE). */
+export const COOLANT = { flood: 1, mist: 2 } as const;
+
+export const defaultModal = (): ModalState => ({ motion: 0, plane: 17, units: 21, distance: 90, spindle: 5, coolant: 0 });
 
 /** GRBL's gc_state. */
 export class ParserState {
+  /** Built with ENABLE_M7 (mist coolant); a compile-time option, as `$I`'s `M` shows. */
+  readonly enableM7: boolean;
   modal: ModalState = defaultModal();
   /** mm/min; 0 means "not set yet" (a G1 then answers error:22). */
   feedRate = 0;
@@ -46,6 +51,10 @@ export class ParserState {
   coordSelect = 0;
   /** The G92 offset; a reset clears it. */
   g92: Vec3 = [0, 0, 0];
+
+  constructor(options: { enableM7?: boolean } = {}) {
+    this.enableM7 = options.enableM7 ?? false;
+  }
 
   /** The work coordinate offset, WCO = G5x + G92: work position = machine position − WCO. */
   get wco(): Vec3 {
@@ -75,7 +84,8 @@ export type GcodeStep =
   | { kind: 'line'; target: Vec3; feed: number; rapid: boolean }
   | { kind: 'jog'; target: Vec3; feed: number }
   | { kind: 'spindle'; state: 3 | 4 | 5; speed: number }
-  | { kind: 'coolant'; state: 8 | 9 }
+  /** The coolant bits to switch to (COOLANT). */
+  | { kind: 'coolant'; state: number }
   /** M0: feed hold until cycle start. */
   | { kind: 'pause' }
   /** M2/M30: spindle and coolant off, `[MSG:Pgm End]`. */
@@ -224,10 +234,13 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
             group = 'M7';
             modal.spindle = int;
             break;
+          case 7:
           case 8:
           case 9:
+            // M7 and M8 add to what is on (one per line: they share a modal group), M9 switches both off.
+            if (int === 7 && !gc.enableM7) return fail(ERROR.unsupportedCommand);
             group = 'M8';
-            modal.coolant = int;
+            modal.coolant = int === 9 ? 0 : modal.coolant | (int === 7 ? COOLANT.mist : COOLANT.flood);
             break;
           default:
             return fail(ERROR.unsupportedCommand);
@@ -362,7 +375,7 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
   if (programFlow === 2 || programFlow === 30) {
     steps.push({ kind: 'sync' }, { kind: 'programEnd' });
     // M2/M30 reset only these modes (LinuxCNC's program end): G1 G17 G90 G94 G54 M5 M9.
-    gc.modal = { ...gc.modal, motion: 1, plane: 17, distance: 90, spindle: 5, coolant: 9 };
+    gc.modal = { ...gc.modal, motion: 1, plane: 17, distance: 90, spindle: 5, coolant: 0 };
   }
   return { ok: true, steps };
 }

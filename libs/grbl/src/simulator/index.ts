@@ -31,6 +31,11 @@ export interface GrblSimulatorOptions {
    * sent, as if lost on the serial line. It gets the line as GRBL reads it: upper case, no spaces (`G4P0`).
    */
   loseAnswer?: (line: string) => boolean;
+  /**
+   * Built with mist coolant (GRBL's ENABLE_M7, off in its default build): M7 switches it on, `A:` shows `M`, and
+   * `$I` lists `M`. Without it M7 answers error:20.
+   */
+  enableM7?: boolean;
 }
 
 export class GrblSimulator {
@@ -50,7 +55,7 @@ export class GrblSimulator {
     let firmware: GrblFirmware | undefined;
     this.wire = new SerialWire(clock, options.baudRate ?? 115200, (byte) => firmware?.receiveByte(byte));
     this.port = this.wire.port;
-    firmware = new GrblFirmware(clock, settings, (text) => this.wire.send(text), options.loseAnswer);
+    firmware = new GrblFirmware(clock, settings, (text) => this.wire.send(text), options.loseAnswer, { enableM7: options.enableM7 ?? false });
     this.firmware = firmware;
   }
 

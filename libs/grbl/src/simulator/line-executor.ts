@@ -62,7 +62,7 @@ export function runStep(m: Machine, step: Step, job: Job): Outcome {
       return 'done';
 
     case 'coolant':
-      if (!checking) m.setCoolant(step.state === 8);
+      if (!checking) m.setCoolant(step.state);
       return 'done';
 
     case 'pause':
@@ -78,7 +78,7 @@ export function runStep(m: Machine, step: Step, job: Job): Outcome {
     case 'programEnd':
       if (!checking) {
         m.setSpindle(5, 0);
-        m.setCoolant(false);
+        m.setCoolant(0);
         m.counters.refreshWco();
       }
       m.sendLine(MESSAGE.programEnd);

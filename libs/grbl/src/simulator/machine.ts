@@ -3,7 +3,7 @@
 // buffer, spindle and coolant outputs, limit and door inputs. Also mc_reset(), which any of them may call.
 import type { Clock } from '@labrun/contracts';
 import { ALARM } from './codes.js';
-import { ParserState } from './gcode.js';
+import { COOLANT, ParserState } from './gcode.js';
 import { HomingCycle } from './homing.js';
 import { Planner } from './planner.js';
 import { ReportCounters } from './report.js';
@@ -75,7 +75,7 @@ export class Machine implements SystemContext {
   busyUntil = 0;
   afterBusy: (() => void) | null = null;
 
-  readonly parser = new ParserState();
+  readonly parser: ParserState;
   readonly planner: Planner;
   readonly stepper: Stepper;
   readonly homing: HomingCycle;
@@ -93,7 +93,8 @@ export class Machine implements SystemContext {
   spindle: { direction: 3 | 4 | 5; rpm: number } = { direction: 5, rpm: 0 };
   /** The work coordinate offset in effect (G5x + G92), as status reports show it: WPos = MPos − WCO. */
   wco: Vec3 = [0, 0, 0];
-  floodCoolant = false;
+  /** The coolant outputs that are on: COOLANT bits (flood, mist). */
+  coolant = 0;
 
   constructor(
     readonly clock: Clock,
@@ -102,7 +103,10 @@ export class Machine implements SystemContext {
     readonly transmit: (text: string) => void,
     /** Run the main loop: something happened. */
     readonly wake: () => void,
+    /** Compile-time options: ENABLE_M7 (mist coolant). */
+    build: { enableM7?: boolean } = {},
   ) {
+    this.parser = new ParserState(build);
     this.planner = new Planner(settings);
     this.stepper = new Stepper(clock, this.planner, settings, {
       blockDone: () => this.wake(),
@@ -161,7 +165,7 @@ export class Machine implements SystemContext {
     if (this.exec.reset) return;
     this.exec.reset = true;
     this.setSpindle(5, 0);
-    this.setCoolant(false);
+    this.setCoolant(0);
     const moving = this.state === 'Cycle' || this.state === 'Homing' || this.state === 'Jog' || this.holdInProgress;
     if (moving) {
       if (this.state === 'Homing') {
@@ -182,13 +186,25 @@ export class Machine implements SystemContext {
   /** The spindle output: the speed it really turns at is limited to $31…$30 rpm, and 0 when off or at S0. */
   setSpindle(direction: 3 | 4 | 5, speed: number): void {
     const rpm = direction === 5 || speed <= 0 ? 0 : Math.min(Math.max(speed, this.settings.get(31)), this.settings.get(30));
-    if (direction !== this.spindle.direction) this.counters.refreshOverrides(); // show `A:` in the next report
+    const before = this.accessories();
     this.spindle = { direction, rpm };
+    if (this.accessories() !== before) this.counters.refreshOverrides(); // show the new `A:` in the next report
   }
 
-  setCoolant(on: boolean): void {
-    if (on !== this.floodCoolant) this.counters.refreshOverrides();
-    this.floodCoolant = on;
+  /** The coolant outputs: COOLANT bits, 0 for off. */
+  setCoolant(bits: number): void {
+    const before = this.accessories();
+    this.coolant = bits;
+    if (this.accessories() !== before) this.counters.refreshOverrides();
+  }
+
+  /**
+   * The status report's `A:` letters: S (clockwise) or C (counter-clockwise) while the spindle's PWM is on — at S0
+   * GRBL 1.1 switches the PWM off and reports no spindle —, F flood, M mist.
+   */
+  accessories(): string {
+    const spindle = this.spindle.rpm <= 0 ? '' : this.spindle.direction === 3 ? 'S' : this.spindle.direction === 4 ? 'C' : '';
+    return spindle + (this.coolant & COOLANT.flood ? 'F' : '') + (this.coolant & COOLANT.mist ? 'M' : '');
   }
 
   /** Axes whose limit switch is pressed now: the machine still stands where a hard limit stopped it. */

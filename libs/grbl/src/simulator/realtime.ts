@@ -6,6 +6,7 @@
 //   cycle start  resumes a completed hold, or a closed door; ignored otherwise
 //   jog cancel   decelerates a jog, then throws the rest of it away
 import { ALARM } from './codes.js';
+import { COOLANT } from './gcode.js';
 import { noSuspend, type ExecFlags, type Machine } from './machine.js';
 import { MESSAGE, statusReport } from './report.js';
 import { AXES, AXIS_LETTERS } from './vector.js';
@@ -138,7 +139,7 @@ export function suspendStep(m: Machine): boolean {
   if (!s.retractComplete) {
     // No parking motion is built in: the door (or sleep) just switches the spindle and the coolant off.
     m.setSpindle(5, 0);
-    m.setCoolant(false);
+    m.setCoolant(0);
     s.restartRetract = false;
     s.retractComplete = true;
     return true;
@@ -163,8 +164,10 @@ export function suspendStep(m: Machine): boolean {
         m.setSpindle(gc.modal.spindle, gc.spindleSpeed);
         delay += SAFETY_DOOR_SPINDLE_DELAY_MS;
       }
-      if (gc.modal.coolant === 8) {
-        m.setCoolant(true);
+      if (gc.modal.coolant !== 0) {
+        // GRBL 1.1h restores flood only (protocol.c masks with PL_COND_FLAG_COOLANT_FLOOD twice): mist stays off,
+        // though $G still shows M7, and the delay is waited all the same.
+        m.setCoolant(gc.modal.coolant & COOLANT.flood);
         delay += SAFETY_DOOR_COOLANT_DELAY_MS;
       }
       m.restoring = { until: m.clock.now() + delay };
@@ -188,7 +191,6 @@ function currentStatusReport(m: Machine): string {
   const pressed = m.limitSwitchesPressed();
   for (const axis of AXES) if (pressed.includes(axis)) pins += AXIS_LETTERS[axis];
   if (m.doorPin) pins += 'D';
-  const spindle = m.spindle.direction === 3 ? 'S' : m.spindle.direction === 4 ? 'C' : '';
   return statusReport(
     {
       state: m.reportedState(),
@@ -200,7 +202,7 @@ function currentStatusReport(m: Machine): string {
       feed: m.stepper.speed(),
       spindle: m.spindle.rpm,
       pins,
-      accessories: spindle + (m.floodCoolant ? 'F' : ''),
+      accessories: m.accessories(),
     },
     m.settings,
     m.counters,

@@ -1,7 +1,7 @@
 // Everything the controller prints, formatted exactly as GRBL 1.1h's report.c does: the welcome banner, `[MSG:…]`
 // feedback, the real-time status report `<Idle|MPos:…|…>`, and the answers to `$`, `$G`, `$#` and `$I`.
 // Lines are sent with `\r\n` by the caller.
-import { MM_PER_INCH, type ParserState } from './gcode.js';
+import { COOLANT, MM_PER_INCH, type ParserState } from './gcode.js';
 import { PLANNER_BLOCKS } from './planner.js';
 import { printFloat, type Settings } from './settings.js';
 import type { Vec3 } from './vector.js';
@@ -30,11 +30,12 @@ export const MESSAGE = {
 } as const;
 
 /**
- * Compile-time options `$I` lists: V variable spindle (GRBL's default build prints `V`), + safety door input pin
- * (the simulated machine has a door switch). No `Z`: homing does not set the origin (no HOMING_FORCE_SET_ORIGIN).
- * Then the planner blocks and serial receive buffer size, which senders use for character counting.
+ * Compile-time options `$I` lists, in report_build_info()'s order: V variable spindle (GRBL's default build
+ * prints `V`), M mist coolant (ENABLE_M7, when built with it), + safety door input pin (the simulated machine has
+ * a door switch). No `Z`: homing does not set the origin (no HOMING_FORCE_SET_ORIGIN). Then the planner blocks
+ * and serial receive buffer size, which senders use for character counting.
  */
-export const BUILD_OPTIONS = `V+,${PLANNER_BLOCKS},${RX_BUFFER_SIZE}`;
+export const buildOptions = (enableM7: boolean) => `V${enableM7 ? 'M' : ''}+,${PLANNER_BLOCKS},${RX_BUFFER_SIZE}`;
 
 /** A coordinate in the reporting unit: mm with 3 decimals, or inches with 4 when $13=1. */
 export function coord(mm: number, settings: Settings): string {
@@ -65,7 +66,7 @@ export interface StatusSnapshot {
   spindle: number;
   /** Triggered input pins: X Y Z limits, D door. */
   pins: string;
-  /** Accessories on: S spindle clockwise, C counter-clockwise, F flood coolant. */
+  /** Accessories on: S spindle clockwise, C counter-clockwise, F flood coolant, M mist coolant. */
   accessories: string;
 }
 
@@ -130,7 +131,9 @@ export function statusReport(s: StatusSnapshot, settings: Settings, counters: Re
 /** `$G`: `[GC:G0 G54 G17 G21 G90 G94 M5 M9 T0 F0 S0]` */
 export function gcodeModes(gc: ParserState, settings: Settings): string {
   const m = gc.modal;
-  return `[GC:G${m.motion} G${54 + gc.coordSelect} G${m.plane} G${m.units} G${m.distance} G94 M${m.spindle} M${m.coolant} T${gc.tool} F${rate(gc.feedRate, settings)} S${printFloat(gc.spindleSpeed, 0)}]`;
+  // Coolant: M7 and M8 both when both are on (ENABLE_M7 builds), else M8 or M9.
+  const coolant = m.coolant === 0 ? 'M9' : [m.coolant & COOLANT.mist ? 'M7' : '', m.coolant & COOLANT.flood ? 'M8' : ''].filter(Boolean).join(' ');
+  return `[GC:G${m.motion} G${54 + gc.coordSelect} G${m.plane} G${m.units} G${m.distance} G94 M${m.spindle} ${coolant} T${gc.tool} F${rate(gc.feedRate, settings)} S${printFloat(gc.spindleSpeed, 0)}]`;
 }
 
 /** `$#`: the coordinate systems and the G92 offset; G28/G30 positions and the last probe are not kept (zero). */
@@ -146,6 +149,6 @@ export function ngcParameters(gc: ParserState, settings: Settings): string[] {
 }
 
 /** `$I`: version, build date and the user's `$I=` string, then the build options. */
-export function buildInfo(info: string): string[] {
-  return [`[VER:${GRBL_VERSION}.${GRBL_VERSION_BUILD}:${info}]`, `[OPT:${BUILD_OPTIONS}]`];
+export function buildInfo(info: string, enableM7 = false): string[] {
+  return [`[VER:${GRBL_VERSION}.${GRBL_VERSION_BUILD}:${info}]`, `[OPT:${buildOptions(enableM7)}]`];
 }

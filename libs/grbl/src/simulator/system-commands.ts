@@ -91,7 +91,7 @@ export function executeSystemCommand(line: string, ctx: SystemContext): SystemRe
       return status(STATUS_OK);
     case 'I':
       if (line.length === 2) {
-        for (const info of buildInfo(ctx.buildInfo)) ctx.sendLine(info);
+        for (const info of buildInfo(ctx.buildInfo, ctx.parser.enableM7)) ctx.sendLine(info);
         return status(STATUS_OK);
       }
       if (line[2] !== '=') return status(ERROR.invalidStatement);
