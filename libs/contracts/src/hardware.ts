@@ -1,8 +1,8 @@
 // The hardware contract: requests from the engine to a hardware service, its replies, and its retained state.
 import { z } from 'zod';
-import { MoveParams } from './protocol.js';
+import { GcodeParams, MoveParams, ProbeParams } from './protocol.js';
 
-export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock'] as const;
+export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock', 'gcode', 'probe'] as const;
 export const HardwareOp = z.enum(HARDWARE_OPS, { error: () => `unknown op: expected one of ${HARDWARE_OPS.join(', ')}` });
 export type HardwareOp = z.infer<typeof HardwareOp>;
 
@@ -17,6 +17,10 @@ export const HardwareRequest = z.discriminatedUnion('op', [
   z.strictObject({ ...requestBase, op: z.literal('status'), params: z.strictObject({}).optional() }),
   /** Leave an alarm without homing (GRBL `$X`): the position may be wrong, and the reply says so. */
   z.strictObject({ ...requestBase, op: z.literal('unlock'), params: z.strictObject({}).optional() }),
+  /** Raw G-code lines, sent one at a time; answered once all of them are done (the motion too). */
+  z.strictObject({ ...requestBase, op: z.literal('gcode'), params: GcodeParams }),
+  /** GRBL `G38.2` toward a point in deck coordinates; answered with the state, whose `lastProbe` is where it touched. */
+  z.strictObject({ ...requestBase, op: z.literal('probe'), params: ProbeParams }),
 ]);
 export type HardwareRequest = z.infer<typeof HardwareRequest>;
 
@@ -37,6 +41,11 @@ export const HardwareState = z.strictObject({
   homed: z.boolean(),
   door: z.enum(['closed', 'open']),
   alarm: z.strictObject({ code: z.number().int(), message: z.string() }).nullable(),
+  /**
+   * Where the probe last touched (GRBL's `[PRB:…:1]`), in deck and machine coordinates, and when: absent until a
+   * probe has touched since the controller connected. A probe that touches nothing leaves it as it was.
+   */
+  lastProbe: z.strictObject({ position: Position, machinePosition: Position, at: z.iso.datetime() }).optional(),
   at: z.iso.datetime(),
 });
 export type HardwareState = z.infer<typeof HardwareState>;
@@ -46,7 +55,7 @@ export const HardwareReply = z.discriminatedUnion('ok', [
   z.strictObject({
     id: z.string(),
     ok: z.literal(false),
-    /** not-homed, grbl-error, alarm, reset, disconnected, timeout, lost-reply, aborted, bad-request, ... */
+    /** not-homed, grbl-error, alarm, probe-no-contact, probe-already-in-contact, reset, disconnected, timeout, lost-reply, aborted, bad-request, ... */
     code: z.string(),
     /** The controller's own words, and what to do. */
     message: z.string(),
