@@ -2,7 +2,7 @@
 // away (USB unplugged, controller powered off, the simulator stopped) tries again every second until it is back.
 // While away, the state says `connected: false` and operations fail with code `disconnected`.
 import { systemClock, type Clock, type HardwareState } from '@labrun/contracts';
-import { ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
+import { ORIGIN, type MotionController, type MoveTarget, type ProbeTarget, type StateListener } from '../motion-controller.js';
 import { GrblDisconnected } from './errors.js';
 import { GrblController, type GrblControllerOptions } from './grbl-controller.js';
 import type { GrblDriver } from './grbl-driver.js';
@@ -92,6 +92,14 @@ export class GrblConnection implements MotionController {
 
   dwell(seconds: number): Promise<HardwareState> {
     return this.controller ? this.controller.dwell(seconds) : this.offline();
+  }
+
+  gcode(lines: readonly string[]): Promise<HardwareState> {
+    return this.controller ? this.controller.gcode(lines) : this.offline();
+  }
+
+  probe(target: ProbeTarget): Promise<HardwareState> {
+    return this.controller ? this.controller.probe(target) : this.offline();
   }
 
   hold(): Promise<HardwareState> {
