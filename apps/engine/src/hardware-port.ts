@@ -39,7 +39,7 @@ export class MqttHardwarePort implements HardwarePort {
 
   /** Carry out a command on a device; resolves with its state once done. Aborting `signal` stops the motion. */
   perform(deviceId: string, command: HardwareCommand, signal: AbortSignal): Promise<HardwareState> {
-    const { id, done } = this.request(deviceId, command.op, command.op === 'move' ? command.params : {});
+    const { id, done } = this.request(deviceId, command.op, 'params' in command ? command.params : {});
     signal.addEventListener(
       'abort',
       () => {

@@ -3,14 +3,16 @@
 import type { Command, CommandType } from '@labrun/contracts';
 import { comment } from './comment.js';
 import { delay } from './delay.js';
+import { gcode } from './gcode.js';
 import { home } from './home.js';
 import { move } from './move.js';
 import { pause } from './pause.js';
+import { probe } from './probe.js';
 import type { CommandModule, CommandOf, DescribeStyle } from './types.js';
 
 export * from './types.js';
 
-const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment };
+const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, gcode, probe };
 
 export function commandModule<T extends CommandType>(type: T): CommandModule<T> {
   return MODULES[type];
