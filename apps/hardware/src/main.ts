@@ -11,12 +11,18 @@ import { loadConfig } from './config.js';
 
 const log = createLogger('hardware');
 
+/**
+ * What the built-in simulated device's probe touches: a surface (a liquid level, say) at machine Z -79, which is
+ * deck Z 20 with the default deck origin (the homed position, -299,-299,-99). A probe from above it touches it.
+ */
+const SIMULATED_PROBE_SURFACE_Z = -79;
+
 runMain(log, async () => {
   const config = loadConfig();
   const device = config.DEVICE_ID;
   const topic = { requests: topics.hw(device, 'requests'), state: topics.hw(device, 'state'), online: topics.hw(device, 'online') };
 
-  const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD }) : null;
+  const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD, probeSurfaceZ: SIMULATED_PROBE_SURFACE_Z }) : null;
   const machine = new GrblConnection({
     target: simulator ? 'the built-in simulator' : config.SERIAL_PATH,
     open: simulator ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' }) : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
@@ -24,7 +30,7 @@ runMain(log, async () => {
     log,
   });
   const deckOrigin = config.DEVICE_ORIGIN ?? 'the homed position';
-  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin });
+  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin, probeSurfaceZ: SIMULATED_PROBE_SURFACE_Z });
   else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD, deckOrigin });
   machine.start();
 

@@ -164,7 +164,7 @@ describe('GrblController: G-code blocks and probing on the simulator', () => {
     expect(sim.state.position).toEqual({ x: -294, y: -299, z: -89 });
   });
 
-  it('fails a block at the line GRBL refuses, naming it, and sends nothing after it', async () => {
+  it('fails a block at the line GRBL refuses, naming it, once the lines before it have run; no line after it is sent', async () => {
     const { sim, controller, line } = await tappedHomed();
     const block = line.mark();
     const failed = controller.gcode(['G91', 'G1 Z5 F3000', 'G2 X1', 'G1 Z5']);
@@ -173,9 +173,10 @@ describe('GrblController: G-code blocks and probing on the simulator', () => {
       lineNumber: 3,
       message: 'GRBL refused line 3 of the G-code block, "G2 X1": error:20 Unsupported or invalid g-code command found in block.',
     });
+    // Answered once the lines before it have run (G4 P0): the one Z5 before the refused line, not the one after it.
+    expect(sim.state.position.z).toBe(-94);
     await sleep(300);
-    expect(block()).toEqual({ sent: 'G80 G90 G21\nG91\nG1 Z5 F3000\nG2 X1\n', received: 'ok\r\nok\r\nok\r\nerror:20\r\n' });
-    expect(sim.state.position.z).toBe(-94); // the one Z5 before the refused line, not the one after it
+    expect(block()).toEqual({ sent: 'G80 G90 G21\nG91\nG1 Z5 F3000\nG2 X1\nG4 P0\n', received: 'ok\r\nok\r\nok\r\nerror:20\r\nok\r\n' });
   });
 
   it('probes relative to where the machine rests, keeps where it touched as lastProbe, and rests past it', async () => {

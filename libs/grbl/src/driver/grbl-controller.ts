@@ -272,7 +272,13 @@ export class GrblController implements MotionController {
         const error = (answers[failed] as PromiseRejectedResult).reason as Error;
         // error:9 says GRBL is in alarm (explain() tells which); anything else is the line itself.
         const ownLine = failed >= 1 && failed <= lines.length;
-        throw ownLine && error instanceof GrblError && error.grblCode !== 9 ? new GcodeLineRefused(failed, lines[failed - 1]!, error.grblCode) : error;
+        if (!(ownLine && error instanceof GrblError && error.grblCode !== 9)) throw error;
+        // Answer once the lines before it have run, with the state they left.
+        await this.driver.send(BLOCK_END).then(
+          () => this.refresh(),
+          () => undefined,
+        );
+        throw new GcodeLineRefused(failed, lines[failed - 1]!, error.grblCode);
       });
     });
   }
