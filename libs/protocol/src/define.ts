@@ -20,6 +20,15 @@ export interface MoveTarget {
   feed?: number;
 }
 
+export interface ProbeTarget {
+  /** The point the probe moves toward, in deck coordinates (mm); give at least one axis. */
+  x?: number;
+  y?: number;
+  z?: number;
+  /** Feed rate in mm/min: it moves at this speed until the probe touches. Required. */
+  feed: number;
+}
+
 /** What a protocol body can ask for. Each call records one command; awaiting it keeps protocol code readable. */
 export interface ProtocolContext {
   home(): Promise<void>;
@@ -28,6 +37,10 @@ export interface ProtocolContext {
   pause(message?: string): Promise<void>;
   delay(seconds: number, message?: string): Promise<void>;
   comment(message: string): Promise<void>;
+  /** A short block of raw G-code (at most 100 lines) for what has no command of its own; checked line by line at create. */
+  gcode(lines: string[]): Promise<void>;
+  /** Probe toward a point (GRBL `G38.2`): the command's result is where the probe touched; touching nothing fails it. */
+  probe(target: ProbeTarget): Promise<void>;
 }
 
 export type ProtocolBody = (ctx: ProtocolContext) => Promise<void> | void;
@@ -63,6 +76,9 @@ export function recordingContext(commands: Command[]): { ctx: ProtocolContext; s
     pause: (message) => record(message === undefined ? { type: 'pause' } : { type: 'pause', params: { message } }),
     delay: (seconds, message) => record({ type: 'delay', params: withoutUndefined({ seconds, message }) } as Command),
     comment: (message) => record({ type: 'comment', params: { message } }),
+    // A copy: the protocol may reuse its array. Anything but a list is left for the schema to explain.
+    gcode: (lines) => record({ type: 'gcode', params: { lines: Array.isArray(lines) ? [...lines] : lines } }),
+    probe: (target) => record({ type: 'probe', params: withoutUndefined(target ?? {}) } as Command),
   };
   return { ctx, seal: () => (sealed = true) };
 }
