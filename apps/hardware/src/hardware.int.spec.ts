@@ -92,12 +92,15 @@ describe('hardware service', () => {
   it('probes down onto the simulated surface (deck Z 20): the state says where it touched; touching nothing is probe-no-contact', async () => {
     await send('home');
     await send('move', { x: 10, y: 10, z: 50, feed: 10000 });
+    const from = client.received.length;
     const touched = await send('probe', { z: 0, feed: 600 });
     expect(touched).toMatchObject({
       ok: true,
       state: { machine: 'Idle', lastProbe: { position: { x: 10, y: 10, z: 20 }, machinePosition: { x: -289, y: -289, z: -79 }, at: expect.any(String) } },
     });
     expect(touched.state.position.z).toBeLessThanOrEqual(20);
+    // The retained state says it too, for dashboards.
+    await client.waitFor(TOPIC.state, (m) => client.received.indexOf(m) >= from && m.json().lastProbe?.at === touched.state.lastProbe.at, 5000);
     await send('move', { z: 50, feed: 10000 });
     const missed = await send('probe', { z: 30, feed: 3000 });
     expect(missed).toEqual({

@@ -190,7 +190,7 @@ export class GrblConnection implements MotionController {
 
   private announce(state: HardwareState): void {
     if (!this.controller) this.lastState = state;
-    const summary = JSON.stringify([state.connected, state.machine, state.homed, state.door, state.alarm?.code ?? null]);
+    const summary = JSON.stringify([state.connected, state.machine, state.homed, state.door, state.alarm?.code ?? null, state.lastProbe?.at ?? null]);
     if (summary === this.announced) return;
     this.announced = summary;
     for (const listener of this.listeners) listener(state);
