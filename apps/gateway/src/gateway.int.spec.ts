@@ -114,7 +114,7 @@ describe('the gateway, with the real services', () => {
 
     // What a dashboard sends for a pasted protocol with a typo: answered about the protocol, not the wrapper.
     const pasted = await call('POST', '/runs', { protocol: protocolOf('typo', [{ type: 'hmoe' }]) });
-    expect(pasted.body.error.message).toBe('the protocol is not one labrun can run:\n✖ unknown command type: expected one of home, move, pause, delay, comment\n  → at commands[0].type');
+    expect(pasted.body.error.message).toBe('the protocol is not one labrun can run:\n✖ unknown command type: expected one of home, move, pause, delay, comment, gcode, probe\n  → at commands[0].type');
     const { metadata: _, ...noMetadata } = protocolOf('none', [{ type: 'home' }]) as Record<string, unknown>;
     const missing = await call('POST', '/runs', { protocol: noMetadata });
     expect(missing.body.error.message).toBe('the protocol is not one labrun can run:\n✖ a protocol needs "metadata": { "name": "…" }\n  → at metadata');
