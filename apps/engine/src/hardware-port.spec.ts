@@ -47,6 +47,21 @@ describe('MqttHardwarePort', () => {
     await expect(heater).rejects.toMatchObject({ code: 'unknown-output' });
   });
 
+  it('sends gcode with its lines and probe with its target, and resolves a probe with the state that says where it touched', async () => {
+    const { hardware, sent, reply } = port();
+    const block = hardware.perform('sim-1', { op: 'gcode', params: { lines: ['G91', 'G1 Z-2 F300'] } }, new AbortController().signal);
+    const probe = hardware.perform('sim-1', { op: 'probe', params: { z: 20, feed: 100 } }, new AbortController().signal);
+    expect(sent.map((s) => [s.body.op, s.body.params])).toEqual([
+      ['gcode', { lines: ['G91', 'G1 Z-2 F300'] }],
+      ['probe', { z: 20, feed: 100 }],
+    ]);
+    const touched = { ...STATE, lastProbe: { position: { x: 10, y: 0, z: 20 }, machinePosition: { x: -289, y: -299, z: -79 }, at: STATE.at } };
+    reply({ id: sent[0]!.body.id, ok: true, state: STATE });
+    reply({ id: sent[1]!.body.id, ok: true, state: touched });
+    expect(await block).toEqual(STATE);
+    expect(await probe).toEqual(touched);
+  });
+
   it("rejects with the reply's code and message, and positionLost when the reply says so", async () => {
     const { hardware, sent, reply } = port();
     const limit = hardware.perform('sim-1', { op: 'move', params: { x: 400 } }, new AbortController().signal);

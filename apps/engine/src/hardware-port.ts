@@ -24,6 +24,8 @@ interface Pending {
 function paramsOf(command: HardwareCommand): object {
   switch (command.op) {
     case 'move':
+    case 'gcode':
+    case 'probe':
       return command.params;
     case 'set-output':
       return { output: command.output, value: command.value };

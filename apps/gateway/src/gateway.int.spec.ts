@@ -115,7 +115,7 @@ describe('the gateway, with the real services', () => {
     // What a dashboard sends for a pasted protocol with a typo: answered about the protocol, not the wrapper.
     const pasted = await call('POST', '/runs', { protocol: protocolOf('typo', [{ type: 'hmoe' }]) });
     expect(pasted.body.error.message).toBe(
-      'the protocol is not one labrun can run:\n✖ unknown command type: expected one of home, move, pause, delay, comment, publish, wait-for, set-output\n  → at commands[0].type',
+      'the protocol is not one labrun can run:\n✖ unknown command type: expected one of home, move, pause, delay, comment, publish, wait-for, set-output, gcode, probe\n  → at commands[0].type',
     );
     const { metadata: _, ...noMetadata } = protocolOf('none', [{ type: 'home' }]) as Record<string, unknown>;
     const missing = await call('POST', '/runs', { protocol: noMetadata });

@@ -114,6 +114,24 @@ describe.skipIf(!hasSocat)('hardware service replies to every controller failure
     expect(await request('move', { x: 10 })).toMatchObject({ ok: true, state: { position: { x: 10 } } });
   });
 
+  it('probe-no-contact when the probe touches nothing, probe-already-in-contact when it touches before moving; both keep the position', async () => {
+    expect(await request('home')).toMatchObject({ ok: true });
+    await request('move', { z: 50, feed: 6000 });
+    await inject('probe off', /probe-surface=none\n/);
+    expect(await request('probe', { z: 40, feed: 3000 })).toMatchObject({
+      ok: false,
+      code: 'probe-no-contact',
+      message: expect.stringMatching(/^the probe touched nothing on its way to Z 40: ALARM:5 /),
+    });
+    expect((await request('unlock')).state).toMatchObject({ machine: 'Idle', homed: true });
+    await inject('probe z=-59', /probe-surface=z:-59\n/); // deck Z 40: where the missed probe left it
+    const touching = await request('probe', { z: 30, feed: 3000 });
+    expect(touching).toMatchObject({ ok: false, code: 'probe-already-in-contact', message: expect.stringMatching(/^the probe was touching something before it moved toward Z 30: ALARM:4 /) });
+    expect(touching).not.toHaveProperty('positionLost');
+    expect((await request('unlock')).state).toMatchObject({ machine: 'Idle', homed: true, position: { z: 40 } });
+    await inject('probe off', /probe-surface=none\n/);
+  }, 30_000);
+
   it('alarm with positionLost when the reset button stops a move (ALARM:3)', async () => {
     const move = (await midMove()).reply;
     await inject('reset', /reset=pressed\n/);

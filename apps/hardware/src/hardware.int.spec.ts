@@ -72,6 +72,48 @@ describe('hardware service', () => {
     expect((await send('move', { x: 12, y: 3, z: 0, feed: 10000 })).state).toMatchObject({ position: { x: 12, y: 3, z: 0 }, machinePosition: { x: -287, y: -296, z: -99 } });
   });
 
+  it('runs a G-code block and answers when its motion is done; a refused line is named, and nothing after it runs', async () => {
+    await send('home');
+    const block = await send('gcode', { lines: ['G91', 'G1 Z10 F3000', 'G1 X5', 'G90'] });
+    expect(block).toMatchObject({ ok: true, state: { machine: 'Idle', position: { x: 5, y: 0, z: 10 } } });
+    const refused = await send('gcode', { lines: ['G91', 'G1 Z5 F3000', 'G38.4 Z1 F100', 'G1 Z5', 'G90'] });
+    expect(refused).toEqual({
+      id: expect.any(String),
+      ok: false,
+      code: 'grbl-error',
+      message:
+        'GRBL refused line 3 of the G-code block, "G38.4 Z1 F100": error:20 Unsupported or invalid g-code command found in block. ' +
+        'The lines before it ran and none after it was sent: check the line, then retry (the block runs again from its first line) or skip it.',
+    });
+    expect((await send('status')).state.position).toMatchObject({ x: 5, z: 15 }); // the Z5 before the refused line only
+    expect(await send('gcode', { lines: ['G0 X1', '$H'] })).toMatchObject({ ok: false, code: 'bad-request', message: expect.stringContaining('G-code line 2 "$H"') });
+  });
+
+  it('probes down onto the simulated surface (deck Z 20): the state says where it touched; touching nothing is probe-no-contact', async () => {
+    await send('home');
+    await send('move', { x: 10, y: 10, z: 50, feed: 10000 });
+    const from = client.received.length;
+    const touched = await send('probe', { z: 0, feed: 600 });
+    expect(touched).toMatchObject({
+      ok: true,
+      state: { machine: 'Idle', lastProbe: { position: { x: 10, y: 10, z: 20 }, machinePosition: { x: -289, y: -289, z: -79 }, at: expect.any(String) } },
+    });
+    expect(touched.state.position.z).toBeLessThanOrEqual(20);
+    // The retained state says it too, for dashboards.
+    await client.waitFor(TOPIC.state, (m) => client.received.indexOf(m) >= from && m.json().lastProbe?.at === touched.state.lastProbe.at, 5000);
+    await send('move', { z: 50, feed: 10000 });
+    const missed = await send('probe', { z: 30, feed: 3000 });
+    expect(missed).toEqual({
+      id: expect.any(String),
+      ok: false,
+      code: 'probe-no-contact',
+      message:
+        'the probe touched nothing on its way to Z 30: ALARM:5 Probe fail. Probe did not contact the workpiece within the programmed travel for G38.2 and G38.4. ' +
+        'Position kept; GRBL is in alarm until unlocked: unlock, then retry or skip the probe (check the probe and its wiring if there was something to touch).',
+    });
+    expect(await send('unlock')).toMatchObject({ ok: true, state: { machine: 'Idle', homed: true, lastProbe: touched.state.lastProbe } });
+  });
+
   it('publishes the retained state at least 5 times a second during a 1-second move', async () => {
     await send('home');
     const from = client.received.length;

@@ -11,6 +11,12 @@ import { loadConfig } from './config.js';
 
 const log = createLogger('hardware');
 
+/**
+ * What the built-in simulated device's probe touches: a surface (a liquid level, say) at machine Z -79, which is
+ * deck Z 20 with the default deck origin (the homed position, -299,-299,-99). A probe from above it touches it.
+ */
+const SIMULATED_PROBE_SURFACE_Z = -79;
+
 runMain(log, async () => {
   const config = loadConfig();
   const device = config.DEVICE_ID;
@@ -18,7 +24,8 @@ runMain(log, async () => {
 
   const outputs = config.HARDWARE_OUTPUTS;
   // The simulated controller is built with mist coolant (ENABLE_M7) when an output is wired to it.
-  const simulator = config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD, enableM7: [...outputs.values()].includes('mist') }) : null;
+  const simulator =
+    config.SERIAL_PATH === 'sim' ? new GrblSimulator({ baudRate: config.SERIAL_BAUD, enableM7: [...outputs.values()].includes('mist'), probeSurfaceZ: SIMULATED_PROBE_SURFACE_Z }) : null;
   const machine = new GrblConnection({
     target: simulator ? 'the built-in simulator' : config.SERIAL_PATH,
     open: simulator ? async () => new GrblDriver(simulator.port, { name: 'the built-in simulator' }) : () => GrblDriver.open(config.SERIAL_PATH, config.SERIAL_BAUD),
@@ -27,7 +34,7 @@ runMain(log, async () => {
   });
   const deckOrigin = config.DEVICE_ORIGIN ?? 'the homed position';
   const offered = Object.fromEntries(outputs);
-  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered });
+  if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered, probeSurfaceZ: SIMULATED_PROBE_SURFACE_Z });
   else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered });
   machine.start();
 

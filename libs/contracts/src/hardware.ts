@@ -1,8 +1,8 @@
 // The hardware contract: requests from the engine to a hardware service, its replies, and its retained state.
 import { z } from 'zod';
-import { MoveParams, OutputName, SetOutputCommand } from './protocol.js';
+import { GcodeParams, MoveParams, OutputName, ProbeParams, SetOutputCommand } from './protocol.js';
 
-export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock', 'set-output'] as const;
+export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock', 'set-output', 'gcode', 'probe'] as const;
 export const HardwareOp = z.enum(HARDWARE_OPS, { error: () => `unknown op: expected one of ${HARDWARE_OPS.join(', ')}` });
 export type HardwareOp = z.infer<typeof HardwareOp>;
 
@@ -22,6 +22,10 @@ export const HardwareRequest = z.discriminatedUnion('op', [
    * 1 fully on). An output name the device does not offer is answered `unknown-output`.
    */
   z.strictObject({ ...requestBase, op: z.literal('set-output'), params: SetOutputCommand.shape.params }),
+  /** Raw G-code lines, sent one at a time; answered once all of them are done (the motion too). */
+  z.strictObject({ ...requestBase, op: z.literal('gcode'), params: GcodeParams }),
+  /** GRBL `G38.2` toward a point in deck coordinates; answered with the state, whose `lastProbe` is where it touched. */
+  z.strictObject({ ...requestBase, op: z.literal('probe'), params: ProbeParams }),
 ]);
 export type HardwareRequest = z.infer<typeof HardwareRequest>;
 
@@ -47,6 +51,11 @@ export const HardwareState = z.strictObject({
    * it: 0 off, 1 fully on (`{ "pump": 0.5, "valve": 0 }`). Absent from services that predate outputs.
    */
   outputs: z.record(OutputName, z.number().min(0).max(1)).optional(),
+  /**
+   * Where the probe last touched (GRBL's `[PRB:…:1]`), in deck and machine coordinates, and when: absent until a
+   * probe has touched since the controller connected. A probe that touches nothing leaves it as it was.
+   */
+  lastProbe: z.strictObject({ position: Position, machinePosition: Position, at: z.iso.datetime() }).optional(),
   at: z.iso.datetime(),
 });
 export type HardwareState = z.infer<typeof HardwareState>;
@@ -56,7 +65,7 @@ export const HardwareReply = z.discriminatedUnion('ok', [
   z.strictObject({
     id: z.string(),
     ok: z.literal(false),
-    /** not-homed, grbl-error, alarm, reset, disconnected, timeout, lost-reply, aborted, bad-request, ... */
+    /** not-homed, grbl-error, alarm, probe-no-contact, probe-already-in-contact, reset, disconnected, timeout, lost-reply, aborted, bad-request, ... */
     code: z.string(),
     /** The controller's own words, and what to do. */
     message: z.string(),

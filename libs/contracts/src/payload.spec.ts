@@ -101,6 +101,20 @@ describe('CreateRun', () => {
     [{ type: 'set-output', params: { output: '', value: 1 } }, 'output must be 1-64 characters'],
     [{ type: 'set-output', params: { value: 1 } }, 'output must be the name of a device output'],
     [{ type: 'set-output', params: { output: 'pump', value: 1, speed: 3 } }, 'speed'],
+    [{ type: 'gcode', params: {} }, 'gcode needs "lines": a list of G-code lines'],
+    [{ type: 'gcode', params: { lines: [] } }, 'gcode needs at least one line'],
+    [{ type: 'gcode', params: { lines: Array.from({ length: 101 }, () => 'G4 P0') } }, 'gcode takes at most 100 lines'],
+    [{ type: 'gcode', params: { lines: ['G91', 7] } }, 'each G-code line must be text'],
+    [{ type: 'gcode', params: { lines: ['G91', '$H'] } }, 'G-code line 2 "$H": "$" starts a GRBL system command'],
+    [{ type: 'gcode', params: { lines: ['G1 X1 F100 ?'] } }, 'G-code line 1 "G1 X1 F100 ?": "?" is GRBL\'s real-time status report command'],
+    [{ type: 'gcode', params: { lines: ['G0 X1', 'G0 A1'] } }, 'G-code line 2 "G0 A1": A is not a word GRBL 1.1 reads'],
+    [{ type: 'gcode', params: { lines: [`G0X${'1'.repeat(78)}`] } }, "at most 79 (GRBL's 80-byte line buffer"],
+    [{ type: 'gcode', params: { lines: ['G0 X1', 'G0 X1 $'] } }, '→ at protocol.commands[0].params.lines[1]'],
+    [{ type: 'probe', params: { z: -30 } }, 'probe needs a feed in mm/min'],
+    [{ type: 'probe', params: { feed: 100 } }, 'probe needs at least one of x, y, z'],
+    [{ type: 'probe', params: { z: 'down', feed: 100 } }, 'z must be a number'],
+    [{ type: 'probe', params: { z: -30, feed: 0 } }, 'feed must be greater than 0'],
+    [{ type: 'probe', params: { z: -30, feed: 100, speed: 2 } }, 'Unrecognized key'],
   ])('rejects the command %j saying %j', (command, reason) => {
     const decoded = decodePayload(CreateRun, bytes(JSON.stringify({ protocol: { ...protocol, commands: [command] } })), CREATE_LIMITS);
     expect(decoded.ok).toBe(false);
@@ -119,6 +133,14 @@ describe('CreateRun', () => {
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error).toContain(message);
     if (!decoded.ok) expect(decoded.error).not.toMatch(/expected (object|array), received/);
+  });
+
+  it('accepts a gcode block and a probe', () => {
+    const commands = [
+      { type: 'gcode', params: { lines: ['G91', 'G1 Z-2 F300 (lower the tip)', 'G90'] } },
+      { type: 'probe', params: { z: 20, feed: 100 } },
+    ];
+    expect(decodePayload(CreateRun, bytes(JSON.stringify({ protocol: { ...protocol, commands } })), CREATE_LIMITS)).toMatchObject({ ok: true });
   });
 
   it('answers a protocol document sent as a create request with how to wrap it', () => {

@@ -1,6 +1,7 @@
 // The protocol document: what the engine runs. A protocol file (JSON, or TypeScript through libs/protocol)
 // always becomes one of these; the engine never runs user code.
 import { z } from 'zod';
+import { GCODE_LIMITS, gcodeLineProblem } from './gcode-lines.js';
 
 const finite = (what: string) => z.number({ error: `${what} must be a number` }).refine(Number.isFinite, `${what} must be finite`);
 const message = z.string().max(2000, { error: 'message must be at most 2000 characters' });
@@ -17,17 +18,21 @@ export const HomeCommand = z.strictObject({
 export const MOVE_LIMITS = { coordinateMm: 100_000, feedMin: 0.001, feedMax: 1_000_000 } as const;
 const coordinate = (axis: string) => finite(axis).refine((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm, `${axis} must be between -${MOVE_LIMITS.coordinateMm} and ${MOVE_LIMITS.coordinateMm} mm`);
 
+/** Feed rate in mm/min, as in G-code's F word. `missing`: what to say when a command that needs one has none. */
+const feedRate = (missing = 'feed must be a number') =>
+  z
+    .number({ error: (issue) => (issue.input === undefined ? missing : 'feed must be a number') })
+    .refine(Number.isFinite, 'feed must be finite')
+    .refine((f) => f > 0, 'feed must be greater than 0')
+    .refine((f) => f <= 0 || f >= MOVE_LIMITS.feedMin, `feed must be at least ${MOVE_LIMITS.feedMin} mm/min (G-code carries 3 decimals)`)
+    .refine((f) => f <= MOVE_LIMITS.feedMax, `feed must be at most ${MOVE_LIMITS.feedMax} mm/min`);
+
 export const MoveParams = z
   .strictObject({
     x: coordinate('x').optional(),
     y: coordinate('y').optional(),
     z: coordinate('z').optional(),
-    /** Feed rate in mm/min, as in G-code's F word. */
-    feed: finite('feed')
-      .refine((f) => f > 0, 'feed must be greater than 0')
-      .refine((f) => f <= 0 || f >= MOVE_LIMITS.feedMin, `feed must be at least ${MOVE_LIMITS.feedMin} mm/min (G-code carries 3 decimals)`)
-      .refine((f) => f <= MOVE_LIMITS.feedMax, `feed must be at most ${MOVE_LIMITS.feedMax} mm/min`)
-      .optional(),
+    feed: feedRate().optional(),
   })
   .refine((p) => p.x !== undefined || p.y !== undefined || p.z !== undefined, {
     error: 'move needs at least one of x, y, z',
@@ -140,11 +145,46 @@ export const SetOutputCommand = z.strictObject({
   ),
 });
 
-export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment', 'publish', 'wait-for', 'set-output'] as const;
-
-export const Command = z.discriminatedUnion('type', [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand, PublishCommand, WaitForCommand, SetOutputCommand], {
-  error: (issue) => (issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? `unknown command type: expected one of ${COMMAND_TYPES.join(', ')}` : undefined),
+/**
+ * Raw G-code for what has no command of its own: each line checked as GRBL 1.1 would read it (gcode-lines.ts), so
+ * a line it could not take is refused at create, named by its number.
+ */
+export const GcodeParams = z.strictObject({
+  lines: z
+    .array(z.string({ error: 'each G-code line must be text' }), { error: 'gcode needs "lines": a list of G-code lines such as ["G91", "G1 Z-2 F300"]' })
+    .min(1, 'gcode needs at least one line')
+    .max(GCODE_LIMITS.lines, `gcode takes at most ${GCODE_LIMITS.lines} lines: a short block, not a program`)
+    .superRefine((lines, ctx) => {
+      lines.forEach((line, i) => {
+        const problem = gcodeLineProblem(line);
+        if (problem) ctx.addIssue({ code: 'custom', message: `G-code line ${i + 1} ${JSON.stringify(line)}: ${problem}`, path: [i] });
+      });
+    }),
 });
+export const GcodeCommand = z.strictObject({ type: z.literal('gcode'), params: GcodeParams });
+
+/** A probe (GRBL `G38.2`) toward a point in deck coordinates, as a move names one, at a feed it must give. */
+export const ProbeParams = z
+  .strictObject({
+    x: coordinate('x').optional(),
+    y: coordinate('y').optional(),
+    z: coordinate('z').optional(),
+    feed: feedRate('probe needs a feed in mm/min: it moves at that speed until the probe touches'),
+  })
+  .refine((p) => p.x !== undefined || p.y !== undefined || p.z !== undefined, {
+    error: 'probe needs at least one of x, y, z: the point it probes toward',
+  });
+export const ProbeCommand = z.strictObject({ type: z.literal('probe'), params: ProbeParams });
+
+export const COMMAND_TYPES = ['home', 'move', 'pause', 'delay', 'comment', 'publish', 'wait-for', 'set-output', 'gcode', 'probe'] as const;
+
+export const Command = z.discriminatedUnion(
+  'type',
+  [HomeCommand, MoveCommand, PauseCommand, DelayCommand, CommentCommand, PublishCommand, WaitForCommand, SetOutputCommand, GcodeCommand, ProbeCommand],
+  {
+    error: (issue) => (issue.code === 'invalid_union' && issue.note === 'No matching discriminator' ? `unknown command type: expected one of ${COMMAND_TYPES.join(', ')}` : undefined),
+  },
+);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
 // Every command type is in COMMAND_TYPES, and nothing else is.

@@ -1,10 +1,10 @@
 // Every failure the driver and the controller know, as the hardware reply answers it: the table of docs/hardware.md.
 import { describe, expect, it } from 'vitest';
 import { describeAlarm } from './driver/codes.js';
-import { GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout } from './driver/errors.js';
+import { GcodeLineRefused, GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout } from './driver/errors.js';
 import { DeckOriginUnknown, MachineNotHomed } from './driver/grbl-controller.js';
 import { describeFailure } from './failures.js';
-import { MachineAlarm, MotionAborted } from './motion-controller.js';
+import { MachineAlarm, MotionAborted, ProbeFailed } from './motion-controller.js';
 
 const alarm = (code: number) => new MachineAlarm({ code, message: describeAlarm(code).message });
 
@@ -28,6 +28,29 @@ describe('describeFailure', () => {
       code: 'alarm',
       message: expect.stringMatching(/^ALARM:3 Reset while in motion\. .* Position lost: home the machine before moving again\.$/),
       positionLost: true,
+    });
+  });
+
+  it('answers a probe that touched nothing, or touched before it moved, with its own code: position kept, unlock', () => {
+    const five = describeAlarm(5);
+    expect(describeFailure(new ProbeFailed('probe-no-contact', `the probe touched nothing on its way to Z 20: ALARM:5 ${five.message}`, five))).toEqual({
+      code: 'probe-no-contact',
+      message:
+        'the probe touched nothing on its way to Z 20: ALARM:5 Probe fail. Probe did not contact the workpiece within the programmed travel for G38.2 and G38.4. ' +
+        'Position kept; GRBL is in alarm until unlocked: unlock, then retry or skip the probe (check the probe and its wiring if there was something to touch).',
+    });
+    expect(describeFailure(new ProbeFailed('probe-already-in-contact', 'the probe was touching something before it moved toward Z 20: ALARM:4 …', null))).toMatchObject({
+      code: 'probe-already-in-contact',
+      message: expect.stringMatching(/Position kept; GRBL is in alarm until unlocked: unlock, then skip the probe, or move the probe clear and retry\.$/),
+    });
+  });
+
+  it('names the refused line of a G-code block, and says the block runs again from its start on a retry', () => {
+    expect(describeFailure(new GcodeLineRefused(2, 'G1 Z-2', 22))).toEqual({
+      code: 'grbl-error',
+      message:
+        'GRBL refused line 2 of the G-code block, "G1 Z-2": error:22 Feed rate has not yet been set or is undefined. ' +
+        'The lines before it ran and none after it was sent: check the line, then retry (the block runs again from its first line) or skip it.',
     });
   });
 

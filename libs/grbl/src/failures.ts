@@ -3,9 +3,9 @@
 // machine must be homed before it moves again. docs/hardware.md has the same table for people.
 import type { HardwareReply } from '@labrun/contracts';
 import { alarmLosesPosition } from './driver/codes.js';
-import { GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout } from './driver/errors.js';
+import { GcodeLineRefused, GrblDisconnected, GrblError, GrblLostReply, GrblReset, GrblTimeout } from './driver/errors.js';
 import { MachineNotHomed } from './driver/grbl-controller.js';
-import { MachineAlarm } from './motion-controller.js';
+import { MachineAlarm, ProbeFailed } from './motion-controller.js';
 
 /** A failed reply without its id. */
 export type HardwareFailure = Omit<Extract<HardwareReply, { ok: false }>, 'id' | 'ok'>;
@@ -35,6 +35,12 @@ const ERROR_ADVICE: ReadonlyMap<number, string> = new Map([
   [13, 'close the door, then retry'],
 ]);
 
+/** After a probe that did not touch: GRBL kept its position but is in alarm (ALARM:4, 5) until unlocked. */
+const PROBE_ADVICE: Record<ProbeFailed['code'], string> = {
+  'probe-no-contact': 'position kept; GRBL is in alarm until unlocked: unlock, then retry or skip the probe (check the probe and its wiring if there was something to touch)',
+  'probe-already-in-contact': 'position kept; GRBL is in alarm until unlocked: unlock, then skip the probe, or move the probe clear and retry',
+};
+
 const RECONNECT = 'GRBL restarts when its port is opened again (an Arduino resets), so labrun counts the position as lost: reconnect the controller (check its cable and power), then home it';
 const CHECK_LINK = 'check that the controller is powered and its cable is in, then retry (home it first if it restarted)';
 
@@ -44,6 +50,11 @@ export function describeFailure(error: unknown): HardwareFailure {
   if (error instanceof MachineAlarm) {
     const lost = alarmLosesPosition(error.alarm.code);
     return { code: error.code, message: advise(error.message, ALARM_ADVICE.get(error.alarm.code) ?? POSITION_LOST), ...(lost ? { positionLost: true } : {}) };
+  }
+  if (error instanceof ProbeFailed) return { code: error.code, message: advise(error.message, PROBE_ADVICE[error.code]) };
+  if (error instanceof GcodeLineRefused) {
+    const advice = ERROR_ADVICE.get(error.grblCode) ?? 'the lines before it ran and none after it was sent: check the line, then retry (the block runs again from its first line) or skip it';
+    return { code: error.code, message: advise(error.message, advice) };
   }
   if (error instanceof GrblError) {
     return { code: error.code, message: advise(error.message, ERROR_ADVICE.get(error.grblCode) ?? 'GRBL executed none of the line: check the command, then retry or skip it') };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { readHardwareRequest, runHardwareRequest } from './hardware-requests.js';
 import { describeAlarm } from './driver/codes.js';
-import { MachineAlarm, MotionAborted, type MotionController, type MoveTarget } from './motion-controller.js';
+import { MachineAlarm, MotionAborted, ProbeFailed, type MotionController, type MoveTarget, type ProbeTarget } from './motion-controller.js';
 import { UnknownOutput } from './outputs.js';
 
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -20,6 +20,11 @@ describe('readHardwareRequest', () => {
       expect(read.ok).toBe(false);
       expect(read).not.toHaveProperty('reply');
     }
+  });
+
+  it('refuses a gcode request with a line GRBL must not get, as at create', () => {
+    const read = readHardwareRequest(bytes({ id: 'r4', replyTo: 'engine/e1/replies', op: 'gcode', params: { lines: ['G0 X1', '$X'] } }));
+    expect(read).toMatchObject({ ok: false, reply: { id: 'r4', ok: false, code: 'bad-request', message: expect.stringContaining('G-code line 2 "$X"') } });
   });
 
   it('answers a bad request that says where to reply with bad-request', () => {
@@ -58,7 +63,19 @@ describe('runHardwareRequest', () => {
     void runHardwareRequest(machine, { id: '5', replyTo: 'r', op: 'dwell', params: { seconds: 2 } });
     void runHardwareRequest(machine, { id: '6', replyTo: 'r', op: 'unlock' });
     void runHardwareRequest(machine, { id: '7', replyTo: 'r', op: 'set-output', params: { output: 'pump', value: 0.5 } });
-    expect(machine.calls).toEqual([['hold'], ['release'], ['stop'], ['home'], ['dwell', 2], ['unlock'], ['set-output', 'pump', 0.5]]);
+    void runHardwareRequest(machine, { id: '8', replyTo: 'r', op: 'gcode', params: { lines: ['G91', 'G1 Z-2 F300'] } });
+    void runHardwareRequest(machine, { id: '9', replyTo: 'r', op: 'probe', params: { z: 20, feed: 100 } });
+    expect(machine.calls).toEqual([
+      ['hold'],
+      ['release'],
+      ['stop'],
+      ['home'],
+      ['dwell', 2],
+      ['unlock'],
+      ['set-output', 'pump', 0.5],
+      ['gcode', ['G91', 'G1 Z-2 F300']],
+      ['probe', { z: 20, feed: 100 }],
+    ]);
   });
 
   it('answers a set-output for an output the device does not offer with unknown-output, naming those it offers', async () => {
@@ -72,6 +89,13 @@ describe('runHardwareRequest', () => {
     expect(readHardwareRequest(bytes({ id: 'o', replyTo: 'r/1', op: 'set-output', params: { output: 'pump', value: 0.5 } }))).toMatchObject({ ok: true });
     const read = readHardwareRequest(bytes({ id: 'o', replyTo: 'r/1', op: 'set-output', params: { output: 'pump', value: 50 } }));
     expect(read).toMatchObject({ ok: false, reply: { code: 'bad-request', message: expect.stringContaining('value must be from 0 (off) to 1 (fully on)') } });
+  });
+
+  it('answers a probe that touched nothing with probe-no-contact', async () => {
+    const machine = new ScriptedMachine();
+    const probe = runHardwareRequest(machine, { id: 'p', replyTo: 'r', op: 'probe', params: { z: 20, feed: 100 } });
+    machine.fail(new ProbeFailed('probe-no-contact', 'the probe touched nothing on its way to Z 20: ALARM:5 …', { code: 5, message: '…' }));
+    expect(await probe).toMatchObject({ id: 'p', ok: false, code: 'probe-no-contact', message: expect.stringMatching(/^the probe touched nothing on its way to Z 20/) });
   });
 
   it('answers a failed operation with its code and message', async () => {
@@ -124,6 +148,8 @@ class ScriptedMachine implements MotionController {
   move = (target: MoveTarget) => this.later(['move', target]);
   dwell = (seconds: number) => this.later(['dwell', seconds]);
   setOutput = (output: string, value: number) => this.later(['set-output', output, value]);
+  gcode = (lines: readonly string[]) => this.later(['gcode', lines]);
+  probe = (target: ProbeTarget) => this.later(['probe', target]);
   hold = () => this.atOnce(['hold']);
   release = () => this.atOnce(['release']);
   stop = () => this.atOnce(['stop']);

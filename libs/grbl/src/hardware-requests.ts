@@ -30,7 +30,8 @@ export function isPublishTopic(topic: string): boolean {
 
 /**
  * Carry out a request and answer it when it is done: a move answers when the motion completes. `home`, `unlock`,
- * `move`, `dwell` and `set-output` queue in the controller in request order; `hold`, `release`, `stop` and `status` act at once.
+ * `move`, `dwell`, `set-output`, `gcode` and `probe` queue in the controller in request order; `hold`, `release`,
+ * `stop` and `status` act at once.
  * A failure is answered as failures.ts classifies it: code, the controller's words and what to do, positionLost.
  */
 export async function runHardwareRequest(controller: MotionController, request: HardwareRequest): Promise<HardwareReply> {
@@ -53,6 +54,10 @@ function perform(controller: MotionController, request: HardwareRequest): Promis
       return controller.dwell(request.params.seconds);
     case 'set-output':
       return controller.setOutput(request.params.output, request.params.value);
+    case 'gcode':
+      return controller.gcode(request.params.lines);
+    case 'probe':
+      return controller.probe(request.params);
     case 'hold':
       return controller.hold();
     case 'release':

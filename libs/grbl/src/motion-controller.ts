@@ -10,6 +10,14 @@ export interface MoveTarget {
   feed?: number | undefined;
 }
 
+/** A probe's target: at least one axis, in machine coordinates like MoveTarget, and the feed it probes at (mm/min). */
+export interface ProbeTarget {
+  x?: number | undefined;
+  y?: number | undefined;
+  z?: number | undefined;
+  feed: number;
+}
+
 export type StateListener = (state: HardwareState) => void;
 
 /**
@@ -37,6 +45,17 @@ export interface MotionController {
    * (GRBL's reset switched them off): switching one off then resolves at once.
    */
   setOutput(output: string, value: number): Promise<HardwareState>;
+  /**
+   * Raw G-code lines (checked by the contract's GcodeParams), run in order; resolves when all are done and the
+   * motion has completed. A line the controller refuses fails the operation, naming it; no line after it runs.
+   */
+  gcode(lines: readonly string[]): Promise<HardwareState>;
+  /**
+   * Probe toward a point (GRBL `G38.2`): move at `feed` until the probe touches. Resolves with the state, whose
+   * `lastProbe` is where it touched; rejects with ProbeFailed when it touched nothing on the way (or touched
+   * something before it moved). Moves before it finish first; operations after it wait for it.
+   */
+  probe(target: ProbeTarget): Promise<HardwareState>;
   /** Feed hold (`!`): decelerate to a stop without losing position; resolves once the machine is held (`Hold`). */
   hold(): Promise<HardwareState>;
   /** Cycle start (`~`): continue held motion. Ignored while the door is open or in an alarm. */
@@ -74,6 +93,23 @@ export class MachineAlarm extends Error {
   ) {
     super(message);
     this.name = 'MachineAlarm';
+  }
+}
+
+/**
+ * A probe that did not touch: `probe-no-contact`, it reached its target touching nothing (GRBL ALARM:5);
+ * `probe-already-in-contact`, the probe was touching before it moved (ALARM:4). GRBL keeps its position but is in
+ * alarm until unlocked.
+ */
+export class ProbeFailed extends Error {
+  constructor(
+    readonly code: 'probe-no-contact' | 'probe-already-in-contact',
+    message: string,
+    /** GRBL's alarm, when it raised one. */
+    readonly alarm: { code: number; message: string } | null,
+  ) {
+    super(message);
+    this.name = 'ProbeFailed';
   }
 }
 

@@ -62,6 +62,21 @@ describe('buildProtocol', () => {
     expect(JSON.stringify(document.commands[2])).toBe('{"type":"move","params":{"x":1}}');
   });
 
+  it('records a G-code block and a probe', async () => {
+    const lines = ['G91', 'G1 Z-2 F300'];
+    const document = await buildProtocol(
+      defineProtocol({ name: 'tips' }, async (ctx) => {
+        await ctx.gcode(lines);
+        lines.push('G90'); // the block recorded is the one given at the call
+        await ctx.probe({ z: 20, feed: 100, x: undefined });
+      }),
+    );
+    expect(document.commands).toEqual([
+      { type: 'gcode', params: { lines: ['G91', 'G1 Z-2 F300'] } },
+      { type: 'probe', params: { z: 20, feed: 100 } },
+    ]);
+  });
+
   it('accepts a synchronous body and loops, as ordinary code', async () => {
     const wells = defineProtocol({ name: 'wells', description: 'three wells' }, (ctx) => {
       for (const x of [0, 9, 18]) void ctx.move({ x });
@@ -82,6 +97,8 @@ describe('buildProtocol', () => {
     ['a delay of no time', (ctx: any) => ctx.delay(0), 'seconds must be greater than 0'],
     ['a coordinate that is not a number', (ctx: any) => ctx.move({ x: '10' }), 'x must be a number'],
     ['an output level given in percent', (ctx: any) => ctx.setOutput('pump', 50), 'value must be from 0 (off) to 1 (fully on)'],
+    ['a G-code line with a $ command', (ctx: any) => ctx.gcode(['G91', '$X']), 'G-code line 2 "$X"'],
+    ['a probe without a feed', (ctx: any) => ctx.probe({ z: 0 }), 'probe needs a feed in mm/min'],
     ['no commands at all', () => undefined, 'a protocol needs at least one command'],
   ])('refuses %s with zod’s readable message', async (_what, body, reason) => {
     const failure = buildProtocol(defineProtocol({ name: 'bad' }, body));

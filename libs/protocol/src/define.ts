@@ -41,6 +41,15 @@ export interface WaitOptions {
   retained?: boolean;
 }
 
+export interface ProbeTarget {
+  /** The point the probe moves toward, in deck coordinates (mm); give at least one axis. */
+  x?: number;
+  y?: number;
+  z?: number;
+  /** Feed rate in mm/min: it moves at this speed until the probe touches. Required. */
+  feed: number;
+}
+
 /** What a protocol body can ask for. Each call records one command; awaiting it keeps protocol code readable. */
 export interface ProtocolContext {
   home(): Promise<void>;
@@ -58,6 +67,10 @@ export interface ProtocolContext {
    * between for a proportional output such as a pump. The run switches it off again when it ends.
    */
   setOutput(output: string, value: number): Promise<void>;
+  /** A short block of raw G-code (at most 100 lines) for what has no command of its own; checked line by line at create. */
+  gcode(lines: string[]): Promise<void>;
+  /** Probe toward a point (GRBL `G38.2`): the command's result is where the probe touched; touching nothing fails it. */
+  probe(target: ProbeTarget): Promise<void>;
 }
 
 export type ProtocolBody = (ctx: ProtocolContext) => Promise<void> | void;
@@ -99,6 +112,9 @@ export function recordingContext(commands: Command[]): { ctx: ProtocolContext; s
     publish: (topic, payload, options) => record({ type: 'publish', params: withoutUndefined({ topic, payload, retain: options?.retain }) } as Command),
     waitFor: (topic, options) => record({ type: 'wait-for', params: withoutUndefined({ topic, ...options }) } as Command),
     setOutput: (output, value) => record({ type: 'set-output', params: { output, value } }, 'setOutput'),
+    // A copy: the protocol may reuse its array. Anything but a list is left for the schema to explain.
+    gcode: (lines) => record({ type: 'gcode', params: { lines: Array.isArray(lines) ? [...lines] : lines } }),
+    probe: (target) => record({ type: 'probe', params: withoutUndefined(target ?? {}) } as Command),
   };
   return { ctx, seal: () => (sealed = true) };
 }

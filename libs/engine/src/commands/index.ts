@@ -3,17 +3,19 @@
 import type { Command, CommandType } from '@labrun/contracts';
 import { comment } from './comment.js';
 import { delay } from './delay.js';
+import { gcode } from './gcode.js';
 import { home } from './home.js';
 import { move } from './move.js';
 import { pause } from './pause.js';
 import { publish } from './publish.js';
 import { waitFor } from './wait-for.js';
 import { setOutput } from './set-output.js';
+import { probe } from './probe.js';
 import type { CommandModule, CommandOf, DescribeStyle } from './types.js';
 
 export * from './types.js';
 
-const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, publish, 'wait-for': waitFor, 'set-output': setOutput };
+const MODULES: { [T in CommandType]: CommandModule<T> } = { home, move, pause, delay, comment, publish, 'wait-for': waitFor, 'set-output': setOutput, gcode, probe };
 
 export function commandModule<T extends CommandType>(type: T): CommandModule<T> {
   return MODULES[type];

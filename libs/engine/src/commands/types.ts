@@ -1,7 +1,7 @@
 // What a command type is, in one place: its kind, what starting it means, how it reacts to the run's stop, pause
 // and resume, what its hardware result keeps, and how it reads to people. step() consults these; the CLI and the
 // dashboard describe commands with them. Browser-safe: type imports only.
-import type { Command, CommandType, HardwareState, MoveParams } from '@labrun/contracts';
+import type { Command, CommandType, GcodeParams, HardwareState, MoveParams, ProbeParams } from '@labrun/contracts';
 import type { z } from 'zod';
 
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -13,7 +13,15 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 export type CommandKind = 'instant' | 'motion' | 'wait';
 
 /** A request to the device that carries out a device command (motion, an output) or a fixit action. */
-export type HardwareCommand = { op: 'home' } | { op: 'move'; params: z.infer<typeof MoveParams> } | { op: 'unlock' } | { op: 'set-output'; output: string; value: number };
+export type HardwareCommand =
+  | { op: 'home' }
+  | { op: 'move'; params: z.infer<typeof MoveParams> }
+  | { op: 'unlock' }
+  | { op: 'set-output'; output: string; value: number }
+  /** Raw G-code lines, answered when all are done. */
+  | { op: 'gcode'; params: z.infer<typeof GcodeParams> }
+  /** GRBL `G38.2` toward a point; the answer's state says where the probe touched (`lastProbe`). */
+  | { op: 'probe'; params: z.infer<typeof ProbeParams> };
 
 /** What starting a command (or an attempt of it) means. */
 export type StartPlan =

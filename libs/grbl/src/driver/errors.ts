@@ -18,6 +18,20 @@ export class GrblError extends Error {
   }
 }
 
+/** GRBL refused a line of a G-code block (error:N): which line it was. The lines before it ran; none after it was sent. */
+export class GcodeLineRefused extends GrblError {
+  constructor(
+    /** 1 for the block's first line. */
+    readonly lineNumber: number,
+    line: string,
+    grblCode: number,
+  ) {
+    super(line, grblCode);
+    this.message = `GRBL refused line ${lineNumber} of the G-code block, ${quote(line)}: error:${grblCode} ${describeError(grblCode).message}`;
+    this.name = 'GcodeLineRefused';
+  }
+}
+
 /** GRBL restarted (a soft reset, a power cycle, the USB port's DTR line) before it answered the line. */
 export class GrblReset extends Error {
   readonly code = 'reset';

@@ -2,7 +2,7 @@
 // away (USB unplugged, controller powered off, the simulator stopped) tries again every second until it is back.
 // While away, the state says `connected: false` and operations fail with code `disconnected`.
 import { systemClock, type Clock, type HardwareState } from '@labrun/contracts';
-import { ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
+import { ORIGIN, type MotionController, type MoveTarget, type ProbeTarget, type StateListener } from '../motion-controller.js';
 import { GrblDisconnected } from './errors.js';
 import { GrblController, type GrblControllerOptions } from './grbl-controller.js';
 import type { GrblDriver } from './grbl-driver.js';
@@ -106,6 +106,14 @@ export class GrblConnection implements MotionController {
       .then(() => this.offline());
   }
 
+  gcode(lines: readonly string[]): Promise<HardwareState> {
+    return this.controller ? this.controller.gcode(lines) : this.offline();
+  }
+
+  probe(target: ProbeTarget): Promise<HardwareState> {
+    return this.controller ? this.controller.probe(target) : this.offline();
+  }
+
   hold(): Promise<HardwareState> {
     return this.controller ? this.controller.hold() : this.offline();
   }
@@ -194,7 +202,7 @@ export class GrblConnection implements MotionController {
 
   private announce(state: HardwareState): void {
     if (!this.controller) this.lastState = state;
-    const summary = JSON.stringify([state.connected, state.machine, state.homed, state.door, state.alarm?.code ?? null, state.outputs]);
+    const summary = JSON.stringify([state.connected, state.machine, state.homed, state.door, state.alarm?.code ?? null, state.outputs, state.lastProbe?.at ?? null]);
     if (summary === this.announced) return;
     this.announced = summary;
     for (const listener of this.listeners) listener(state);

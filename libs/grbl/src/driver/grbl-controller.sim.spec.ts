@@ -246,3 +246,87 @@ describe('GrblController switching outputs on the simulator', () => {
     expect(wire().sent).toBe('');
   });
 });
+
+describe('GrblController: G-code blocks and probing on the simulator', () => {
+  /** Homed with the serial line recorded, and a probe surface at machine Z -79: deck Z 20. */
+  async function tappedHomed(options: GrblSimulatorOptions = {}) {
+    sim = new GrblSimulator({ probeSurfaceZ: -79, ...options, settings: { 24: 2000, 25: 6000, ...options.settings } });
+    const line = tapped(sim.port);
+    controller = await GrblController.connect(new GrblDriver(line.tap, { name: 'simulator' }));
+    await controller.home();
+    return { sim, controller, line };
+  }
+
+  it('sends a block a line at a time between G80 G90 G21 and G4 P0, and answers once its motion is done', async () => {
+    const { sim, controller, line } = await tappedHomed();
+    const block = line.mark();
+    const done = await controller.gcode(['G91', 'G1 Z10 F3000 (up)', 'g1 x5', 'G90']);
+    expect(block()).toEqual({ sent: 'G80 G90 G21\nG91\nG1 Z10 F3000 (up)\ng1 x5\nG90\nG4 P0\n', received: 'ok\r\n'.repeat(6) });
+    expect(done).toMatchObject({ machine: 'Idle', position: { x: 5, y: 0, z: 10 } });
+    expect(sim.state.position).toEqual({ x: -294, y: -299, z: -89 });
+  });
+
+  it('fails a block at the line GRBL refuses, naming it, once the lines before it have run; no line after it is sent', async () => {
+    const { sim, controller, line } = await tappedHomed();
+    const block = line.mark();
+    const failed = controller.gcode(['G91', 'G1 Z5 F3000', 'G2 X1', 'G1 Z5']);
+    await expect(failed).rejects.toMatchObject({
+      code: 'grbl-error',
+      lineNumber: 3,
+      message: 'GRBL refused line 3 of the G-code block, "G2 X1": error:20 Unsupported or invalid g-code command found in block.',
+    });
+    // Answered once the lines before it have run (G4 P0): the one Z5 before the refused line, not the one after it.
+    expect(sim.state.position.z).toBe(-94);
+    await sleep(300);
+    expect(block()).toEqual({ sent: 'G80 G90 G21\nG91\nG1 Z5 F3000\nG2 X1\nG4 P0\n', received: 'ok\r\nok\r\nok\r\nerror:20\r\nok\r\n' });
+  });
+
+  it('probes relative to where the machine rests, keeps where it touched as lastProbe, and rests past it', async () => {
+    const { sim, controller, line } = await tappedHomed();
+    await controller.move({ z: 50, feed: 6000 });
+    const probing = line.mark();
+    const probed = await controller.probe({ z: 0, feed: 3000 });
+    expect(probing()).toEqual({ sent: 'G4 P0\nG91 G21 G38.2 Z-50 F3000\nG90\n', received: 'ok\r\n[PRB:-299.000,-299.000,-79.000:1]\r\nok\r\nok\r\n' });
+    expect(probed.lastProbe).toEqual({ position: { x: 0, y: 0, z: 20 }, machinePosition: { x: -299, y: -299, z: -79 }, at: expect.any(String) });
+    // 50 mm/s stops in 2.5 mm at 500 mm/s²: the machine rests below the surface, where the probe touched.
+    expect(probed.position.z).toBeLessThan(18);
+    expect(sim.state.position.z).toBeCloseTo(probed.machinePosition!.z, 2);
+    expect(controller.state().lastProbe).toEqual(probed.lastProbe);
+  });
+
+  it('fails a probe that touched nothing with probe-no-contact; GRBL is in alarm, unlock keeps it homed at once', async () => {
+    const { controller } = await tappedHomed();
+    await controller.move({ z: 50, feed: 6000 });
+    await expect(controller.probe({ z: 30, feed: 3000 })).rejects.toMatchObject({
+      code: 'probe-no-contact',
+      message: 'the probe touched nothing on its way to Z 30: ALARM:5 Probe fail. Probe did not contact the workpiece within the programmed travel for G38.2 and G38.4.',
+    });
+    expect(controller.state()).toMatchObject({ machine: 'Alarm', homed: true, alarm: { code: 5 } });
+    expect(controller.state().lastProbe).toBeUndefined();
+    const started = Date.now();
+    expect(await controller.unlock()).toMatchObject({ machine: 'Idle', homed: true, alarm: null });
+    expect(Date.now() - started).toBeLessThan(1000); // GRBL does not restart after a probe alarm: nothing to wait for
+    expect(await controller.move({ z: 40, feed: 6000 })).toMatchObject({ position: { z: 40 } });
+  });
+
+  it('fails a probe that is touching before it moves with probe-already-in-contact (ALARM:4)', async () => {
+    const { sim, controller } = await tappedHomed();
+    await controller.move({ z: 10, feed: 6000 });
+    await expect(controller.probe({ z: 0, feed: 600 })).rejects.toMatchObject({
+      code: 'probe-already-in-contact',
+      message: expect.stringMatching(/^the probe was touching something before it moved toward Z 0: ALARM:4/),
+    });
+    expect(sim.state.position.z).toBe(-89);
+  });
+
+  it('holds operations called during a probe back until it is done: nothing moves the machine it measured', async () => {
+    const { controller, line } = await tappedHomed();
+    await controller.move({ z: 50, feed: 6000 });
+    const order = line.mark();
+    const probe = controller.probe({ z: 0, feed: 3000 });
+    const move = controller.move({ x: 10, feed: 6000 });
+    await probe;
+    expect(await move).toMatchObject({ position: { x: 10 } });
+    expect(order().sent).toBe('G4 P0\nG91 G21 G38.2 Z-50 F3000\nG90\nG90 G21 G53 G1 X-289 F6000\nG4 P0\n');
+  });
+});

@@ -2,9 +2,9 @@
 // G-code and real-time commands, and GRBL's status reports as the contract's hardware state. One instance per
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
 import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
-import { MachineAlarm, MotionAborted, ORIGIN, type MotionController, type MoveTarget, type StateListener } from '../motion-controller.js';
+import { MachineAlarm, MotionAborted, ORIGIN, ProbeFailed, type MotionController, type MoveTarget, type ProbeTarget, type StateListener } from '../motion-controller.js';
 import { alarmLosesPosition, type GrblCode } from './codes.js';
-import { GrblDisconnected, GrblError, GrblReset, GrblTimeout } from './errors.js';
+import { GcodeLineRefused, GrblDisconnected, GrblError, GrblReset, GrblTimeout, StreamCancelled } from './errors.js';
 import type { GrblDriver } from './grbl-driver.js';
 import type { StatusReport } from './status-report.js';
 import { coolantAfter, outputAccessory, outputLevels, outputLines, type Coolant, type OutputMap } from '../outputs.js';
@@ -86,6 +86,21 @@ interface Operation {
   reject(error: Error): void;
 }
 
+/**
+ * What a G-code block is sent between: before it, motion mode cancelled (a bare axis word is refused, error:31,
+ * rather than repeating whatever motion the last command left modal, a probe's G38.2 included), absolute
+ * millimetres; after it, G4 P0, answered once the planner is empty: the block's motion is done.
+ */
+const BLOCK_START = 'G80 G90 G21';
+const BLOCK_END = 'G4 P0';
+
+const AXES = ['x', 'y', 'z'] as const;
+/** `X 10, Z 20`: a target as people read it. */
+const describeTarget = (target: Partial<Record<'x' | 'y' | 'z', number | undefined>>) =>
+  AXES.filter((axis) => target[axis] !== undefined)
+    .map((axis) => `${axis.toUpperCase()} ${target[axis]}`)
+    .join(', ');
+
 export class GrblController implements MotionController {
   /**
    * Take over a driver: find GRBL answering, resynchronise its line buffer, read its settings, and start polling.
@@ -131,6 +146,15 @@ export class GrblController implements MotionController {
    * (`[MSG:Reset to continue]`) and this controller does. Settles once GRBL has restarted.
    */
   private restartAfterAlarm: { done: Promise<void>; settle(): void } | null = null;
+  /** Where the probe last touched, from GRBL's `[PRB:…:1]` (the contract's `lastProbe`). */
+  private lastProbe: NonNullable<HardwareState['lastProbe']> | null = null;
+  /**
+   * While a probe is under way (it measures where the machine stands, then moves relative to it), the operations
+   * called after it, chained in call order: they wait for it. Null when none is.
+   */
+  private exclusive: Promise<void> | null = null;
+  /** Counts stop(): an operation waiting behind a probe when the machine was stopped is stopped with it. */
+  private stops = 0;
   /** $22 bit 0. Without homing GRBL never locks at power-up, and moves need no homing. */
   private homingEnabled = true;
   /** $13=1: GRBL reports inches; the contract is in millimetres. */
@@ -183,10 +207,12 @@ export class GrblController implements MotionController {
   }
 
   home(): Promise<HardwareState> {
-    return this.afterAlarmRestart(() =>
-      this.operate(['$H'], () => {
-        this.homed = true;
-      }),
+    return this.queued(() =>
+      this.afterAlarmRestart(() =>
+        this.operate(['$H'], () => {
+          this.homed = true;
+        }),
+      ),
     );
   }
 
@@ -196,7 +222,7 @@ export class GrblController implements MotionController {
    * the position, so moves stay refused (`not-homed`) until `$H`; true after one that kept it (ALARM:2, 4, 5).
    */
   unlock(): Promise<HardwareState> {
-    return this.afterAlarmRestart(() => this.operate(['$X']));
+    return this.queued(() => this.afterAlarmRestart(() => this.operate(['$X'])));
   }
 
   /** `$H` or `$X` asked for right after an alarm (the ways out of it) waits for GRBL's restart: sent before, it would be lost in it. */
@@ -206,15 +232,16 @@ export class GrblController implements MotionController {
   }
 
   move(target: MoveTarget): Promise<HardwareState> {
+    return this.queued(() => this.moveNow(target));
+  }
+
+  private moveNow(target: MoveTarget): Promise<HardwareState> {
     const coordinates = [target.x, target.y, target.z].filter((v) => v !== undefined);
     const feedOk = target.feed === undefined || (target.feed >= MOVE_LIMITS.feedMin && target.feed <= MOVE_LIMITS.feedMax);
     if (!coordinates.every((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm) || !feedOk) {
       return Promise.reject(new RangeError(`a move needs coordinates within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`));
     }
-    const refused =
-      this.refusal() ??
-      (this.homingEnabled && !this.homed ? new MachineNotHomed(NEVER_HOMED) : undefined) ??
-      (this.deckOrigin ? undefined : new DeckOriginUnknown('GRBL refused to print its settings ($$) when labrun connected'));
+    const refused = this.motionRefusal();
     if (refused) return Promise.reject(refused);
     const origin = this.deckOrigin!;
     // Targets are protocol (deck) coordinates: the machine target is the deck origin plus the target, sent with
@@ -230,10 +257,98 @@ export class GrblController implements MotionController {
 
   dwell(seconds: number): Promise<HardwareState> {
     if (!Number.isFinite(seconds) || seconds < 0 || seconds > 1e7) return Promise.reject(new RangeError('a dwell needs a duration from 0 to 10000000 seconds'));
-    const refused = this.refusal();
-    if (refused) return Promise.reject(refused);
-    // GRBL answers G4 once the moves before it are done and the dwell has passed; a feed hold pauses it.
-    return this.operate([`G4 P${gcodeNumber(seconds)}`]);
+    return this.queued(() => {
+      const refused = this.refusal();
+      if (refused) return Promise.reject(refused);
+      // GRBL answers G4 once the moves before it are done and the dwell has passed; a feed hold pauses it.
+      return this.operate([`G4 P${gcodeNumber(seconds)}`]);
+    });
+  }
+
+  /**
+   * A block of raw G-code, one line at a time: each line is sent once the one before it is answered, so a line
+   * GRBL refuses (error:N) is the last it receives — streamed by character counting, the lines after it would be
+   * in GRBL's receive buffer already, and run. Framed by BLOCK_START and BLOCK_END; moves need a homed machine.
+   */
+  gcode(lines: readonly string[]): Promise<HardwareState> {
+    return this.queued(() => {
+      const refused = this.motionRefusal();
+      if (refused) return Promise.reject(refused);
+      return this.run(async () => {
+        const answers = await Promise.allSettled(this.driver.streamEach([BLOCK_START, ...lines, BLOCK_END], { oneAtATime: true }));
+        const failed = answers.findIndex((answer) => answer.status === 'rejected' && !(answer.reason instanceof StreamCancelled));
+        if (failed < 0) return;
+        const error = (answers[failed] as PromiseRejectedResult).reason as Error;
+        // error:9 says GRBL is in alarm (explain() tells which); anything else is the line itself.
+        const ownLine = failed >= 1 && failed <= lines.length;
+        if (!(ownLine && error instanceof GrblError && error.grblCode !== 9)) throw error;
+        // Answer once the lines before it have run, with the state they left.
+        await this.driver.send(BLOCK_END).then(
+          () => this.refresh(),
+          () => undefined,
+        );
+        throw new GcodeLineRefused(failed, lines[failed - 1]!, error.grblCode);
+      });
+    });
+  }
+
+  /**
+   * GRBL's `G38.2` toward a deck point. G38.2 cannot take G53 (error:30), and a work-coordinate target would depend
+   * on offsets another sender may have set: so the machine is brought to rest (G4 P0), its position read, and the
+   * probe sent relative to it (G91), then G90 again. Operations called meanwhile wait (exclusive). GRBL answers
+   * `[PRB:x,y,z:1]`, machine coordinates where the probe touched (the machine stops a little past it), kept as
+   * `lastProbe`; touching nothing is ALARM:5, touching before moving ALARM:4: both ProbeFailed.
+   */
+  probe(target: ProbeTarget): Promise<HardwareState> {
+    const within = (v: number | undefined) => v === undefined || Math.abs(v) <= MOVE_LIMITS.coordinateMm;
+    const axes = AXES.filter((axis) => target[axis] !== undefined);
+    if (axes.length === 0 || !AXES.every((axis) => within(target[axis])) || !(target.feed >= MOVE_LIMITS.feedMin && target.feed <= MOVE_LIMITS.feedMax)) {
+      return Promise.reject(new RangeError(`a probe needs at least one coordinate within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`));
+    }
+    return this.queued(async () => {
+      const refused = this.motionRefusal();
+      if (refused) throw refused;
+      await this.operate([BLOCK_END]);
+      await this.driver.status(2000); // where the machine rests now: onStatus keeps it
+      const stillRefused = this.motionRefusal();
+      if (stillRefused) throw stillRefused;
+      const origin = this.deckOrigin!;
+      const from = this.lastMachinePosition;
+      const words = axes.map((axis) => `${axis.toUpperCase()}${gcodeNumber(target[axis]! + origin[axis] - from[axis])}`);
+      let report: string | undefined;
+      const state = await this.run(async () => {
+        const [probed] = await this.driver.stream([`G91 G21 G38.2 ${words.join(' ')} F${gcodeNumber(target.feed)}`, 'G90']);
+        report = probed!.output.find((line) => line.startsWith('[PRB:'));
+        this.keepProbe(report);
+      }).catch((error: Error) => {
+        throw this.probeFailure(error, target);
+      });
+      if (!this.lastProbe || !report?.endsWith(':1]'))
+        throw new ProbeFailed('probe-no-contact', `the probe touched nothing on its way to ${describeTarget(target)} (GRBL reported ${report ?? 'no probe result'})`, null);
+      return state;
+    }, true);
+  }
+
+  /** `[PRB:-289.000,-299.000,-79.000:1]`: where the probe touched, as the contract's `lastProbe`. */
+  private keepProbe(report: string | undefined): void {
+    const match = /^\[PRB:(-?[\d.]+),(-?[\d.]+),(-?[\d.]+)(?:,[^:]*)?:1\]$/.exec(report ?? '');
+    if (!match) return;
+    const scale = this.inches ? 25.4 : 1;
+    const [x, y, z] = [match[1], match[2], match[3]].map((v) => round3(Number(v) * scale)) as [number, number, number];
+    const origin = this.deckOrigin ?? ORIGIN;
+    this.lastProbe = {
+      position: { x: round3(x - origin.x), y: round3(y - origin.y), z: round3(z - origin.z) },
+      machinePosition: { x, y, z },
+      at: new Date(this.clock.now()).toISOString(),
+    };
+  }
+
+  /** GRBL's probe alarms, in the probe's words: what it probed toward, and what GRBL said. */
+  private probeFailure(error: Error, target: ProbeTarget): Error {
+    if (!(error instanceof MachineAlarm) || (error.alarm.code !== 4 && error.alarm.code !== 5)) return error;
+    const said = `ALARM:${error.alarm.code} ${error.alarm.message}`;
+    if (error.alarm.code === 5) return new ProbeFailed('probe-no-contact', `the probe touched nothing on its way to ${describeTarget(target)}: ${said}`, error.alarm);
+    return new ProbeFailed('probe-already-in-contact', `the probe was touching something before it moved toward ${describeTarget(target)}: ${said}`, error.alarm);
   }
 
   async setOutput(output: string, value: number): Promise<HardwareState> {
@@ -292,6 +407,7 @@ export class GrblController implements MotionController {
    */
   async stop(): Promise<HardwareState> {
     this.assertConnected();
+    this.stops += 1; // what waits behind a probe is stopped too
     const { queued, inFlight } = this.driver.backlog;
     const machine = this.state().machine;
     if (this.operations.size === 0 && queued + inFlight === 0 && (machine === 'Idle' || machine === 'Alarm')) return this.state(); // nothing to stop
@@ -321,6 +437,7 @@ export class GrblController implements MotionController {
       door: report && this.doorOpen(report) ? 'open' : 'closed',
       alarm: this.alarm,
       outputs: outputLevels(this.outputs, this.accessories, this.settings.get(30) ?? 1000),
+      ...(this.lastProbe ? { lastProbe: this.lastProbe } : {}),
       at: new Date(this.clock.now()).toISOString(),
     };
   }
@@ -390,6 +507,37 @@ export class GrblController implements MotionController {
     this.onStatus(latest);
   }
 
+  /** Why motion cannot be sent now: refusal(), or a machine that must be homed first, or no deck origin. */
+  private motionRefusal(): Error | undefined {
+    return (
+      this.refusal() ??
+      (this.homingEnabled && !this.homed ? new MachineNotHomed(NEVER_HOMED) : undefined) ??
+      (this.deckOrigin ? undefined : new DeckOriginUnknown('GRBL refused to print its settings ($$) when labrun connected'))
+    );
+  }
+
+  /**
+   * Run a queued operation now — or, while a probe is under way, once it is done (and the operations called before
+   * this one): a probe measures where the machine stands and moves relative to it, so nothing may move it meanwhile.
+   * `holdsOthers`: this operation is such a probe. One that waited is refused if stop() came meanwhile.
+   */
+  private queued(operation: () => Promise<HardwareState>, holdsOthers = false): Promise<HardwareState> {
+    const before = this.exclusive;
+    const stops = this.stops;
+    const result = before ? before.then(() => (this.stops === stops ? operation() : Promise.reject(new MotionAborted()))) : operation();
+    if (before || holdsOthers) {
+      const settled = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.exclusive = settled;
+      void settled.then(() => {
+        if (this.exclusive === settled) this.exclusive = null;
+      });
+    }
+    return result;
+  }
+
   /**
    * Why G-code cannot be sent now, or undefined. GRBL is in alarm from the moment it pushes ALARM:N, before a
    * status report says so: sending then would only earn an error:9 (G-code lock).
@@ -414,6 +562,15 @@ export class GrblController implements MotionController {
 
   /** Send the lines of one operation; it is done when GRBL has answered the last. */
   private operate(lines: string[], done?: () => void): Promise<HardwareState> {
+    return this.run(() => Promise.all(lines.map((line) => this.driver.send(line))), done);
+  }
+
+  /**
+   * Carry out one operation: `send` puts its lines in the driver's queue (at once, so operations keep call order)
+   * and settles when GRBL has answered them. Resolves with the state when done; rejects as the lines failed, or
+   * as an alarm, a stop or a disconnect ended it first.
+   */
+  private run(send: () => Promise<unknown>, done?: () => void): Promise<HardwareState> {
     if (!this.connected) return Promise.reject(this.disconnected());
     return new Promise<HardwareState>((resolve, reject) => {
       let settled = false;
@@ -427,7 +584,7 @@ export class GrblController implements MotionController {
       };
       this.operations.add(operation);
       this.poll(); // busy from now on: poll faster
-      Promise.all(lines.map((line) => this.driver.send(line))).then(
+      send().then(
         async () => {
           if (settled) return;
           done?.();
@@ -474,10 +631,11 @@ export class GrblController implements MotionController {
     this.alarmSinceStart = true;
     if (this.homing()) this.homingFailed = true;
     if (alarmLosesPosition(alarm.code)) this.homed = false;
-    if (!this.restartAfterAlarm) {
+    // GRBL restarts after every alarm but a probe's (ALARM:4, 5: mc_probe_cycle() raises them without a reset).
+    if (!this.restartAfterAlarm && alarm.code !== 4 && alarm.code !== 5) {
       let settle!: () => void;
       const done = new Promise<void>((resolve) => (settle = resolve));
-      // An alarm GRBL does not restart after (a probe failure), or another firmware: waiting longer would only hold the operator up.
+      // Another firmware that does not restart: waiting longer would only hold the operator up.
       const timer = this.clock.setTimeout(() => this.restartAfterAlarm?.settle(), 3000);
       this.restartAfterAlarm = {
         done,
@@ -574,7 +732,7 @@ export class GrblController implements MotionController {
   private announce(): void {
     const { machine, homed, door, alarm, connected, outputs } = this.state();
     const stopping = (machine === 'Hold' && this.report?.subState === 1) || (machine === 'Door' && this.report?.subState === 2);
-    const summary = JSON.stringify([machine, stopping, homed, door, alarm?.code ?? null, connected, outputs]);
+    const summary = JSON.stringify([machine, stopping, homed, door, alarm?.code ?? null, connected, outputs, this.lastProbe?.at ?? null]);
     if (summary === this.announced) return;
     this.announced = summary;
     const state = this.state();

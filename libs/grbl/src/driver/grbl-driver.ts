@@ -72,6 +72,15 @@ export interface GrblDriverOptions {
   homingTimeoutMs?: number;
 }
 
+export interface StreamOptions {
+  /**
+   * Send each line only once the line before it is answered, and nothing else meanwhile (as EEPROM writes are
+   * sent), whatever the streaming mode: at the first `error:N` nothing after the refused line has reached GRBL.
+   * Character counting would have put the next lines in GRBL's receive buffer already, and GRBL runs them.
+   */
+  oneAtATime?: boolean;
+}
+
 /** The answer to a line: GRBL's `ok`, and the push messages that came with it (`$$` settings, `[GC:…]`, `[MSG:…]`). */
 export interface LineResult {
   line: string;
@@ -102,7 +111,7 @@ interface Outgoing {
   sentAt: number;
   /** A `G4 P<s>` dwell: GRBL legitimately sits Idle this long before answering. */
   dwellMs: number;
-  /** An EEPROM write: sent alone, nothing else in flight before or after it until it is answered. */
+  /** Sent alone, nothing else in flight before or after it until it is answered: an EEPROM write, or a line of a one-at-a-time stream. */
   sync: boolean;
   output: string[];
   resolve(result: LineResult): void;
@@ -243,11 +252,16 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
    * the lines not yet sent are dropped (they reject with StreamCancelled) and the whole rejects with that error;
    * lines already in GRBL's buffer still run: GRBL offers no way to take them back.
    */
-  stream(lines: Iterable<string>): Promise<LineResult[]> {
+  stream(lines: Iterable<string>, options: StreamOptions = {}): Promise<LineResult[]> {
+    return Promise.all(this.streamEach(lines, options));
+  }
+
+  /** `stream`, answering each line on its own: the caller sees which line failed (the rest: StreamCancelled). */
+  streamEach(lines: Iterable<string>, { oneAtATime = false }: StreamOptions = {}): Promise<LineResult>[] {
     const group = { failed: null as Error | null };
     const results: Promise<LineResult>[] = [];
-    for (const line of lines) results.push(this.enqueue(line, group));
-    return Promise.all(results);
+    for (const line of lines) results.push(this.enqueue(line, group, oneAtATime));
+    return results;
   }
 
   /**
@@ -357,7 +371,7 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
     });
   }
 
-  private enqueue(line: string, stream?: { failed: Error | null }): Promise<LineResult> {
+  private enqueue(line: string, stream?: { failed: Error | null }, alone = false): Promise<LineResult> {
     const invalid = this.refusal(line);
     if (invalid) return Promise.reject(new RangeError(invalid));
     if (this.closed) return Promise.reject(this.closed);
@@ -366,7 +380,7 @@ export class GrblDriver extends EventEmitter<GrblDriverEvents> {
       const bytes = Buffer.from(`${line}\n`, 'latin1');
       const compact = line.replace(/\s/g, '').toUpperCase();
       const dwellMs = DWELL.test(compact) ? (Number(P_WORD.exec(compact)?.[1]) || 0) * 1000 : 0;
-      this.queue.push({ line, bytes, sentAt: 0, dwellMs, sync: EEPROM_WRITE.test(compact), output: [], resolve, reject, ...(stream ? { stream } : {}) });
+      this.queue.push({ line, bytes, sentAt: 0, dwellMs, sync: alone || EEPROM_WRITE.test(compact), output: [], resolve, reject, ...(stream ? { stream } : {}) });
       this.pump();
     });
   }

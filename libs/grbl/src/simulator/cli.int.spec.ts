@@ -77,7 +77,31 @@ describe.skipIf(!hasSocat)('labrun-grbl-sim', () => {
       expect(device.text().length).toBe(before);
       await control('reset', /^reset=pressed$/m);
       sim.proc.stdin!.write('fly away\n');
-      await sim.waitFor(/unknown command "fly away": expected "door open", "door close", "limit x\|y\|z", "reset", "power cycle", "hang", "error <N>" or "quit"/);
+      await sim.waitFor(/unknown command "fly away": expected "door open", "door close", "limit x\|y\|z", "reset", "power cycle", "hang", "error <N>", "probe z=<Z>", "probe off" or "quit"/);
+    } finally {
+      device.close();
+    }
+    sim.proc.stdin!.write('quit\n');
+    expect(await sim.exited()).toBe(0);
+  });
+
+  it('takes the probe surface on stdin: G38.2 touches it, and touches nothing once it is off', async () => {
+    const link = path.join(dir, 'ttyPROBE');
+    const sim = startProcess('labrun-grbl-sim', cli, {}, ['--link', link]);
+    await sim.waitFor(/^ready link=/m);
+    const device = openSerialDevice(link);
+    try {
+      await device.waitFor(/unlock\]\r\n/);
+      device.send('$H\nG0 Z-49\n');
+      await device.waitFor(/^ok\r\nok\r\n/m);
+      sim.proc.stdin!.write('probe z=-79\n');
+      await sim.waitFor(/^probe-surface=z:-79$/m);
+      device.send('G38.2 Z-99 F3000\n');
+      await device.waitFor(/\[PRB:-299\.000,-299\.000,-79\.000:1\]\r\nok\r\n/);
+      sim.proc.stdin!.write('probe off\n');
+      await sim.waitFor(/^probe-surface=none$/m);
+      device.send('G0 Z-49\nG38.2 Z-69 F3000\n');
+      await device.waitFor(/ALARM:5\r\n\[PRB:-299\.000,-299\.000,-79\.000:0\]\r\nok\r\n/);
     } finally {
       device.close();
     }

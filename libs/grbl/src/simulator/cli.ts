@@ -8,14 +8,16 @@
 //   power cycle              the power is cut and comes back: GRBL restarts locked      power=cycled
 //   hang                     the firmware crashes and answers nothing until power cycle firmware=hung
 //   error <N>                the next line GRBL reads is answered error:N               next-line=error:N
+//   probe z=<Z> | probe off  the surface the probe touches: machine Z (as homed), or none probe-surface=z:-20 | none
 //   quit                     stop (as do SIGINT, SIGTERM and the end of stdin); the link is removed
 // The faults are for testing what a sender (labrun's hardware service) makes of them.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { GrblSimulator, exposeOnPty } from './index.js';
 
-const USAGE = 'usage: labrun-grbl-sim --link <path> [--baud <rate>]\n' + '  then on stdin: door open | door close | limit x|y|z | reset | power cycle | hang | error <N> | quit';
-const COMMANDS = '"door open", "door close", "limit x|y|z", "reset", "power cycle", "hang", "error <N>" or "quit"';
+const USAGE =
+  'usage: labrun-grbl-sim --link <path> [--baud <rate>]\n' + '  then on stdin: door open | door close | limit x|y|z | reset | power cycle | hang | error <N> | probe z=<Z> | probe off | quit';
+const COMMANDS = '"door open", "door close", "limit x|y|z", "reset", "power cycle", "hang", "error <N>", "probe z=<Z>", "probe off" or "quit"';
 
 /** Carry out one stdin command on the simulator; returns the acknowledgement to print, or why it is not one. */
 function control(sim: GrblSimulator, command: string): { ack: string } | { error: string } {
@@ -44,6 +46,15 @@ function control(sim: GrblSimulator, command: string): { ack: string } | { error
   if (error) {
     sim.failNextLine(Number(error[1]));
     return { ack: `next-line=error:${Number(error[1])}` };
+  }
+  if (command === 'probe off') {
+    sim.setProbeSurface(null);
+    return { ack: 'probe-surface=none' };
+  }
+  const probe = /^probe z=([-+]?(?:\d+\.?\d*|\.\d+))$/.exec(command);
+  if (probe) {
+    sim.setProbeSurface(Number(probe[1]));
+    return { ack: `probe-surface=z:${Number(probe[1])}` };
   }
   return { error: `expected ${COMMANDS}` };
 }

@@ -52,6 +52,8 @@ export const ERROR = {
   unsupportedCoordSys: 29,
   /** G53 only allowed with G0 and G1 motion modes. */
   g53InvalidMotionMode: 30,
+  /** Motion command target is invalid (G38.2 toward the point the machine is at). */
+  invalidTarget: 33,
   /** Axis words found in block when no command or current modal state uses them. */
   axisWordsExist: 31,
   /** Unused value words found in block. */
@@ -68,6 +70,10 @@ export const ALARM = {
   softLimit: 2,
   /** Reset while in motion. Machine position is likely lost due to sudden halt. Re-homing is highly recommended. */
   abortCycle: 3,
+  /** Probe fail. The probe is not in the expected initial state before starting probe cycle (G38.2: touching already). */
+  probeFailInitial: 4,
+  /** Probe fail. Probe did not contact the workpiece within the programmed travel for G38.2 and G38.4. */
+  probeFailContact: 5,
   /** Homing fail. The active homing cycle was reset. */
   homingFailReset: 6,
   /** Homing fail. Safety door was opened during homing cycle. */

@@ -163,6 +163,11 @@ export class GrblFirmware {
     this.refuseNext = code;
   }
 
+  /** The probe's contact surface: a plane at this machine Z (as the homed machine counts it), or null for none. */
+  setProbeSurface(z: number | null): void {
+    this.m.probeSurfaceZ = z;
+  }
+
   /** Machine position on whole steps, mm. */
   position(): Vec3 {
     return this.m.position();
@@ -323,6 +328,8 @@ export class GrblFirmware {
     m.restoring = null;
     m.restoreTimer.cancel();
     m.dwellTimer.cancel();
+    m.watchProbe(false);
+    m.lastProbe = { position: [0, 0, 0], succeeded: false }; // main.c clears sys_probe_position
     if (m.homing.running) m.homing.abort();
     m.stepper.kill();
     m.rx.flush();

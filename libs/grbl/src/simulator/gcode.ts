@@ -2,11 +2,11 @@
 // that carry it out, in GRBL's order of execution (gcode.c, gc_execute_line). It keeps the parser's modal state
 // — what `$G` prints — and the parser position, which runs ahead of the machine by the moves still buffered.
 //
-// Supported: G0 G1 G4 G10 L2/L20 G17 G18 G19 G20 G21 G40 G53 G54…G59 G61 G80 G90 G91 G91.1 G92 G92.1 G94, M0 M1
-// M2 M30 M3 M4 M5 M8 M9, words F L N P S T X Y Z. Work coordinates are GRBL's: WPos = MPos − (G5x offset + G92
-// offset); the parser position is kept in machine coordinates. GRBL features the simulator leaves out answer
-// error:20 (unsupported command): arcs (G2/G3), probing (G38.x), G28/G30, tool length offsets (G43.1/G49) and
-// inverse-time feed (G93). Like a default GRBL build there is no M7, unless built with it (ENABLE_M7).
+// Supported: G0 G1 G4 G10 L2/L20 G17 G18 G19 G20 G21 G38.2 G38.3 G40 G53 G54…G59 G61 G80 G90 G91 G91.1 G92 G92.1
+// G94, M0 M1 M2 M30 M3 M4 M5 M8 M9, words F L N P S T X Y Z. Work coordinates are GRBL's: WPos = MPos − (G5x offset
+// + G92 offset); the parser position is kept in machine coordinates. GRBL features the simulator leaves out answer
+// error:20 (unsupported command): arcs (G2/G3), probing away from a surface (G38.4/G38.5), G28/G30, tool length
+// offsets (G43.1/G49) and inverse-time feed (G93). Like a default GRBL build there is no M7, unless built with it (ENABLE_M7).
 import { ERROR, type ErrorCode } from './codes.js';
 import type { Vec3 } from './vector.js';
 
@@ -15,8 +15,8 @@ const MAX_LINE_NUMBER = 10_000_000;
 const MAX_TOOL_NUMBER = 255;
 
 export interface ModalState {
-  /** G0 rapid, G1 feed, G80 no motion. */
-  motion: 0 | 1 | 80;
+  /** G0 rapid, G1 feed, G38.2 probe (G38.3: without an alarm when it touches nothing), G80 no motion. */
+  motion: 0 | 1 | 38.2 | 38.3 | 80;
   plane: 17 | 18 | 19;
   /** G20 inches, G21 millimetres. */
   units: 20 | 21;
@@ -88,6 +88,11 @@ export type GcodeStep =
   | { kind: 'coolant'; state: number }
   /** M0: feed hold until cycle start. */
   | { kind: 'pause' }
+  /**
+   * G38.2/G38.3: probe toward `target` at `feed` until the probe touches (mc_probe_cycle); `noError` (G38.3): touching
+   * nothing raises no alarm. Buffered motion has finished before it runs.
+   */
+  | { kind: 'probe'; target: Vec3; feed: number; noError: boolean }
   /** M2/M30: spindle and coolant off, `[MSG:Pgm End]`. */
   | { kind: 'programEnd' }
   /** The work offset changed (G10 on the active system, G92, G54…G59): the next status report shows `WCO:`. */
@@ -169,6 +174,14 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
             group = 'G1';
             modal.motion = int;
             if (int !== 80) motionCommand = true;
+            break;
+          case 38:
+            // G38.2 and G38.3 probe toward a surface; G38.4/G38.5 (away from it) are not simulated.
+            group = 'G1';
+            if (mantissa !== 20 && mantissa !== 30) return fail(ERROR.unsupportedCommand);
+            modal.motion = mantissa === 20 ? 38.2 : 38.3;
+            motionCommand = true;
+            mantissa = 0;
             break;
           case 17:
           case 18:
@@ -325,11 +338,18 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
   }
   if (nonModal === 53 && modal.motion !== 0 && modal.motion !== 1) return fail(ERROR.g53InvalidMotionMode);
 
+  const probing = modal.motion === 38.2 || modal.motion === 38.3;
   if (modal.motion === 80) {
     if (axisWords.size) return fail(ERROR.axisWordsExist);
   } else if (axisCommand) {
-    if (modal.motion === 1 && feed === 0) return fail(ERROR.undefinedFeedRate);
-    if (!axisWords.size) axisCommand = false;
+    if (modal.motion !== 0 && feed === 0) return fail(ERROR.undefinedFeedRate);
+    if (probing) {
+      // [G38 Errors]: no axis words; the target is where the parser already is.
+      if (!axisWords.size) return fail(ERROR.noAxisWords);
+      if (target.every((v, axis) => v === gc.position[axis])) return fail(ERROR.invalidTarget);
+    } else if (!axisWords.size) {
+      axisCommand = false;
+    }
   }
 
   for (const letter of jog ? ['N', 'F'] : ['N', 'F', 'S', 'T']) values.delete(letter);
@@ -367,7 +387,10 @@ export function parseBlock(line: string, gc: ParserState, jog = false): ParseRes
   if (offsets?.g92) gc.g92 = offsets.g92;
   if (wcoChanged) steps.push({ kind: 'workOffset', wco: gc.wco });
   gc.modal = modal;
-  if (axisCommand && modal.motion !== 80) {
+  if (axisCommand && probing) {
+    // The probe cycle sets the parser position when it ends: where it stopped, or the target if it touched nothing.
+    steps.push({ kind: 'sync' }, { kind: 'probe', target, feed, noError: modal.motion === 38.3 });
+  } else if (axisCommand && modal.motion !== 80) {
     steps.push({ kind: 'line', target, feed, rapid: modal.motion === 0 });
     gc.position = target;
   }

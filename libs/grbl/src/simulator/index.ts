@@ -36,6 +36,11 @@ export interface GrblSimulatorOptions {
    * `$I` lists `M`. Without it M7 answers error:20.
    */
   enableM7?: boolean;
+  /**
+   * What the probe touches (G38.2): a surface at this machine Z, in the coordinates the homed machine counts in
+   * (`-20` is 20 mm below the top of the travel). Default null: nothing to touch, so every G38.2 ends in ALARM:5.
+   */
+  probeSurfaceZ?: number | null;
 }
 
 export class GrblSimulator {
@@ -57,6 +62,15 @@ export class GrblSimulator {
     this.port = this.wire.port;
     firmware = new GrblFirmware(clock, settings, (text) => this.wire.send(text), options.loseAnswer, { enableM7: options.enableM7 ?? false });
     this.firmware = firmware;
+    firmware.setProbeSurface(options.probeSurfaceZ ?? null);
+  }
+
+  /**
+   * Where the probe touches: a surface at machine Z `z` (as the homed machine counts it), which a probe moving down
+   * touches and below which the probe pin reads triggered (`Pn:P`); null for nothing to touch.
+   */
+  setProbeSurface(z: number | null): void {
+    this.firmware.setProbeSurface(z);
   }
 
   /** The safety door switch: opening it holds the machine like the real-time 0x84 command. */

@@ -3,9 +3,9 @@
 // cycle start, `$H` for the homing cycle. A step that must wait answers 'wait' and is tried again whenever the
 // main loop runs. Check mode ($C) parses everything and moves nothing.
 import { ALARM, ERROR, type Status } from './codes.js';
-import { parseBlock } from './gcode.js';
+import { parseBlock, type GcodeStep } from './gcode.js';
 import type { Machine } from './machine.js';
-import { MESSAGE } from './report.js';
+import { MESSAGE, probeParameters } from './report.js';
 import type { Job, Step } from './steps.js';
 import { AXES, type Vec3 } from './vector.js';
 
@@ -75,6 +75,9 @@ export function runStep(m: Machine, step: Step, job: Job): Outcome {
       }
       return 'done';
 
+    case 'probe':
+      return probeCycle(m, step, job);
+
     case 'programEnd':
       if (!checking) {
         m.setSpindle(5, 0);
@@ -109,6 +112,52 @@ export function runStep(m: Machine, step: Step, job: Job): Outcome {
 
     case 'startupLines':
       job.steps.splice(job.index + 1, 0, ...startupSteps(m));
+      return 'done';
+  }
+}
+
+/**
+ * mc_probe_cycle() (G38.2, G38.3), the planner empty: with the probe touching already, ALARM:4 and nothing moves;
+ * otherwise move toward the target watching the probe, until it touches (the motion is cancelled and decelerates
+ * along the path, past the contact) or the target is reached — ALARM:5 for G38.2. Then `[PRB:x,y,z:1]` (or `:0`)
+ * with where it touched, in machine coordinates; the rest of the motion is thrown away and the parser goes on from
+ * where the machine stopped (touched) or the target (not).
+ */
+function probeCycle(m: Machine, step: Extract<GcodeStep, { kind: 'probe' }>, job: Job): Outcome {
+  if (m.state === 'Check') {
+    m.parser.position = [...step.target];
+    return 'done';
+  }
+  switch (job.phase) {
+    case 0:
+      m.lastProbe.succeeded = false;
+      if (m.probeTouching()) {
+        m.execAlarm = ALARM.probeFailInitial; // printed before the line's `ok`; the parser position stays
+        job.phase = 3;
+        return 'progress';
+      }
+      m.planner.add(step.target, { feed: step.feed, rapid: false, jog: false });
+      m.watchProbe(true);
+      m.exec.cycleStart = true;
+      job.phase = 1;
+      return 'progress';
+    case 1: {
+      // Until the machine is at rest again: touched and stopped, or at the target (a hold on the way waits for `~`).
+      if (m.state !== 'Idle' || m.exec.cycleStart) return 'wait';
+      const touched = !m.probing;
+      m.watchProbe(false);
+      if (!touched && step.noError) m.lastProbe.position = m.position();
+      if (!touched && !step.noError) m.execAlarm = ALARM.probeFailContact;
+      m.lastProbe.succeeded = touched;
+      m.planner.reset(m.position()); // st_reset, plan_reset, plan_sync_position: the rest of the motion goes
+      job.phase = 2;
+      return 'progress'; // an alarm is printed (and waited out) before the report
+    }
+    case 2:
+      m.sendLine(probeParameters(m.lastProbe, m.settings));
+      m.parser.position = m.lastProbe.succeeded ? m.position() : [...step.target];
+      return 'done';
+    default:
       return 'done';
   }
 }

@@ -95,6 +95,15 @@ export class Machine implements SystemContext {
   wco: Vec3 = [0, 0, 0];
   /** The coolant outputs that are on: COOLANT bits (flood, mist). */
   coolant = 0;
+  /**
+   * What the probe touches: a surface at this machine Z (physical, where homing counts it), touched from above; the
+   * probe pin reads triggered at or below it. Null: nothing to touch, the pin never triggers.
+   */
+  probeSurfaceZ: number | null = null;
+  /** A probe cycle is watching the pin and it has not touched yet (sys_probe_state == PROBE_ACTIVE). */
+  probing = false;
+  /** Where the last probe cycle touched, on whole steps, and whether it did (sys_probe_position, sys.probe_succeeded). */
+  lastProbe: { position: Vec3; succeeded: boolean } = { position: [0, 0, 0], succeeded: false };
 
   constructor(
     readonly clock: Clock,
@@ -115,6 +124,7 @@ export class Machine implements SystemContext {
         this.wake();
       },
       limitHit: (axes) => this.hardLimit(axes),
+      probeTouched: (position) => this.probeTouched(position),
     });
     this.homing = new HomingCycle(clock, settings, this.stepper);
     // Power-up: GRBL counts from 0,0,0 wherever the machine stands; the simulated one was left at its home
@@ -205,6 +215,26 @@ export class Machine implements SystemContext {
   accessories(): string {
     const spindle = this.spindle.rpm <= 0 ? '' : this.spindle.direction === 3 ? 'S' : this.spindle.direction === 4 ? 'C' : '';
     return spindle + (this.coolant & COOLANT.flood ? 'F' : '') + (this.coolant & COOLANT.mist ? 'M' : '');
+  }
+
+  /** The probe pin: the probe is at or below its surface. */
+  probeTouching(): boolean {
+    return this.probeSurfaceZ !== null && this.stepper.physicalPosition()[2] <= this.probeSurfaceZ + 1e-9;
+  }
+
+  /** Start or stop watching the probe pin during the probe cycle's motion. */
+  watchProbe(on: boolean): void {
+    this.probing = on;
+    this.stepper.probeSurface = on ? this.probeSurfaceZ : null;
+  }
+
+  /** probe_state_monitor(): the probe touched; keep where (on whole steps) and cancel the motion, which decelerates. */
+  private probeTouched(position: Vec3): void {
+    if (!this.probing) return;
+    this.probing = false;
+    this.lastProbe.position = toSteps(position, (axis) => this.settings.stepsPerMm(axis));
+    this.exec.motionCancel = true;
+    this.wake();
   }
 
   /** Axes whose limit switch is pressed now: the machine still stands where a hard limit stopped it. */

@@ -116,9 +116,9 @@ function cycleStop(m: Machine): void {
     m.holdInProgress = false;
     return;
   }
+  m.holdInProgress = false; // at rest: a motion cancel (a probe that touched) or a soft limit's hold is over too
   if (s.jogCancel) {
     // A cancelled jog throws away the rest of the jog moves; the parser continues from where it stopped.
-    m.holdInProgress = false;
     m.planner.reset(m.position());
     m.parser.position = m.position();
   }
@@ -187,7 +187,7 @@ export function suspendStep(m: Machine): boolean {
 /** The `<…>` status report for the machine as it is now. */
 function currentStatusReport(m: Machine): string {
   const position = m.position();
-  let pins = '';
+  let pins = m.probeTouching() ? 'P' : '';
   const pressed = m.limitSwitchesPressed();
   for (const axis of AXES) if (pressed.includes(axis)) pins += AXIS_LETTERS[axis];
   if (m.doorPin) pins += 'D';

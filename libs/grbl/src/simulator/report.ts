@@ -64,7 +64,7 @@ export interface StatusSnapshot {
   feed: number;
   /** rpm. */
   spindle: number;
-  /** Triggered input pins: X Y Z limits, D door. */
+  /** Triggered input pins: P probe, X Y Z limits, D door. */
   pins: string;
   /** Accessories on: S spindle clockwise, C counter-clockwise, F flood coolant, M mist coolant. */
   accessories: string;
@@ -136,15 +136,23 @@ export function gcodeModes(gc: ParserState, settings: Settings): string {
   return `[GC:G${m.motion} G${54 + gc.coordSelect} G${m.plane} G${m.units} G${m.distance} G94 M${m.spindle} ${coolant} T${gc.tool} F${rate(gc.feedRate, settings)} S${printFloat(gc.spindleSpeed, 0)}]`;
 }
 
-/** `$#`: the coordinate systems and the G92 offset; G28/G30 positions and the last probe are not kept (zero). */
-export function ngcParameters(gc: ParserState, settings: Settings): string[] {
+/**
+ * `[PRB:-10.000,-20.000,-50.000:1]`: where the last probe cycle touched in machine coordinates, and whether it did
+ * (report_probe_parameters(): after every probe cycle, and in `$#`). A reset clears it to zero.
+ */
+export function probeParameters(probe: { position: Vec3; succeeded: boolean }, settings: Settings): string {
+  return `[PRB:${axes(probe.position, settings)}:${probe.succeeded ? 1 : 0}]`;
+}
+
+/** `$#`: the coordinate systems, the G92 offset and the last probe; G28/G30 positions are not kept (zero). */
+export function ngcParameters(gc: ParserState, probe: { position: Vec3; succeeded: boolean }, settings: Settings): string[] {
   const zero = axes([0, 0, 0], settings);
   return [
     ...gc.coordSystems.map((offset, i) => `[G${54 + i}:${axes(offset, settings)}]`),
     ...['G28', 'G30'].map((name) => `[${name}:${zero}]`),
     `[G92:${axes(gc.g92, settings)}]`,
     `[TLO:${coord(0, settings)}]`,
-    `[PRB:${zero}:0]`,
+    probeParameters(probe, settings),
   ];
 }
 

@@ -18,6 +18,8 @@ export interface StepperEvents {
   cycleStop(): void;
   /** A hard limit switch tripped: the machine stopped dead on the boundary of these axes. */
   limitHit(axes: number[]): void;
+  /** The probe touched its surface here (GRBL's probe_state_monitor() in the step interrupt); the motion goes on until stopped. */
+  probeTouched(position: Vec3): void;
 }
 
 /** A move in progress: where it started, and how far along it is at time t. */
@@ -28,6 +30,8 @@ interface Motion {
   speedAt(now: number): number;
   /** When a hard limit trips during this motion, and where. */
   limit: { at: number; position: Vec3; axes: number[] } | null;
+  /** When the watched probe touches its surface during this motion, and where. */
+  probe: { at: number; position: Vec3 } | null;
   /** The planner block this motion executes, if it does. */
   block: PlannerBlock | null;
   /** A feed hold deceleration. */
@@ -44,6 +48,11 @@ export class Stepper {
   private unhomedShift: Vec3 = [0, 0, 0];
   private motion: Motion | null = null;
   private readonly timer: Timer;
+  /**
+   * While a probe cycle watches the probe pin (sys_probe_state): the physical machine Z of the surface it touches
+   * (a plane; the probe touches it moving down onto it). Null otherwise, and once it has touched.
+   */
+  probeSurface: number | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -146,7 +155,7 @@ export class Stepper {
       return p;
     };
     const endsAt = startedAt + longest / perMs;
-    this.begin({ startedAt, endsAt, positionAt, speedAt: (now) => (now < endsAt ? rate / 60 : 0), limit: null, block: null, hold: false, done });
+    this.begin({ startedAt, endsAt, positionAt, speedAt: (now) => (now < endsAt ? rate / 60 : 0), limit: null, probe: null, block: null, hold: false, done });
   }
 
   stop(): void {
@@ -164,9 +173,23 @@ export class Stepper {
       positionAt,
       speedAt: (now) => profile.at((now - startedAt) / 1000).v,
       limit,
+      probe: this.probeCrossing(from, unit, profile, startedAt),
       block,
       hold: false,
     };
+  }
+
+  /** Where a straight move brings the watched probe down onto its surface, if it does. */
+  private probeCrossing(from: Vec3, unit: Vec3, profile: Profile, startedAt: number): Motion['probe'] {
+    if (this.probeSurface === null) return null;
+    const surface = this.counted(2, this.probeSurface);
+    if (from[2] <= surface + EPSILON) return { at: startedAt, position: [...from] }; // touching already
+    if (unit[2] >= 0) return null;
+    const s = (surface - from[2]) / unit[2];
+    if (s > profile.distance + EPSILON) return null;
+    const position = along(from, unit, s);
+    position[2] = surface; // exactly on the surface, not a rounding error above it
+    return { at: startedAt + profile.timeAt(Math.min(s, profile.distance)) * 1000, position };
   }
 
   /** Where a straight move leaves the machine's travel, if it does: that is where a limit switch trips. */
@@ -224,14 +247,22 @@ export class Stepper {
   private schedule(): void {
     const motion = this.motion;
     if (!motion) return;
-    const limitFirst = motion.limit !== null && motion.limit.at <= motion.endsAt;
-    this.timer.at(limitFirst ? motion.limit!.at : motion.endsAt, () => this.onTime());
+    this.timer.at(Math.min(motion.endsAt, motion.limit?.at ?? Infinity, motion.probe?.at ?? Infinity), () => this.onTime());
   }
 
   private onTime(): void {
     const motion = this.motion;
     if (!motion) return;
     const now = this.clock.now();
+    if (motion.probe && now >= motion.probe.at - 1e-6 && motion.probe.at <= (motion.limit?.at ?? Infinity)) {
+      // The machine keeps moving until the firmware, told of the contact, decelerates it (a motion cancel).
+      const { position } = motion.probe;
+      motion.probe = null;
+      this.probeSurface = null;
+      this.schedule();
+      this.events.probeTouched(position);
+      return;
+    }
     if (motion.limit && motion.limit.at <= motion.endsAt && now >= motion.limit.at - 1e-6) {
       this.restPosition = motion.limit.position;
       this.motion = null;

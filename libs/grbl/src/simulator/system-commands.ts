@@ -6,6 +6,7 @@ import { HELP, MESSAGE, buildInfo, gcodeModes, ngcParameters } from './report.js
 import type { MachineState } from './machine.js';
 import type { Settings } from './settings.js';
 import type { Step } from './steps.js';
+import type { Vec3 } from './vector.js';
 
 /** What a `$` command may look at and change in the controller. */
 export interface SystemContext {
@@ -15,6 +16,8 @@ export interface SystemContext {
   readonly doorAjar: boolean;
   buildInfo: string;
   readonly startupLines: string[];
+  /** Where the last probe cycle touched, and whether it did (`$#` prints it). */
+  readonly lastProbe: { position: Vec3; succeeded: boolean };
   sendLine(line: string): void;
   /** mc_reset(): a soft reset, as if 0x18 had been received. */
   reset(): void;
@@ -78,7 +81,7 @@ export function executeSystemCommand(line: string, ctx: SystemContext): SystemRe
   switch (command) {
     case '#':
       if (line.length > 2) return status(ERROR.invalidStatement);
-      for (const parameter of ngcParameters(ctx.parser, ctx.settings)) ctx.sendLine(parameter);
+      for (const parameter of ngcParameters(ctx.parser, ctx.lastProbe, ctx.settings)) ctx.sendLine(parameter);
       return status(STATUS_OK);
     case 'H':
       if (!ctx.settings.homingEnabled) return status(ERROR.settingDisabled);
