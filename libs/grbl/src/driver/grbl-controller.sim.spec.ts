@@ -43,7 +43,13 @@ function tapped(port: Duplex) {
     /** What was written and received from now on, without `?` and the status reports that answer it. */
     mark() {
       const [sent, received] = [toGrbl.length, fromGrbl.length];
-      return () => ({ sent: text(toGrbl.slice(sent)).replaceAll('?', ''), received: text(fromGrbl.slice(received)).replace(/<[^>]*>\r\n/g, '') });
+      // A mark may fall inside a status report: its head before the mark, or its tail after the last look, go too.
+      const answers = (chunks: Buffer[]) =>
+        text(chunks)
+          .replace(/<[^>]*>\r\n/g, '')
+          .replace(/^[^<>\r\n]*>\r\n/, '')
+          .replace(/<[^>\r\n]*$/, '');
+      return () => ({ sent: text(toGrbl.slice(sent)).replaceAll('?', ''), received: answers(fromGrbl.slice(received)) });
     },
   };
 }
