@@ -112,7 +112,7 @@ describe('the labrun command, with the real services', () => {
     const file = await protocolFile([{ type: 'home' }, { type: 'move', params: { feed: 100 } }]);
     const run = labrun('run', file);
     expect(await run.exited()).toBe(3);
-    expect(run.output()).toBe(`labrun: ${file} is not a protocol labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[1].params\n`);
+    expect(run.output()).toBe(`labrun: ${file} is not a protocol labrun can run:\n✖ move needs at least one of x, y, z, or a well to go to ("to": "plate1/A1")\n  → at commands[1].params\n`);
   });
 
   it('runs a TypeScript protocol that pauses itself, resumed by a separate labrun resume', async () => {

@@ -38,7 +38,9 @@ describe('readProtocolFile', () => {
 
   it('explains an invalid document with zod’s message, naming the file', async () => {
     const where = await file('bad.json', JSON.stringify({ ...protocol, commands: [{ type: 'move', params: { feed: 100 } }] }));
-    expect((await refusal(where)).message).toBe(`labrun: ${where} is not a protocol labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[0].params`);
+    expect((await refusal(where)).message).toBe(
+      `labrun: ${where} is not a protocol labrun can run:\n✖ move needs at least one of x, y, z, or a well to go to ("to": "plate1/A1")\n  → at commands[0].params`,
+    );
   });
 
   it('explains a file that is not JSON, or not there', async () => {

@@ -110,7 +110,7 @@ describe('the gateway, with the real services', () => {
 
     const badMove = await call('POST', '/runs', protocolOf('bad', [{ type: 'move', params: { feed: 100 } }]));
     expect(badMove).toMatchObject({ status: 422, body: { error: { code: 'invalid-protocol' } } });
-    expect(badMove.body.error.message).toBe('the protocol is not one labrun can run:\n✖ move needs at least one of x, y, z\n  → at commands[0].params');
+    expect(badMove.body.error.message).toBe('the protocol is not one labrun can run:\n✖ move needs at least one of x, y, z, or a well to go to ("to": "plate1/A1")\n  → at commands[0].params');
 
     // What a dashboard sends for a pasted protocol with a typo: answered about the protocol, not the wrapper.
     const pasted = await call('POST', '/runs', { protocol: protocolOf('typo', [{ type: 'hmoe' }]) });

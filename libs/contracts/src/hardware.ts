@@ -1,6 +1,6 @@
 // The hardware contract: requests from the engine to a hardware service, its replies, and its retained state.
 import { z } from 'zod';
-import { GcodeParams, MoveParams, OutputName, ProbeParams, SetOutputCommand } from './protocol.js';
+import { DeviceMoveParams, GcodeParams, OutputName, ProbeParams, SetOutputCommand } from './protocol.js';
 
 export const HARDWARE_OPS = ['home', 'move', 'dwell', 'hold', 'release', 'stop', 'status', 'unlock', 'set-output', 'gcode', 'probe'] as const;
 export const HardwareOp = z.enum(HARDWARE_OPS, { error: () => `unknown op: expected one of ${HARDWARE_OPS.join(', ')}` });
@@ -9,7 +9,7 @@ export type HardwareOp = z.infer<typeof HardwareOp>;
 const requestBase = { id: z.string().min(1).max(128), replyTo: z.string().min(1).max(256) };
 export const HardwareRequest = z.discriminatedUnion('op', [
   z.strictObject({ ...requestBase, op: z.literal('home'), params: z.strictObject({}).optional() }),
-  z.strictObject({ ...requestBase, op: z.literal('move'), params: MoveParams }),
+  z.strictObject({ ...requestBase, op: z.literal('move'), params: DeviceMoveParams }),
   z.strictObject({ ...requestBase, op: z.literal('dwell'), params: z.strictObject({ seconds: z.number().positive().max(604800) }) }),
   z.strictObject({ ...requestBase, op: z.literal('hold'), params: z.strictObject({}).optional() }),
   z.strictObject({ ...requestBase, op: z.literal('release'), params: z.strictObject({}).optional() }),

@@ -2,6 +2,7 @@
 export * from './result.js';
 export * from './ids.js';
 export * from './protocol.js';
+export * from './labware.js';
 export * from './gcode-lines.js';
 export * from './actions.js';
 export * from './create.js';

@@ -2,6 +2,8 @@
 // always becomes one of these; the engine never runs user code.
 import { z } from 'zod';
 import { GCODE_LIMITS, gcodeLineProblem } from './gcode-lines.js';
+import { planMoves } from './labware.js';
+import { MOVE_LIMITS } from './move-limits.js';
 
 const finite = (what: string) => z.number({ error: `${what} must be a number` }).refine(Number.isFinite, `${what} must be finite`);
 const message = z.string().max(2000, { error: 'message must be at most 2000 characters' });
@@ -11,11 +13,7 @@ export const HomeCommand = z.strictObject({
   params: z.strictObject({}).optional(),
 });
 
-/**
- * What a move can ask of a motion controller, as GRBL reads numbers: G-code carries 3 decimals of a millimetre,
- * so a feed below 0.001 mm/min would be sent as F0 (error:22), and GRBL reads no exponent (1e21 is error:20).
- */
-export const MOVE_LIMITS = { coordinateMm: 100_000, feedMin: 0.001, feedMax: 1_000_000 } as const;
+export { MOVE_LIMITS, roundToController } from './move-limits.js';
 const coordinate = (axis: string) => finite(axis).refine((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm, `${axis} must be between -${MOVE_LIMITS.coordinateMm} and ${MOVE_LIMITS.coordinateMm} mm`);
 
 /** Feed rate in mm/min, as in G-code's F word. `missing`: what to say when a command that needs one has none. */
@@ -27,17 +25,45 @@ const feedRate = (missing = 'feed must be a number') =>
     .refine((f) => f <= 0 || f >= MOVE_LIMITS.feedMin, `feed must be at least ${MOVE_LIMITS.feedMin} mm/min (G-code carries 3 decimals)`)
     .refine((f) => f <= MOVE_LIMITS.feedMax, `feed must be at most ${MOVE_LIMITS.feedMax} mm/min`);
 
+/** A labware's name in a protocol (`plate1`, `tips_300`): what a move's `to` names before the slash. */
+export const LabwareName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'a labware name must be 1-64 characters of A-Z, a-z, 0-9, _ and -, such as "plate1"' });
+
 export const MoveParams = z
+  .strictObject({
+    /** Deck coordinates (mm), or with `relative` offsets from where the move before left the machine. */
+    x: coordinate('x').optional(),
+    y: coordinate('y').optional(),
+    /** With `to`: the height at the well (by default the labware origin's z). */
+    z: coordinate('z').optional(),
+    /** A well of the protocol's labware, `plate1/A1`, instead of x and y: checked against the labware at create. */
+    to: z
+      .string({ error: 'to must name a well, like "plate1/A1"' })
+      .max(100, 'to must be at most 100 characters')
+      .regex(/^[A-Za-z0-9_-]{1,64}\/[^/]*$/, { error: 'to must name a well of the protocol\'s labware, like "plate1/A1"' })
+      .optional(),
+    relative: z.boolean({ error: 'relative must be true or false' }).optional(),
+    feed: feedRate().optional(),
+  })
+  .refine((p) => p.x !== undefined || p.y !== undefined || p.z !== undefined || p.to !== undefined, {
+    error: 'move needs at least one of x, y, z, or a well to go to ("to": "plate1/A1")',
+  })
+  .refine((p) => p.to === undefined || (p.x === undefined && p.y === undefined), { error: 'a move to a well takes no x or y: the well says where (z, when given, is the height there)' })
+  .refine((p) => p.to === undefined || !p.relative, { error: 'a move to a well is not relative: give either "to" or "relative" offsets' });
+export const MoveCommand = z.strictObject({ type: z.literal('move'), params: MoveParams });
+
+/** A move as the device carries it out: absolute deck coordinates, and a height to travel at across the deck. */
+export const DeviceMoveParams = z
   .strictObject({
     x: coordinate('x').optional(),
     y: coordinate('y').optional(),
     z: coordinate('z').optional(),
     feed: feedRate().optional(),
+    /** Rise to this deck height first (G53 G1 Z), move across, then descend to z. */
+    travelZ: coordinate('travelZ').optional(),
   })
   .refine((p) => p.x !== undefined || p.y !== undefined || p.z !== undefined, {
     error: 'move needs at least one of x, y, z',
   });
-export const MoveCommand = z.strictObject({ type: z.literal('move'), params: MoveParams });
 
 const seconds = (what: string) =>
   finite(what)
@@ -195,6 +221,19 @@ void _allTypes;
 /** zod's words for a missing or mistyped field are "expected object, received undefined": say it in the protocol's. */
 const missingOr = (missing: string, wrong: string) => (issue: { input?: unknown }) => (issue.input === undefined ? missing : wrong);
 
+const spacing = (axis: string) => finite(`spacing.${axis}`).refine((v) => v > 0 && v <= MOVE_LIMITS.coordinateMm, `spacing.${axis} must be greater than 0 mm and at most ${MOVE_LIMITS.coordinateMm}`);
+
+/** A grid of wells: A1 at `origin`, columns (1, 2, …) along +x, rows (A, B, …) along +y, `spacing` mm apart. */
+export const Labware = z.strictObject(
+  {
+    origin: z.strictObject({ x: coordinate('origin.x'), y: coordinate('origin.y'), z: coordinate('origin.z') }, { error: 'labware needs "origin": { "x": …, "y": …, "z": … }, where well A1 is' }),
+    rows: z.int({ error: 'rows must be a whole number' }).min(1, 'rows must be at least 1').max(26, 'rows must be at most 26 (A to Z)'),
+    columns: z.int({ error: 'columns must be a whole number' }).min(1, 'columns must be at least 1').max(99, 'columns must be at most 99'),
+    spacing: z.strictObject({ x: spacing('x'), y: spacing('y') }, { error: 'labware needs "spacing": { "x": 9, "y": 9 }, the mm between wells' }),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'a labware is { "origin": { "x", "y", "z" }, "rows": 8, "columns": 12, "spacing": { "x": 9, "y": 9 } }' : undefined) },
+);
+
 export const ProtocolMetadata = z
   .object(
     {
@@ -209,15 +248,35 @@ export const ProtocolMetadata = z
   )
   .catchall(z.union([z.string().max(5000), z.number(), z.boolean()]));
 
-export const ProtocolDocument = z.strictObject(
-  {
-    schemaVersion: z.literal(1, { error: missingOr('a protocol needs "schemaVersion": 1', 'schemaVersion must be 1') }),
-    metadata: ProtocolMetadata,
-    commands: z
-      .array(Command, { error: missingOr('a protocol needs "commands": a list of commands such as { "type": "home" }', 'commands must be a list of commands') })
-      .min(1, 'a protocol needs at least one command')
-      .max(1_000_000),
-  },
-  { error: (issue) => (issue.code === 'invalid_type' ? 'a protocol document is a JSON object: { "schemaVersion": 1, "metadata": { "name": "…" }, "commands": [ … ] }' : undefined) },
-);
+export const ProtocolDocument = z
+  .strictObject(
+    {
+      schemaVersion: z.literal(1, { error: missingOr('a protocol needs "schemaVersion": 1', 'schemaVersion must be 1') }),
+      metadata: ProtocolMetadata,
+      commands: z
+        .array(Command, { error: missingOr('a protocol needs "commands": a list of commands such as { "type": "home" }', 'commands must be a list of commands') })
+        .min(1, 'a protocol needs at least one command')
+        .max(1_000_000),
+      /** Labware by name: grids of wells that moves name as `plate1/A1` (see labware.ts). */
+      labware: z
+        .record(LabwareName, Labware, {
+          error: (issue) =>
+            issue.code === 'invalid_type'
+              ? 'labware must be an object of named grids: { "plate1": { "origin": { … }, "rows": 8, "columns": 12, "spacing": { … } } }'
+              : issue.code === 'invalid_key'
+                ? `labware name ${JSON.stringify(issue.input)}: a labware name must be 1-64 characters of A-Z, a-z, 0-9, _ and -, such as "plate1"`
+                : undefined,
+        })
+        .optional(),
+      /** A deck height (mm) a move to labware rises to before it moves across, then descends from. */
+      travelHeight: coordinate('travelHeight').optional(),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? 'a protocol document is a JSON object: { "schemaVersion": 1, "metadata": { "name": "…" }, "commands": [ … ] }' : undefined) },
+  )
+  .superRefine((protocol, ctx) => {
+    // Wells, relative moves and the machine's travel are checked here, so the CLI, the gateway and the engine all
+    // refuse a typo in a well name at create rather than mid-run.
+    if (!Array.isArray(protocol.commands)) return;
+    for (const problem of planMoves(protocol).problems) ctx.addIssue({ code: 'custom', message: problem.message, path: ['commands', problem.index, 'params', problem.field] });
+  });
 export type ProtocolDocument = z.infer<typeof ProtocolDocument>;

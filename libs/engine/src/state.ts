@@ -2,7 +2,9 @@
 // `io` is what the engine has in flight for it in the world (a device request, a hold, a timer), which a restart
 // loses, and which step() alone changes. Plain data, never mutated once built.
 import type { Command, CommandType, ErrorRecoveryPolicy, FixitAction, PauseMode, PauseReason, ProtocolDocument, RunError, RunEvent, RunStatus } from '@labrun/contracts';
+import { resolveMoves } from '@labrun/contracts';
 import type { AppendOnly, AppendOnlyMap } from './append-only.js';
+import type { ResolvedMoveCommand } from './commands/types.js';
 
 /** One attempt at a command that has ended (the current attempt is `CurrentCommand.startedAt`). */
 export interface EndedAttempt {
@@ -139,7 +141,16 @@ export interface RunState {
   io: Io;
 }
 
-export const commandAt = (state: RunState, index: number): Command => state.protocol.commands[index]!;
+/**
+ * The command at `index`, as the run carries it out: a move carries its `target`, the device move its labware well
+ * or relative offsets resolve to (resolveMoves, cached by protocol document, so a run resolves once).
+ */
+export function commandAt(state: RunState, index: number): Command {
+  const command = state.protocol.commands[index]!;
+  if (command.type !== 'move') return command;
+  const resolved: ResolvedMoveCommand = { ...command, target: resolveMoves(state.protocol)[index]! };
+  return resolved;
+}
 export const isFinished = (state: { status: RunStatus }) => state.status === 'stopped' || state.status === 'succeeded' || state.status === 'failed';
 export const hasReason = (state: RunState, source: PauseReason['source']) => state.reasons.some((r) => r.source === source);
 

@@ -8,6 +8,8 @@ export interface MoveTarget {
   y?: number | undefined;
   z?: number | undefined;
   feed?: number | undefined;
+  /** Rise to this height first, then move across in x and y, then descend to z: a safe travel over labware. */
+  travelZ?: number | undefined;
 }
 
 /** A probe's target: at least one axis, in machine coordinates like MoveTarget, and the feed it probes at (mm/min). */

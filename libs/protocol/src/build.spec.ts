@@ -26,6 +26,33 @@ describe('buildProtocol', () => {
     });
   });
 
+  it('records the deck a protocol declares, and moves to its wells and by offsets', async () => {
+    const plate1 = { origin: { x: 10, y: 20, z: 5 }, rows: 8, columns: 12, spacing: { x: 9, y: 9 } };
+    const transfer = defineProtocol(
+      { name: 'Transfer' },
+      async (ctx) => {
+        await ctx.move({ to: 'plate1/A1', feed: 3000 });
+        await ctx.move({ z: -2, relative: true });
+      },
+      { labware: { plate1 }, travelHeight: 40 },
+    );
+    expect(await buildProtocol(transfer)).toEqual({
+      schemaVersion: 1,
+      metadata: { name: 'Transfer' },
+      labware: { plate1 },
+      travelHeight: 40,
+      commands: [
+        { type: 'move', params: { to: 'plate1/A1', feed: 3000 } },
+        { type: 'move', params: { z: -2, relative: true } },
+      ],
+    });
+  });
+
+  it('explains a well the deck does not have, naming the command', async () => {
+    const typo = defineProtocol({ name: 'Typo' }, (ctx) => ctx.move({ to: 'plate1/I13' }), { labware: { plate1: { origin: { x: 0, y: 0, z: 0 }, rows: 8, columns: 12, spacing: { x: 9, y: 9 } } } });
+    await expect(buildProtocol(typo)).rejects.toThrow("command 1 (move) names plate1/I13, outside plate1's 8 × 12 grid: its wells are A1 to H12");
+  });
+
   it('records the commands that talk to other instruments, and a pause that resumes by itself', async () => {
     const reader = defineProtocol({ name: 'Plate reader handshake' }, async (ctx) => {
       await ctx.publish('lab/reader/request', { plate: 'P1', wavelength: 450 });

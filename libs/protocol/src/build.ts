@@ -18,7 +18,8 @@ export async function buildProtocol(definition: ProtocolDefinition): Promise<Pro
   } finally {
     seal();
   }
-  const document = validate(ProtocolDocument, { schemaVersion: 1, metadata: withoutUndefined({ ...definition.metadata }), commands });
+  const deck = withoutUndefined({ labware: definition.deck?.labware, travelHeight: definition.deck?.travelHeight });
+  const document = validate(ProtocolDocument, { schemaVersion: 1, metadata: withoutUndefined({ ...definition.metadata }), ...deck, commands });
   if (!document.ok) throw new Error(document.error);
   return document.value;
 }

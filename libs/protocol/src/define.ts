@@ -11,13 +11,42 @@ export interface ProtocolInfo {
   [key: string]: string | number | boolean | undefined;
 }
 
-export interface MoveTarget {
-  /** Machine coordinates in millimetres; give at least one axis. */
+/** A move to deck coordinates in millimetres; give at least one axis. */
+export interface AbsoluteMove {
   x?: number;
   y?: number;
   z?: number;
   /** Feed rate in mm/min, as in G-code's F word. */
   feed?: number;
+}
+
+/** A move to a well of the protocol's labware (`plate1/A1`), at its origin's height or at `z`. */
+export interface WellMove {
+  to: `${string}/${string}`;
+  z?: number;
+  feed?: number;
+}
+
+/** A move by offsets (mm) from where the move before, or `home`, left the machine. */
+export interface RelativeMove extends AbsoluteMove {
+  relative: true;
+}
+
+export type MoveTarget = AbsoluteMove | WellMove | RelativeMove;
+
+/** A labware grid: well A1 at `origin`, columns along +x, rows (A, B, …) along +y, `spacing` mm apart. */
+export interface LabwareGrid {
+  origin: { x: number; y: number; z: number };
+  rows: number;
+  columns: number;
+  spacing: { x: number; y: number };
+}
+
+/** What is on the deck: labware that moves name (`{ to: 'plate1/A1' }`), and the height to travel at between wells. */
+export interface Deck {
+  labware?: Record<string, LabwareGrid>;
+  /** A move to labware rises to this deck height (mm) first, moves across, then descends. */
+  travelHeight?: number;
 }
 
 /** A JSON value: what a protocol may publish, and what a wait may compare with. */
@@ -79,10 +108,12 @@ export interface ProtocolDefinition {
   readonly kind: 'labrun-protocol';
   readonly metadata: Readonly<ProtocolInfo>;
   readonly body: ProtocolBody;
+  readonly deck?: Readonly<Deck>;
 }
 
-export function defineProtocol(metadata: ProtocolInfo, body: ProtocolBody): ProtocolDefinition {
-  return Object.freeze({ kind: 'labrun-protocol', metadata: Object.freeze({ ...metadata }), body });
+/** `deck`: the labware the protocol's moves name, and a travel height (see Deck). */
+export function defineProtocol(metadata: ProtocolInfo, body: ProtocolBody, deck?: Deck): ProtocolDefinition {
+  return Object.freeze({ kind: 'labrun-protocol', metadata: Object.freeze({ ...metadata }), body, ...(deck ? { deck: Object.freeze({ ...deck }) } : {}) });
 }
 
 export function isProtocolDefinition(value: unknown): value is ProtocolDefinition {

@@ -1,10 +1,13 @@
 // What a command type is, in one place: its kind, what starting it means, how it reacts to the run's stop, pause
 // and resume, what its hardware result keeps, and how it reads to people. step() consults these; the CLI and the
 // dashboard describe commands with them. Browser-safe: type imports only.
-import type { Command, CommandType, GcodeParams, HardwareState, MoveParams, ProbeParams } from '@labrun/contracts';
+import type { Command, CommandType, DeviceMove, GcodeParams, HardwareState, MoveCommand, ProbeParams } from '@labrun/contracts';
 import type { z } from 'zod';
 
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+/** A move as a run hands it to its module: with the device move its well or relative offsets resolve to (state.ts commandAt). */
+export type ResolvedMoveCommand = z.infer<typeof MoveCommand> & { target?: DeviceMove };
 
 /**
  * `instant`: done as soon as it starts (a comment). `motion`: a request to the device (a move, an output), done
@@ -15,7 +18,8 @@ export type CommandKind = 'instant' | 'motion' | 'wait';
 /** A request to the device that carries out a device command (motion, an output) or a fixit action. */
 export type HardwareCommand =
   | { op: 'home' }
-  | { op: 'move'; params: z.infer<typeof MoveParams> }
+  /** Absolute deck coordinates, rounded to GRBL's 0.001 mm, and a height to travel at when the move goes to labware. */
+  | { op: 'move'; params: DeviceMove }
   | { op: 'unlock' }
   | { op: 'set-output'; output: string; value: number }
   /** Raw G-code lines, answered when all are done. */

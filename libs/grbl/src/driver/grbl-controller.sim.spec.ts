@@ -335,4 +335,14 @@ describe('GrblController: G-code blocks and probing on the simulator', () => {
     expect(await move).toMatchObject({ position: { x: 10 } });
     expect(order().sent).toBe('G4 P0\nG91 G21 G38.2 Z-50 F3000\nG90\nG90 G21 G53 G1 X-289 F6000\nG4 P0\n');
   });
+
+  it('moves to labware at a travel height: up to it, across, then down, each in machine coordinates, answered once all are done', async () => {
+    const { sim, controller, line } = await tappedHomed();
+    await controller.move({ z: 10, feed: 6000 });
+    const travel = line.mark();
+    const done = await controller.move({ x: 28, y: 29.5, z: 5, travelZ: 40, feed: 6000 });
+    expect(travel()).toEqual({ sent: 'G90 G21 G53 G1 Z-59 F6000\nG90 G21 G53 G1 X-271 Y-269.5 F6000\nG90 G21 G53 G1 Z-94 F6000\nG4 P0\n', received: 'ok\r\n'.repeat(4) });
+    expect(done).toMatchObject({ machine: 'Idle', position: { x: 28, y: 29.5, z: 5 } });
+    expect(sim.state.position).toMatchObject({ x: -271, y: -269.5, z: -94 });
+  });
 });

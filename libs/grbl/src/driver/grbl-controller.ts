@@ -236,7 +236,7 @@ export class GrblController implements MotionController {
   }
 
   private moveNow(target: MoveTarget): Promise<HardwareState> {
-    const coordinates = [target.x, target.y, target.z].filter((v) => v !== undefined);
+    const coordinates = [target.x, target.y, target.z, target.travelZ].filter((v) => v !== undefined);
     const feedOk = target.feed === undefined || (target.feed >= MOVE_LIMITS.feedMin && target.feed <= MOVE_LIMITS.feedMax);
     if (!coordinates.every((v) => Math.abs(v) <= MOVE_LIMITS.coordinateMm) || !feedOk) {
       return Promise.reject(new RangeError(`a move needs coordinates within ±${MOVE_LIMITS.coordinateMm} mm and a feed from ${MOVE_LIMITS.feedMin} to ${MOVE_LIMITS.feedMax} mm/min`));
@@ -248,10 +248,14 @@ export class GrblController implements MotionController {
     // G53 so that GRBL applies no work offset of its own. Converting through the last reported WCO instead would
     // use a stale one (GRBL reports WCO only every 10th/30th report), and a G10/G92 set by another sender would
     // shift every protocol. Always in mm (G21): $13 changes only the units GRBL reports in.
-    const words = (['x', 'y', 'z'] as const).filter((axis) => target[axis] !== undefined).map((axis) => `${axis.toUpperCase()}${gcodeNumber(target[axis]! + origin[axis])}`);
+    const word = (axis: 'x' | 'y' | 'z', value: number) => `${axis.toUpperCase()}${gcodeNumber(value + origin[axis])}`;
     const feed = `F${gcodeNumber(target.feed ?? this.defaultFeed)}`;
+    const line = (words: string[]) => (words.length > 0 ? [`G90 G21 G53 G1 ${words.join(' ')} ${feed}`] : []);
+    const across = (axes: readonly ('x' | 'y' | 'z')[]) => line(axes.filter((axis) => target[axis] !== undefined).map((axis) => word(axis, target[axis]!)));
+    // With a travel height: up first, across, then down, so the tool never drags through labware on the way.
+    const motion = target.travelZ === undefined ? across(['x', 'y', 'z']) : [...line([word('z', target.travelZ)]), ...across(['x', 'y']), ...across(['z'])];
     // G4 P0 is answered only once the planner is empty: the move's `ok` alone means "planned", not "done".
-    const lines = words.length > 0 ? [`G90 G21 G53 G1 ${words.join(' ')} ${feed}`, 'G4 P0'] : ['G4 P0'];
+    const lines = [...motion, 'G4 P0'];
     return this.operate(lines);
   }
 
