@@ -77,13 +77,25 @@ describe('readProtocolFile', () => {
     expect(protocol.commands).toContainEqual({ type: 'pause', params: { message: 'I am paused now' } });
   });
 
+  it('refuses a TypeScript protocol that does not type-check, with file, line and column, before running any of it', async () => {
+    // In a folder with no @labrun/protocol installed: the CLI's own declarations are used.
+    const typo = await file('typo.ts', tsProtocol("  await ctx.home();\n  await ctx.mvoe({ x: 10 });\n  await ctx.setOutput('pump', '50%');"));
+    const message = (await refusal(typo)).message;
+    expect(message).toMatch(new RegExp(`^labrun: ${typo} has type errors; nothing was run:`));
+    expect(message).toMatch(/typo\.ts\(4,13\): error TS2339: Property 'mvoe' does not exist on type 'ProtocolContext'\./);
+    expect(message).toMatch(/typo\.ts\(5,31\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'number'\./);
+  });
+
   it('explains a module that exports no protocol, does not compile, throws, or records an invalid command', async () => {
     const noExport = await file('none.ts', 'export const x = 1;\n');
     expect((await refusal(noExport)).message).toBe(
       `labrun: ${noExport} does not export a protocol: it has no default export. Write export default defineProtocol({ name: "…" }, async (ctx) => { … }), importing defineProtocol from "@labrun/protocol".`,
     );
+    // A syntax error is the compiler's to report, line and column, before anything runs (a JavaScript file: the loader's).
     const broken = await file('broken.ts', 'export default {{;\n');
-    expect((await refusal(broken)).message).toMatch(new RegExp(`^labrun: cannot load ${broken}: Transform failed with 1 error:\n${broken}:1:16: ERROR: Expected identifier`));
+    expect((await refusal(broken)).message).toMatch(new RegExp(`^labrun: ${broken} has type errors; nothing was run:\n.*broken\\.ts\\(1,17\\): error TS1136: Property assignment expected\\.`));
+    const brokenJs = await file('broken.mjs', 'export default {{;\n');
+    expect((await refusal(brokenJs)).message).toBe(`labrun: cannot load ${brokenJs}: Unexpected token '{'`);
     const throws = await file('throws.ts', tsProtocol("  throw new Error('no plate loaded');"));
     expect((await refusal(throws)).message).toBe(`labrun: ${throws}: protocol "ts" failed while recording its commands: no plate loaded`);
     const invalid = await file('invalid.ts', tsProtocol('  await ctx.delay(0);'));

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { buildProtocol, protocolFromModule } from '@labrun/protocol';
 import type { ProtocolDocument } from '@labrun/contracts';
+import { TYPED_EXTENSIONS, protocolTypeErrors } from './protocol-types.js';
 
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
@@ -53,8 +54,13 @@ function installAuthoringFallback(): void {
 export class ProtocolModuleError extends Error {}
 
 /** Import the protocol file, find its default export and record its commands into a validated document. */
-export async function loadProtocolModule(file: string): Promise<ProtocolDocument> {
+export async function loadProtocolModule(file: string, options: { typeCheck?: boolean } = {}): Promise<ProtocolDocument> {
   installAuthoringFallback();
+  if ((options.typeCheck ?? true) && TYPED_EXTENSIONS.includes(path.extname(file))) {
+    // Types first: a protocol that does not type-check is not run, not even to record its commands.
+    const errors = await protocolTypeErrors(file);
+    if (errors.length > 0) throw new ProtocolModuleError(`${file} has type errors; nothing was run:\n${errors.slice(0, 20).join('\n')}`);
+  }
   let namespace: unknown;
   try {
     namespace = await tsImport(pathToFileURL(path.resolve(file)).href, import.meta.url);
