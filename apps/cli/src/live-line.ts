@@ -2,19 +2,12 @@
 // what moves with the clock (the pause timer, the delay countdown). Pure: the caller says what time it is.
 import type { Command, RunStatusDocument } from '@labrun/contracts';
 import { describeTerse } from './format.js';
+import { clock } from '@labrun/engine/commands';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const BAR_WIDTH = 24;
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** 83 → "01:23"; an hour or more → "1:02:03". */
-export function clock(totalSeconds: number): string {
-  const s = Math.max(0, Math.floor(totalSeconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
-}
+export { clock };
 
 /** `[██████░░░░░░]`: completed commands of all. */
 export function progressBar(completed: number, total: number, width = BAR_WIDTH): string {

@@ -2,10 +2,9 @@
 // engine and the hardware service on its built-in simulator, with a stand-in plate reader made of an MQTT client.
 // It dispenses with the pump into three wells, waits for the reader's answer, and ends with the pump off.
 import fs from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HardwareState, RunCommandsDocument, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, startBroker, startService, stopAll } from '@labrun/testkit';
+import { startSimulatedLab, stopAll } from '@labrun/testkit';
 
 const example = JSON.parse(fs.readFileSync(new URL('../../../examples/with-plate-reader.json', import.meta.url), 'utf8'));
 
@@ -13,17 +12,12 @@ describe('examples/with-plate-reader.json', () => {
   afterAll(stopAll);
 
   it('dispenses into three wells, hands the plate to the reader, and succeeds with its reading; the pump ends off', async () => {
-    const broker = await startBroker();
-    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'e-example', DEVICE_ID: 'sim-example' });
-    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: 'sim-example' });
-    const client = await connectTestClient(broker.url);
-    const runId = `ex-${randomUUID().slice(0, 8)}`;
-    await client.subscribe([`run/${runId}/status`, `run/${runId}/commands`, 'hw/sim-example/state', 'lab/reader/request']);
-    await client.waitFor('hw/sim-example/state', (m) => m.text !== '' && (m.json() as HardwareState).connected, 20_000);
-    await client.publish(`run/${runId}/create`, { protocol: example });
-    await client.publish(`run/${runId}/actions`, 'play');
+    const lab = await startSimulatedLab('example');
+    const { client, deviceId } = lab;
+    await client.subscribe(['lab/reader/request']);
+    const runId = await lab.create(example.commands, { protocol: example });
 
-    const pumping = await client.waitFor('hw/sim-example/state', (m) => (m.json() as HardwareState).outputs?.pump === 0.5, 30_000);
+    const pumping = await client.waitFor(`hw/${deviceId}/state`, (m) => (m.json() as HardwareState).outputs?.pump === 0.5, 30_000);
     expect((pumping.json() as HardwareState).outputs).toMatchObject({ pump: 0.5 });
     const request = await client.waitFor('lab/reader/request', () => true, 60_000);
     expect(request.json()).toEqual({ plate: 'plate1', wells: ['A1', 'A2', 'A3'], wavelengthNm: 450 });
@@ -34,8 +28,8 @@ describe('examples/with-plate-reader.json', () => {
     const commands = (await client.waitFor(`run/${runId}/commands`, (m) => (m.json() as RunCommandsDocument).commands.every((c) => c.status === 'succeeded'))).json() as RunCommandsDocument;
     expect(commands.commands.find((c) => c.command.type === 'wait-for')).toMatchObject({ result: { topic: 'lab/reader/result', payload: { status: 'done', od450: [0.12, 0.48, 0.51] } } });
     expect(commands.commands[1]).toMatchObject({ result: { position: { x: 20, y: 30, z: 10 } } });
-    const last = client.messages('hw/sim-example/state').at(-1)!.json() as HardwareState;
+    const last = client.messages(`hw/${deviceId}/state`).at(-1)!.json() as HardwareState;
     expect(last.outputs?.pump).toBe(0);
-    await client.close();
+    await lab.close();
   }, 120_000);
 });

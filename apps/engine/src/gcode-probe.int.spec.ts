@@ -2,42 +2,22 @@
 // simulator (whose probe touches a surface at deck Z 20), driven over plain MQTT. A protocol homes, runs a G-code
 // block and probes: the probe's result is where it touched. A probe that touches nothing waits in
 // awaiting-recovery; unlock and skip go on. A bad block or probe is refused at create, and nothing runs.
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, startBroker, startService, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
+import { startSimulatedLab, type SimulatedLab, type TestClient } from '@labrun/testkit';
 
 describe('gcode and probe on the simulator, over MQTT', () => {
-  let broker: BrokerProcess;
+  let lab: SimulatedLab;
   let client: TestClient;
-  const deviceId = `sim-probe-${randomUUID().slice(0, 6)}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-probe-'));
 
   beforeAll(async () => {
-    broker = await startBroker();
-    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'e-probe', DEVICE_ID: deviceId, LABRUN_DATA_DIR: dataDir });
-    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: deviceId });
-    client = await connectTestClient(broker.url);
-    await client.subscribe(`hw/${deviceId}/state`);
-    await client.waitFor(`hw/${deviceId}/state`, (m) => m.text !== '' && m.json().connected === true, 20_000);
+    lab = await startSimulatedLab('probe');
+    ({ client } = lab);
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await stopAll();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => lab?.close());
 
-  async function create(commands: unknown[], play = true): Promise<string> {
-    const runId = `probe-${randomUUID().slice(0, 8)}`;
-    await client.subscribe([`run/${runId}/status`, `run/${runId}/events`, `run/${runId}/commands`]);
-    await client.publish(`run/${runId}/create`, { protocol: { schemaVersion: 1, metadata: { name: 'probe' }, commands }, deviceId });
-    if (play) await client.publish(`run/${runId}/actions`, 'play');
-    return runId;
-  }
+  const create = (commands: unknown[], play = true) => lab.create(commands, { play });
   const status = async (runId: string, predicate: (s: RunStatusDocument) => boolean, since = 0, timeoutMs = 30_000): Promise<RunStatusDocument> =>
     (await client.waitFor(`run/${runId}/status`, (m) => m.text !== '' && client.received.indexOf(m) >= since && predicate(m.json()), timeoutMs)).json();
   const events = (runId: string): RunEvent[] => client.messages(`run/${runId}/events`).map((m) => m.json());

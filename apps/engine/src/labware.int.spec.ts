@@ -2,44 +2,24 @@
 // driven over plain MQTT. A protocol declares a plate and moves to plate1/B2 (rising to its travel height first),
 // then by a relative offset: each command's result is where the well is. A well the plate does not have is refused
 // at create, naming the command and the wells there are, and nothing runs.
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, startBroker, startService, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
+import { startSimulatedLab, type SimulatedLab, type TestClient } from '@labrun/testkit';
 
 describe('labware positions on the simulator, over MQTT', () => {
-  let broker: BrokerProcess;
-  let client: TestClient;
-  const deviceId = `sim-labware-${randomUUID().slice(0, 6)}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-labware-'));
   // 5.2 + 9.09 is 14.290000000000001 in floating point: the well is sent, and reached, at 14.29.
   const labware = { plate1: { origin: { x: 5.2, y: 10, z: 15 }, rows: 8, columns: 12, spacing: { x: 9.09, y: 9 } } };
+  let lab: SimulatedLab;
+  let client: TestClient;
 
   beforeAll(async () => {
-    broker = await startBroker();
-    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'e-labware', DEVICE_ID: deviceId, LABRUN_DATA_DIR: dataDir });
-    await startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: deviceId });
-    client = await connectTestClient(broker.url);
-    await client.subscribe(`hw/${deviceId}/state`);
-    await client.waitFor(`hw/${deviceId}/state`, (m) => m.text !== '' && m.json().connected === true, 20_000);
+    lab = await startSimulatedLab('labware');
+    ({ client } = lab);
   });
 
-  afterAll(async () => {
-    await client?.close();
-    await stopAll();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => lab?.close());
 
-  async function create(commands: unknown[], play = true): Promise<string> {
-    const runId = `labware-${randomUUID().slice(0, 8)}`;
-    await client.subscribe([`run/${runId}/status`, `run/${runId}/events`, `run/${runId}/commands`]);
-    await client.publish(`run/${runId}/create`, { protocol: { schemaVersion: 1, metadata: { name: 'labware' }, labware, travelHeight: 40, commands }, deviceId });
-    if (play) await client.publish(`run/${runId}/actions`, 'play');
-    return runId;
-  }
+  const create = (commands: unknown[], play = true) => lab.create(commands, { play, protocol: { labware, travelHeight: 40 } });
   const status = async (runId: string, predicate: (s: RunStatusDocument) => boolean): Promise<RunStatusDocument> =>
     (await client.waitFor(`run/${runId}/status`, (m) => m.text !== '' && predicate(m.json()), 30_000)).json();
   const commandsWhere = async (runId: string, predicate: (d: RunCommandsDocument) => boolean) =>

@@ -5,3 +5,4 @@ export * from './external.js';
 export * from './fixtures.js';
 export * from './changes.js';
 export * from './fake-terminal.js';
+export * from './lab.js';

@@ -2,17 +2,9 @@
 // a run waits, what a run awaiting recovery needs, how a command's attempts went. Pure (no DOM): tested in node
 // (run-text.spec.ts); main.ts puts it on the page.
 import type { Command, PauseInfo, PauseReason, PauseSource, RunCommand, RunStatusDocument } from '@labrun/contracts';
-import { describeCommand } from '@labrun/engine/commands';
+import { clock, describeCommand } from '@labrun/engine/commands';
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** 83 → "01:23"; an hour or more → "1:02:03". */
-export function clock(totalSeconds: number): string {
-  const s = Math.max(0, Math.floor(totalSeconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
-}
+export { clock };
 
 /** A countdown rounds up: 0.2 s left still reads 00:01. */
 export const countdown = (seconds: number) => clock(Math.ceil(Math.max(0, seconds)));

@@ -64,6 +64,16 @@ export interface CommandModule<T extends CommandType = CommandType> {
 
 export const seconds = (s: number) => `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** How long, as a clock reads: 83 → "01:23"; an hour or more → "1:02:03" (the CLI's and the dashboard's timers). */
+export function clock(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
+}
+
 /** Where the machine is after a motion command: what probing and checks need, without the whole state. */
 export function positionResult(state: HardwareState): Record<string, unknown> {
   return state.machinePosition ? { position: state.position, machinePosition: state.machinePosition } : { position: state.position };
