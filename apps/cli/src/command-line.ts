@@ -15,6 +15,7 @@ Usage:
   labrun ls [--json]
   labrun user add <name> --role <role> [--file <path>] [--password-stdin] | user remove <name> | user list
   labrun token add <name> --role <role> [--user <name>] [--file <path>] | token remove <name> | token list
+  labrun types [dir]
 
 Commands:
   run          create a run from a protocol, play it and follow it until it ends: a live progress bar on a
@@ -22,7 +23,8 @@ Commands:
                when a command failed), one line per change otherwise. The protocol is
                a JSON protocol document, or a TypeScript/JavaScript file (.ts .mts .cts .js .mjs .cjs) whose
                default export is defineProtocol(...) from @labrun/protocol: it is run here, once, to record
-               its commands, and only the resulting document is sent to the engine
+               its commands, and only the resulting document is sent to the engine. A TypeScript protocol is
+               type-checked first: one with type errors is refused (exit 3) with file, line and column
   pause        pause a running run
   resume       continue a paused run, whatever paused it
   stop         stop a run (the current command fails with "run stopped")
@@ -38,6 +40,8 @@ Commands:
                the auth file; labrun user --help says more
   token        add, remove or list the gateway's bearer tokens (HTTP, with a role) in the auth file; add
                prints the new token, once; labrun token --help says more
+  types        write (or update) dir's tsconfig.json so an editor finds @labrun/protocol's types for the
+               protocol files there, wherever the folder is
 
 Options:
   --url <url>    the MQTT broker (default: $MQTT_URL, or mqtt://127.0.0.1:1883)
@@ -87,7 +91,7 @@ const ALLOWED: Record<CommandName, OptionName[]> = {
 
 export type Request =
   | { command: 'help' }
-  | { command: 'user' | 'token'; args: string[] }
+  | { command: 'user' | 'token' | 'types'; args: string[] }
   | { command: 'run'; url?: string; file: string; runId?: string; deviceId?: string }
   | { command: 'action'; url?: string; action: ActionType; runId: string; by?: string; message?: string }
   | { command: 'status'; url?: string; runId?: string; json: boolean; watch: boolean }
@@ -104,7 +108,7 @@ function checked<T>(schema: z.ZodType<T>, value: string, what = JSON.stringify(v
 
 export function parseCommandLine(argv: string[]): Request {
   // user and token have subcommands and options of their own: their commands read the rest.
-  if (argv[0] === 'user' || argv[0] === 'token') return { command: argv[0], args: argv.slice(1) };
+  if (argv[0] === 'user' || argv[0] === 'token' || argv[0] === 'types') return { command: argv[0], args: argv.slice(1) };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -9,6 +9,7 @@ import { parseCommandLine, USAGE, type Request } from './command-line.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { runProtocol } from './run-command.js';
 import { listRuns, showStatus } from './status-command.js';
+import { typesCommand } from './types-command.js';
 
 async function main(request: Request): Promise<number> {
   if (request.command === 'help') {
@@ -28,6 +29,8 @@ async function main(request: Request): Promise<number> {
       return userCommand(request.args);
     case 'token':
       return tokenCommand(request.args);
+    case 'types':
+      return typesCommand(request.args);
   }
 }
 

@@ -8,12 +8,16 @@ import { fileURLToPath } from 'node:url';
 /** Files whose types are checked: TypeScript, not JavaScript. */
 export const TYPED_EXTENSIONS = ['.ts', '.mts', '.cts'];
 
+/** Where this CLI's copy of @labrun/protocol's declarations is: dist/index.d.ts, or the source when the CLI runs from it (tests). */
+export function protocolDeclarations(): string {
+  return fileURLToPath(import.meta.resolve('@labrun/protocol')).replace(/\.js$/, '.d.ts');
+}
+
 /** The compiler's errors for the protocol file (and what it imports), formatted; empty when it type-checks. */
 export async function protocolTypeErrors(file: string): Promise<string[]> {
   // Loaded only for a .ts protocol: the compiler is large, and a JSON protocol does not need it.
   const ts = (await import('typescript')).default;
-  // The built package's declarations (dist/index.d.ts), or its source when the CLI itself runs from source (tests).
-  const declarations = fileURLToPath(import.meta.resolve('@labrun/protocol')).replace(/\.js$/, '.d.ts');
+  const declarations = protocolDeclarations();
   const options = {
     strict: true,
     noEmit: true,
