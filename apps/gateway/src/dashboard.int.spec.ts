@@ -551,6 +551,30 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
     expect(await page.locator('#banner-reasons').innerText()).toBe('Also held by ben: checking the deck');
     expect(await page.locator('#recovery').isHidden()).toBe(true);
   });
+
+  it('shows a wait for another instrument: what it waits for, since when, and until when before it gives up', async () => {
+    const until = new Date(Date.parse(at) + 60_000).toISOString();
+    const waiting = { source: 'external' as const, message: 'waiting for the plate reader', since: at, by: null, resumesAt: until };
+    await engine.publish(
+      'run/external-1/status',
+      statusDocument('external-1', {
+        name: 'Plate reader handshake',
+        status: 'paused',
+        seq: 4,
+        startedAt: at,
+        current: { index: 1, type: 'wait-for', startedAt: at },
+        pause: { ...waiting, reasons: [waiting] },
+        allowedActions: ['play', 'pause', 'resume', 'stop'],
+      }),
+      { retain: true },
+    );
+    await page.goto(`${http}/#run=external-1`);
+    await page.locator('#banner-message', { hasText: 'waiting for the plate reader' }).waitFor();
+    expect(await page.locator('#banner-title').textContent()).toBe('Waiting for another instrument');
+    const facts = await page.locator('#banner-facts').innerText();
+    expect(facts).toContain('external');
+    expect(facts).toMatch(/Until\s+\S+ \(then it gives up\)/);
+  });
 });
 
 describe.skipIf(!hasChromium)('the recovery panel, with the real engine and a simulator that starts in Alarm, in headless Chromium', () => {
