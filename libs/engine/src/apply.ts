@@ -245,7 +245,7 @@ function fail(state: RunState, event: RunEventOf<'command.failed'>): RunState {
     const ended: RunState = {
       ...state,
       current: null,
-      ...endCurrent({ ...state }, { ...current, failedNow: { attempt: current.attempt, startedAt: current.startedAt, completedAt: event.at, error, result: null } }, 'failed', event.at),
+      ...endCurrent(state, { ...current, failedNow: { attempt: current.attempt, startedAt: current.startedAt, completedAt: event.at, error, result: null } }, 'failed', event.at),
     };
     if (state.status === 'stopping') return done(ended, 'stopped', event.at);
     return { ...done(ended, 'failed', event.at), error: { ...error, commandIndex: event.index, attempt: current.attempt, ...(event.positionLost ? { positionLost: true } : {}) } };

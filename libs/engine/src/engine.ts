@@ -297,10 +297,7 @@ export class Engine {
       if (answer && i === answer.events - 1) output.status(toStatusDocument(answer.state));
     }
     if (changed) output.status(toStatusDocument(state));
-    if (commandsChanged) {
-      this.publisher.commandsChanged(state);
-      this.publisher.flush(state);
-    }
+    if (commandsChanged) this.publisher.commandsChanged(state);
     for (const effect of effects) this.carryOut(run, effect);
   }
 

@@ -6,8 +6,6 @@ import { isFinished, type RunState } from './state.js';
 import { toCommandsDocument } from './commands-document.js';
 
 interface Schedule {
-  /** Due now: goes out when the step that made it due has published its events and status (flush()). */
-  due: boolean;
   timer: unknown;
   publishedAt: number;
 }
@@ -25,11 +23,14 @@ export class Publisher {
 
   private schedule(runId: string): Schedule {
     let schedule = this.schedules.get(runId);
-    if (!schedule) this.schedules.set(runId, (schedule = { due: false, timer: null, publishedAt: 0 }));
+    if (!schedule) this.schedules.set(runId, (schedule = { timer: null, publishedAt: 0 }));
     return schedule;
   }
 
-  /** Commands started or finished: publish now if the last document is old enough (or the run has ended), else soon. */
+  /**
+   * Commands started or finished: publish now if the last document is old enough (or the run has ended), else soon.
+   * The engine calls it once a step has published its events and status, so the document always follows them.
+   */
   commandsChanged(state: RunState): void {
     if (!this.output.commands) return;
     const schedule = this.schedule(state.runId);
@@ -40,8 +41,7 @@ export class Publisher {
     const interval = Math.max(this.intervalMs, state.protocol.commands.length / 100);
     const wait = schedule.publishedAt + interval - this.clock.now();
     if (wait <= 0 || finished) {
-      // The engine publishes it once the step that made it due has published everything else (flush()).
-      schedule.due = true;
+      this.commandsNow(state);
       return;
     }
     schedule.timer = this.clock.setTimeout(() => {
@@ -51,18 +51,12 @@ export class Publisher {
     }, wait);
   }
 
-  /** Publish the run's commands document if it is due. */
-  flush(state: RunState): void {
-    if (this.schedules.get(state.runId)?.due) this.commandsNow(state);
-  }
-
   /** Publish the run's commands document now. */
   commandsNow(state: RunState): void {
     if (!this.output.commands) return;
     const schedule = this.schedule(state.runId);
     if (schedule.timer) this.clock.clearTimeout(schedule.timer);
     schedule.timer = null;
-    schedule.due = false;
     schedule.publishedAt = this.clock.now();
     this.output.commands(toCommandsDocument(state));
   }
@@ -70,7 +64,6 @@ export class Publisher {
   forget(runId: string): void {
     const schedule = this.schedules.get(runId);
     if (schedule?.timer) this.clock.clearTimeout(schedule.timer);
-    if (schedule) schedule.due = false;
     this.schedules.delete(runId);
   }
 

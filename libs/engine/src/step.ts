@@ -4,7 +4,7 @@
 // state), the effects to carry out in the world, each with an id its result comes back with, and answers to give
 // that are not part of the run's history (a repeated action id's earlier answer, a refusal while the journal
 // cannot write). In the spirit of xstate's pure transition(): the Engine only interprets effects and publishes.
-import type { HardwareState, RunAction, RunEvent } from '@labrun/contracts';
+import type { CommandType, HardwareState, RunAction, RunEvent } from '@labrun/contracts';
 import { recoveryFor, topicMatches } from '@labrun/contracts';
 import { isDeepStrictEqual } from 'node:util';
 import { lookup } from './append-only.js';
@@ -73,6 +73,9 @@ export interface Step {
    */
   answer?: { events: number; state: RunState };
 }
+
+/** What starting the current command means (its module's start plan): what the run waits for, or asks the device. */
+const planOf = (state: RunState, current: { index: number; type: CommandType }) => commandModule(current.type).start(commandAt(state, current.index) as never);
 
 /** Which command and attempt an event is about: the attempt only from the second on (absent means the first). */
 const which = (index: number, attempt: number): { index: number; attempt?: number } => (attempt === 1 ? { index } : { index, attempt });
@@ -289,7 +292,7 @@ function onTimeout(turn: Turn): void {
   const { current, timeout } = turn.state;
   if (!timeout || !current || current.index !== timeout.index || current.failedNow || timeout.resumedAtMs === null) return;
   if (timeoutRemainingMs(turn.state, turn.atMs) > 1) return; // fired a hair early: set again
-  const plan = commandModule(current.type).start(commandAt(turn.state, current.index) as never);
+  const plan = planOf(turn.state, current);
   if (plan.kind === 'wait') {
     failCommand(turn, { code: 'wait-timeout', message: `nothing matched on ${plan.topic} within ${timeout.seconds} s: retry to wait again, or skip` });
   } else {
@@ -301,7 +304,7 @@ function onTimeout(turn: Turn): void {
 function onExternal(turn: Turn, topic: string, payload: string, retained: boolean): void {
   const { current, io } = turn.state;
   if (!current || current.failedNow || !io.subscription || io.subscription.index !== current.index || io.subscription.attempt !== current.attempt) return;
-  const plan = commandModule(current.type).start(commandAt(turn.state, current.index) as never);
+  const plan = planOf(turn.state, current);
   if (plan.kind !== 'wait' || !topicMatches(plan.topic, topic)) return;
   // A message the broker kept from before the wait began counts only when the command says so.
   if (retained && !plan.retained) return;
@@ -393,7 +396,7 @@ function reconcile(turn: Turn): void {
     reconcileSubscription(turn);
     if (isFinished(turn.state)) return;
     if (current && !current.failedNow && !turn.state.io.motion && (status === 'running' || status === 'pausing')) {
-      const plan = commandModule(current.type).start(commandAt(state, current.index) as never);
+      const plan = planOf(state, current);
       if (plan.kind === 'perform') {
         const id = send(turn, plan.request);
         turn.io({ motion: { effectId: id, index: current.index, attempt: current.attempt, hold: 'none', holdId: null, aborting: false } });
@@ -489,7 +492,7 @@ function reconcileTimer(turn: Turn): void {
 function reconcileSubscription(turn: Turn): void {
   const { current, io } = turn.state;
   const waits = current !== null && !current.failedNow && !isFinished(turn.state) && commandModule(current.type).kind === 'wait';
-  const plan = waits ? commandModule(current.type).start(commandAt(turn.state, current.index) as never) : null;
+  const plan = waits ? planOf(turn.state, current) : null;
   const want = plan?.kind === 'wait' ? { topic: plan.topic, index: current!.index, attempt: current!.attempt } : null;
   const sub = io.subscription;
   if (sub && (!want || sub.index !== want.index || sub.attempt !== want.attempt)) {
