@@ -1,6 +1,6 @@
 // The authoring API a protocol file uses: `defineProtocol(metadata, async (ctx) => { await ctx.pause('Check the samples') })`.
 // The context only records commands; running them is the engine's job, on the document the recording becomes.
-import type { Command } from '@labrun/contracts';
+import type { Command, LabwareGrid } from '@labrun/contracts';
 import { withoutUndefined } from './objects.js';
 
 export interface ProtocolInfo {
@@ -34,13 +34,8 @@ export interface RelativeMove extends AbsoluteMove {
 
 export type MoveTarget = AbsoluteMove | WellMove | RelativeMove;
 
-/** A labware grid: well A1 at `origin`, columns along +x, rows (A, B, …) along +y, `spacing` mm apart. */
-export interface LabwareGrid {
-  origin: { x: number; y: number; z: number };
-  rows: number;
-  columns: number;
-  spacing: { x: number; y: number };
-}
+/** A labware grid (well A1 at `origin`, columns along +x, rows A, B, … along +y): the contract's, as the engine reads it. */
+export type { LabwareGrid } from '@labrun/contracts';
 
 /** What is on the deck: labware that moves name (`{ to: 'plate1/A1' }`), and the height to travel at between wells. */
 export interface Deck {
