@@ -2,26 +2,16 @@
 // pause, aborted by a stop, its failure (a refused line) into error recovery.
 import type { Command, HardwareState, ProtocolDocument } from '@labrun/contracts';
 import { describe, expect, it } from 'vitest';
-import { createState } from '../apply.js';
 import { iso } from '../fixtures.spec-helpers.js';
-import type { RunState } from '../state.js';
-import { step, type Effect, type HardwareFailure } from '../step.js';
+import { step } from '../step.js';
 import { describeCommand } from './index.js';
+import { stepDriver } from './drive.spec-helpers.js';
 
 const block: Command = { type: 'gcode', params: { lines: ['G91', 'G1 Z-2 F300', 'G90'] } };
 const protocol: ProtocolDocument = { schemaVersion: 1, metadata: { name: 'gcode' }, commands: [block, { type: 'comment', params: { message: 'after' } }] };
 const state: HardwareState = { connected: true, machine: 'Idle', position: { x: 1, y: 2, z: 3 }, machinePosition: { x: -298, y: -297, z: -96 }, homed: true, door: 'closed', alarm: null, at: iso(5) };
 
-let t = 10;
-const at = () => iso(t++);
-const run = (): RunState => createState({ type: 'run.created', runId: 'g-1', seq: 1, at: iso(1), deviceId: 'sim-1', protocol });
-const perform = (effects: Effect[]) => effects.find((e): e is Extract<Effect, { kind: 'perform' }> => e.kind === 'perform');
-function playing() {
-  const out = step(run(), { type: 'action', action: { type: 'play' }, actionId: 'a-1', at: at() });
-  return { state: out.state, request: perform(out.effects)! };
-}
-type Outcome = { ok: true; data?: HardwareState } | { ok: false; error: HardwareFailure };
-const answer = (s: RunState, effectId: string, outcome: Outcome) => step(s, { type: 'result', effectId, at: at(), ...outcome });
+const { at, playing, answer } = stepDriver(protocol, 'g-1');
 
 describe('gcode', () => {
   it('reads "G-code: 3 lines", tersely "gcode (3 lines)"', () => {

@@ -2,11 +2,10 @@
 // where the probe touched, and a probe that touched nothing waiting in error recovery until skipped.
 import type { Command, HardwareState, ProtocolDocument } from '@labrun/contracts';
 import { describe, expect, it } from 'vitest';
-import { createState } from '../apply.js';
 import { iso } from '../fixtures.spec-helpers.js';
-import type { RunState } from '../state.js';
-import { step, type Effect, type HardwareFailure } from '../step.js';
+import { step } from '../step.js';
 import { describeCommand } from './index.js';
+import { stepDriver } from './drive.spec-helpers.js';
 import { probeResult } from './probe.js';
 
 const toward: Command = { type: 'probe', params: { z: -30, feed: 100 } };
@@ -24,16 +23,7 @@ const rested: HardwareState = {
   at: iso(5),
 };
 
-let t = 10;
-const at = () => iso(t++);
-const run = (): RunState => createState({ type: 'run.created', runId: 'p-1', seq: 1, at: iso(1), deviceId: 'sim-1', protocol });
-const perform = (effects: Effect[]) => effects.find((e): e is Extract<Effect, { kind: 'perform' }> => e.kind === 'perform');
-function playing() {
-  const out = step(run(), { type: 'action', action: { type: 'play' }, actionId: 'a-1', at: at() });
-  return { state: out.state, request: perform(out.effects)! };
-}
-type Outcome = { ok: true; data?: HardwareState } | { ok: false; error: HardwareFailure };
-const answer = (s: RunState, effectId: string, outcome: Outcome) => step(s, { type: 'result', effectId, at: at(), ...outcome });
+const { at, perform, playing, answer } = stepDriver(protocol, 'p-1');
 
 describe('probe', () => {
   it('reads "Probe toward Z -30 at 100 mm/min", tersely "probe z=-30 F100"', () => {
