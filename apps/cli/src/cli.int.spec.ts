@@ -11,6 +11,33 @@ import { appEntry, commandExists, connectTestClient, requirement, startBroker, s
 
 const hasScript = requirement(commandExists('script'), 'the script command (util-linux), to give labrun a terminal', 'install it with `apt-get install -y bsdutils`');
 
+/** labrun on a pseudo-terminal (`script`), so both its stdin and stdout are a TTY, as for a person at a keyboard. */
+function labrunOnTerminal(url: string, cols: number, args: string[]) {
+  const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+  const command = `stty cols ${cols}; ${[process.execPath, appEntry('cli'), ...args].map(quote).join(' ')}`;
+  const terminal: ChildProcess = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, MQTT_URL: url, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let screen = '';
+  terminal.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+  terminal.stderr!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
+  return {
+    /** Everything it has shown so far. */
+    screen: () => screen,
+    /** Keys pressed at the terminal. */
+    type: (keys: string) => terminal.stdin!.write(keys),
+    exited: new Promise<number | null>((resolve) => terminal.on('exit', (code) => resolve(code))),
+    async waitFor(pattern: RegExp) {
+      const deadline = Date.now() + 15_000;
+      while (!pattern.test(screen)) {
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    kill: () => {
+      if (terminal.exitCode === null) process.kill(-terminal.pid!, 'SIGKILL');
+    },
+  };
+}
+
 describe('the labrun command, with the real services', () => {
   let url: string;
   let dir: string;
@@ -134,32 +161,19 @@ describe('the labrun command, with the real services', () => {
   it.skipIf(!hasScript)('on a terminal, shows a live progress line, prints the pause and resumes on Enter', async () => {
     const runId = newRunId();
     const file = await tsProtocolFile('at a terminal', "  await ctx.home();\n  await ctx.pause('Press Enter, please');\n  await ctx.comment('Done');");
-    // `script` runs labrun on a pseudo-terminal, so both stdin and stdout are a TTY, as for a person.
-    const command = `stty cols 160; ${[process.execPath, appEntry('cli'), 'run', file, '--id', runId].map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ')}`;
-    const terminal: ChildProcess = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, MQTT_URL: url, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let screen = '';
-    terminal.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-    terminal.stderr!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => terminal.on('exit', (code) => resolve(code)));
-    const waitFor = async (pattern: RegExp) => {
-      const deadline = Date.now() + 15_000;
-      while (!pattern.test(screen)) {
-        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}:\n${screen}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const { screen, type, exited, waitFor, kill } = labrunOnTerminal(url, 160, ['run', file, '--id', runId]);
     try {
       await waitFor(new RegExp(`press Enter to resume \\(or run: labrun resume ${runId}\\)`));
-      expect(screen).toContain('  ✓ #1 home');
-      expect(screen).toContain('  ❚❚ paused (source: protocol): Press Enter, please');
+      expect(screen()).toContain('  ✓ #1 home');
+      expect(screen()).toContain('  ❚❚ paused (source: protocol): Press Enter, please');
       // The live line, redrawn in place: a bar, the progress, the pause timer and the command.
-      expect(screen).toMatch(/\r\x1b\[2K❚❚ {2}\[█+░+\] {2}1\/3 {2}paused \d\d:\d\d {2}#2 pause "Press Enter, please"/);
-      terminal.stdin!.write('\r');
+      expect(screen()).toMatch(/\r\x1b\[2K❚❚ {2}\[█+░+\] {2}1\/3 {2}paused \d\d:\d\d {2}#2 pause "Press Enter, please"/);
+      type('\r');
       expect(await exited).toBe(0);
-      expect(screen).toMatch(/resume accepted from \S+/);
-      expect(screen).toMatch(new RegExp(`✓ ${runId} succeeded {2}3/3 in \\d\\d:\\d\\d`));
+      expect(screen()).toMatch(/resume accepted from \S+/);
+      expect(screen()).toMatch(new RegExp(`✓ ${runId} succeeded {2}3/3 in \\d\\d:\\d\\d`));
     } finally {
-      if (terminal.exitCode === null) process.kill(-terminal.pid!, 'SIGKILL');
+      kill();
     }
   });
 
@@ -304,35 +318,23 @@ describe('the labrun command recovering a failed command, on a simulator that st
 
   it.skipIf(!hasScript)('on a terminal, offers exactly the allowed keys; h homes, r retries', async () => {
     const runId = newRunId();
-    const command = `stty cols 200; ${[process.execPath, appEntry('cli'), 'run', await protocolFile(), '--id', runId].map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ')}`;
-    const terminal: ChildProcess = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, MQTT_URL: url, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let screen = '';
-    terminal.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-    terminal.stderr!.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => terminal.on('exit', (code) => resolve(code)));
-    const waitFor = async (pattern: RegExp) => {
-      const deadline = Date.now() + 15_000;
-      while (!pattern.test(screen)) {
-        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}:\n${screen}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const { screen, type, exited, waitFor, kill } = labrunOnTerminal(url, 200, ['run', await protocolFile(), '--id', runId]);
     try {
       await waitFor(new RegExp(`press r to retry, s to skip, h to home(, u to unlock)? \\(or run: labrun retry\\|skip\\|home(\\|unlock)? ${runId}\\)`));
-      expect(screen).toMatch(/ {2}✗ failed: #1 move x=10 y=10 F6000, attempt 1/);
-      expect(screen).toMatch(/⚠ {2}\[░+\] {2}0\/2 {2}awaiting-recovery \d\d:\d\d {2}#1 move x=10 y=10 F6000/);
+      expect(screen()).toMatch(/ {2}✗ failed: #1 move x=10 y=10 F6000, attempt 1/);
+      expect(screen()).toMatch(/⚠ {2}\[░+\] {2}0\/2 {2}awaiting-recovery \d\d:\d\d {2}#1 move x=10 y=10 F6000/);
       // A key whose action is not allowed does nothing: Enter (resume) is refused while a command awaits recovery.
-      terminal.stdin!.write('\r');
-      terminal.stdin!.write('h');
+      type('\r');
+      type('h');
       await waitFor(/ {4}home done/);
-      terminal.stdin!.write('r');
+      type('r');
       expect(await exited).toBe(0);
-      expect(screen).toMatch(/home accepted from \S+/);
-      expect(screen).toMatch(/retry accepted from \S+/);
-      expect(screen).not.toMatch(/cannot resume/);
-      expect(screen).toMatch(new RegExp(`✓ ${runId} succeeded {2}2/2 in \\d\\d:\\d\\d`));
+      expect(screen()).toMatch(/home accepted from \S+/);
+      expect(screen()).toMatch(/retry accepted from \S+/);
+      expect(screen()).not.toMatch(/cannot resume/);
+      expect(screen()).toMatch(new RegExp(`✓ ${runId} succeeded {2}2/2 in \\d\\d:\\d\\d`));
     } finally {
-      if (terminal.exitCode === null) process.kill(-terminal.pid!, 'SIGKILL');
+      kill();
     }
   });
 });
