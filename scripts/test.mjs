@@ -29,13 +29,25 @@ if (format.status !== 0) console.error('some files are not formatted (see above)
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+/** What failed, named at the very end, where a CI log cut to its last lines still shows it. */
+const failures = [];
 const files = fs.existsSync(results) ? fs.readdirSync(results).filter((f) => f.endsWith('.json')) : [];
 for (const file of files) {
   const report = JSON.parse(fs.readFileSync(path.join(results, file), 'utf8'));
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
+  for (const suite of report.testResults) {
+    const where = path.relative(root, suite.name);
+    const firstLine = (message) => (message ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
+    // A file that failed before any test ran (a beforeAll, an import) has no failed test to name.
+    if (suite.status === 'failed' && !suite.assertionResults.some((t) => t.status === 'failed')) failures.push(`${where}: ${firstLine(suite.message)}`);
+    for (const test of suite.assertionResults) {
+      if (test.status === 'failed') failures.push(`${where} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    }
+  }
 }
+if (failures.length) console.log(`\nfailed:\n${failures.map((f) => `  - ${f.slice(0, 400)}`).join('\n')}`);
 console.log(`\nlabrun: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (passed === 0) console.error('no test ran');
 process.exit(nx.status !== 0 || workspaceLint.status !== 0 || format.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

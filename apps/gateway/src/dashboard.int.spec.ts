@@ -530,6 +530,8 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
   it('lists every reason a paused run waits for under the banner’s headline: the protocol’s message stays with the interlock and a user', async () => {
     const protocolReason = { source: 'protocol' as const, message: 'Check the samples', since: at, by: null };
     const interlockReason = { source: 'interlock' as const, message: 'door open', since: at, by: null };
+    // A link to a run the gateway has not heard of yet (created a moment ago): the page shows it once it is there.
+    await page.goto(`${http}/#run=stacked-1`);
     await engine.publish(
       'run/stacked-1/status',
       statusDocument('stacked-1', {
@@ -544,7 +546,6 @@ describe.skipIf(!hasChromium)('the recovery panel, with a scripted engine, in he
       }),
       { retain: true },
     );
-    await page.goto(`${http}/#run=stacked-1`);
     await page.locator('#banner-message', { hasText: 'Check the samples' }).waitFor();
     expect(await page.locator('#banner-title').textContent()).toBe('Paused by the protocol, and blocked: door open');
     // The interlock is in the title; the user's pause would be lost without the list.

@@ -39,6 +39,8 @@ const input = (id: string) => $<HTMLInputElement>(id);
 const state = {
   runs: new Map<string, RunStatusDocument>(),
   selected: null as string | null,
+  /** A run the address names (#run=…) that the page does not know yet: selected as soon as its status arrives. */
+  wanted: null as string | null,
   /** The commands document of the selected run. */
   commands: null as RunCommandsDocument | null,
   health: null as Health | null,
@@ -252,7 +254,8 @@ function followEverything() {
   });
   source.addEventListener('runs', (e) => {
     state.runs = new Map(parse<RunStatusDocument[]>(e).map((s) => [s.runId, s]));
-    if (!state.selected || !state.runs.has(state.selected)) chooseDefaultRun();
+    if (state.wanted && state.runs.has(state.wanted)) select(state.wanted, false);
+    else if (!state.selected || !state.runs.has(state.selected)) chooseDefaultRun();
     renderAll();
   });
   source.addEventListener('status', (e) => {
@@ -260,6 +263,11 @@ function followEverything() {
     const known = state.runs.get(status.runId);
     if (known && known.seq > status.seq) return; // an older document arriving late
     state.runs.set(status.runId, status);
+    if (status.runId === state.wanted) {
+      state.wanted = null;
+      select(status.runId);
+      return;
+    }
     renderRunList();
     if (status.runId === state.selected) renderRun();
   });
@@ -319,15 +327,24 @@ function setLive(live: boolean) {
 const WAITING = ['awaiting-recovery', 'paused', 'blocked'];
 
 function chooseDefaultRun() {
-  const fromHash = decodeURIComponent(location.hash.replace(/^#run=/, ''));
+  const fromHash = runInAddress();
   if (fromHash && state.runs.has(fromHash)) return select(fromHash, false);
+  // A link to a run the gateway has not told the page of yet: show the likeliest run meanwhile, then that one.
+  if (fromHash) state.wanted = fromHash;
   // The run that most needs someone: awaiting recovery, paused or blocked first, then running, then the newest.
   const runs = sortedRuns();
   const pick = runs.find((r) => WAITING.includes(r.status)) ?? runs.find((r) => r.status === 'running' || r.status === 'pausing') ?? runs[0];
   select(pick ? pick.runId : null, false);
 }
 
+/** The run the address names (`#run=<id>`), or null. */
+function runInAddress(): string | null {
+  const match = /^#run=(.+)$/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]!) : null;
+}
+
 function select(runId: string | null, render = true) {
+  if (runId !== null && runId === state.wanted) state.wanted = null;
   if (state.selected === runId) return;
   state.selected = runId;
   history.replaceState(null, '', runId ? `#run=${encodeURIComponent(runId)}` : location.pathname);
@@ -808,8 +825,11 @@ $('sign-out').addEventListener('click', signOut);
 $('create-only').addEventListener('click', () => createRun(false));
 $('create-start').addEventListener('click', () => createRun(true));
 window.addEventListener('hashchange', () => {
-  const runId = decodeURIComponent(location.hash.replace(/^#run=/, ''));
+  const runId = runInAddress();
+  if (runId === null) return;
+  // A run the page does not know yet (a link to a run created a moment ago) is selected once its status arrives.
   if (state.runs.has(runId)) select(runId);
+  else state.wanted = runId;
 });
 
 setInterval(tick, 250);
