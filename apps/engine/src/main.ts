@@ -114,7 +114,14 @@ runMain(log, async () => {
       },
     },
   );
-  const engine = new Engine({ hardware, defaultDeviceId: config.DEVICE_ID, output, maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS, protocolTopics: config.LABRUN_PROTOCOL_TOPICS });
+  const engine = new Engine({
+    hardware,
+    defaultDeviceId: config.DEVICE_ID,
+    output,
+    maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS,
+    protocolTopics: config.LABRUN_PROTOCOL_TOPICS,
+    deviceTravel: (deviceId) => devices.state(deviceId)?.travel,
+  });
   let journalState: EngineStatus['journal'] = { writable: true, error: null, since: new Date().toISOString() };
   const publishEngineStatus = () => {
     const status: EngineStatus = {

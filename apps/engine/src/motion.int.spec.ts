@@ -115,8 +115,36 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
     expect((await hw((s) => s.position.x === 150)).position.x).toBe(150);
   });
 
+  it("refuses at create a run that would leave the machine's travel, naming the command and the travel; the edge itself is allowed", async () => {
+    const travel = (await hw((s) => s.travel !== undefined)).travel!;
+    // The simulator's GRBL: $130=300, $131=300, $132=100, every axis homed towards - ($23=7) with 1 mm pull-off.
+    expect(travel).toEqual({ min: { x: -1, y: -1, z: -1 }, max: { x: 299, y: 299, z: 99 } });
+    const runId = `m-${randomUUID().slice(0, 8)}`;
+    await client.subscribe([`run/${runId}/events`]);
+    const protocol = {
+      schemaVersion: 1,
+      metadata: { name: 'off the deck' },
+      labware: { plate1: { origin: { x: 210, y: 250, z: 10 }, rows: 8, columns: 12, spacing: { x: 9, y: 9 } } },
+      commands: [{ type: 'home' }, { type: 'move', params: { x: 299, y: 299, z: 99 } }, { type: 'move', params: { to: 'plate1/A12' } }],
+    };
+    await client.publish(`run/${runId}/create`, { protocol });
+    const rejected = (await client.waitFor(`run/${runId}/events`, () => true)).json();
+    expect(rejected).toMatchObject({
+      type: 'run.rejected',
+      code: 'invalid-create',
+      message: `cannot create run ${runId}: command 3 (move) goes to x=309 (plate1/A12), outside the travel of device ${deviceId}: x from -1 to 299 mm`,
+    });
+    // Without the well off the deck, the same protocol is created: the far corner of the travel is on it.
+    const edgeRun = `m-${randomUUID().slice(0, 8)}`;
+    await client.subscribe([`run/${edgeRun}/status`]);
+    await client.publish(`run/${edgeRun}/create`, { protocol: { ...protocol, commands: protocol.commands.slice(0, 2) } });
+    expect((await status(edgeRun, () => true)).status).toBe('idle');
+  });
+
   it("a limit alarm waits for recovery with GRBL's message; skip marks the move skipped and the run succeeds", async () => {
-    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 400, feed: 12000 } }]);
+    const runId = await startRun([{ type: 'home' }, { type: 'move', params: { x: 150, feed: 3000 } }]);
+    await hw((s) => s.machine === 'Run' && s.position.x > 20);
+    sim.control('limit x');
     const waiting = await status(runId, (s) => s.status === 'awaiting-recovery');
     expect(waiting).toMatchObject({
       error: { code: 'alarm', commandIndex: 1, attempt: 1, message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) },
@@ -175,9 +203,11 @@ describe.skipIf(!hasSocat)('runs on a GRBL controller over a serial line', () =>
   it('a limit alarm fails the run at once when its policy says fail', async () => {
     const runId = `m-${randomUUID().slice(0, 8)}`;
     await client.subscribe([`run/${runId}/status`, `run/${runId}/events`]);
-    const commands = [{ type: 'home' }, { type: 'move', params: { x: 400, feed: 12000 } }];
+    const commands = [{ type: 'home' }, { type: 'move', params: { x: 150, feed: 3000 } }];
     await client.publish(`run/${runId}/create`, { protocol: { schemaVersion: 1, metadata: { name: 'motion' }, commands }, errorRecovery: { default: 'fail' } });
     await act(runId, 'play');
+    await hw((s) => s.machine === 'Run' && s.position.x > 20);
+    sim.control('limit x');
     const failed = await status(runId, (s) => s.status === 'failed');
     expect(failed.error).toMatchObject({ code: 'alarm', commandIndex: 1, message: expect.stringMatching(/^ALARM:1 Hard limit triggered/) });
   });

@@ -66,6 +66,15 @@ describe('set-output on the simulator, over MQTT', () => {
     expect(await hw((s) => s.outputs?.pump === 0 && s.outputs?.valve === 0, stopping)).toMatchObject({ outputs: { pump: 0, valve: 0 } });
   });
 
+  it('switches off what a raw G-code block switched on (M3 spindle: the pump, M8 flood: the valve) when the run ends', async () => {
+    const mark = client.received.length;
+    const runId = await start([{ type: 'home' }, { type: 'gcode', params: { lines: ['M3 S500', 'M8'] } }, { type: 'delay', params: { seconds: 1 } }, { type: 'comment', params: { message: 'done' } }]);
+    expect(await hw((s) => s.outputs?.pump === 0.5 && s.outputs?.valve === 1, mark)).toMatchObject({ connected: true });
+    const done = await status(runId, (s) => s.status === 'succeeded');
+    const ended = client.received.findIndex((m) => m.topic === `run/${runId}/status` && m.json().seq === done.seq);
+    expect(await hw((s) => s.outputs?.pump === 0 && s.outputs?.valve === 0, ended)).toMatchObject({ outputs: { pump: 0, valve: 0 } });
+  });
+
   it('answers an output the device does not offer at run time: the run awaits recovery with unknown-output, and skip goes on', async () => {
     const runId = await start([
       { type: 'set-output', params: { output: 'heater', value: 1 } },
@@ -79,8 +88,9 @@ describe('set-output on the simulator, over MQTT', () => {
 
   it('leaves the pump off when the run fails: the alarm that failed it made GRBL switch everything off', async () => {
     const mark = client.received.length;
-    // Far beyond the travel: GRBL stops at the limit switch (ALARM:1) and resets.
-    const runId = await start([{ type: 'home' }, pump(1), { type: 'move', params: { x: 1000, feed: 10000 } }], { errorRecovery: { default: 'fail' } });
+    // Far beyond the travel (raw G-code, which is not checked against it at create): GRBL stops at the limit switch
+    // (ALARM:1) and resets.
+    const runId = await start([{ type: 'home' }, pump(1), { type: 'gcode', params: { lines: ['G1 X1000 F10000'] } }], { errorRecovery: { default: 'fail' } });
     const on = await hwAt((s) => s.outputs?.pump === 1, mark);
     const failed = await status(runId, (s) => s.status === 'failed');
     expect(failed.error).toMatchObject({ code: 'alarm' });

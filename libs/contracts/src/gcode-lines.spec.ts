@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GCODE_LIMITS, gcodeLineProblem } from './gcode-lines.js';
+import { GCODE_LIMITS, gcodeAccessories, gcodeLineProblem } from './gcode-lines.js';
 
 describe('gcodeLineProblem', () => {
   it.each([
@@ -51,5 +51,14 @@ describe('gcodeLineProblem', () => {
     // Spaces and comments are dropped before GRBL's buffer: a long comment is fine until the receive buffer's limit.
     expect(gcodeLineProblem(`G0 X1 (${'c'.repeat(119)})`)).toBeUndefined();
     expect(gcodeLineProblem(`G0 X1 (${'c'.repeat(120)})`)).toBe("128 characters, at most 127 (with its newline a line must fit GRBL's 128-byte receive buffer)");
+  });
+});
+
+describe('what a G-code block switches on', () => {
+  it('finds the spindle (M3, M4) and the coolant (M7, M8) as GRBL reads the lines: M03 is M3, comments are not read', () => {
+    expect(gcodeAccessories(['M3 S500'])).toEqual({ spindle: true, coolant: false });
+    expect(gcodeAccessories(['g0 x1', 'm04s100', 'm08'])).toEqual({ spindle: true, coolant: true });
+    expect(gcodeAccessories(['M7'])).toEqual({ spindle: false, coolant: true });
+    expect(gcodeAccessories(['(M3) G1 X1 F100 ; M8', 'M30', 'M5 M9', 'M38'])).toEqual({ spindle: false, coolant: false });
   });
 });

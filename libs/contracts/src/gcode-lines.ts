@@ -81,3 +81,24 @@ function wordProblem(significant: string): string | undefined {
 
 const notAWord = (c: string) =>
   /[A-Z]/.test(c) ? `${c} is not a word GRBL 1.1 reads (it reads ${GCODE_WORDS.split('').join(' ')})` : `${JSON.stringify(c)} where GRBL expects a word such as G1 or X10`;
+
+/** What a block of G-code may leave switched on: GRBL's spindle (M3, M4) and its coolant (M7, M8). */
+export interface GcodeAccessories {
+  spindle: boolean;
+  coolant: boolean;
+}
+
+/**
+ * Whether a block switches the spindle or the coolant on anywhere in it (as GRBL reads its lines: comments dropped,
+ * `M03` is `M3`). A block that switches one on and off again still counts: switching it off once more is harmless.
+ */
+export function gcodeAccessories(lines: readonly string[]): GcodeAccessories {
+  const found = { spindle: false, coolant: false };
+  for (const line of lines) {
+    for (const [, value] of readAsGrbl(line).matchAll(/M0*(\d+)(?:\.0*)?(?![\d.])/g)) {
+      if (value === '3' || value === '4') found.spindle = true;
+      if (value === '7' || value === '8') found.coolant = true;
+    }
+  }
+  return found;
+}

@@ -36,6 +36,14 @@ export type MachineState = z.infer<typeof MachineState>;
 export const Position = z.strictObject({ x: z.number(), y: z.number(), z: z.number() });
 export type Position = z.infer<typeof Position>;
 
+/**
+ * The box the machine can reach, in deck coordinates (mm): for GRBL, its max travel ($130–$132) from the machine zero
+ * homing sets ($23 and the build's HOMING_FORCE_SET_ORIGIN), less the deck origin. Where soft limits ($20=1) would
+ * refuse a move, and hard limits stop one.
+ */
+export const Travel = z.strictObject({ min: Position, max: Position });
+export type Travel = z.infer<typeof Travel>;
+
 export const HardwareState = z.strictObject({
   connected: z.boolean(),
   machine: MachineState,
@@ -56,6 +64,12 @@ export const HardwareState = z.strictObject({
    * probe has touched since the controller connected. A probe that touches nothing leaves it as it was.
    */
   lastProbe: z.strictObject({ position: Position, machinePosition: Position, at: z.iso.datetime() }).optional(),
+  /**
+   * Where the machine can go, in deck coordinates: absent when the controller does not say (homing disabled, so the
+   * machine's coordinates start wherever it was switched on; GRBL's settings unreadable; a service that predates it).
+   * The engine refuses at create a run whose moves or probes leave it.
+   */
+  travel: Travel.optional(),
   at: z.iso.datetime(),
 });
 export type HardwareState = z.infer<typeof HardwareState>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planMoves, resolveMoves } from './labware.js';
+import { planMoves, resolveMoves, travelProblems } from './labware.js';
 import { CreateRun } from './create.js';
 import { HardwareRequest } from './hardware.js';
 import { validate } from './payload.js';
@@ -156,5 +156,41 @@ describe('labware positions', () => {
   it('takes a travel height in hardware move requests, and no well names', () => {
     expect(HardwareRequest.safeParse({ id: 'q', replyTo: 'r', op: 'move', params: { x: 1, y: 2, z: 3, travelZ: 40 } }).success).toBe(true);
     expect(HardwareRequest.safeParse({ id: 'q', replyTo: 'r', op: 'move', params: { to: 'plate1/A1' } }).success).toBe(false);
+  });
+});
+
+describe("a device's travel", () => {
+  const travel = { min: { x: -1, y: -1, z: -1 }, max: { x: 299, y: 299, z: 99 } };
+  const problems = (commands: unknown[], extra: Record<string, unknown> = {}) =>
+    travelProblems(ProtocolDocument.parse(doc(commands, extra)), travel, 'sim-1').map((p) => [p.index, p.field, p.message]);
+
+  it('lets every move and probe within it through, its edges included', () => {
+    expect(problems([{ type: 'home' }, { type: 'move', params: { x: 299, y: -1, z: 99 } }, { type: 'move', params: { to: 'plate1/H12' } }, { type: 'probe', params: { z: -1, feed: 100 } }])).toEqual(
+      [],
+    );
+  });
+
+  it('names the command, where it goes and the range of the axis it leaves', () => {
+    expect(problems([{ type: 'home' }, { type: 'move', params: { x: 300 } }])).toEqual([[1, 'x', 'command 2 (move) goes to x=300, outside the travel of device sim-1: x from -1 to 299 mm']]);
+    expect(problems([{ type: 'probe', params: { z: -20, feed: 100 } }])).toEqual([[0, 'z', 'command 1 (probe) probes toward z=-20, outside the travel of device sim-1: z from -1 to 99 mm']]);
+  });
+
+  it('checks wells, relative moves and the travel height where they resolve to', () => {
+    const far = { origin: { x: 250, y: 20, z: 5 }, rows: 8, columns: 12, spacing: { x: 9, y: 9 } };
+    expect(
+      problems(
+        [
+          { type: 'move', params: { to: 'far/A5' } },
+          { type: 'move', params: { to: 'far/A7' } },
+        ],
+        { labware: { far } },
+      ),
+    ).toEqual([[1, 'to', 'command 2 (move) goes to x=304 (far/A7), outside the travel of device sim-1: x from -1 to 299 mm']]);
+    expect(problems([{ type: 'home' }, { type: 'move', params: { y: 250 } }, { type: 'move', params: { y: 50, relative: true } }])).toEqual([
+      [2, 'y', 'command 3 (move) goes to y=300, outside the travel of device sim-1: y from -1 to 299 mm'],
+    ]);
+    expect(problems([{ type: 'move', params: { to: 'plate1/A1' } }], { travelHeight: 120 })).toEqual([
+      [0, 'to', 'command 1 (move) rises to the travel height z=120, outside the travel of device sim-1: z from -1 to 99 mm'],
+    ]);
   });
 });

@@ -151,3 +151,43 @@ export function resolveMoves(protocol: MovePlanInput): readonly (DeviceMove | un
   return plan.moves;
 }
 const resolved = new WeakMap<object, (DeviceMove | undefined)[]>();
+
+/** The box a device can reach, in deck coordinates (the hardware state's `travel`). */
+export interface TravelBox {
+  min: { x: number; y: number; z: number };
+  max: { x: number; y: number; z: number };
+}
+
+/**
+ * Every move (its travel height too) and probe of a protocol that leaves a device's travel, named by command, axis,
+ * where it goes and the range the device has. A move whose targets planMoves could not resolve is not checked again
+ * (the schema refuses it already), and raw `gcode` is not checked: what it does depends on modes it may set itself.
+ */
+export function travelProblems(protocol: MovePlanInput, travel: TravelBox, deviceId: string): MovePlanProblem[] {
+  const { moves } = planMoves(protocol);
+  const problems: MovePlanProblem[] = [];
+  const range = (axis: Axis) => `${axis} from ${travel.min[axis]} to ${travel.max[axis]} mm`;
+  // Within a thousandth of a millimetre of an end is at the end: the controller's resolution.
+  const outside = (axis: Axis, value: number) => value < travel.min[axis] - 0.0005 || value > travel.max[axis] + 0.0005;
+  protocol.commands.forEach((command, index) => {
+    if (typeof command !== 'object' || command === null) return;
+    const what = `command ${index + 1} (${command.type})`;
+    const targets: [field: string, axis: Axis, value: number, how: string][] = [];
+    if (command.type === 'move') {
+      const move = moves[index];
+      const to = (command.params as MoveInput | undefined)?.to;
+      if (!move) return;
+      for (const axis of AXES) if (move[axis] !== undefined) targets.push([to !== undefined ? 'to' : axis, axis, move[axis], `goes to ${axis}=${move[axis]}${to !== undefined ? ` (${to})` : ''}`]);
+      if (move.travelZ !== undefined) targets.push(['to', 'z', move.travelZ, `rises to the travel height z=${move.travelZ}`]);
+    } else if (command.type === 'probe') {
+      const params = (command.params ?? {}) as MoveInput;
+      for (const axis of AXES) if (typeof params[axis] === 'number') targets.push([axis, axis, params[axis], `probes toward ${axis}=${params[axis]}`]);
+    } else return;
+    for (const [field, axis, value, how] of targets) {
+      if (!outside(axis, value)) continue;
+      problems.push({ index, field, message: `${what} ${how}, outside the travel of device ${deviceId}: ${range(axis)}` });
+      return; // one problem per command is enough to fix it
+    }
+  });
+  return problems;
+}

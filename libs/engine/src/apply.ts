@@ -30,6 +30,7 @@ export function createState(event: RunEventOf<'run.created'>): RunState {
     updatedAt: event.at,
     answers: emptyMap(),
     outputs: {},
+    accessories: { spindle: false, coolant: false },
     io: initialIo(),
   };
 }
@@ -194,6 +195,10 @@ function startCommand(state: RunState, event: RunEventOf<'command.started'>): Ru
   // An output being switched on may be on from now, whatever the device answers (a lost reply, a stop mid-request).
   const output = commandModule(command.type).output?.(command as never);
   if (output && output.value > 0) next = { ...next, outputs: { ...next.outputs, [output.output]: output.value } };
+  const accessories = commandModule(command.type).accessories?.(command as never);
+  if (accessories && ((accessories.spindle && !next.accessories.spindle) || (accessories.coolant && !next.accessories.coolant))) {
+    next = { ...next, accessories: { spindle: next.accessories.spindle || accessories.spindle, coolant: next.accessories.coolant || accessories.coolant } };
+  }
   const plan = commandModule(command.type).start(command as never);
   const timeout = (seconds: number | null) => (seconds === null ? null : { index: event.index, seconds, remainingMs: seconds * 1000, resumedAtMs: null });
   if (plan.kind === 'pause') return { ...next, status: 'paused', reasons: [...next.reasons, reason('protocol', plan.message, event.at)], timeout: timeout(plan.timeoutSeconds) };

@@ -4,7 +4,7 @@
 // protocol engine state.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { filterWithin, topicMatches, type CreateRun, type RunAction, type RunEvent } from '@labrun/contracts';
+import { filterWithin, topicMatches, travelProblems, type CreateRun, type RunAction, type RunEvent, type Travel } from '@labrun/contracts';
 import { apply, createState } from './apply.js';
 import { systemClock, type Clock, type EngineOutput, type HardwareError, type HardwarePort } from './ports.js';
 import { isFinished, type RunState } from './state.js';
@@ -28,6 +28,11 @@ export interface EngineOptions {
    * topics (run/, hw/, engine/, gateway/) and broker topics ($) are never allowed, whatever this says.
    */
   protocolTopics?: readonly string[];
+  /**
+   * Where a device can go (its hardware state's `travel`), if known: a create whose moves or probes leave it is
+   * refused (`invalid-create`, naming the command and the range) rather than failing on the machine mid-run.
+   */
+  deviceTravel?: (deviceId: string) => Travel | undefined;
 }
 
 /** labrun's own topics: a protocol never publishes or waits there. */
@@ -104,6 +109,12 @@ export class Engine {
     const topicProblem = protocolTopicProblem(request, this.options.protocolTopics ?? ['lab/#']);
     if (topicProblem !== null) {
       this.reject(runId, 'run.rejected', 'invalid-create', `cannot create run ${runId}: ${topicProblem}`);
+      return;
+    }
+    const travel = this.options.deviceTravel?.(deviceId);
+    const [beyond] = travel ? travelProblems(request.protocol, travel, deviceId) : [];
+    if (beyond) {
+      this.reject(runId, 'run.rejected', 'invalid-create', `cannot create run ${runId}: ${beyond.message}`);
       return;
     }
     if (this.journalProblem !== null) {

@@ -28,6 +28,11 @@ export function interlockOf(deviceId: string, report: DeviceReport): Interlock {
 export class InterlockWatch {
   private readonly devices = new Map<string, { report: DeviceReport; interlock: Interlock }>();
 
+  /** The device's latest hardware state, if one has been seen. */
+  state(deviceId: string): HardwareState | undefined {
+    return this.devices.get(deviceId)?.report.state;
+  }
+
   /** Returns the new interlock when it changed from active to inactive or back, else null. */
   update(deviceId: string, change: DeviceReport): Interlock | null {
     const previous = this.devices.get(deviceId) ?? { report: {}, interlock: { active: false, message: '' } };

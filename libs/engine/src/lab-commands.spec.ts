@@ -1,10 +1,10 @@
 // The commands that talk to other systems and let a protocol resume itself: publish, wait-for and a timed pause,
 // through the Engine with fake timers and a recorded output (what it publishes and subscribes to).
-import type { Command, ProtocolDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
+import type { Command, ProtocolDocument, RunEvent, RunStatusDocument, Travel } from '@labrun/contracts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from './engine.js';
 
-function setup(protocolTopics?: string[]) {
+function setup(protocolTopics?: string[], travel?: Travel) {
   const events: RunEvent[] = [];
   const statuses: RunStatusDocument[] = [];
   const published: Array<{ topic: string; payload: string; retain: boolean }> = [];
@@ -17,7 +17,13 @@ function setup(protocolTopics?: string[]) {
     subscribe: (topic: string) => (subscriptions.push(topic), log.push(`subscribe ${topic}`)),
     unsubscribe: (topic: string) => (subscriptions.splice(subscriptions.indexOf(topic), 1), log.push(`unsubscribe ${topic}`)),
   };
-  const engine = new Engine({ hardware: { perform: async () => {}, hold: async () => {}, release: async () => {} }, defaultDeviceId: 'sim-1', output, ...(protocolTopics ? { protocolTopics } : {}) });
+  const engine = new Engine({
+    hardware: { perform: async () => {}, hold: async () => {}, release: async () => {} },
+    defaultDeviceId: 'sim-1',
+    output,
+    ...(protocolTopics ? { protocolTopics } : {}),
+    deviceTravel: (deviceId) => (deviceId === 'sim-1' ? travel : undefined),
+  });
   const run = (commands: Command[], runId = 'r-1') => {
     engine.create(runId, { protocol: { schemaVersion: 1, metadata: { name: 'lab' }, commands } as ProtocolDocument });
     engine.act(runId, { type: 'play' });
@@ -214,6 +220,34 @@ describe('lab commands', () => {
       await Promise.resolve();
       expect(engine.get('b')!.status).toBe('succeeded');
       expect(log).toEqual(['subscribe lab/door', 'unsubscribe lab/door']);
+    });
+  });
+
+  describe("a device's travel", () => {
+    const travel = { min: { x: -1, y: -1, z: -1 }, max: { x: 299, y: 299, z: 99 } };
+    const protocol = (x: number) => ({ schemaVersion: 1, metadata: { name: 'lab' }, commands: [{ type: 'home' }, { type: 'move', params: { x } }] }) as ProtocolDocument;
+
+    it('refuses at create a run whose moves leave the travel of its device, and creates nothing', () => {
+      const { engine, events } = setup(undefined, travel);
+      engine.create('far', { protocol: protocol(300) });
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'run.rejected',
+          code: 'invalid-create',
+          message: 'cannot create run far: command 2 (move) goes to x=300, outside the travel of device sim-1: x from -1 to 299 mm',
+        }),
+      ]);
+      expect(engine.get('far')).toBeUndefined();
+      engine.create('near', { protocol: protocol(299) });
+      expect(engine.get('near')!.status).toBe('idle');
+    });
+
+    it('creates it when the device has not said what its travel is (its hardware state is not in yet, or has none)', () => {
+      const { engine } = setup();
+      engine.create('far', { protocol: protocol(300) });
+      expect(engine.get('far')!.status).toBe('idle');
+      engine.create('other', { protocol: protocol(300), deviceId: 'sim-2' });
+      expect(engine.get('other')!.status).toBe('idle');
     });
   });
 });

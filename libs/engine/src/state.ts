@@ -1,7 +1,7 @@
 // A run's state. `RunState` minus `io` is a fold of its events (apply.ts) and comes back whole from the journal;
 // `io` is what the engine has in flight for it in the world (a device request, a hold, a timer), which a restart
 // loses, and which step() alone changes. Plain data, never mutated once built.
-import type { Command, CommandType, ErrorRecoveryPolicy, FixitAction, PauseMode, PauseReason, ProtocolDocument, RunError, RunEvent, RunStatus } from '@labrun/contracts';
+import type { Command, CommandType, ErrorRecoveryPolicy, FixitAction, GcodeAccessories, PauseMode, PauseReason, ProtocolDocument, RunError, RunEvent, RunStatus } from '@labrun/contracts';
 import { resolveMoves } from '@labrun/contracts';
 import type { AppendOnly, AppendOnlyMap } from './append-only.js';
 import type { ResolvedMoveCommand } from './commands/types.js';
@@ -138,6 +138,8 @@ export interface RunState {
    * failed may have switched it on all the same), and 0 once it switched one off. Switched off when the run ends.
    */
   outputs: Readonly<Record<string, number>>;
+  /** What its raw G-code blocks may have switched on (M3/M4, M7/M8): switched off (M5, M9) when the run ends. */
+  accessories: Readonly<GcodeAccessories>;
   io: Io;
 }
 

@@ -437,10 +437,14 @@ function reconcile(turn: Turn): void {
  * the cycle start that lets go of a held device (GRBL takes no line while held). Their results change nothing.
  */
 function switchOffOutputs(turn: Turn): void {
-  for (const [output, value] of Object.entries(turn.state.outputs)) {
+  const { deviceId, io, outputs, accessories } = turn.state;
+  for (const [output, value] of Object.entries(outputs)) {
     if (value === 0) continue;
-    turn.effects.push({ kind: 'perform', id: turn.nextId(), deviceId: turn.state.deviceId, request: { op: 'set-output', output, value: 0 }, after: turn.state.io.releasing });
+    turn.effects.push({ kind: 'perform', id: turn.nextId(), deviceId, request: { op: 'set-output', output, value: 0 }, after: io.releasing });
   }
+  // What raw G-code switched on has no output name to switch off by: GRBL's own words for off.
+  const off = [...(accessories.spindle ? ['M5'] : []), ...(accessories.coolant ? ['M9'] : [])];
+  if (off.length > 0) turn.effects.push({ kind: 'perform', id: turn.nextId(), deviceId, request: { op: 'gcode', params: { lines: off } }, after: io.releasing });
 }
 
 /** A device request, after the cycle start it must wait for (a hold left behind, or motion sent before a restart). */

@@ -1,7 +1,7 @@
 // The `set-output` command: its module (a device request, how it reads), and what step() does with the outputs a
 // run set — every one it may have left on is switched off when the run ends, succeeded, stopped or failed, and
 // nothing else (a pause, a hold, the end of another command) touches them.
-import type { ErrorRecoveryPolicy, ProtocolDocument, RunAction, RunEvent, RunEventOf } from '@labrun/contracts';
+import type { Command, ErrorRecoveryPolicy, ProtocolDocument, RunAction, RunEvent, RunEventOf } from '@labrun/contracts';
 import { describe, expect, it } from 'vitest';
 import { apply, createState } from '../apply.js';
 import { iso } from '../fixtures.spec-helpers.js';
@@ -94,6 +94,25 @@ describe('the outputs a run set', () => {
     // The switch-off's answer changes nothing.
     expect(run.input({ type: 'result', effectId: last[0]!.id, ok: true })).toEqual([]);
     expect(run.state.status).toBe('succeeded');
+  });
+
+  it('include what a raw G-code block switched on: M5 and M9 when the run ends, once', () => {
+    const block = (...lines: string[]): Command => ({ type: 'gcode', params: { lines } });
+    const run = new Drive(protocol(block('M3 S500', 'G4 P1'), block('(flood) m08'), move));
+    run.act({ type: 'play' });
+    // On from the moment a block starts, whatever the device answers.
+    expect(run.state.accessories).toEqual({ spindle: true, coolant: false });
+    run.done();
+    expect(run.state.accessories).toEqual({ spindle: true, coolant: true });
+    run.done();
+    const last = run.done();
+    expect(run.state.status).toBe('succeeded');
+    expect(last).toEqual([{ kind: 'perform', id: expect.any(String), deviceId: 'sim-1', request: { op: 'gcode', params: { lines: ['M5', 'M9'] } }, after: null }]);
+
+    const plain = new Drive(protocol(block('G1 X10 F600', 'M5 M9'), move));
+    plain.act({ type: 'play' });
+    plain.done();
+    expect(plain.done()).toEqual([]); // nothing switched on: nothing to switch off
   });
 
   it('are switched off when the run is stopped', () => {

@@ -1,7 +1,7 @@
 // What a command type is, in one place: its kind, what starting it means, how it reacts to the run's stop, pause
 // and resume, what its hardware result keeps, and how it reads to people. step() consults these; the CLI and the
 // dashboard describe commands with them. Browser-safe: type imports only.
-import type { Command, CommandType, DeviceMove, GcodeParams, HardwareState, MoveCommand, ProbeParams } from '@labrun/contracts';
+import type { Command, CommandType, DeviceMove, GcodeAccessories, GcodeParams, HardwareState, MoveCommand, ProbeParams } from '@labrun/contracts';
 import type { z } from 'zod';
 
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -59,6 +59,8 @@ export interface CommandModule<T extends CommandType = CommandType> {
   result?(state: HardwareState): Record<string, unknown>;
   /** The device output it switches, and to what: the run switches every output it left on off when it ends. */
   output?(command: CommandOf<T>): { output: string; value: number };
+  /** What it may switch on by G-code rather than by output name (a raw block's M3, M8): switched off when the run ends. */
+  accessories?(command: CommandOf<T>): GcodeAccessories;
   describe(command: CommandOf<T>, style: DescribeStyle): string;
 }
 

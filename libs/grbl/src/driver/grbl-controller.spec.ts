@@ -71,9 +71,17 @@ async function connect(configure: (grbl: ScriptedGrbl) => void = () => undefined
 }
 
 describe('GrblController', () => {
-  it('connects without touching the machine: a status request, an empty line to resynchronise, $$, and GRBL left locked', async () => {
+  it('says nothing of its travel when homing is disabled ($22=0): machine coordinates start where it was switched on', async () => {
+    const { controller } = await connect((g) => {
+      g.settings = '$13=0\r\n$22=0\r\n$23=3\r\n$27=1.000\r\n$130=300.000\r\n$131=250.000\r\n$132=100.000\r\n';
+      g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
+    });
+    expect(controller.state().travel).toBeUndefined();
+  });
+
+  it('connects without touching the machine: a status request, an empty line to resynchronise, $$, $I, and GRBL left locked', async () => {
     const { grbl, controller } = await connect();
-    expect(grbl.lines).toEqual(['', '$$']);
+    expect(grbl.lines).toEqual(['', '$$', '$I']);
     expect(controller.settings.get(110)).toBe(500);
     expect(controller.state()).toMatchObject({ connected: true, machine: 'Alarm', homed: false, alarm: null, door: 'closed' });
   });
@@ -83,7 +91,7 @@ describe('GrblController', () => {
     const move = controller.move({ x: 1 });
     await expect(move).rejects.toBeInstanceOf(MachineNotHomed);
     await expect(move).rejects.toMatchObject({ code: 'not-homed', message: 'GRBL is in Alarm after start-up (homing is enabled, $22=1)' });
-    expect(grbl.lines).toEqual(['', '$$']);
+    expect(grbl.lines).toEqual(['', '$$', '$I']);
   });
 
   it('unlocks with $X: Idle, still not homed, and moves stay refused until $H', async () => {
@@ -198,6 +206,8 @@ describe('GrblController', () => {
     }, {});
     // X and Y home towards - (-travel + pull-off), Z towards + (-pull-off).
     expect(controller.state()).toMatchObject({ position: { x: 0, y: 0, z: 0 }, machinePosition: { x: -299, y: -249, z: -1 } });
+    // Machine coordinates 0 to -$13x, less that origin: the deck from home on.
+    expect(controller.state().travel).toEqual({ min: { x: -1, y: -1, z: -99 }, max: { x: 299, y: 249, z: 1 } });
     await controller.move({ x: 10, y: 20, z: -5, feed: 3000 });
     expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X-289 Y-229 Z-6 F3000', 'G4 P0']);
   });
@@ -209,6 +219,8 @@ describe('GrblController', () => {
       g.status = '<Idle|MPos:0.000,0.000,0.000|Bf:15,128|FS:0,0>';
     }, {});
     expect(grbl.lines).toEqual(['', '$$', '$I']);
+    // Homed to 0: an axis homed towards - reaches 0 to +travel, one homed towards + 0 to -travel.
+    expect(controller.state().travel).toEqual({ min: { x: 0, y: 0, z: -100 }, max: { x: 300, y: 250, z: 0 } });
     await controller.move({ x: 10, feed: 3000 });
     expect(grbl.lines.slice(-2)).toEqual(['G90 G21 G53 G1 X10 F3000', 'G4 P0']);
   });

@@ -1,7 +1,7 @@
 // A MotionController on a GRBL 1.1 controller, through the serial driver: the hardware service's operations as
 // G-code and real-time commands, and GRBL's status reports as the contract's hardware state. One instance per
 // connection; GrblConnection reconnects. The choices it makes are written down in driver/README.md.
-import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position } from '@labrun/contracts';
+import { MOVE_LIMITS, systemClock, type Clock, type HardwareState, type Position, type Travel } from '@labrun/contracts';
 import { MachineAlarm, MotionAborted, ORIGIN, ProbeFailed, type MotionController, type MoveTarget, type ProbeTarget, type StateListener } from '../motion-controller.js';
 import { alarmLosesPosition, type GrblCode } from './codes.js';
 import { GcodeLineRefused, GrblDisconnected, GrblError, GrblReset, GrblTimeout, StreamCancelled } from './errors.js';
@@ -47,6 +47,29 @@ export function homedMachinePosition(settings: ReadonlyMap<number, number>, forc
   const [x, y, z] = [axis(0), axis(1), axis(2)];
   return x === undefined || y === undefined || z === undefined ? undefined : { x, y, z };
 }
+
+/**
+ * The machine coordinates GRBL 1.1 lets a homed machine reach (soft limits' check, limits_soft_check()): 0 to
+ * -max travel ($13x) on each axis; on a build with HOMING_FORCE_SET_ORIGIN, an axis homed towards - ($23 bit set)
+ * reaches 0 to +max travel instead. Undefined if a setting is missing.
+ */
+export function machineTravel(settings: ReadonlyMap<number, number>, forcesOrigin = false): Travel | undefined {
+  const direction = settings.get(23) ?? 0;
+  const ranges = AXES.map((_, bit) => {
+    const travel = settings.get(130 + bit);
+    if (travel === undefined || !(travel > 0)) return undefined;
+    return forcesOrigin && (direction >> bit) & 1 ? [0, round3(travel)] : [round3(-travel), 0];
+  });
+  if (ranges.some((r) => r === undefined)) return undefined;
+  const [x, y, z] = ranges as [number, number][];
+  return { min: { x: x![0]!, y: y![0]!, z: z![0]! }, max: { x: x![1]!, y: y![1]!, z: z![1]! } };
+}
+
+/** A machine-coordinate travel as deck coordinates: less the deck origin. */
+export const deckTravel = (machine: Travel, origin: Position): Travel => ({
+  min: { x: round3(machine.min.x - origin.x), y: round3(machine.min.y - origin.y), z: round3(machine.min.z - origin.z) },
+  max: { x: round3(machine.max.x - origin.x), y: round3(machine.max.y - origin.y), z: round3(machine.max.z - origin.z) },
+});
 
 /** A move refused because the controller does not know where the deck origin is (GRBL's settings were unreadable). */
 export class DeckOriginUnknown extends Error {
@@ -131,6 +154,8 @@ export class GrblController implements MotionController {
   private lastMachinePosition: Position = { ...ORIGIN };
   /** The deck origin in machine coordinates; null while unknown (no profile, and `$$` was refused). */
   private deckOrigin: Position | null = null;
+  /** Where the machine can go, in deck coordinates (the state's `travel`); null while unknown. */
+  private travel: Travel | null = null;
   private readonly configuredOrigin: Position | undefined;
   private connected = true;
   private homed = false;
@@ -442,6 +467,7 @@ export class GrblController implements MotionController {
       alarm: this.alarm,
       outputs: outputLevels(this.outputs, this.accessories, this.settings.get(30) ?? 1000),
       ...(this.lastProbe ? { lastProbe: this.lastProbe } : {}),
+      ...(this.travel ? { travel: this.travel } : {}),
       at: new Date(this.clock.now()).toISOString(),
     };
   }
@@ -491,17 +517,19 @@ export class GrblController implements MotionController {
     }
     this.homingEnabled = ((this.settings.get(22) ?? 1) & 1) === 1;
     this.inches = this.settings.get(13) === 1;
-    if (!this.configuredOrigin) {
-      // `[OPT:VZ,15,128]`: the build options come before the first comma; `Z` is HOMING_FORCE_SET_ORIGIN.
-      const options = await driver.send('$I').then(
-        ({ output }) => /^\[OPT:([^,\]]*)/.exec(output.find((line) => line.startsWith('[OPT:')) ?? '')?.[1] ?? '',
-        (error: Error) => {
-          if (error instanceof GrblDisconnected) throw error;
-          return ''; // refused while moving, like `$$`
-        },
-      );
-      this.deckOrigin = homedMachinePosition(this.grblSettings, options.includes('Z')) ?? null;
-    }
+    // `[OPT:VZ,15,128]`: the build options come before the first comma; `Z` is HOMING_FORCE_SET_ORIGIN, which moves
+    // machine zero (and so the travel) to where homing ends.
+    const options = await driver.send('$I').then(
+      ({ output }) => /^\[OPT:([^,\]]*)/.exec(output.find((line) => line.startsWith('[OPT:')) ?? '')?.[1] ?? '',
+      (error: Error) => {
+        if (error instanceof GrblDisconnected) throw error;
+        return ''; // refused while moving, like `$$`
+      },
+    );
+    const forcesOrigin = options.includes('Z');
+    if (!this.configuredOrigin) this.deckOrigin = homedMachinePosition(this.grblSettings, forcesOrigin) ?? null;
+    const machineRange = this.homingEnabled ? machineTravel(this.grblSettings, forcesOrigin) : undefined;
+    this.travel = machineRange && this.deckOrigin ? deckTravel(machineRange, this.deckOrigin) : null;
     // Homing enabled, GRBL starts locked in Alarm and leaves it only by `$H` (or the `$X` override): a controller
     // found unlocked was homed before this connection.
     const latest = driver.lastStatus ?? report;
