@@ -17,7 +17,9 @@ export function projectTestConfig(overrides: { include?: string[]; testTimeout?:
       include: overrides.include ?? ['src/**/*.spec.ts'],
       environment: 'node',
       reporters: ['default', ['json', { outputFile: resultsFile() }]],
-      testTimeout: overrides.testTimeout ?? 10_000,
+      // Generous: integration tests start real processes, and CI machines run two suites at a time on two cores,
+      // 2-3x slower than a developer's. A timeout is for a hang; what a test waits for has its own deadline.
+      testTimeout: overrides.testTimeout ?? 30_000,
       hookTimeout: 30_000,
     },
   } as UserConfig;
