@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // The engine service: wires the engine (libs/engine) to MQTT. It owns runs: takes run/+/create and
 // run/+/actions, publishes run/<id>/status (retained) and run/<id>/events, and drives hardware over hw/<dev>/*.
-import { topics, type EngineStatus } from '@labrun/contracts';
+import { topics, type EngineStatus, type RunStatusDocument } from '@labrun/contracts';
 import path from 'node:path';
 import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
 import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
 import { Inbox } from './inbox.js';
-import { OtherEngines } from './other-engines.js';
-import { routeMessage } from './routes.js';
+import { Fleet } from './fleet.js';
+import { routeMessage, type Routes } from './routes.js';
 
 const log = createLogger('engine');
 
@@ -48,14 +48,24 @@ runMain(log, async () => {
       await receiver.subscribeAsync({
         [topics.allRuns('create')]: { qos: 1 },
         [topics.allRuns('actions')]: { qos: 1 },
+        [topics.allRuns('status')]: { qos: 1 },
         [topics.allHw('online')]: { qos: 1 },
         [topics.allHw('state')]: { qos: 1 },
         [hardware.replyTopic]: { qos: 1 },
         [topics.allEngines()]: { qos: 1 },
+        [topics.allEngineStatuses()]: { qos: 1 },
       });
       // A broker that restarted without the session has forgotten what the runs' waits listen on.
       const waits = engine.listeningTopics();
       if (waits.length > 0) await receiver.subscribeAsync(Object.fromEntries(waits.map((topic) => [topic, { qos: 1 as const }])));
+      if (!joined) {
+        // The other engines' retained announcements arrive right after the subscription: only once they are in does
+        // this engine know which of its devices it serves, and so which runs are its own to carry out and answer.
+        await new Promise((resolve) => setTimeout(resolve, config.LABRUN_FLEET_SETTLE_MS));
+        joined = true;
+        fleetChanged();
+        releaseEarly();
+      }
       // The broker may have restarted and lost every retained status: publish them all again.
       engine.republish();
       publishEngineStatus();
@@ -70,6 +80,10 @@ runMain(log, async () => {
     });
 
   const hardware = new MqttHardwarePort(publisher, config.ENGINE_ID, log);
+  const onlineSince = new Date().toISOString();
+  const fleet = new Fleet(config.ENGINE_ID, config.devices, onlineSince, log);
+  /** Whether the engine has heard the other engines' announcements (a moment after its first connect). */
+  let joined = false;
   const devices = new InterlockWatch();
   const loggedStatus = new Map<string, string>();
   const output = durableOutput(
@@ -78,12 +92,14 @@ runMain(log, async () => {
         log.debug('event', { runId: event.runId, seq: event.seq, type: event.type });
         publish(topics.run(event.runId, 'events'), json ?? event, false);
       },
-      status: (status) => {
+      status: (engineStatus) => {
+        const status = { ...engineStatus, engineId: config.ENGINE_ID };
         // A line per change of status (paused, running, …); every republish only at debug level.
         const changed = loggedStatus.get(status.runId) !== status.status;
         loggedStatus.set(status.runId, status.status);
         log[changed ? 'info' : 'debug']('status', { runId: status.runId, status: status.status, seq: status.seq });
         publish(topics.run(status.runId, 'status'), status, true);
+        publishCurrent(status);
         if (changed) engineStatusSoon();
         if (status.completedAt) prune();
       },
@@ -114,9 +130,23 @@ runMain(log, async () => {
       },
     },
   );
+  /**
+   * device/<id>/current: the status of the device's current run — the run that is on the device now, or, once it
+   * has finished, until another starts. A run that starts while another is current waits its turn there.
+   */
+  const currentRun = new Map<string, { runId: string; finished: boolean }>();
+  const publishCurrent = (status: RunStatusDocument) => {
+    const current = currentRun.get(status.deviceId);
+    const finished = status.completedAt !== null;
+    if (current && current.runId !== status.runId && !current.finished) return;
+    if (current && current.runId !== status.runId && finished) return; // an old run finishing again (a republish)
+    currentRun.set(status.deviceId, { runId: status.runId, finished });
+    publish(topics.deviceCurrent(status.deviceId), status, true);
+  };
+
   const engine = new Engine({
     hardware,
-    defaultDeviceId: config.DEVICE_ID,
+    defaultDeviceId: config.defaultDeviceId,
     output,
     maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS,
     protocolTopics: config.LABRUN_PROTOCOL_TOPICS,
@@ -126,6 +156,9 @@ runMain(log, async () => {
   const publishEngineStatus = () => {
     const status: EngineStatus = {
       engineId: config.ENGINE_ID,
+      devices: fleet.devices,
+      standby: fleet.standby,
+      onlineSince,
       journal: journalState,
       activeRuns: engine.activeRuns(),
       maxActiveRuns: config.LABRUN_MAX_ACTIVE_RUNS,
@@ -153,17 +186,50 @@ runMain(log, async () => {
     }
   };
 
-  engine.restore(replayed.histories);
-  prune();
-  if (replayed.histories.length > 0) log.info('restored runs from the journal', { runs: replayed.histories.length, dir: journalDir });
+  // The runs in the journal come back device by device, once this engine knows it serves the device: the runs of a
+  // device another engine serves now wait in the journal until this one takes the device over.
+  let unrestored = replayed.histories;
+  const restoreServed = () => {
+    const now = unrestored.filter((events) => events[0]?.type === 'run.created' && fleet.serves(events[0].deviceId));
+    if (now.length === 0) return;
+    unrestored = unrestored.filter((events) => !now.includes(events));
+    engine.restore(now);
+    prune();
+    log.info('restored runs from the journal', { runs: now.length, dir: journalDir, devices: fleet.devices.join(',') });
+  };
+  const fleetChanged = () => {
+    if (!joined) return;
+    const change = fleet.resolve();
+    if (change.took.length === 0 && change.yielded.length === 0) return;
+    restoreServed();
+    publishEngineStatus();
+  };
 
-  const routes = { engine, hardware, devices, engines: new OtherEngines(config.ENGINE_ID, log), log };
+  const routes: Routes = {
+    engine,
+    hardware,
+    devices,
+    fleet,
+    fleetChanged,
+    defaultDeviceId: config.defaultDeviceId,
+    unknownRunGraceMs: config.LABRUN_FLEET_SETTLE_MS,
+    log,
+  };
+  // Until the engine has joined the fleet, creates and actions wait (what it serves decides who answers them).
   const inbox = new Inbox<{ topic: string; payload: Buffer; retained: boolean }>(
     ({ topic, payload, retained }) => routeMessage(routes, topic, payload, retained),
     // A bug must not take the engine (and every run in it) down with it.
     (error, { topic }) => log.error('failed to handle a message', { topic, error: (error as Error).stack ?? String(error) }),
   );
-  receiver.on('message', (topic, payload, packet) => inbox.push({ topic, payload, retained: packet.retain }));
+  const early: { topic: string; payload: Buffer; retained: boolean }[] = [];
+  receiver.on('message', (topic, payload, packet) => {
+    const message = { topic, payload, retained: packet.retain };
+    if (!joined && (topic.endsWith('/create') || topic.endsWith('/actions')) && topic.startsWith('run/')) early.push(message);
+    else inbox.push(message);
+  });
+  const releaseEarly = () => {
+    for (const message of early.splice(0)) inbox.push(message);
+  };
 
   onShutdown(log, async () => {
     engine.dispose();

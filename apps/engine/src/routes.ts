@@ -3,20 +3,30 @@
 import { actionIdentity, decodeAction, decodeCreateRun, decodeOnlineFlag, decodePayload, HARDWARE_LIMITS, HardwareState, parseHwTopic, parseRunTopic } from '@labrun/contracts';
 import type { Engine, InterlockWatch } from '@labrun/engine';
 import type { Logger } from '@labrun/service';
+import type { Fleet } from './fleet.js';
 import type { MqttHardwarePort } from './hardware-port.js';
-import type { OtherEngines } from './other-engines.js';
 
 export interface Routes {
   engine: Engine;
   hardware: MqttHardwarePort;
   devices: InterlockWatch;
-  engines: OtherEngines;
+  fleet: Fleet;
+  /** Another engine's announcement changed: work out again who serves what. */
+  fleetChanged(): void;
+  /** The device a create that names none is for (the engine's DEVICE_ID). */
+  defaultDeviceId: string;
+  /**
+   * How long the leader waits before answering `unknown-run` for a run it has not seen: another engine may have
+   * created it a moment ago, its status not here yet.
+   */
+  unknownRunGraceMs: number;
   log: Logger;
 }
 
-export function routeMessage({ engine, hardware, devices, engines, log }: Routes, topic: string, payload: Buffer, retained: boolean): void {
+export function routeMessage(routes: Routes, topic: string, payload: Buffer, retained: boolean): void {
+  const { engine, hardware, devices, fleet, log } = routes;
   if (topic === hardware.replyTopic) return hardware.handleReply(payload);
-  if (engines.handle(topic, payload)) return;
+  if (fleet.handle(topic, payload)) return routes.fleetChanged();
 
   if (topic.startsWith('hw/')) {
     const hw = parseHwTopic(topic);
@@ -57,18 +67,65 @@ export function routeMessage({ engine, hardware, devices, engines, log }: Routes
     return;
   }
   const { runId, kind } = run.value;
+  if (kind === 'status') {
+    // Another engine's run (its status names it): this engine leaves it alone, and never answers for it.
+    if (!engine.get(runId)) fleet.noteRunStatus(runId, payload);
+    return;
+  }
   if (retained) {
     // A retained create or action would be replayed to the engine on every reconnect: refuse to act on it.
     log.warn(`ignored a retained message on ${topic}: publish creates and actions without the retain flag`);
     return;
   }
-  if (kind === 'create') {
-    const request = decodeCreateRun(payload);
-    if (request.ok) engine.create(runId, request.value);
-    else engine.rejectCreate(runId, request.error);
-  } else if (kind === 'actions') {
+  if (kind === 'create') routeCreate(routes, runId, payload);
+  else if (kind === 'actions') routeAction(routes, runId, payload);
+}
+
+/**
+ * A create is taken by the engine serving its device; one for a device no online engine serves, or that cannot be
+ * read, is answered by the leader alone — so every create is answered exactly once.
+ */
+function routeCreate({ engine, fleet, defaultDeviceId, log }: Routes, runId: string, payload: Buffer): void {
+  const request = decodeCreateRun(payload);
+  if (!request.ok) {
+    if (fleet.isLeader) engine.rejectCreate(runId, request.error);
+    return;
+  }
+  // A create that names no device is the leader's, for its own DEVICE_ID (a fleet's creates should name one).
+  const deviceId = request.value.deviceId ?? (fleet.isLeader ? defaultDeviceId : null);
+  if (deviceId === null) return;
+  if (fleet.serves(deviceId)) {
+    const holder = engine.get(runId) ? undefined : fleet.runHolder(runId);
+    if (holder) engine.refuseCreate(runId, 'run-exists', `engine ${holder} already has a run with that id`);
+    else engine.create(runId, request.value);
+    return;
+  }
+  const servedBy = fleet.servedBy(deviceId);
+  if (servedBy !== null) {
+    log.debug('a create for a device another engine serves', { runId, deviceId, servedBy });
+    return;
+  }
+  if (!fleet.isLeader) return;
+  const online = [...new Set([...fleet.devices, ...fleet.otherDevices()])].sort();
+  engine.refuseCreate(
+    runId,
+    'unknown-device',
+    `no online engine serves device ${deviceId}${request.value.deviceId === undefined ? ' (the create named no device: name one with "deviceId")' : ''}; the devices served now are ${online.length ? online.join(', ') : 'none'}`,
+  );
+}
+
+/** An action is the business of the engine holding the run; one for a run no engine holds is answered by the leader. */
+function routeAction(routes: Routes, runId: string, payload: Buffer): void {
+  const { engine, fleet } = routes;
+  const answer = () => {
     const action = decodeAction(payload);
     if (action.ok) engine.act(runId, action.value);
     else engine.rejectAction(runId, action.error, actionIdentity(payload).id);
-  }
+  };
+  if (engine.get(runId)) return answer();
+  if (fleet.runHolder(runId) || !fleet.isLeader) return;
+  // The run may have been created by another engine a moment ago: answer unknown-run only if it is still unknown.
+  setTimeout(() => {
+    if (engine.get(runId) || (!fleet.runHolder(runId) && fleet.isLeader)) answer();
+  }, routes.unknownRunGraceMs).unref();
 }

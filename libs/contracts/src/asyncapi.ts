@@ -46,7 +46,12 @@ export function asyncApiDocument(version: string) {
       engineStatus: {
         address: 'engine/{engineId}/status',
         parameters: engineId,
-        messages: { status: message('status', 'Whether the engine can journal, and its runs (retained).', schema(EngineStatus)) },
+        messages: { status: message('status', 'The devices the engine serves, whether it can journal, and its runs (retained).', schema(EngineStatus)) },
+      },
+      deviceCurrent: {
+        address: 'device/{deviceId}/current',
+        parameters: deviceId,
+        messages: { status: message('status', "The status document of the device's current run (retained): the run on it now, or the last one.", schema(RunStatusDocument)) },
       },
       engineReplies: { address: 'engine/{engineId}/replies', parameters: engineId, messages: { reply: message('reply', 'A hardware reply.', schema(HardwareReply)) } },
       hwRequests: { address: 'hw/{deviceId}/requests', parameters: deviceId, messages: { request: message('request', 'A request to a hardware service.', schema(HardwareRequest)) } },
@@ -61,6 +66,7 @@ export function asyncApiDocument(version: string) {
       watchCommands: { action: 'receive', channel: { $ref: '#/channels/runCommands' } },
       watchEngines: { action: 'receive', channel: { $ref: '#/channels/engineOnline' } },
       watchEngineStatus: { action: 'receive', channel: { $ref: '#/channels/engineStatus' } },
+      watchDevice: { action: 'receive', channel: { $ref: '#/channels/deviceCurrent' } },
       requestHardware: { action: 'send', channel: { $ref: '#/channels/hwRequests' } },
       replyToEngine: { action: 'send', channel: { $ref: '#/channels/engineReplies' } },
       watchHardware: { action: 'receive', channel: { $ref: '#/channels/hwState' } },

@@ -1,9 +1,23 @@
 // The engine's own retained status (`engine/<engineId>/status`): whether it can make runs durable. A journal
 // that cannot write means the engine refuses creates and actions (`journal-unavailable`) until it can again.
 import { z } from 'zod';
+import { DeviceId, EngineId } from './ids.js';
 
 export const EngineStatus = z.strictObject({
   engineId: z.string(),
+  /**
+   * The devices this engine serves: it alone carries out their runs and answers for them. Whether the engine is
+   * online is `engine/<id>/online` (`true`, or `false` as its last will): a status left retained by an engine
+   * that is gone still lists them. Absent from engines before fleets.
+   */
+  devices: z.array(DeviceId).optional(),
+  /**
+   * Devices this engine is configured for (ENGINE_DEVICES) that another online engine served first: it carries out
+   * none of their runs, and takes each over once that engine is offline.
+   */
+  standby: z.array(z.strictObject({ deviceId: DeviceId, servedBy: EngineId })).optional(),
+  /** When this engine came online: of two engines claiming a device, the earlier keeps it (then the lower id). */
+  onlineSince: z.iso.datetime().optional(),
   journal: z.strictObject({
     /** Whether the last commit reached the disk. */
     writable: z.boolean(),

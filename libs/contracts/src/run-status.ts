@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { ActionType } from './actions.js';
 import { COMMAND_TYPES } from './protocol.js';
-import { DeviceId, RunId } from './ids.js';
+import { DeviceId, EngineId, RunId } from './ids.js';
 
 export const RUN_STATUSES = ['idle', 'running', 'pausing', 'paused', 'blocked', 'awaiting-recovery', 'stopping', 'stopped', 'succeeded', 'failed'] as const;
 export const RunStatus = z.enum(RUN_STATUSES);
@@ -104,6 +104,8 @@ export const RunStatusDocument = z.strictObject({
   runId: RunId,
   name: z.string(),
   deviceId: DeviceId,
+  /** The engine that carries the run out (the one serving its device). Absent from engines before fleets. */
+  engineId: EngineId.optional(),
   status: RunStatus,
   pause: PauseInfo.nullable(),
   /**

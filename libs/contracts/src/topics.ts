@@ -26,8 +26,15 @@ export const topics = {
   engineReplies: (engineId: string) => `engine/${checkedId(EngineId, engineId)}/replies`,
   /** The HTTP gateway's retained online flag (`true`, `false` as its last will): beside the engines' flags. */
   gatewayOnline: (gatewayId: string) => `gateway/${checkedId(GatewayId, gatewayId)}/online`,
+  /**
+   * The device's current run: its status document (retained), as the run's own `run/<id>/status` — so a dashboard,
+   * a Node-RED flow or Home Assistant can follow "what is robot 3 doing" without knowing run ids.
+   */
+  deviceCurrent: (deviceId: string) => `device/${checkedId(DeviceId, deviceId)}/current`,
   /** Subscriptions. */
   allEngines: () => 'engine/+/online',
+  allEngineStatuses: () => 'engine/+/status',
+  allDevicesCurrent: () => 'device/+/current',
   allRuns: (kind: RunTopicKind) => `run/+/${kind}`,
   allHw: (kind: HwTopicKind) => `hw/+/${kind}`,
 };
@@ -59,6 +66,14 @@ export function parseEngineOnlineTopic(topic: string): Result<{ engineId: string
   const parts = topic.split('/');
   const id = EngineId.safeParse(parts[1]);
   if (parts.length !== 3 || parts[0] !== 'engine' || parts[2] !== 'online' || !id.success) return fail('expected engine/<engineId>/online');
+  return ok({ engineId: id.data });
+}
+
+/** `engine/<engineId>/status` → the engine's id, or a readable reason it is not one. */
+export function parseEngineStatusTopic(topic: string): Result<{ engineId: string }> {
+  const parts = topic.split('/');
+  const id = EngineId.safeParse(parts[1]);
+  if (parts.length !== 3 || parts[0] !== 'engine' || parts[2] !== 'status' || !id.success) return fail('expected engine/<engineId>/status');
   return ok({ engineId: id.data });
 }
 

@@ -168,6 +168,14 @@ export class Engine {
     this.reject(runId, 'run.rejected', 'invalid-create', `cannot create run ${runId}: ${reason}`);
   }
 
+  /**
+   * A create this engine does not take, answered for the fleet: `unknown-device` (no online engine serves its device)
+   * or `run-exists` (another engine holds a run with that id). Nothing is journaled.
+   */
+  refuseCreate(runId: string, code: 'unknown-device' | 'run-exists', message: string): void {
+    this.reject(runId, 'run.rejected', code, `cannot create run ${runId}: ${message}`);
+  }
+
   act(runId: string, action: RunAction): void {
     const actionId = action.id ?? this.newId();
     const run = this.runs.get(runId);
