@@ -164,6 +164,16 @@ export class BrokerAuth {
     if (note) this.runs.note(note);
   }
 
+  /**
+   * Learn the devices of the runs whose statuses the broker kept retained (a broker on Redis restarting): so the
+   * engines' own runs are known before they publish again. Resolves with how many runs it learned.
+   */
+  async learnRetainedStatuses(persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer | string }> }): Promise<number> {
+    const before = this.runs.size;
+    for await (const packet of persistence.createRetainedStream('run/+/status')) this.noteStatus(packet.topic, packet.payload);
+    return this.runs.size - before;
+  }
+
   /** Forget a client that has gone. */
   forget(client: Client): void {
     this.sessions.delete(client);

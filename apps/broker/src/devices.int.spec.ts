@@ -7,7 +7,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, startBroker, startService, stopAll, type BrokerProcess, type TestClient } from '@labrun/testkit';
+import { connectTestClient, flushRedisDb, requirement, startBroker, startService, stopAll, tcpReachable, type BrokerProcess, type TestClient } from '@labrun/testkit';
 import { addUser } from '@labrun/auth';
 
 const E1 = { username: 'engine-e1', password: 'engine-e1-secret' };
@@ -148,6 +148,41 @@ describe('reloading the auth file', () => {
     await broker.waitFor(/disconnecting a client whose user changed in the auth file .*user=engine-e2/);
     const again = await login(E2);
     expect(await outcome(again, 'hw/d3/requests', '{"id":"q-3"}')).toBe('delivered');
+  });
+});
+
+const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
+
+describe.skipIf(!hasRedis)('a broker on Redis, restarted', () => {
+  const db = 9 + Math.floor(Math.random() * 6); // 9..14, as redis.int.spec.ts
+  beforeAll(() => flushRedisDb(db));
+  afterAll(() => flushRedisDb(db));
+
+  it('knows the devices of the runs whose statuses it kept, before their engines publish again', async () => {
+    const env = { LABRUN_AUTH_FILE: authFile, BROKER_REDIS_URL: `redis://127.0.0.1:6379/${db}` };
+    const first = await startBroker(env);
+    const e2 = await connectTestClient(first.url, { ...E2, reconnectPeriod: 0 });
+    await e2.publish('run/r-kept/status', status('r-kept', 'd2'), { retain: true });
+    await e2.close();
+    await first.stop();
+
+    const main = broker;
+    broker = await startBroker(env);
+    try {
+      await broker.waitFor(/learned the devices of the runs whose statuses are retained runs=1/);
+      watcher = await connectTestClient(broker.url, ADMIN);
+      await watcher.subscribe('#');
+      const [e1, e2Again] = [await login(E1), await login(E2)];
+      expect(await outcome(e1, 'run/r-kept/status', status('r-kept', 'd1'))).toBe("discarded: run r-kept is on device d2, not one of this user's devices (d1)");
+      expect(await outcome(e2Again, 'run/r-kept/events', event('r-kept', 'command.started', { index: 0, commandType: 'home' }))).toBe('delivered');
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await watcher.close();
+      await broker.stop();
+      broker = main;
+      watcher = await connectTestClient(broker.url, ADMIN);
+      await watcher.subscribe('#');
+    }
   });
 });
 
