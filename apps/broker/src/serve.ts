@@ -56,6 +56,12 @@ export async function serveBroker(log: Logger): Promise<void> {
   logClients(broker, log);
   refuseRetainedControl(broker, log);
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
+  if (auth) {
+    // Aedes's types leave its persistence out (`persistence?: any` on the options only).
+    const { persistence } = broker as unknown as { persistence: Parameters<BrokerAuth['learnRetainedStatuses']>[0] };
+    const runs = await auth.learnRetainedStatuses(persistence);
+    if (runs > 0) log.info('learned the devices of the runs whose statuses are retained', { runs });
+  }
 
   const { tls } = config;
   // No Nagle delay: MQTT messages are small, and each one should leave at once (a resume must not wait 40 ms).

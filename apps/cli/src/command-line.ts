@@ -13,7 +13,7 @@ Usage:
   labrun retry|skip|home|unlock <runId> [--by <name>] [--message <text>]
   labrun status [runId] [--json] [--watch]
   labrun ls [--json]
-  labrun user add <name> --role <role> [--file <path>] [--password-stdin] | user remove <name> | user list
+  labrun user add <name> --role <role> [--devices <id,…>] [--file <path>] [--password-stdin] | user remove <name> | user list
   labrun token add <name> --role <role> [--user <name>] [--file <path>] | token remove <name> | token list
   labrun types [dir]
 

@@ -12,7 +12,7 @@ export interface RoleRules {
 }
 
 /** What anyone who may watch sees: runs, their commands, devices and which services are up. */
-const WATCH = ['run/+/status', 'run/+/events', 'run/+/commands', 'hw/+/state', 'hw/+/online', 'engine/+/online', 'engine/+/status', 'gateway/+/online'];
+const WATCH = ['run/+/status', 'run/+/events', 'run/+/commands', 'hw/+/state', 'hw/+/online', 'device/+/current', 'engine/+/online', 'engine/+/status', 'gateway/+/online'];
 /** What a person at a dashboard, the CLI or a LIMS sends to the engine. */
 const CONTROL = ['run/+/create', 'run/+/actions'];
 
@@ -22,6 +22,7 @@ export const ACL: Readonly<Record<Role, RoleRules>> = {
   // The engine, hardware and gateway processes. The gateway publishes creates and actions for its HTTP users
   // (it checks their bearer tokens itself), so a service account may control runs like an operator.
   // It also carries out protocols' publish and wait-for, under lab/# (LABRUN_PROTOCOL_TOPICS' default).
+  // A service user with `devices` in the auth file is held to those devices on top of this (devices.ts).
   service: {
     publish: [
       ...CONTROL,
@@ -32,6 +33,7 @@ export const ACL: Readonly<Record<Role, RoleRules>> = {
       'hw/+/requests',
       'hw/+/state',
       'hw/+/online',
+      'device/+/current',
       'engine/+/online',
       'engine/+/status',
       'engine/+/replies',

@@ -86,6 +86,36 @@ describe('the auth file format', () => {
     expect(users.get('ana')!.password.N).toBe(1024);
   });
 
+  it("reads a service user's devices, and a user without them as free to act for every device", () => {
+    const auth = parseAuthFile(JSON.stringify({ users: { 'engine-e1': { password: valid, role: 'service', devices: ['robot-1', 'robot-2'] }, gateway: { password: valid, role: 'service' } } }), file);
+    const users = authUsers(auth);
+    expect(users.get('engine-e1')!.devices).toEqual(new Set(['robot-1', 'robot-2']));
+    expect(users.get('gateway')!.devices).toBeUndefined();
+  });
+
+  it('says what is wrong with a list of devices, and refuses devices on a user that is not a service', () => {
+    const text = JSON.stringify({
+      users: {
+        a: { password: valid, role: 'service', devices: 'robot-1' },
+        b: { password: valid, role: 'service', devices: [] },
+        c: { password: valid, role: 'service', devices: ['robot-1', 'robot/2'] },
+        d: { password: valid, role: 'service', devices: ['robot-1', 'robot-1'] },
+        e: { password: valid, role: 'operator', devices: ['robot-1'] },
+      },
+    });
+    let message = '';
+    try {
+      parseAuthFile(text, file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('users.a.devices: expected a list of device ids, like ["robot-1", "robot-2"]');
+    expect(message).toContain('users.b.devices: expected at least one device id');
+    expect(message).toContain(`users.c.devices: not a valid device id "robot/2": device id must not contain '+', '#', '/' or control characters`);
+    expect(message).toContain('users.d.devices: names device robot-1 twice');
+    expect(message).toContain('users.e.devices: only a service user can be held to devices, not an operator');
+  });
+
   it('accepts a file without users (nobody can log in)', () => {
     expect(authUsers(parseAuthFile('{ "users": {} }', file)).size).toBe(0);
   });
@@ -169,6 +199,20 @@ describe('adding and removing users', () => {
     await expect(addUser(file, 'bob', 'root' as never, 'long enough')).rejects.toThrow(/role must be one of viewer, operator, service, admin/);
     await expect(addUser(file, 'bob', 'viewer', 'short')).rejects.toThrow(/at least 8 characters/);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it("writes a service user's devices, keeps them when only the password changes, and lifts them with null", async () => {
+    expect(await addUser(file, 'engine-e1', 'service', 'engine-secret', { devices: ['robot-1', 'robot-2'] })).toEqual({ created: true, devices: ['robot-1', 'robot-2'] });
+    expect((await loadAuthFile(file)).users['engine-e1']!.devices).toEqual(['robot-1', 'robot-2']);
+    expect(await addUser(file, 'engine-e1', 'service', 'new-secret-1')).toEqual({ created: false, devices: ['robot-1', 'robot-2'] });
+    expect(await addUser(file, 'engine-e1', 'service', 'new-secret-2', { devices: ['robot-3'] })).toEqual({ created: false, devices: ['robot-3'] });
+    expect(await addUser(file, 'engine-e1', 'service', 'new-secret-3', { devices: null })).toEqual({ created: false });
+    expect((await loadAuthFile(file)).users['engine-e1']!.devices).toBeUndefined();
+    // A user that stops being a service drops its devices.
+    await addUser(file, 'engine-e2', 'service', 'engine-secret', { devices: ['robot-1'] });
+    expect(await addUser(file, 'engine-e2', 'operator', 'engine-secret')).toEqual({ created: false });
+    await expect(addUser(file, 'ana', 'operator', 'pipette-42', { devices: ['robot-1'] })).rejects.toThrow(/only a service user can be held to devices, not operator/);
+    await expect(addUser(file, 'engine-e3', 'service', 'engine-secret', { devices: ['a/b'] })).rejects.toThrow(/cannot add user engine-e3: devices: not a valid device id "a\/b"/);
   });
 
   it('refuses to add to a file that is broken, rather than overwrite it', async () => {

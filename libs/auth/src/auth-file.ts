@@ -7,6 +7,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ROLES, type Role } from './acl.js';
+import { deviceListProblem } from './devices.js';
 
 /** Costs for new hashes: about 16 MiB and a few tens of milliseconds per check, OWASP's minimum for scrypt. */
 export const SCRYPT_DEFAULTS = { N: 2 ** 14, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
@@ -85,6 +86,12 @@ const TokenHashField = z.string({ error: `expected a token hash: ${TOKEN_HASH_FO
 
 const RoleField = z.enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` });
 
+/** A service user's devices: the only ones it may act for (devices.ts). Absent: every device. */
+const DevicesField = z.array(z.string(), { error: 'expected a list of device ids, like ["robot-1", "robot-2"]' }).superRefine((devices, ctx) => {
+  const problem = deviceListProblem(devices);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 /** A message for a value of the wrong type; zod's own for the rest (unknown keys, bad names). */
 const onlyIfNotAnObject = (message: string) => (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined);
 
@@ -92,13 +99,24 @@ export const AuthFileSchema = z.strictObject(
   {
     users: z.record(
       UserName,
-      z.strictObject(
-        {
-          password: PasswordField,
-          role: RoleField,
-        },
-        { error: onlyIfNotAnObject('expected { "password": "scrypt$…", "role": "…" }') },
-      ),
+      z
+        .strictObject(
+          {
+            password: PasswordField,
+            role: RoleField,
+            devices: DevicesField.optional(),
+          },
+          { error: onlyIfNotAnObject('expected { "password": "scrypt$…", "role": "…" }, and for a service user optionally "devices": […]') },
+        )
+        .superRefine((user, ctx) => {
+          if (user.devices !== undefined && user.role !== 'service') {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['devices'],
+              message: `only a service user can be held to devices, not a${user.role === 'admin' || user.role === 'operator' ? 'n' : ''} ${user.role}`,
+            });
+          }
+        }),
       { error: (issue) => (issue.code === 'invalid_key' ? `not a valid user name: ${USER_NAME_RULE}` : onlyIfNotAnObject('expected an object of users by name')(issue)) },
     ),
     // The gateway's bearer tokens, by name. Optional: a file with users only is what the broker always read.
@@ -126,6 +144,8 @@ export type AuthFile = z.infer<typeof AuthFileSchema>;
 export interface AuthUser {
   role: Role;
   password: PasswordHash;
+  /** The only devices a service user may act for; undefined: every device. */
+  devices?: ReadonlySet<string>;
 }
 
 /** A problem with an auth file; the message names the file and what is wrong, for the user as it is. */
@@ -152,7 +172,7 @@ export function parseAuthFile(text: string, file: string): AuthFile {
 export function authUsers(auth: AuthFile): Map<string, AuthUser> {
   const users = new Map<string, AuthUser>();
   for (const [name, user] of Object.entries(auth.users)) {
-    users.set(name, { role: user.role, password: parsePasswordHash(user.password) as PasswordHash });
+    users.set(name, { role: user.role, password: parsePasswordHash(user.password) as PasswordHash, ...(user.devices ? { devices: new Set(user.devices) } : {}) });
   }
   return users;
 }
@@ -201,20 +221,36 @@ async function loadOrEmpty(file: string): Promise<AuthFile> {
   return loadAuthFile(file);
 }
 
+export interface AddUserOptions {
+  /**
+   * A service user's devices: a list holds it to them, `null` lifts the hold (every device). Left out, an existing
+   * service user keeps the devices it had (changing a password must not quietly widen what it may do).
+   */
+  devices?: readonly string[] | null;
+}
+
 /**
  * Add a user to the auth file, or change an existing user's password and role; creates the file if need be.
- * Only the scrypt hash of `password` is written. Resolves with whether the user is new.
+ * Only the scrypt hash of `password` is written. Resolves with whether the user is new, and the devices it is
+ * held to (undefined: every device).
  */
-export async function addUser(file: string, name: string, role: Role, password: string): Promise<{ created: boolean }> {
+export async function addUser(file: string, name: string, role: Role, password: string, options: AddUserOptions = {}): Promise<{ created: boolean; devices?: string[] }> {
   const validName = UserName.safeParse(name);
   if (!validName.success) throw new AuthFileError(`cannot add user ${JSON.stringify(name)}: ${validName.error.issues[0]?.message}`);
   if (!(ROLES as readonly string[]).includes(role)) throw new AuthFileError(`cannot add user ${name}: the role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role)}`);
+  if (options.devices && role !== 'service') throw new AuthFileError(`cannot add user ${name}: only a service user can be held to devices, not ${role}`);
+  if (options.devices) {
+    const problem = deviceListProblem(options.devices);
+    if (problem !== undefined) throw new AuthFileError(`cannot add user ${name}: devices: ${problem}`);
+  }
   if ([...password].length < MIN_PASSWORD_LENGTH) throw new AuthFileError(`cannot add user ${name}: the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
   const auth = await loadOrEmpty(file);
   const created = !Object.hasOwn(auth.users, name);
-  const users = { ...auth.users, [name]: { password: await hashPassword(password), role } };
+  const kept = role === 'service' && options.devices === undefined && !created ? auth.users[name]!.devices : undefined;
+  const devices = options.devices ? [...options.devices] : kept;
+  const users = { ...auth.users, [name]: { password: await hashPassword(password), role, ...(devices ? { devices } : {}) } };
   await writeAuthFile(file, { ...auth, users });
-  return { created };
+  return devices ? { created, devices } : { created };
 }
 
 /** Remove a user from the auth file; resolves with whether there was one. */

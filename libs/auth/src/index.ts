@@ -4,3 +4,4 @@
 export * from './acl.js';
 export * from './auth-file.js';
 export * from './user-command.js';
+export * from './devices.js';

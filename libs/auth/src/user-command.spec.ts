@@ -99,6 +99,48 @@ describe('the user command', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('"ana"');
   });
 
+  it('holds a service user to --devices, shows them in the list, and lifts them with --all-devices', async () => {
+    const add = fakeIo({ tty: false });
+    add.stdin.end('engine-secret');
+    expect(await runUserCommand(['add', 'engine-e1', '--role', 'service', '--devices', 'robot-1, robot-2', '--file', file, '--password-stdin'], add)).toBe(0);
+    expect(add.out()).toBe(`added user engine-e1 (service, devices robot-1,robot-2) to ${file}\n`);
+    expect((await loadAuthFile(file)).users['engine-e1']!.devices).toEqual(['robot-1', 'robot-2']);
+
+    const gateway = fakeIo({ tty: false });
+    gateway.stdin.end('gateway-secret');
+    expect(await runUserCommand(['add', 'gateway', '--role', 'service', '--file', file, '--password-stdin'], gateway)).toBe(0);
+    const list = fakeIo({ tty: false });
+    expect(await runUserCommand(['list', '--file', file], list)).toBe(0);
+    expect(list.out()).toBe('engine-e1 service robot-1,robot-2\ngateway service\n');
+
+    // A new password alone keeps the devices; --all-devices lifts them.
+    const rotate = fakeIo({ tty: false });
+    rotate.stdin.end('engine-secret-2');
+    expect(await runUserCommand(['add', 'engine-e1', '--role', 'service', '--file', file, '--password-stdin'], rotate)).toBe(0);
+    expect(rotate.out()).toBe(`updated user engine-e1 (service, devices robot-1,robot-2) in ${file}\n`);
+    const lift = fakeIo({ tty: false });
+    lift.stdin.end('engine-secret-3');
+    expect(await runUserCommand(['add', 'engine-e1', '--role', 'service', '--all-devices', '--file', file, '--password-stdin'], lift)).toBe(0);
+    expect(lift.out()).toBe(`updated user engine-e1 (service) in ${file}\n`);
+  });
+
+  it('explains --devices used wrongly', async () => {
+    const cases: [string[], RegExp, number][] = [
+      [['add', 'ana', '--role', 'operator', '--devices', 'robot-1'], /--devices is for service users \(engines, hardware services\), not operator/, 2],
+      [['add', 'e1', '--role', 'service', '--devices', 'robot-1,,robot-2'], /--devices takes device ids separated by commas/, 2],
+      [['add', 'e1', '--role', 'service', '--devices', 'robot-1', '--all-devices'], /give --devices or --all-devices, not both/, 2],
+      [['add', 'e1', '--role', 'service', '--devices', 'robot-1,robot-1'], /devices: names device robot-1 twice/, 1],
+      [['add', 'e1', '--role', 'service', '--devices', 'hw/1'], /not a valid device id "hw\/1"/, 1],
+    ];
+    for (const [args, message, code] of cases) {
+      const io = fakeIo({ tty: false });
+      io.stdin.end('long enough');
+      expect(await runUserCommand([...args, '--file', file, '--password-stdin'], io), args.join(' ')).toBe(code);
+      expect(io.err()).toMatch(message);
+    }
+    expect(() => statSync(file)).toThrow();
+  });
+
   it('names the program that runs it in its usage (labrun-broker, or labrun for labrun user)', async () => {
     const broker = fakeIo({ tty: false });
     expect(await runUserCommand(['--help'], broker)).toBe(0);

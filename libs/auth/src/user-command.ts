@@ -9,10 +9,12 @@ import { addUser, AuthFileError, loadAuthFile, MIN_PASSWORD_LENGTH, removeUser }
 
 /** The usage of the user command, as run by `program` (`labrun-broker`, or `labrun`). */
 export const userUsage = (program: string) => `usage:
-  ${program} user add <name> --role <${ROLES.join('|')}> [--file <path>] [--password-stdin]
+  ${program} user add <name> --role <${ROLES.join('|')}> [--devices <id,id,…> | --all-devices] [--file <path>] [--password-stdin]
   ${program} user remove <name> [--file <path>]
   ${program} user list [--file <path>]
 The file defaults to LABRUN_AUTH_FILE. Without --password-stdin, add asks for the password on the terminal.
+--devices holds a service user (an engine of a fleet, a hardware service) to those devices; --all-devices lifts
+that. Without either, an existing service user keeps its devices.
 A running broker applies changes when it receives SIGHUP (kill -HUP <pid>).`;
 
 export const USER_USAGE = userUsage('labrun-broker');
@@ -39,6 +41,16 @@ export function roleOf(role: string | undefined): Role {
   if (role === undefined) throw new UsageError(`add needs --role: one of ${ROLES.join(', ')}`);
   if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role)}`);
   return role;
+}
+
+/** `--devices robot-1,robot-2` → the list; `--all-devices` → null (every device); neither → undefined (as it was). */
+export function devicesOf(devices: string | undefined, allDevices: boolean, role: Role): string[] | null | undefined {
+  if (devices !== undefined && allDevices) throw new UsageError('give --devices or --all-devices, not both');
+  if (devices === undefined) return allDevices ? null : undefined;
+  if (role !== 'service') throw new UsageError(`--devices is for service users (engines, hardware services), not ${role}`);
+  const list = devices.split(',').map((d) => d.trim());
+  if (list.some((d) => d === '')) throw new UsageError(`--devices takes device ids separated by commas, like robot-1,robot-2, not ${JSON.stringify(devices)}`);
+  return list;
 }
 
 /**
@@ -123,6 +135,8 @@ export async function runUserCommand(args: string[], io: UserCommandIo, program 
       options: {
         role: { type: 'string' },
         file: { type: 'string' },
+        devices: { type: 'string' },
+        'all-devices': { type: 'boolean', default: false },
         'password-stdin': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -139,9 +153,11 @@ export async function runUserCommand(args: string[], io: UserCommandIo, program 
       case 'add': {
         if (name === undefined) throw new UsageError('add needs a user name');
         const role = roleOf(values.role);
+        const devices = devicesOf(values.devices, values['all-devices'], role);
         const password = await askPassword(name, values['password-stdin'], io);
-        const { created } = await addUser(file, name, role, password);
-        io.stdout.write(`${created ? 'added' : 'updated'} user ${name} (${role}) ${created ? 'to' : 'in'} ${shown}\n`);
+        const added = await addUser(file, name, role, password, devices === undefined ? {} : { devices });
+        const held = added.devices ? `, devices ${added.devices.join(',')}` : '';
+        io.stdout.write(`${added.created ? 'added' : 'updated'} user ${name} (${role}${held}) ${added.created ? 'to' : 'in'} ${shown}\n`);
         return 0;
       }
       case 'remove': {
@@ -153,7 +169,8 @@ export async function runUserCommand(args: string[], io: UserCommandIo, program 
       case 'list': {
         if (name !== undefined) throw new UsageError(`list takes no user name`);
         const auth = await loadAuthFile(file);
-        for (const [user, { role }] of Object.entries(auth.users)) io.stdout.write(`${user} ${role}\n`);
+        // `name role`, and a third column for a service user held to devices: `engine-e1 service robot-1,robot-2`.
+        for (const [user, { role, devices }] of Object.entries(auth.users)) io.stdout.write(`${user} ${role}${devices ? ` ${devices.join(',')}` : ''}\n`);
         return 0;
       }
       default:
