@@ -30,16 +30,9 @@ const COMMANDS_LIMITS: DecodeLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 1
 const EVENT_LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
 
 /** The subscriptions that feed the cache. */
-export const CACHE_SUBSCRIPTIONS = [
-  topics.allRuns('status'),
-  topics.allRuns('commands'),
-  topics.allRuns('events'),
-  topics.allEngines(),
-  topics.allEngineStatuses(),
-  topics.allHw('online'),
-  topics.allHw('state'),
-  topics.allDevicesCurrent(),
-];
+export const CACHE_SUBSCRIPTIONS = [topics.allRuns('status'), topics.allRuns('commands'), topics.allRuns('events'), topics.allEngines(), topics.allHw('online'), topics.allHw('state')];
+/** The fleet's topics: engines' statuses (the devices each serves) and each device's current run. */
+export const FLEET_SUBSCRIPTIONS = [topics.allEngineStatuses(), topics.allDevicesCurrent()];
 
 export interface DeviceView {
   online: boolean;

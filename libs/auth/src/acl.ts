@@ -12,7 +12,7 @@ export interface RoleRules {
 }
 
 /** What anyone who may watch sees: runs, their commands, devices and which services are up. */
-const WATCH = ['run/+/status', 'run/+/events', 'run/+/commands', 'hw/+/state', 'hw/+/online', 'engine/+/online', 'engine/+/status', 'gateway/+/online'];
+const WATCH = ['run/+/status', 'run/+/events', 'run/+/commands', 'hw/+/state', 'hw/+/online', 'engine/+/online', 'engine/+/status', 'gateway/+/online', 'device/+/current'];
 /** What a person at a dashboard, the CLI or a LIMS sends to the engine. */
 const CONTROL = ['run/+/create', 'run/+/actions'];
 
@@ -36,6 +36,7 @@ export const ACL: Readonly<Record<Role, RoleRules>> = {
       'engine/+/status',
       'engine/+/replies',
       'gateway/+/online',
+      'device/+/current',
     ],
     subscribe: [...CONTROL, ...WATCH, 'hw/+/requests', 'engine/+/replies', 'lab/#'],
   },
