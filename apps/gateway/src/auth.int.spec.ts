@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addToken, addUser, removeToken } from '@labrun/auth';
-import { appEntry, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
+import { appEntry, connectTestClient, startBroker, startProcess, startService, stopAll } from '@labrun/testkit';
 import { openSse } from './sse.spec-helpers.js';
 
 const deviceId = 'auth-sim-1';
@@ -35,6 +35,7 @@ describe('the gateway with bearer tokens, over a broker with users', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-gateway-auth-it-'));
     file = path.join(dir, 'auth.json');
     for (const name of ['engine', 'hardware', 'gateway']) await addUser(file, name, 'service', `${name}-password`);
+    await addUser(file, 'wall', 'viewer', 'wall-password');
     tokens.viewer = (await addToken(file, 'wall-screen', 'viewer', { user: 'wall' })).token;
     tokens.operator = (await addToken(file, 'ana-laptop', 'operator', { user: 'ana' })).token;
 
@@ -56,7 +57,7 @@ describe('the gateway with bearer tokens, over a broker with users', () => {
   });
 
   it('answers 401 with a Bearer challenge without a token, or with one it does not know; the dashboard page is open', async () => {
-    for (const url of ['/runs', '/healthz', '/events', '/examples']) {
+    for (const url of ['/runs', '/healthz', '/events', '/examples', '/devices', '/engines']) {
       const answer = await call('GET', url);
       expect([url, answer.status, answer.headers.get('www-authenticate')]).toEqual([url, 401, 'Bearer realm="labrun"']);
       expect(answer.body.error.code).toBe('unauthorized');
@@ -84,6 +85,24 @@ describe('the gateway with bearer tokens, over a broker with users', () => {
     expect(act).toMatchObject({ status: 403, body: { error: { code: 'forbidden', role: 'viewer', requiredRole: 'operator' } } });
     expect(act.body.error.message).toBe(`token wall-screen (role viewer) may not POST /runs/${runId}/actions: that needs the operator role (or service or admin)`);
     expect((await call('GET', `/runs/${runId}`, { token: tokens.viewer })).body.data.status).toBe('idle');
+  });
+
+  it('lets a viewer read the fleet: the engine serving the device, and the device’s current run, which the gateway (a service user) may follow', async () => {
+    const protocol = { schemaVersion: 1, metadata: { name: 'fleet view' }, commands: [{ type: 'home' }] };
+    expect((await call('POST', '/runs', { token: tokens.operator, body: { protocol, deviceId, runId: `auth-fleet-${randomUUID().slice(0, 6)}` } })).status).toBe(201);
+    await eventually(async () => {
+      const device = await call('GET', `/devices/${deviceId}`, { token: tokens.viewer });
+      expect(device).toMatchObject({ status: 200, body: { data: { deviceId, engineId, current: { deviceId } } } });
+    });
+    expect(await call('GET', '/engines', { token: tokens.viewer })).toMatchObject({ status: 200, body: { data: [{ engineId, online: true, devices: [deviceId] }] } });
+    // The engine (a service user) may publish device/<id>/current, and a viewer on MQTT may follow it.
+    const viewer = await connectTestClient(brokerUrl, { username: 'wall', password: 'wall-password' });
+    try {
+      await viewer.subscribe(['device/+/current', 'engine/+/status']);
+      expect((await viewer.waitFor(`device/${deviceId}/current`)).json()).toMatchObject({ deviceId, engineId });
+    } finally {
+      await viewer.close();
+    }
   });
 
   it('lets an operator token run a protocol (201s), acting as the token’s user, while a viewer follows it over SSE with the session cookie', async () => {

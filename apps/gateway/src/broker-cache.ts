@@ -1,7 +1,11 @@
-// What the gateway knows: the latest retained run statuses and commands documents, engine and device online
-// flags and device states, exactly as the broker last published them; and, passing through without being kept,
-// the runs' events. The gateway decides nothing about runs; it only remembers, and tells whoever listens.
+// What the gateway knows: the latest retained run statuses and commands documents, engine online flags and
+// statuses, device online flags, states and current runs, exactly as the broker last published them; and, passing
+// through without being kept, the runs' events. The gateway decides nothing about runs; it only remembers, and
+// tells whoever listens. From those it puts together the fleet: which engine serves each device, which stand by,
+// and each device's current run.
 import {
+  EngineStatus,
+  FINISHED_STATUSES,
   HARDWARE_LIMITS,
   HardwareState,
   RunCommandsDocument,
@@ -9,7 +13,9 @@ import {
   RunStatusDocument,
   decodeOnlineFlag,
   decodePayload,
+  parseDeviceCurrentTopic,
   parseEngineOnlineTopic,
+  parseEngineStatusTopic,
   parseHwTopic,
   parseRunTopic,
   topics,
@@ -25,6 +31,8 @@ const EVENT_LIMITS: DecodeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 16 };
 
 /** The subscriptions that feed the cache. */
 export const CACHE_SUBSCRIPTIONS = [topics.allRuns('status'), topics.allRuns('commands'), topics.allRuns('events'), topics.allEngines(), topics.allHw('online'), topics.allHw('state')];
+/** The fleet's topics: engines' statuses (the devices each serves) and each device's current run. */
+export const FLEET_SUBSCRIPTIONS = [topics.allEngineStatuses(), topics.allDevicesCurrent()];
 
 export interface DeviceView {
   online: boolean;
@@ -37,6 +45,38 @@ export interface Health {
   devices: Record<string, DeviceView>;
 }
 
+/** One engine as `GET /engines` shows it: its online flag and what its retained status says (null until it has one). */
+export interface EngineView {
+  engineId: string;
+  /** Its `engine/<id>/online` flag; false until one was seen. */
+  online: boolean;
+  /** The devices it serves, as its status says; null without a status or from an engine before fleets. */
+  devices: string[] | null;
+  /** The devices it is configured for that another engine serves. */
+  standby: { deviceId: string; servedBy: string }[];
+  onlineSince: string | null;
+  journal: EngineStatus['journal'] | null;
+  activeRuns: number | null;
+  maxActiveRuns: number | null;
+  /** When its status was published; null without one. */
+  statusAt: string | null;
+}
+
+/** One device of the fleet as `GET /devices` shows it. */
+export interface FleetDevice {
+  deviceId: string;
+  /** Its hardware service's `hw/<id>/online` flag; false until one was seen. */
+  online: boolean;
+  /** Its hardware state; null until one was seen. */
+  state: HardwareState | null;
+  /** The online engine serving it, or null when none does (its runs cannot be created then). */
+  engineId: string | null;
+  /** Online engines configured for it that stand by while another serves it. */
+  standby: string[];
+  /** The status of its current run (the run on it now, else the last one to finish), or null. */
+  current: RunStatusDocument | null;
+}
+
 /** Why a message was not taken into the cache, for the log. */
 export type Ignored = { topic: string; reason: string };
 
@@ -46,12 +86,16 @@ export type CacheUpdate =
   | { kind: 'run-removed'; runId: string }
   | { kind: 'commands'; runId: string; commands: RunCommandsDocument }
   | { kind: 'event'; runId: string; event: RunEvent }
-  | { kind: 'health' };
+  | { kind: 'health' }
+  /** An engine's status or a device's current run changed: the fleet view (devices, engines) may have. */
+  | { kind: 'fleet' };
 
 export class BrokerCache {
   private readonly runs = new Map<string, RunStatusDocument>();
   private readonly commandDocuments = new Map<string, RunCommandsDocument>();
   private readonly engines = new Map<string, boolean>();
+  private readonly engineStatuses = new Map<string, EngineStatus>();
+  private readonly deviceCurrent = new Map<string, RunStatusDocument>();
   private readonly deviceOnline = new Map<string, boolean>();
   private readonly deviceState = new Map<string, HardwareState>();
   private readonly listeners = new Set<(update: CacheUpdate) => void>();
@@ -61,6 +105,7 @@ export class BrokerCache {
     if (topic.startsWith('run/')) return this.receiveRun(topic, payload);
     if (topic.startsWith('engine/')) return this.receiveEngine(topic, payload);
     if (topic.startsWith('hw/')) return this.receiveHardware(topic, payload);
+    if (topic.startsWith('device/')) return this.receiveDeviceCurrent(topic, payload);
     return { topic, reason: 'not a topic the gateway follows' };
   }
 
@@ -99,6 +144,119 @@ export class BrokerCache {
   /** Which engines say they are online, for messages such as "no engine answered". */
   onlineEngines(): string[] {
     return [...this.engines].filter(([, online]) => online).map(([id]) => id);
+  }
+
+  /** Every engine known by its online flag or its status, by id. */
+  listEngines(): EngineView[] {
+    const ids = [...new Set([...this.engines.keys(), ...this.engineStatuses.keys()])].sort();
+    return ids.map((engineId) => {
+      const status = this.engineStatuses.get(engineId);
+      return {
+        engineId,
+        online: this.engines.get(engineId) ?? false,
+        devices: status?.devices ?? null,
+        standby: status?.standby ?? [],
+        onlineSince: status?.onlineSince ?? null,
+        journal: status?.journal ?? null,
+        activeRuns: status?.activeRuns ?? null,
+        maxActiveRuns: status?.maxActiveRuns ?? null,
+        statusAt: status?.at ?? null,
+      };
+    });
+  }
+
+  engine(engineId: string): EngineView | undefined {
+    return this.listEngines().find((e) => e.engineId === engineId);
+  }
+
+  /**
+   * Every device known — from its hardware service's flag or state, the engines' statuses, its current run, the
+   * runs on it — by id.
+   */
+  listDevices(): FleetDevice[] {
+    const ids = new Set([...this.deviceOnline.keys(), ...this.deviceState.keys(), ...this.deviceCurrent.keys()]);
+    for (const status of this.engineStatuses.values()) {
+      for (const id of status.devices ?? []) ids.add(id);
+      for (const { deviceId } of status.standby ?? []) ids.add(deviceId);
+    }
+    for (const run of this.runs.values()) ids.add(run.deviceId);
+    const byDevice = this.runsByDevice();
+    return [...ids].sort().map((deviceId) => this.deviceView(deviceId, byDevice.get(deviceId) ?? []));
+  }
+
+  device(deviceId: string): FleetDevice | undefined {
+    return this.listDevices().find((d) => d.deviceId === deviceId);
+  }
+
+  /**
+   * Whether the gateway knows, without asking, that no online engine serves `deviceId`: every online engine has
+   * said which devices it serves (engines before fleets do not), and none named it. Null when it cannot tell.
+   */
+  knownUnserved(deviceId: string): { served: string[] } | null {
+    const online = this.onlineEngines();
+    if (online.length === 0) return null;
+    const served = new Set<string>();
+    for (const engineId of online) {
+      const devices = this.engineStatuses.get(engineId)?.devices;
+      if (devices === undefined) return null;
+      if (devices.includes(deviceId)) return null;
+      for (const id of devices) served.add(id);
+    }
+    return { served: [...served].sort() };
+  }
+
+  private runsByDevice(): Map<string, RunStatusDocument[]> {
+    const byDevice = new Map<string, RunStatusDocument[]>();
+    for (const run of this.runs.values()) {
+      const list = byDevice.get(run.deviceId);
+      if (list) list.push(run);
+      else byDevice.set(run.deviceId, [run]);
+    }
+    return byDevice;
+  }
+
+  private deviceView(deviceId: string, runs: RunStatusDocument[]): FleetDevice {
+    // Serving: an online engine whose status names the device; of two (for a moment, while one yields), the one
+    // online first, then the lower id, as the engines themselves decide.
+    let engineId: string | null = null;
+    let since = '';
+    const standby: string[] = [];
+    for (const [id, status] of [...this.engineStatuses].sort(([a], [b]) => a.localeCompare(b))) {
+      if (this.engines.get(id) !== true) continue;
+      if (status.devices?.includes(deviceId) && (engineId === null || (status.onlineSince ?? '') < since)) {
+        engineId = id;
+        since = status.onlineSince ?? '';
+      }
+      if (status.standby?.some((s) => s.deviceId === deviceId)) standby.push(id);
+    }
+    return {
+      deviceId,
+      online: this.deviceOnline.get(deviceId) ?? false,
+      state: this.deviceState.get(deviceId) ?? null,
+      engineId,
+      standby,
+      current: this.currentRun(deviceId, runs),
+    };
+  }
+
+  /**
+   * The device's current run: what its engine last published on device/<id>/current (or the same run's newer
+   * status, should it have come first); from an engine that publishes none, the run under way on it (the first
+   * started), else the first one waiting to start, else the one that finished last.
+   */
+  private currentRun(deviceId: string, runs: RunStatusDocument[]): RunStatusDocument | null {
+    const published = this.deviceCurrent.get(deviceId);
+    if (published) {
+      const latest = this.runs.get(published.runId);
+      return latest && latest.deviceId === deviceId && latest.seq > published.seq ? latest : published;
+    }
+    const unfinished = runs.filter((r) => !FINISHED_STATUSES.includes(r.status));
+    const byTime = (at: (r: RunStatusDocument) => string | null) => (a: RunStatusDocument, b: RunStatusDocument) => (at(a) ?? '').localeCompare(at(b) ?? '') || a.runId.localeCompare(b.runId);
+    const started = unfinished.filter((r) => r.startedAt !== null).sort(byTime((r) => r.startedAt));
+    if (started[0]) return started[0];
+    const waiting = unfinished.sort(byTime((r) => r.createdAt));
+    if (waiting[0]) return waiting[0];
+    return runs.sort(byTime((r) => r.completedAt ?? r.updatedAt)).at(-1) ?? null;
   }
 
   private tell(update: CacheUpdate): void {
@@ -149,9 +307,44 @@ export class BrokerCache {
   }
 
   private receiveEngine(topic: string, payload: Uint8Array): Ignored | null {
+    if (topic.endsWith('/status')) return this.receiveEngineStatus(topic, payload);
     const parsed = parseEngineOnlineTopic(topic);
     if (!parsed.ok) return { topic, reason: parsed.error };
     return this.receiveFlag(topic, payload, this.engines, parsed.value.engineId);
+  }
+
+  private receiveEngineStatus(topic: string, payload: Uint8Array): Ignored | null {
+    const parsed = parseEngineStatusTopic(topic);
+    if (!parsed.ok) return { topic, reason: parsed.error };
+    const { engineId } = parsed.value;
+    if (payload.byteLength === 0) {
+      this.engineStatuses.delete(engineId);
+      this.tell({ kind: 'fleet' });
+      return null;
+    }
+    const status = decodePayload(EngineStatus, payload, STATUS_LIMITS);
+    if (!status.ok) return { topic, reason: `not an engine status: ${status.error}` };
+    if (status.value.engineId !== engineId) return { topic, reason: `the engine status is for engine ${status.value.engineId}` };
+    this.engineStatuses.set(engineId, status.value);
+    this.tell({ kind: 'fleet' });
+    return null;
+  }
+
+  private receiveDeviceCurrent(topic: string, payload: Uint8Array): Ignored | null {
+    const parsed = parseDeviceCurrentTopic(topic);
+    if (!parsed.ok) return { topic, reason: parsed.error };
+    const { deviceId } = parsed.value;
+    if (payload.byteLength === 0) {
+      this.deviceCurrent.delete(deviceId);
+      this.tell({ kind: 'fleet' });
+      return null;
+    }
+    const status = decodePayload(RunStatusDocument, payload, STATUS_LIMITS);
+    if (!status.ok) return { topic, reason: `not a status document: ${status.error}` };
+    if (status.value.deviceId !== deviceId) return { topic, reason: `the current run ${status.value.runId} is on device ${status.value.deviceId}` };
+    this.deviceCurrent.set(deviceId, status.value);
+    this.tell({ kind: 'fleet' });
+    return null;
   }
 
   private receiveHardware(topic: string, payload: Uint8Array): Ignored | null {

@@ -648,3 +648,111 @@ describe.skipIf(!hasChromium)('the recovery panel, with the real engine and a si
     expect(consoleErrors).toEqual([]);
   });
 });
+
+describe.skipIf(!hasChromium)('the devices panel and run filters, over two engines and two devices, in headless Chromium', () => {
+  const [d1, d2] = ['dash-fleet-1', 'dash-fleet-2'];
+  let dir: string;
+  let http: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[] = [];
+  const post = (url: string, body: unknown) => fetch(`${http}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'labrun-dashboard-fleet-'));
+    const broker = await startBroker();
+    await Promise.all([
+      startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: d1 }),
+      startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: d2 }),
+      startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-fleet-e1', ENGINE_DEVICES: d1, LABRUN_DATA_DIR: path.join(dir, 'e1') }),
+      startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'dash-fleet-e2', ENGINE_DEVICES: d2, LABRUN_DATA_DIR: path.join(dir, 'e2') }),
+    ]);
+    const gateway = await startService('gateway', { MQTT_URL: broker.url, HTTP_PORT: '0' });
+    http = (await gateway.waitFor(/listening http=(\S+)/))[1]!;
+    // Both engines have said which device each serves.
+    await vi.waitFor(
+      async () => {
+        const devices = (await (await fetch(`${http}/devices`)).json()) as { data: { deviceId: string; engineId: string | null }[] };
+        expect(devices.data.map((d) => [d.deviceId, d.engineId])).toEqual([
+          [d1, 'dash-fleet-e1'],
+          [d2, 'dash-fleet-e2'],
+        ]);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    const comment = { schemaVersion: 1, metadata: { name: 'Quick check' }, commands: [{ type: 'comment', params: { message: 'ok' } }] };
+    const pausing = { schemaVersion: 1, metadata: { name: 'Plate two' }, commands: [{ type: 'pause', params: { message: 'Check plate 2' } }] };
+    expect((await post('/runs', { protocol: comment, deviceId: d1, runId: 'fleet-done-1' })).status).toBe(201);
+    expect((await post('/runs', { protocol: pausing, deviceId: d2, runId: 'fleet-paused-2' })).status).toBe(201);
+    expect((await post('/runs/fleet-done-1/actions', { type: 'play' })).status).toBe(201);
+    expect((await post('/runs/fleet-paused-2/actions', { type: 'play' })).status).toBe(201);
+    ({ browser, page, consoleErrors } = await openChromium(path.join(dir, 'profile')));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopAll();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists both devices with their engine, machine state and current run; a click selects the run; the filters narrow the list', { timeout: 90_000 }, async () => {
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.goto(`${http}/`);
+    const device = (id: string) => page.locator(`.fleet-device[data-device-id="${id}"]`);
+    await expect
+      .poll(
+        () =>
+          device(d2)
+            .locator('.note')
+            .textContent()
+            .catch(() => null),
+        { timeout: 20_000 },
+      )
+      .toBe('Check plate 2');
+    await expect.poll(() => device(d1).locator('.current-run').innerText(), { timeout: 20_000 }).toMatch(/succeeded\s+Quick check/i);
+    expect(await page.locator('.fleet-device').count()).toBe(2);
+    expect(await page.locator('#device-count').textContent()).toBe('2');
+    for (const [id, engine] of [
+      [d1, 'engine dash-fleet-e1'],
+      [d2, 'engine dash-fleet-e2'],
+    ] as const) {
+      expect(await device(id).locator('.online').textContent()).toBe('online');
+      expect(await device(id).locator('.engine').textContent()).toBe(engine);
+      expect(await device(id).locator('.machine').textContent()).toMatch(/^(Idle|Alarm|Hold|Run|Home|Jog|Door|Check|Sleep)$/);
+    }
+    expect(await device(d2).locator('.status-pill').textContent()).toBe('paused');
+
+    await device(d1).click();
+    await expect.poll(() => page.locator('#run-id').textContent()).toBe('fleet-done-1');
+    await device(d2).click();
+    await expect.poll(() => page.locator('#run-id').textContent()).toBe('fleet-paused-2');
+    expect(await page.locator('#banner-message').textContent()).toBe('Check plate 2');
+    expect(await device(d2).getAttribute('aria-current')).toBe('true');
+
+    const listed = async () => Promise.all((await page.locator('.run-item').all()).map((item) => item.getAttribute('data-run-id')));
+    expect((await listed()).sort()).toEqual(['fleet-done-1', 'fleet-paused-2']);
+    await page.selectOption('#filter-device', d1);
+    await expect.poll(listed).toEqual(['fleet-done-1']);
+    expect(await page.locator('#run-count').textContent()).toBe('1 of 2');
+    await page.selectOption('#filter-status', 'paused');
+    await expect.poll(listed).toEqual([]);
+    expect(await page.locator('#no-matching-runs').isVisible()).toBe(true);
+    await page.selectOption('#filter-device', '');
+    await expect.poll(listed).toEqual(['fleet-paused-2']);
+    await page.selectOption('#filter-status', 'waiting');
+    await expect.poll(listed).toEqual(['fleet-paused-2']);
+    await page.screenshot({ path: path.join(screenshotDir, 'fleet-filtered-1400.png'), fullPage: true });
+    await page.selectOption('#filter-device', d1);
+    await page.locator('#clear-filters').click(); // shown when nothing matches
+    expect([await page.locator('#filter-device').inputValue(), await page.locator('#filter-status').inputValue()]).toEqual(['', '']);
+    await expect.poll(async () => (await listed()).sort()).toEqual(['fleet-done-1', 'fleet-paused-2']);
+
+    // Resumed from the page, the device's line follows its run to the end.
+    await page.click('[data-action="resume"]');
+    await expect.poll(() => device(d2).locator('.status-pill').textContent(), { timeout: 20_000 }).toBe('succeeded');
+    expect(await device(d2).locator('.note').count()).toBe(0);
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.screenshot({ path: path.join(screenshotDir, 'fleet-800.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+});

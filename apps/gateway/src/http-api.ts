@@ -6,6 +6,7 @@ import type { Logger } from '@labrun/service';
 import type { BrokerCache } from './broker-cache.js';
 import { readExamples, type StaticFile } from './dashboard-files.js';
 import { followEverything, followRun } from './events-endpoints.js';
+import { getDevice, getEngine, listDevices, listEngines } from './fleet-endpoints.js';
 import type { Access, Caller, GatewayAuth } from './http-auth.js';
 import { HttpError, notFound } from './http-error.js';
 import type { RunRequests } from './run-requests.js';
@@ -94,6 +95,10 @@ const routes: Route[] = [
   { pattern: /^\/runs\/([^/]+)\/commands$/, methods: { GET: watch(listCommands) } },
   { pattern: /^\/runs\/([^/]+)\/actions$/, methods: { POST: control(postAction) } },
   { pattern: /^\/runs\/([^/]+)\/events$/, methods: { GET: stream(followRun) } },
+  { pattern: /^\/devices$/, methods: { GET: watch(listDevices) } },
+  { pattern: /^\/devices\/([^/]+)$/, methods: { GET: watch(getDevice) } },
+  { pattern: /^\/engines$/, methods: { GET: watch(listEngines) } },
+  { pattern: /^\/engines\/([^/]+)$/, methods: { GET: watch(getEngine) } },
 ];
 
 /** Find the route and endpoint for a request; errors (404, 405, a bad path) are thrown as HttpError. */

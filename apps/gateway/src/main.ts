@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { AuthFileError } from '@labrun/auth';
 import { ConfigError, topics } from '@labrun/contracts';
 import { closeService, connectService, createLogger, listen, ListenError, loginLimitsFromEnv, onShutdown, runMain, urlHost, type Listener, type ServiceConnection } from '@labrun/service';
-import { BrokerCache, CACHE_SUBSCRIPTIONS } from './broker-cache.js';
+import { BrokerCache, CACHE_SUBSCRIPTIONS, FLEET_SUBSCRIPTIONS } from './broker-cache.js';
 import { loadConfig } from './config.js';
 import { loadDashboard } from './dashboard-files.js';
 import { createRequestListener } from './http-api.js';
@@ -70,6 +70,11 @@ runMain(log, async () => {
     log,
     onConnect: async ({ receiver }) => {
       await receiver.subscribeAsync(CACHE_SUBSCRIPTIONS, { qos: 1 });
+      // A broker whose ACL predates fleets may refuse these: the gateway then still serves runs and devices, without
+      // which engine serves each device or their current runs from device/<id>/current.
+      await receiver
+        .subscribeAsync(FLEET_SUBSCRIPTIONS, { qos: 1 })
+        .catch((error: Error) => log.warn(`the broker refused a subscription to ${FLEET_SUBSCRIPTIONS.join(' or ')}: GET /devices cannot say which engine serves a device`, { error: error.message }));
     },
   });
 

@@ -24,7 +24,7 @@ export class RunRequests {
   /** Publish `run/<runId>/create` and wait for the engine's status of that run, or its refusal. */
   create(runId: string, request: CreateRun): Promise<CreateAnswer> {
     return this.ask(topics.run(runId, 'create'), JSON.stringify(request), `the create of run ${runId}`, (update) => {
-      if (update.kind === 'health' || update.runId !== runId) return null;
+      if (!('runId' in update) || update.runId !== runId) return null;
       if (update.kind === 'status') return { kind: 'created', status: update.status };
       if (update.kind === 'event' && update.event.type === 'run.rejected') return { kind: 'rejected', event: update.event };
       return null;

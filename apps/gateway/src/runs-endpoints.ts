@@ -2,7 +2,7 @@
 // the engine over MQTT and are answered with what the engine said. Statuses come from the broker cache.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ACTION_TYPES, ACTION_LIMITS, CREATE_LIMITS, CreateRun, ProtocolDocument, RunAction, RunId, validate, type RunStatusDocument } from '@labrun/contracts';
+import { ACTION_TYPES, ACTION_LIMITS, CREATE_LIMITS, CreateRun, DeviceId, ProtocolDocument, RUN_STATUSES, RunAction, RunId, validate, type RunStatus, type RunStatusDocument } from '@labrun/contracts';
 import { readJsonBody } from './http-body.js';
 import { HttpError, notFound } from './http-error.js';
 import type { Answer, ApiContext, ApiRequest } from './http-api.js';
@@ -13,6 +13,16 @@ export const CreateRunRequest = CreateRun.extend({ runId: RunId.optional() });
 const CommandsQuery = z.strictObject({
   cursor: z.coerce.number({ error: 'cursor must be a number' }).int({ error: 'cursor must be a whole number' }).nonnegative({ error: 'cursor must be 0 or more' }).optional(),
   pageLength: z.coerce.number({ error: 'pageLength must be a number' }).int({ error: 'pageLength must be a whole number' }).positive({ error: 'pageLength must be 1 or more' }).optional(),
+});
+
+/** `GET /runs?deviceId=<id>&status=<status>[,<status>…]`: both optional. */
+const RunsQuery = z.strictObject({
+  deviceId: DeviceId.optional(),
+  status: z
+    .string()
+    .transform((list) => list.split(','))
+    .pipe(z.array(z.enum(RUN_STATUSES, { error: (issue) => `${JSON.stringify(issue.input)} is not a run status: expected one of ${RUN_STATUSES.join(', ')}` })))
+    .optional(),
 });
 
 const runPath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
@@ -29,7 +39,18 @@ function requireBroker(ctx: ApiContext): void {
   }
 }
 
-export const listRuns = (ctx: ApiContext): Answer => ({ status: 200, body: { data: ctx.cache.listRuns() } });
+/** Every known run, oldest first; `?deviceId=` keeps that device's, `?status=paused,blocked` those statuses. */
+export function listRuns(ctx: ApiContext, { query }: ApiRequest): Answer {
+  const given = [...new Set(query.keys())];
+  const repeated = given.find((key) => query.getAll(key).length > 1);
+  if (repeated) throw new HttpError(422, 'invalid-query', `the query gives ${repeated} more than once; give it once (status takes a comma-separated list)`);
+  const parsed = validate(RunsQuery, Object.fromEntries(query));
+  if (!parsed.ok) throw new HttpError(422, 'invalid-query', `the query is not one GET /runs takes (deviceId, status):\n${parsed.error}`);
+  const { deviceId, status } = parsed.value;
+  const statuses = status && new Set<RunStatus>(status);
+  const data = ctx.cache.listRuns().filter((run) => (deviceId === undefined || run.deviceId === deviceId) && (statuses === undefined || statuses.has(run.status)));
+  return { status: 200, body: { data } };
+}
 
 export const getRun = (ctx: ApiContext, { params: [runId = ''] }: ApiRequest): Answer => ({ status: 200, body: { data: knownRun(ctx, runId) } });
 
@@ -64,6 +85,13 @@ export async function createRun(ctx: ApiContext, { req }: ApiRequest): Promise<A
   requireBroker(ctx);
   const runId = chosen ?? freshRunId(ctx);
   const existed = ctx.cache.run(runId) !== undefined;
+  // When every online engine has said which devices it serves and none serves this one, no engine would take the
+  // create: answer as the engines would, without making the caller wait for it.
+  const unserved = create.deviceId === undefined ? null : ctx.cache.knownUnserved(create.deviceId);
+  if (unserved) {
+    const served = unserved.served.length ? unserved.served.join(', ') : 'none';
+    throw new HttpError(422, 'unknown-device', `cannot create run ${runId}: no online engine serves device ${create.deviceId}; the devices served now are ${served}`);
+  }
   const answer = await ctx.requests.create(runId, create);
   switch (answer.kind) {
     case 'created':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEngineOnlineTopic, parseHwTopic, parseRunTopic, topics } from './topics.js';
+import { parseDeviceCurrentTopic, parseEngineOnlineTopic, parseHwTopic, parseRunTopic, topics } from './topics.js';
 
 describe('run topics', () => {
   it('builds and parses run/<id>/<kind> symmetrically', () => {
@@ -42,5 +42,12 @@ describe('run topics', () => {
     for (const topic of ['engine/engine-1/replies', 'engine/+/online', 'engine/online', 'run/engine-1/online']) {
       expect([topic, parseEngineOnlineTopic(topic)]).toEqual([topic, { ok: false, error: 'expected engine/<engineId>/online' }]);
     }
+  });
+
+  it("builds and parses a device's current-run topic", () => {
+    expect(parseDeviceCurrentTopic(topics.deviceCurrent('sim-1'))).toEqual({ ok: true, value: { deviceId: 'sim-1' } });
+    expect(parseDeviceCurrentTopic('device/sim-1/state')).toEqual({ ok: false, error: 'not a device topic: "device/sim-1/state" (expected device/<deviceId>/current)' });
+    expect(parseDeviceCurrentTopic('device/a/b/current').ok).toBe(false);
+    expect(parseDeviceCurrentTopic('device/+/current')).toMatchObject({ ok: false, error: expect.stringContaining("must not contain '+'") });
   });
 });

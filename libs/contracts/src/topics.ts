@@ -77,6 +77,15 @@ export function parseEngineStatusTopic(topic: string): Result<{ engineId: string
   return ok({ engineId: id.data });
 }
 
+/** `device/<deviceId>/current` → the device's id, or a readable reason it is not one. */
+export function parseDeviceCurrentTopic(topic: string): Result<{ deviceId: string }> {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'device' || parts[2] !== 'current') return fail(`not a device topic: ${JSON.stringify(topic)} (expected device/<deviceId>/current)`);
+  const id = DeviceId.safeParse(parts[1]);
+  if (!id.success) return fail(id.error.issues[0]?.message ?? 'invalid device id');
+  return ok({ deviceId: id.data });
+}
+
 /** Whether `topic` matches `filter`, with MQTT's `+` and `#` — which never match a first level starting with `$`. */
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');

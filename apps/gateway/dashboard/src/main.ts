@@ -1,12 +1,15 @@
-// The labrun dashboard. It follows the gateway's server-sent events (GET /events for every run and the hardware,
-// GET /runs/:id/events for the selected run) and acts through the HTTP API (POST /runs, POST /runs/:id/actions).
+// The labrun dashboard. It follows the gateway's server-sent events (GET /events for every run, the devices of the
+// fleet and the hardware, GET /runs/:id/events for the selected run) and acts through the HTTP API (POST /runs,
+// POST /runs/:id/actions).
 // What to show comes only from the engine's documents: buttons are enabled exactly by the status's allowedActions,
 // the pause banner by its `pause` (every reason in `pause.reasons`), the recovery panel by `error` and `recovery`.
 // When the gateway wants a bearer token (it answers 401), the page asks for one, keeps it in localStorage, sends
 // it with every request, and posts it to POST /session, whose cookie opens the event streams (an EventSource
 // cannot send headers). Built with vite (dashboard/vite.config.ts) into the gateway's public/ folder.
+import './no-eval.js';
 import type { ActionType, HardwareState, ProtocolDocument, RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
 import { ENDED, MAX_ACTIVITY, activityKey, describeEvent, historyOf, isTrouble, type ActivityEntry } from './activity.js';
+import { RUN_STATUSES, STATUS_GROUPS, WAITING, deviceIds, deviceLine, runMatches, type FleetDevice, type RunFilter, type StatusFilter } from './fleet.js';
 import { SOURCE_TEXT, attemptsText, clock, countdown, describe, otherReasons, reasonWho, recoveryView, seconds } from './run-text.js';
 
 interface DeviceView {
@@ -44,6 +47,10 @@ const state = {
   /** The commands document of the selected run. */
   commands: null as RunCommandsDocument | null,
   health: null as Health | null,
+  /** Every device of the fleet, with the engine serving it and its current run (the gateway's `devices` event). */
+  devices: [] as FleetDevice[],
+  /** What the run list shows: one device's runs, runs of one status (or group), or all. */
+  filter: { deviceId: '', status: '' } as RunFilter,
   examples: [] as Example[],
   live: false,
   /** The bearer token, if the gateway wants one. */
@@ -263,6 +270,7 @@ function followEverything() {
     const known = state.runs.get(status.runId);
     if (known && known.seq > status.seq) return; // an older document arriving late
     state.runs.set(status.runId, status);
+    if (!known) renderFilters(); // a run may name a device the page has not heard of
     if (status.runId === state.wanted) {
       state.wanted = null;
       select(status.runId);
@@ -280,6 +288,11 @@ function followEverything() {
     state.health = parse<Health>(e);
     renderSystem();
     renderDevices();
+  });
+  source.addEventListener('devices', (e) => {
+    state.devices = parse<FleetDevice[]>(e);
+    renderFleet();
+    renderFilters();
   });
 }
 
@@ -323,9 +336,6 @@ function setLive(live: boolean) {
 
 // ---------------------------------------------------------------- selection
 
-/** Runs that wait for a person. */
-const WAITING = ['awaiting-recovery', 'paused', 'blocked'];
-
 function chooseDefaultRun() {
   const fromHash = runInAddress();
   if (fromHash && state.runs.has(fromHash)) return select(fromHash, false);
@@ -359,6 +369,8 @@ const sortedRuns = () => [...state.runs.values()].sort((a, b) => b.createdAt.loc
 // ---------------------------------------------------------------- rendering
 
 function renderAll() {
+  renderFleet();
+  renderFilters();
   renderRunList();
   renderRun();
   renderDevices();
@@ -378,9 +390,11 @@ function progressBar(status: RunStatusDocument, big = false) {
 }
 
 function renderRunList() {
-  const runs = sortedRuns();
-  $('run-count').textContent = runs.length ? String(runs.length) : '';
-  $('no-runs').hidden = runs.length > 0;
+  const all = sortedRuns();
+  const runs = all.filter((run) => runMatches(run, state.filter));
+  $('run-count').textContent = all.length === 0 ? '' : runs.length === all.length ? String(all.length) : `${runs.length} of ${all.length}`;
+  $('no-runs').hidden = all.length > 0;
+  $('no-matching-runs').hidden = all.length === 0 || runs.length > 0;
   $('runs').replaceChildren(
     ...runs.map((run) => {
       const item = el('li');
@@ -398,6 +412,74 @@ function renderRunList() {
       return item;
     }),
   );
+}
+
+/** The devices panel: each device, online or not, the engine serving it, its machine state and its current run. */
+function renderFleet() {
+  const devices = state.devices;
+  $('device-count').textContent = devices.length ? String(devices.length) : '';
+  $('no-devices').hidden = devices.length > 0;
+  $('fleet').replaceChildren(
+    ...devices.map((device) => {
+      const line = deviceLine(device);
+      const item = el('li');
+      const button = el('button', 'fleet-device');
+      button.type = 'button';
+      button.dataset.deviceId = device.deviceId;
+      button.setAttribute('aria-current', String(line.run !== null && line.run.runId === state.selected));
+      const top = el('div', 'line');
+      top.append(el('b', 'name', device.deviceId), el('span', `online ${device.online ? 'on' : 'off'}`, device.online ? 'online' : 'offline'));
+      const middle = el('div', 'line');
+      middle.append(el('span', `engine${line.served ? '' : ' unserved'}`, line.engine), el('span', `machine ${line.machine}`, line.machine));
+      button.append(top, middle);
+      if (line.run) {
+        const run = el('div', 'line current-run');
+        run.append(statusPill(line.run.status, true), el('span', 'run-name', line.run.name));
+        button.append(run);
+        if (line.note) button.append(el('div', 'note', line.note));
+        button.title = `Show run ${line.run.runId}`;
+        const runId = line.run.runId;
+        button.addEventListener('click', () => {
+          const current = device.current!;
+          const known = state.runs.get(runId);
+          if (!known || known.seq < current.seq) state.runs.set(runId, current);
+          select(runId);
+        });
+      } else {
+        button.append(el('div', 'line muted current-run', 'No run yet'));
+        button.disabled = true;
+      }
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+const STATUS_LABELS: Record<StatusFilter, string> = {
+  '': 'Any status',
+  ...STATUS_GROUPS,
+  ...(Object.fromEntries(RUN_STATUSES.map((status) => [status, status])) as Record<(typeof RUN_STATUSES)[number], string>),
+};
+
+/** The run filters: every device the page knows, and every status; a choice that is gone stays until changed. */
+function renderFilters() {
+  const device = $<HTMLSelectElement>('filter-device');
+  const ids = deviceIds(state.devices, state.runs.values());
+  if (state.filter.deviceId && !ids.includes(state.filter.deviceId)) ids.push(state.filter.deviceId);
+  const wanted = ['', ...ids];
+  if ([...device.options].map((o) => o.value).join('\n') !== wanted.join('\n')) {
+    device.replaceChildren(...wanted.map((id) => Object.assign(el('option', '', id || 'All devices'), { value: id })));
+  }
+  device.value = state.filter.deviceId;
+  const status = $<HTMLSelectElement>('filter-status');
+  if (status.options.length === 0) status.replaceChildren(...Object.entries(STATUS_LABELS).map(([value, label]) => Object.assign(el('option', '', label), { value })));
+  status.value = state.filter.status;
+}
+
+function setFilter(filter: Partial<RunFilter>) {
+  state.filter = { ...state.filter, ...filter };
+  renderFilters();
+  renderRunList();
 }
 
 function renderRun() {
@@ -808,6 +890,9 @@ for (const button of document.querySelectorAll<HTMLButtonElement>('[data-action]
   button.addEventListener('click', () => act((button.dataset.action ?? button.dataset.recoveryAction) as ActionType));
 }
 $('new-run').addEventListener('click', openNewRun);
+$('filter-device').addEventListener('change', () => setFilter({ deviceId: $<HTMLSelectElement>('filter-device').value }));
+$('filter-status').addEventListener('change', () => setFilter({ status: $<HTMLSelectElement>('filter-status').value as StatusFilter }));
+$('clear-filters').addEventListener('click', () => setFilter({ deviceId: '', status: '' }));
 for (const button of document.querySelectorAll('[data-start-example]')) button.addEventListener('click', startExample);
 $('example').addEventListener('change', fillExample);
 $('protocol-file').addEventListener('change', async (e) => {
