@@ -16,6 +16,7 @@ describe('the AsyncAPI document', () => {
         .map((c) => c.address)
         .sort(),
     ).toEqual([
+      'device/{deviceId}/current',
       'engine/{engineId}/online',
       'engine/{engineId}/replies',
       'engine/{engineId}/status',
