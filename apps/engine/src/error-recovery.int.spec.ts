@@ -17,7 +17,8 @@ describe('error recovery on the simulator, over MQTT', () => {
   let client: TestClient;
   const deviceId = `sim-rec-${randomUUID().slice(0, 6)}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-recovery-'));
-  const engineEnv = () => ({ MQTT_URL: broker.url, ENGINE_ID: 'e-recovery', DEVICE_ID: deviceId, LABRUN_DATA_DIR: dataDir });
+  // The engine also serves a device no hardware service serves: its runs fail with code offline.
+  const engineEnv = () => ({ MQTT_URL: broker.url, ENGINE_ID: 'e-recovery', DEVICE_ID: deviceId, ENGINE_DEVICES: `${deviceId},no-such-device`, LABRUN_DATA_DIR: dataDir });
   const hardwareEnv = () => ({ MQTT_URL: broker.url, DEVICE_ID: deviceId });
 
   beforeAll(async () => {

@@ -130,7 +130,8 @@ describe('the engine under a soak of random actions and restarts', () => {
     const broker = await startBroker();
     await Promise.all(Array.from({ length: DEVICES }, (_, d) => startService('hardware', { MQTT_URL: broker.url, DEVICE_ID: `soak-sim-${d}` })));
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-soak-'));
-    const engineEnv = { MQTT_URL: broker.url, ENGINE_ID, DEVICE_ID: 'soak-sim-0', LABRUN_DATA_DIR: dataDir };
+    const devices = Array.from({ length: DEVICES }, (_, d) => `soak-sim-${d}`).join(',');
+    const engineEnv = { MQTT_URL: broker.url, ENGINE_ID, DEVICE_ID: 'soak-sim-0', ENGINE_DEVICES: devices, LABRUN_DATA_DIR: dataDir };
     let engine: ServiceProcess = await startService('engine', engineEnv);
     phaseDone('services');
 
