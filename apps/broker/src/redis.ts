@@ -11,7 +11,7 @@ export interface RedisState {
   close(): Promise<void>;
 }
 
-export function redisState(url: string): RedisState {
+export function redisState(url: string, onRetainedWriteFailed: (topic: string, error: Error) => void = () => {}): RedisState {
   const { hostname, port, password, username, pathname, protocol } = new URL(url);
   const connection = {
     host: hostname,
@@ -21,7 +21,7 @@ export function redisState(url: string): RedisState {
     ...(username ? { username: decodeURIComponent(username) } : {}),
     ...(protocol === 'rediss:' ? { tls: {} } : {}),
   };
-  const persistence = coalesceAddSubscriptions(redisPersistence(connection));
+  const persistence = retainWithoutDelay(coalesceAddSubscriptions(redisPersistence(connection)), onRetainedWriteFailed);
   const mq = redisEmitter(connection);
   return {
     options: { persistence, mq },
@@ -29,6 +29,25 @@ export function redisState(url: string): RedisState {
     // and Aedes 1.2 sets persistence up with the async one — so shutdown hung until the process was killed.
     close: () => persistence.destroy(),
   };
+}
+
+/**
+ * Aedes 1.2 numbers each message as it starts publishing it (brokerCounter), and every client drops a message whose
+ * number is not above the highest it has had from that broker (lib/client.js dedupe(), meant for a message matching
+ * two of its subscriptions). A retained message is written to the store before it goes out: on Redis that is a round
+ * trip, while a plain message published after it goes out at once — and the retained one, numbered lower, arriving
+ * second, is dropped by every subscriber. (A QoS 1 publisher is acknowledged before Aedes publishes at all, so it
+ * sends its next message meanwhile.) So a status published retained right before an event was lost to live
+ * subscribers, one in three under load. The write is therefore started, in order on its Redis connection, and not
+ * waited for: the message goes out in its turn. A write that fails is reported; the message was delivered anyway.
+ */
+function retainWithoutDelay<P extends { storeRetained(packet: { topic: string }): Promise<void> }>(persistence: P, onFailed: (topic: string, error: Error) => void): P {
+  const store = persistence.storeRetained.bind(persistence);
+  persistence.storeRetained = (packet) => {
+    store(packet).catch((error: Error) => onFailed(packet.topic, error));
+    return Promise.resolve();
+  };
+  return persistence;
 }
 
 /**

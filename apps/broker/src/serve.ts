@@ -50,7 +50,12 @@ export async function serveBroker(log: Logger): Promise<void> {
   for (const warning of config.warnings) log.warn(warning);
   const auth = config.authFile === undefined ? undefined : await openAuth(config.authFile, log);
 
-  const redis = config.redisUrl === undefined ? undefined : redisState(config.redisUrl);
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : redisState(config.redisUrl, (topic, error) =>
+          log.error('could not keep a retained message in Redis: it was delivered, but a subscriber that comes later will not get it', { topic, error: error.message }),
+        );
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
   queueDeliveriesThePersistenceMissed(broker);
   logClients(broker, log);
