@@ -41,9 +41,10 @@ export function redisState(url: string, onRetainedWriteFailed: (topic: string, e
  * subscribers, one in three under load. The write is therefore started, in order on its Redis connection, and not
  * waited for: the message goes out in its turn. A write that fails is reported; the message was delivered anyway.
  */
-function retainWithoutDelay<P extends { storeRetained(packet: { topic: string }): Promise<void> }>(persistence: P, onFailed: (topic: string, error: Error) => void): P {
-  const store = persistence.storeRetained.bind(persistence);
-  persistence.storeRetained = (packet) => {
+function retainWithoutDelay<P extends object>(persistence: P, onFailed: (topic: string, error: Error) => void): P {
+  const target = persistence as unknown as { storeRetained(packet: { topic: string }): Promise<void> };
+  const store = target.storeRetained.bind(target);
+  target.storeRetained = (packet) => {
     store(packet).catch((error: Error) => onFailed(packet.topic, error));
     return Promise.resolve();
   };

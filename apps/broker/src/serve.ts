@@ -19,6 +19,7 @@ import { readCertificate } from './tls.js';
 import { redisState } from './redis.js';
 import { refuseRetainedControl } from './retained-control.js';
 import { limitClientBacklog } from './slow-clients.js';
+import { dedupeExactly } from './dedupe.js';
 import { limitPackets } from './packet-limits.js';
 import { queueDeliveriesThePersistenceMissed } from './empty-levels.js';
 
@@ -78,7 +79,9 @@ export async function serveBroker(log: Logger): Promise<void> {
   // Every connection, on every listener, gets the same limits (see packet-limits.ts and slow-clients.ts).
   const handleLimited = (connection: Duplex, req?: IncomingMessage) => {
     limitClientBacklog(connection, { maxBacklogBytes: config.limits.maxClientBacklogBytes, maxWaitMs: config.limits.maxClientWaitMs }, log);
-    limitPackets(broker.handle(connection, req), config.limits.maxPacketBytes);
+    const client = broker.handle(connection, req);
+    dedupeExactly(client);
+    limitPackets(client, config.limits.maxPacketBytes);
   };
   const tcpServer = createTcpServer({ noDelay: true }, handle);
   const httpServer = createHttpServer(notFound);

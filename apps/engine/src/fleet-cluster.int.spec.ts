@@ -1,5 +1,6 @@
 // A fleet at lab size, with real processes: three engines, each serving its own device (a hardware service on its
-// built-in GRBL simulator), and a fourth engine that claims the first one's device, on the machine's Mosquitto. 300 runs, each `move, pause, move,
+// built-in GRBL simulator), and a fourth engine that claims the first one's device. On two labrun brokers clustered
+// on Redis (each process on one or the other), and on the machine's Mosquitto. 300 runs, each `move, pause, move,
 // comment`: every command is carried out exactly once, by the engine serving its device — counted from the run
 // events and from the hardware requests on hw/<device>/requests (whose replyTo names the engine) — while one engine
 // is SIGKILLed with its runs mid-protocol and restarted, and the claimant, though it leads the fleet, carries out
@@ -10,7 +11,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, MOSQUITTO_URL, mosquittoAvailable, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
+import {
+  connectTestClient,
+  flushRedisDb,
+  MOSQUITTO_URL,
+  mosquittoAvailable,
+  requirement,
+  startBroker,
+  startService,
+  stopAll,
+  tcpReachable,
+  type ServiceProcess,
+  type TestClient,
+} from '@labrun/testkit';
 
 const hasMosquitto = await mosquittoAvailable();
 
@@ -23,11 +36,22 @@ interface Setup {
   brokers: () => Promise<[string, string]>;
 }
 
-// The same fleet on two labrun brokers clustered on Redis does not pass yet: Aedes 1.2 on Redis
-// (aedes-persistence-redis 12, mqemitter-redis 7) loses messages to live subscribers in bursts — twenty retained
-// publishes on one topic reach a subscriber on the same broker 19 times and one on the other broker 13 times, while
-// twenty plain ones all arrive. Until that is found and fixed, the fleet is checked on Mosquitto (see docs/fleet.md).
-const setups: Setup[] = [{ name: "the machine's Mosquitto", available: hasMosquitto, brokers: async () => [MOSQUITTO_URL, MOSQUITTO_URL] }];
+const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
+const REDIS_DB = 15; // a database of its own: the other Redis specs use 3..14
+
+const setups: Setup[] = [
+  {
+    name: 'two labrun brokers clustered on Redis',
+    available: hasRedis,
+    brokers: async () => {
+      await flushRedisDb(REDIS_DB);
+      const redis = { BROKER_REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}` };
+      const [a, b] = await Promise.all([startBroker(redis), startBroker(redis)]);
+      return [a.url, b.url];
+    },
+  },
+  { name: "the machine's Mosquitto", available: hasMosquitto, brokers: async () => [MOSQUITTO_URL, MOSQUITTO_URL] },
+];
 
 describe.each(setups)('a fleet of three engines and a claimant on $name', ({ available, brokers }) => {
   const suffix = randomUUID().slice(0, 6);
@@ -151,6 +175,8 @@ describe.each(setups)('a fleet of three engines and a claimant on $name', ({ ava
 
     for (const runId of runs) await client.publish(`run/${runId}/actions`, { type: 'resume', id: `resume-${runId}` });
     await until('all 300 runs succeed', () => runs.every((r) => count(r, 'command.succeeded', 3) === 1), 180_000);
+    // The retained statuses too: every watcher sees each run end.
+    await until("every run's status says succeeded", () => runs.every((r) => statuses.get(r)?.status === 'succeeded'), 30_000);
     await new Promise((r) => setTimeout(r, 1000)); // room for anything doubled to show up
 
     for (const runId of runs) {
