@@ -2,16 +2,18 @@
 import { DeviceId, EngineId, mqttClientEnv, parseEnv } from '@labrun/contracts';
 import { z } from 'zod';
 
+/** `a, b,,c` → `['a', 'b', 'c']`: a comma-separated list, spaces and empty items dropped. */
+const commaList = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
 /** The topic filters protocols may publish to and wait on: `lab/#` unless LABRUN_PROTOCOL_TOPICS names others. */
 const protocolTopics = z
   .string()
   .default('lab/#')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((f) => f.trim())
-      .filter((f) => f !== ''),
-  )
+  .transform(commaList)
   .refine((filters) => filters.length > 0, { error: 'expected at least one topic filter, like lab/#' })
   .refine(
     (filters) =>
@@ -29,12 +31,7 @@ const protocolTopics = z
 /** ENGINE_DEVICES: device ids, comma-separated, each a valid device id, none twice. */
 const deviceList = z
   .string()
-  .transform((text) =>
-    text
-      .split(',')
-      .map((d) => d.trim())
-      .filter((d) => d !== ''),
-  )
+  .transform(commaList)
   .refine((devices) => devices.length > 0, { error: 'expected at least one device id, like robot-1,robot-2' })
   .refine((devices) => devices.every((d) => DeviceId.safeParse(d).success), {
     error: "expected device ids separated by commas, like robot-1,robot-2 (none with '+', '#', '/' or control characters)",

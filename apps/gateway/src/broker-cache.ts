@@ -20,6 +20,7 @@ import {
   parseRunTopic,
   topics,
   type DecodeLimits,
+  type FleetDevice,
 } from '@labrun/contracts';
 
 /** A status document is small; this only keeps a hostile payload from costing memory or stack. */
@@ -60,21 +61,6 @@ export interface EngineView {
   maxActiveRuns: number | null;
   /** When its status was published; null without one. */
   statusAt: string | null;
-}
-
-/** One device of the fleet as `GET /devices` shows it. */
-export interface FleetDevice {
-  deviceId: string;
-  /** Its hardware service's `hw/<id>/online` flag; false until one was seen. */
-  online: boolean;
-  /** Its hardware state; null until one was seen. */
-  state: HardwareState | null;
-  /** The online engine serving it, or null when none does (its runs cannot be created then). */
-  engineId: string | null;
-  /** Online engines configured for it that stand by while another serves it. */
-  standby: string[];
-  /** The status of its current run (the run on it now, else the last one to finish), or null. */
-  current: RunStatusDocument | null;
 }
 
 /** Why a message was not taken into the cache, for the log. */

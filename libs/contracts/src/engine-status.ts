@@ -2,6 +2,8 @@
 // that cannot write means the engine refuses creates and actions (`journal-unavailable`) until it can again.
 import { z } from 'zod';
 import { DeviceId, EngineId } from './ids.js';
+import type { HardwareState } from './hardware.js';
+import type { RunStatusDocument } from './run-status.js';
 
 export const EngineStatus = z.strictObject({
   engineId: z.string(),
@@ -32,3 +34,21 @@ export const EngineStatus = z.strictObject({
   at: z.iso.datetime(),
 });
 export type EngineStatus = z.infer<typeof EngineStatus>;
+
+/**
+ * One device of a fleet as the gateway shows it (`GET /devices`, the dashboard's `devices` event): its hardware
+ * service's online flag and state, the engine serving it, the engines standing by for it, and its current run.
+ */
+export interface FleetDevice {
+  deviceId: string;
+  /** Its hardware service's `hw/<id>/online` flag; false until one was seen. */
+  online: boolean;
+  /** Its hardware state; null until one was seen. */
+  state: HardwareState | null;
+  /** The online engine serving it, or null when none does (its runs cannot be created then). */
+  engineId: string | null;
+  /** Online engines configured for it that stand by while another serves it. */
+  standby: string[];
+  /** The status of its current run (the run on it now, else the last one to finish), or null. */
+  current: RunStatusDocument | null;
+}

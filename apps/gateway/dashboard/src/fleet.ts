@@ -1,17 +1,9 @@
 // What the dashboard's devices panel and run filters show, as pure functions tested in node: each device's line
 // (online, the engine serving it, machine state, its current run and why it waits), and which runs a filter keeps.
-import type { HardwareState, RunStatus, RunStatusDocument } from '@labrun/contracts';
+import type { FleetDevice, RunStatus, RunStatusDocument } from '@labrun/contracts';
 import { ENDED } from './activity.js';
 
-/** One device as the gateway's `devices` event and `GET /devices` give it. */
-export interface FleetDevice {
-  deviceId: string;
-  online: boolean;
-  state: HardwareState | null;
-  engineId: string | null;
-  standby: string[];
-  current: RunStatusDocument | null;
-}
+export type { FleetDevice } from '@labrun/contracts';
 
 /** Every run status, in the order a person goes through them; the compiler checks none is missing. */
 export const RUN_STATUSES = ['idle', 'running', 'pausing', 'paused', 'blocked', 'awaiting-recovery', 'stopping', 'stopped', 'succeeded', 'failed'] as const satisfies readonly RunStatus[];
