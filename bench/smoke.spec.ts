@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODULES = ['command-throughput.mjs', 'immediate-pause.mjs', 'journal-sync.mjs', 'many-runs.mjs', 'resume-latency.mjs', 'serial-streaming.mjs', 'wait-for-latency.mjs'];
+const MODULES = ['command-throughput.mjs', 'fleet-resume.mjs', 'immediate-pause.mjs', 'journal-sync.mjs', 'many-runs.mjs', 'resume-latency.mjs', 'serial-streaming.mjs', 'wait-for-latency.mjs'];
 
 const outs: string[] = [];
 afterAll(async () => {

@@ -48,7 +48,7 @@ function tapped(port: Duplex) {
         text(chunks)
           .replace(/<[^>]*>\r\n/g, '')
           .replace(/^[^<>\r\n]*>\r\n/, '')
-          .replace(/<[^\r\n]*$/, '');
+          .replace(/<[^\r\n]*\r?$/, ''); // a report still arriving: its head, up to its \r
       return () => ({ sent: text(toGrbl.slice(sent)).replaceAll('?', ''), received: answers(fromGrbl.slice(received)) });
     },
   };
