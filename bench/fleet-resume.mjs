@@ -15,6 +15,8 @@ import { workload } from './workload.mjs';
 const ENGINES = workload('BENCH_FLEET_ENGINES', 10, 3);
 const RUNS_PER_ENGINE = workload('BENCH_FLEET_RUNS', 100, 5);
 const REDIS_DB = 1; // a database of its own (the tests use 2..15)
+/** BENCH_BROKERS (brokers.mjs) picks the setups here too: `aedes` (one labrun broker), `redis-cluster`; both by default. */
+const wanted = (id) => !process.env.BENCH_BROKERS || process.env.BENCH_BROKERS.split(',').some((one) => one.trim() === id);
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const protocol = {
@@ -87,7 +89,9 @@ export async function run() {
   add('aedes', `${ENGINES} engines: resident memory per engine, mean`, round(fleet.memory.reduce((a, b) => a + b, 0) / fleet.memory.length, 1), 'MiB');
   add('aedes', `${ENGINES} engines: resident memory per engine, most`, round(Math.max(...fleet.memory), 1), 'MiB');
 
-  if (await tcpReachable('127.0.0.1', 6379)) {
+  if (!wanted('redis-cluster')) {
+    // left out by BENCH_BROKERS
+  } else if (await tcpReachable('127.0.0.1', 6379)) {
     await flushRedisDb(REDIS_DB);
     const redis = { BROKER_REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}` };
     const brokers = await Promise.all([startBroker(redis), startBroker(redis)]);
