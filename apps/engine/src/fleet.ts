@@ -4,7 +4,7 @@
 // answers for it. Of two engines claiming a device, the one online first keeps it (then the lower id); the other
 // stands by and takes the device over once the first is offline. What nobody serves or has is answered by exactly
 // one engine, the leader: the lowest id among the online engines. See docs/fleet.md.
-import { decodeOnlineFlag, EngineStatus, parseEngineOnlineTopic, parseEngineStatusTopic } from '@labrun/contracts';
+import { claimsFirst, decodeOnlineFlag, EngineStatus, parseEngineOnlineTopic, parseEngineStatusTopic } from '@labrun/contracts';
 import type { Logger } from '@labrun/service';
 
 interface OtherEngine {
@@ -152,10 +152,9 @@ export class Fleet {
 
   /** Another online engine that serves `deviceId` and came online before this one (or at once, with a lower id). */
   private firstHolder(deviceId: string): string | null {
+    const own = { engineId: this.ownId, onlineSince: this.onlineSince };
     for (const [id, engine] of this.others) {
-      if (engine.online !== true || !engine.devices.includes(deviceId)) continue;
-      const since = engine.onlineSince ?? '';
-      if (since < this.onlineSince || (since === this.onlineSince && id < this.ownId)) return id;
+      if (engine.online === true && engine.devices.includes(deviceId) && claimsFirst({ engineId: id, onlineSince: engine.onlineSince }, own)) return id;
     }
     return null;
   }

@@ -138,8 +138,8 @@ runMain(log, async () => {
   const publishCurrent = (status: RunStatusDocument) => {
     const current = currentRun.get(status.deviceId);
     const finished = status.completedAt !== null;
-    if (current && current.runId !== status.runId && !current.finished) return;
-    if (current && current.runId !== status.runId && finished) return; // an old run finishing again (a republish)
+    // Another run is current while it is on the device; a finished run never takes over (an old one republished).
+    if (current && current.runId !== status.runId && (!current.finished || finished)) return;
     currentRun.set(status.deviceId, { runId: status.runId, finished });
     publish(topics.deviceCurrent(status.deviceId), status, true);
   };
@@ -190,9 +190,11 @@ runMain(log, async () => {
   // device another engine serves now wait in the journal until this one takes the device over.
   let unrestored = replayed.histories;
   const restoreServed = () => {
-    const now = unrestored.filter((events) => events[0]?.type === 'run.created' && fleet.serves(events[0].deviceId));
+    const now: typeof unrestored = [];
+    const later: typeof unrestored = [];
+    for (const events of unrestored) (events[0]?.type === 'run.created' && fleet.serves(events[0].deviceId) ? now : later).push(events);
     if (now.length === 0) return;
-    unrestored = unrestored.filter((events) => !now.includes(events));
+    unrestored = later;
     engine.restore(now);
     prune();
     log.info('restored runs from the journal', { runs: now.length, dir: journalDir, devices: fleet.devices.join(',') });

@@ -5,6 +5,7 @@
 // and each device's current run.
 import {
   EngineStatus,
+  claimsFirst,
   FINISHED_STATUSES,
   HARDWARE_LIMITS,
   HardwareState,
@@ -203,23 +204,20 @@ export class BrokerCache {
 
   private deviceView(deviceId: string, runs: RunStatusDocument[]): FleetDevice {
     // Serving: an online engine whose status names the device; of two (for a moment, while one yields), the one
-    // online first, then the lower id, as the engines themselves decide.
-    let engineId: string | null = null;
-    let since = '';
+    // the engines themselves let keep it (claimsFirst).
+    let serving: { engineId: string; onlineSince: string | null } | null = null;
     const standby: string[] = [];
     for (const [id, status] of [...this.engineStatuses].sort(([a], [b]) => a.localeCompare(b))) {
       if (this.engines.get(id) !== true) continue;
-      if (status.devices?.includes(deviceId) && (engineId === null || (status.onlineSince ?? '') < since)) {
-        engineId = id;
-        since = status.onlineSince ?? '';
-      }
+      const claim = { engineId: id, onlineSince: status.onlineSince ?? null };
+      if (status.devices?.includes(deviceId) && (serving === null || claimsFirst(claim, serving))) serving = claim;
       if (status.standby?.some((s) => s.deviceId === deviceId)) standby.push(id);
     }
     return {
       deviceId,
       online: this.deviceOnline.get(deviceId) ?? false,
       state: this.deviceState.get(deviceId) ?? null,
-      engineId,
+      engineId: serving?.engineId ?? null,
       standby,
       current: this.currentRun(deviceId, runs),
     };

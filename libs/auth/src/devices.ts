@@ -4,7 +4,7 @@
 // broker knows of the run: the device its status (or its run.created event) names, kept in a RunDevices map that
 // the broker fills from the publishes it lets through. Pure: the broker (apps/broker/src/auth.ts) asks and notes,
 // docs/security.md ("Engines in a fleet") says the same in words.
-import { DeviceId, parseHwTopic, parseRunTopic } from '@labrun/contracts';
+import { DeviceId, parseDeviceCurrentTopic, parseHwTopic, parseRunTopic } from '@labrun/contracts';
 
 /** What the broker knows of a run: the device it is on, and whether its retained status was cleared since. */
 export interface RunDevice {
@@ -100,8 +100,9 @@ export function devicePublish(devices: ReadonlySet<string>, topic: string, paylo
     return devices.has(hw.value.deviceId) ? ALLOWED : refuse(notOurs(hw.value.deviceId));
   }
   if (topic.startsWith('device/')) {
-    const [, deviceId = ''] = topic.split('/');
-    return devices.has(deviceId) ? ALLOWED : refuse(notOurs(deviceId));
+    const device = parseDeviceCurrentTopic(topic);
+    if (!device.ok) return refuse(device.error);
+    return devices.has(device.value.deviceId) ? ALLOWED : refuse(notOurs(device.value.deviceId));
   }
   if (topic.startsWith('engine/') && topic.endsWith('/status')) return engineStatus(devices, payload, notOurs);
   if (!topic.startsWith('run/')) return ALLOWED; // lab/#, online flags, replies: the role's rules only

@@ -36,6 +36,16 @@ export const EngineStatus = z.strictObject({
 export type EngineStatus = z.infer<typeof EngineStatus>;
 
 /**
+ * Of two engines claiming one device, whether `a` keeps it: the one online first, then (online at the same instant)
+ * the lower id. An engine without `onlineSince` (from before fleets) counts as online first. The engines decide who
+ * serves a device by it, and the gateway says who does by the same rule.
+ */
+export function claimsFirst(a: { engineId: string; onlineSince: string | null }, b: { engineId: string; onlineSince: string | null }): boolean {
+  const [sinceA, sinceB] = [a.onlineSince ?? '', b.onlineSince ?? ''];
+  return sinceA < sinceB || (sinceA === sinceB && a.engineId < b.engineId);
+}
+
+/**
  * One device of a fleet as the gateway shows it (`GET /devices`, the dashboard's `devices` event): its hardware
  * service's online flag and state, the engine serving it, the engines standing by for it, and its current run.
  */

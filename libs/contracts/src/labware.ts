@@ -159,12 +159,12 @@ export interface TravelBox {
 }
 
 /**
- * Every move (its travel height too) and probe of a protocol that leaves a device's travel, named by command, axis,
- * where it goes and the range the device has. A move whose targets planMoves could not resolve is not checked again
- * (the schema refuses it already), and raw `gcode` is not checked: what it does depends on modes it may set itself.
+ * Every move (its travel height too) and probe of a protocol that passed the schema and leaves a device's travel,
+ * named by command, axis, where it goes and the range the device has. The moves are resolveMoves' (cached: the
+ * engine sends the same ones). Raw `gcode` is not checked: what it does depends on modes it may set itself.
  */
 export function travelProblems(protocol: MovePlanInput, travel: TravelBox, deviceId: string): MovePlanProblem[] {
-  const { moves } = planMoves(protocol);
+  const moves = resolveMoves(protocol);
   const problems: MovePlanProblem[] = [];
   const range = (axis: Axis) => `${axis} from ${travel.min[axis]} to ${travel.max[axis]} mm`;
   // Within a thousandth of a millimetre of an end is at the end: the controller's resolution.
