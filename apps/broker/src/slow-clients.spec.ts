@@ -13,7 +13,7 @@ function stalledConnection(highWaterMark = 1024) {
 
 function recordingLog() {
   const warnings: [string, Record<string, unknown> | undefined][] = [];
-  const log: Logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (message, fields) => warnings.push([message, fields]) };
+  const log: Logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (message, fields) => warnings.push([message, fields]), child: () => log };
   return { log, warnings };
 }
 

@@ -8,7 +8,7 @@ const T1 = '2026-12-04T10:00:01.000Z';
 
 function fleet(ownId: string, claims: string[], since = T1) {
   const lines: string[] = [];
-  const log: Logger = { debug: () => {}, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  const log: Logger = { debug: () => {}, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`), child: () => log };
   const f = new Fleet(ownId, claims, since, log);
   const online = (id: string, up: boolean | '') => f.handle(`engine/${id}/online`, Buffer.from(up === '' ? '' : String(up)));
   const announce = (id: string, devices: string[], onlineSince = T0) =>

@@ -4,7 +4,7 @@
 import { topics, type EngineStatus, type RunStatusDocument } from '@labrun/contracts';
 import path from 'node:path';
 import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
-import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
+import { closeService, connectService, createLogger, type Logger, onShutdown, runMain } from '@labrun/service';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
 import { Inbox } from './inbox.js';
@@ -86,6 +86,9 @@ runMain(log, async () => {
   let joined = false;
   const devices = new InterlockWatch();
   const loggedStatus = new Map<string, string>();
+  /** Each run's lines carry its id first (a child logger per run, kept while the engine holds the run). */
+  const runLogs = new Map<string, Logger>();
+  const runLog = (runId: string) => runLogs.get(runId) ?? runLogs.set(runId, log.child({ runId })).get(runId)!;
   const output = durableOutput(
     {
       event: (event, json) => {
@@ -97,7 +100,8 @@ runMain(log, async () => {
         // A line per change of status (paused, running, …); every republish only at debug level.
         const changed = loggedStatus.get(status.runId) !== status.status;
         loggedStatus.set(status.runId, status.status);
-        log[changed ? 'info' : 'debug']('status', { runId: status.runId, status: status.status, seq: status.seq });
+        if (changed) runLog(status.runId).info('status', { status: status.status, seq: status.seq, message: status.pause?.message ?? status.error?.message });
+        else log.debug('status', { runId: status.runId, status: status.status, seq: status.seq });
         publish(topics.run(status.runId, 'status'), status, true);
         publishCurrent(status);
         if (changed) engineStatusSoon();
@@ -180,6 +184,7 @@ runMain(log, async () => {
     for (const runId of engine.pruneFinished(config.LABRUN_KEEP_RUNS)) {
       void journal.remove(runId);
       loggedStatus.delete(runId);
+      runLogs.delete(runId);
       publish(topics.run(runId, 'status'), '', true);
       publish(topics.run(runId, 'commands'), '', true);
       log.info('forgot an old run', { runId, keep: config.LABRUN_KEEP_RUNS });

@@ -44,4 +44,18 @@ describe('createLogger', () => {
     flushLogs();
     expect(String(out.mock.calls.at(-1)![0])).toContain(' engine info last words');
   });
+
+  it('gives a child logger whose lines carry its fields first, and its children theirs after', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const run = createLogger('engine', 'info').child({ runId: 'r-42', name: 'Serial dilution' });
+    run.info('status', { status: 'paused' });
+    run.child({ commandIndex: 3 }).info('command failed', { code: 'not-homed' });
+    run.debug('hidden');
+    await turn();
+    const lines = String(out.mock.calls[0]![0]).split('\n').slice(0, -1);
+    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'engine info status runId=r-42 name="Serial dilution" status=paused',
+      'engine info command failed runId=r-42 name="Serial dilution" commandIndex=3 code=not-homed',
+    ]);
+  });
 });

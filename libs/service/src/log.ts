@@ -5,6 +5,8 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose every line carries these fields first (as pino's child loggers do): `log.child({ runId })`. */
+  child(fields: Record<string, unknown>): Logger;
 }
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -60,10 +62,13 @@ export function createLogger(service: string, minLevel: Level = (process.env.LOG
     process.on('exit', flushLogs);
   }
   const { out, err } = buffers;
-  const write = (level: Level) => (message: string, fields?: Record<string, unknown>) => {
-    if (ORDER[level] < threshold) return;
-    const line = `${new Date().toISOString()} ${service} ${level} ${message}${render(fields)}\n`;
-    (level === 'error' || level === 'warn' ? err : out).push(line);
+  const make = (bound: string): Logger => {
+    const write = (level: Level) => (message: string, fields?: Record<string, unknown>) => {
+      if (ORDER[level] < threshold) return;
+      const line = `${new Date().toISOString()} ${service} ${level} ${message}${bound}${render(fields)}\n`;
+      (level === 'error' || level === 'warn' ? err : out).push(line);
+    };
+    return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: (fields) => make(bound + render(fields)) };
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return make('');
 }
