@@ -30,7 +30,6 @@ describe('the notify file', () => {
       on: ['paused', 'awaiting-recovery', 'failed'],
       webhooks: [{ url: 'https://hooks.slack.com/services/T0/B0/xyz' }],
       email: { smtp: 'smtp://mail.example.org:587', from: 'labrun <lab@example.org>', to: ['ana@example.org'] },
-      dashboardUrl: 'http://127.0.0.1:8080',
       retry: { attempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000 },
       timeoutMs: 10_000,
       recentSeconds: 3600,
@@ -90,6 +89,12 @@ describe('notify configuration', () => {
       expect(loadConfig({ LABRUN_NOTIFY_FILE: file }).LABRUN_NOTIFY_STATE).toBe(path.join('.labrun', 'notify-state.json'));
       expect(loadConfig({ LABRUN_NOTIFY_FILE: file, LABRUN_DATA_DIR: '/var/lib/labrun' }).LABRUN_NOTIFY_STATE).toBe('/var/lib/labrun/notify-state.json');
       expect(loadConfig({ LABRUN_NOTIFY_FILE: file, LABRUN_NOTIFY_STATE: '/tmp/s.json' }).LABRUN_NOTIFY_STATE).toBe('/tmp/s.json');
+      // Links point at the gateway: its defaults, or the HTTP_HOST and HTTP_PORT it was given.
+      expect(loadConfig({ LABRUN_NOTIFY_FILE: file }).notify.dashboardUrl).toBe('http://127.0.0.1:8080');
+      expect(loadConfig({ LABRUN_NOTIFY_FILE: file, HTTP_HOST: 'lab-pc.local', HTTP_PORT: '8090' }).notify.dashboardUrl).toBe('http://lab-pc.local:8090');
+      expect(loadConfig({ LABRUN_NOTIFY_FILE: file, HTTP_HOST: '0.0.0.0' }).notify.dashboardUrl).toBe(`http://${os.hostname()}:8080`);
+      fs.writeFileSync(file, JSON.stringify({ on: ['paused'], webhooks: [{ url: 'https://example.org/h' }], dashboardUrl: 'https://lab.example.org' }));
+      expect(loadConfig({ LABRUN_NOTIFY_FILE: file, HTTP_PORT: '8090' }).notify.dashboardUrl).toBe('https://lab.example.org');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -4,9 +4,6 @@ import fs from 'node:fs';
 import { ConfigError, RUN_STATUSES } from '@labrun/contracts';
 import { z } from 'zod';
 
-/** Where the dashboard is unless the file says: the gateway's own defaults (HTTP_HOST, HTTP_PORT). */
-export const DEFAULT_DASHBOARD_URL = 'http://127.0.0.1:8080';
-
 const httpUrl = (what: string) =>
   z.string({ error: `expected ${what} as a string` }).refine((text) => /^https?:$/.test(safeUrl(text)?.protocol ?? ''), { error: `expected ${what}: an http:// or https:// URL` });
 
@@ -31,7 +28,7 @@ export type Webhook = z.infer<typeof Webhook>;
 
 export const Email = z.strictObject({
   smtp: smtpUrl,
-  from: z.string({ error: 'expected the sender, such as "labrun <lab@example.org>"' }).min(3).regex(/@/, { error: 'expected the sender address, such as "labrun <lab@example.org>"' }),
+  from: z.string({ error: 'expected the sender, such as "labrun <lab@example.org>"' }).regex(/@/, { error: 'expected the sender address, such as "labrun <lab@example.org>"' }),
   to: z.array(emailAddress).min(1, { error: 'expected at least one address to send to' }),
 });
 export type Email = z.infer<typeof Email>;
@@ -52,8 +49,8 @@ export const NotifyFile = z
       .min(1, { error: `expected at least one run status, such as ["paused", "awaiting-recovery", "failed"]` }),
     webhooks: z.array(Webhook).default([]),
     email: Email.optional(),
-    /** The dashboard the links point at: `<dashboardUrl>/#run=<runId>`. */
-    dashboardUrl: httpUrl('the dashboard URL').default(DEFAULT_DASHBOARD_URL),
+    /** The dashboard the links point at: `<dashboardUrl>/#run=<runId>`. Unset: the gateway's address (config.ts). */
+    dashboardUrl: httpUrl('the dashboard URL').optional(),
     retry: RetryPolicy.default({ attempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000 }),
     /** How long one webhook request or SMTP conversation may take before it counts as a failed try. */
     timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
