@@ -81,10 +81,12 @@ if (!noBuild) {
 
 services.push({ name: 'engine', app: 'engine' }, { name: 'hardware', app: 'hardware' });
 if (fs.existsSync(path.join(root, 'apps', 'gateway', 'dist', 'main.js'))) services.push({ name: 'gateway', app: 'gateway' });
+// Notifications (webhooks, e-mail) only for those who asked for them: the notify file says whom to tell.
+if (env.LABRUN_NOTIFY_FILE) services.push({ name: 'notify', app: 'notify' });
 
 // 4. Start each service and wait for it to say it is ready before the next. A service that stops by itself later
 // is started again: a hardware service that crashed on a USB hiccup must not take the engine and broker with it.
-const colors = { broker: '35', engine: '36', hardware: '33', gateway: '32' };
+const colors = { broker: '35', engine: '36', hardware: '33', gateway: '32', notify: '34' };
 const children = [];
 let stopping = false;
 const RESTART_LIMIT = 5;
