@@ -1,27 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { requirement, statusDocument } from '@labrun/testkit';
+import { jinjaAvailable, renderTemplate, statusDocument } from '@labrun/testkit';
 import { describe, expect, it } from 'vitest';
 import { RUN_ATTRIBUTES_TEMPLATE, RUN_STATE_TEMPLATE, deviceConfigs, labrunConfigDevice, nodeId } from './discovery.js';
-
-// Home Assistant templates rendered the way Home Assistant does — with Jinja2, `value_json` the payload parsed as
-// JSON — so these tests check the templates the bridge publishes against a real Jinja, not against a guess.
-
-const RENDER = `
-import json, sys, jinja2
-job = json.load(sys.stdin)
-env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.Undefined)
-print(env.from_string(job["template"]).render(value=job["payload"], value_json=json.loads(job["payload"])), end="")
-`;
-
-const probe = spawnSync('python3', ['-c', 'import jinja2.sandbox'], { encoding: 'utf8' });
-/** Whether python3 with Jinja2 is here; in CI a missing one fails the suite. */
-const jinjaAvailable = (): boolean => requirement(probe.status === 0, 'Python 3 with Jinja2 (to render Home Assistant templates)', 'apt-get install python3-jinja2');
-
-function renderTemplate(template: string, payload: string): string {
-  const run = spawnSync('python3', ['-c', `import jinja2.sandbox\n${RENDER}`], { input: JSON.stringify({ template, payload }), encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`Jinja2 could not render ${template}: ${run.stderr}`);
-  return run.stdout;
-}
 
 const byTopic = (prefix: string, deviceId: string) => Object.fromEntries(deviceConfigs(prefix, deviceId).map((m) => [m.topic, m.config]));
 
