@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: run the whole labrun system on this machine. Installs dependencies when they are missing or
-// stale, builds, then starts the broker (unless MQTT_URL names one), engine, hardware simulator and gateway
-// as separate processes with prefixed logs, and stops them all on Ctrl-C. A service that crashes is started
+// stale, builds, then starts the broker (unless MQTT_URL names one), engine, hardware simulator and gateway (and the
+// Home Assistant bridge when LABRUN_HA_DISCOVERY is set) as separate processes with prefixed logs, and stops them all on Ctrl-C. A service that crashes is started
 // again (after 1 s, doubling to 30 s; after 5 crashes within a minute it is left stopped, and a broker that keeps
 // crashing stops everything). Plain Node only: it must run before anything is installed.
 // `--no-build` skips the install and the build (tests that start the system right after building it).
@@ -83,10 +83,12 @@ services.push({ name: 'engine', app: 'engine' }, { name: 'hardware', app: 'hardw
 if (fs.existsSync(path.join(root, 'apps', 'gateway', 'dist', 'main.js'))) services.push({ name: 'gateway', app: 'gateway' });
 // Notifications (webhooks, e-mail) only for those who asked for them: the notify file says whom to tell.
 if (env.LABRUN_NOTIFY_FILE) services.push({ name: 'notify', app: 'notify' });
+// The Home Assistant bridge only for those who ask for it: LABRUN_HA_DISCOVERY names Home Assistant's discovery prefix.
+if (env.LABRUN_HA_DISCOVERY) services.push({ name: 'homeassistant', app: 'homeassistant' });
 
 // 4. Start each service and wait for it to say it is ready before the next. A service that stops by itself later
 // is started again: a hardware service that crashed on a USB hiccup must not take the engine and broker with it.
-const colors = { broker: '35', engine: '36', hardware: '33', gateway: '32', notify: '34' };
+const colors = { broker: '35', engine: '36', hardware: '33', gateway: '32', notify: '34', homeassistant: '94' };
 const children = [];
 let stopping = false;
 const RESTART_LIMIT = 5;
@@ -96,7 +98,7 @@ const crashes = new Map();
 function start(service) {
   const { name, app } = service;
   const child = spawn(process.execPath, [path.join(root, 'apps', app, 'dist', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = paint(colors[name] ?? '0', `[${name}]`.padEnd(10));
+  const prefix = paint(colors[name] ?? '0', `[${name}]`.padEnd(15));
   let ready = false;
   const waiting = new Promise((resolve, reject) => {
     const onLine = (line) => {
@@ -193,6 +195,7 @@ if (!stopping) {
       `    mosquitto_pub${h}${p} -t run/demo/actions -m play`,
       `    mosquitto_pub${h}${p} -t run/demo/actions -m resume     # once it says "Check the samples"`,
       services.some((s) => s.name === 'gateway') ? `  Dashboard: http://${env.HTTP_HOST || '127.0.0.1'}:${env.HTTP_PORT || 8080}/` : '',
+      services.some((s) => s.name === 'homeassistant') ? `  Home Assistant: every device is announced under ${env.LABRUN_HA_DISCOVERY}/ (MQTT discovery)` : '',
       '  Ctrl-C stops everything.',
       '',
     ]

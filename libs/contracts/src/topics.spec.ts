@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeviceCurrentTopic, parseEngineOnlineTopic, parseHwTopic, parseRunTopic, topics } from './topics.js';
+import { parseDeviceCurrentTopic, parseEngineOnlineTopic, parseHaActionTopic, parseHwTopic, parseRunTopic, topicMatches, topics } from './topics.js';
 
 describe('run topics', () => {
   it('builds and parses run/<id>/<kind> symmetrically', () => {
@@ -49,5 +49,18 @@ describe('run topics', () => {
     expect(parseDeviceCurrentTopic('device/sim-1/state')).toEqual({ ok: false, error: 'not a device topic: "device/sim-1/state" (expected device/<deviceId>/current)' });
     expect(parseDeviceCurrentTopic('device/a/b/current').ok).toBe(false);
     expect(parseDeviceCurrentTopic('device/+/current')).toMatchObject({ ok: false, error: expect.stringContaining("must not contain '+'") });
+  });
+});
+
+describe('Home Assistant bridge topics', () => {
+  it("builds and parses a device's action topic, inside the bridge's subscription", () => {
+    const topic = topics.haAction('robot-1');
+    expect(topic).toBe('labrun/ha/robot-1/action');
+    expect(parseHaActionTopic(topic)).toEqual({ ok: true, value: { deviceId: 'robot-1' } });
+    expect(topicMatches(topics.allHaActions(), topic)).toBe(true);
+  });
+
+  it.each(['labrun/ha/robot-1/actions', 'labrun/ha//action', 'labrun/ha/a/b/action', 'labrun/hb/robot-1/action', 'labrun/ha/$x/action'])('refuses %j', (topic) => {
+    expect(parseHaActionTopic(topic).ok).toBe(false);
   });
 });

@@ -31,12 +31,19 @@ export const topics = {
    * a Node-RED flow or Home Assistant can follow "what is robot 3 doing" without knowing run ids.
    */
   deviceCurrent: (deviceId: string) => `device/${checkedId(DeviceId, deviceId)}/current`,
+  /** The Home Assistant bridge's retained online flag (`true`, `false` as its last will): every entity's availability. */
+  haOnline: () => 'labrun/ha/online',
+  /** Where Home Assistant's Resume / Pause / Stop buttons publish (`resume`, `pause`, `stop`) for a device's current run. */
+  haAction: (deviceId: string) => `labrun/ha/${checkedId(DeviceId, deviceId)}/action`,
+  /** Retained `true`/`false`, kept by the Home Assistant bridge: whether an online engine serves the device. */
+  haEngine: (deviceId: string) => `labrun/ha/${checkedId(DeviceId, deviceId)}/engine`,
   /** Subscriptions. */
   allEngines: () => 'engine/+/online',
   allEngineStatuses: () => 'engine/+/status',
   allDevicesCurrent: () => 'device/+/current',
   allRuns: (kind: RunTopicKind) => `run/+/${kind}`,
   allHw: (kind: HwTopicKind) => `hw/+/${kind}`,
+  allHaActions: () => 'labrun/ha/+/action',
 };
 
 /** `run/<runId>/<kind>` → its parts, or a readable reason it is not one. */
@@ -82,6 +89,16 @@ export function parseDeviceCurrentTopic(topic: string): Result<{ deviceId: strin
   const parts = topic.split('/');
   if (parts.length !== 3 || parts[0] !== 'device' || parts[2] !== 'current') return fail(`not a device topic: ${JSON.stringify(topic)} (expected device/<deviceId>/current)`);
   const id = DeviceId.safeParse(parts[1]);
+  if (!id.success) return fail(id.error.issues[0]?.message ?? 'invalid device id');
+  return ok({ deviceId: id.data });
+}
+
+/** `labrun/ha/<deviceId>/action` → the device's id, or a readable reason it is not one. */
+export function parseHaActionTopic(topic: string): Result<{ deviceId: string }> {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || parts[0] !== 'labrun' || parts[1] !== 'ha' || parts[3] !== 'action')
+    return fail(`not a Home Assistant action topic: ${JSON.stringify(topic)} (expected labrun/ha/<deviceId>/action)`);
+  const id = DeviceId.safeParse(parts[2]);
   if (!id.success) return fail(id.error.issues[0]?.message ?? 'invalid device id');
   return ok({ deviceId: id.data });
 }

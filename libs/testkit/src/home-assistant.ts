@@ -1,0 +1,45 @@
+// Home Assistant's side of MQTT discovery, for tests: templates rendered as Home Assistant renders them — Jinja2,
+// with `value_json` the payload parsed as JSON — so a test checks a published template against a real Jinja, not a
+// guess; and whether an entity is available by its discovery config's availability list and the flags last seen.
+import { spawnSync } from 'node:child_process';
+import { requirement } from './external.js';
+
+const RENDER = `
+import json, sys, jinja2.sandbox
+job = json.load(sys.stdin)
+env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.Undefined)
+print(env.from_string(job["template"]).render(value=job["payload"], value_json=json.loads(job["payload"])), end="")
+`;
+
+/** Whether python3 with Jinja2 is here (`apt-get install python3-jinja2`); in CI a missing one fails the suite. */
+export function jinjaAvailable(): boolean {
+  const probe = spawnSync('python3', ['-c', 'import jinja2.sandbox'], { encoding: 'utf8' });
+  return requirement(probe.status === 0, 'Python 3 with Jinja2 (to render Home Assistant templates)', 'apt-get install python3-jinja2');
+}
+
+/** Render a Home Assistant value template against one MQTT payload. */
+export function renderTemplate(template: string, payload: string): string {
+  const run = spawnSync('python3', ['-c', RENDER], { input: JSON.stringify({ template, payload }), encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`Jinja2 could not render ${template}: ${run.stderr}`);
+  return run.stdout;
+}
+
+export interface Availability {
+  topic: string;
+  payload_available?: string;
+  payload_not_available?: string;
+}
+
+/**
+ * Whether Home Assistant shows an entity available, by its config's `availability` list and `availability_mode`
+ * (`latest` by default, `all`, `any`), given the last payload seen on each topic (undefined: none yet, which counts
+ * as not available).
+ */
+export function entityAvailable(config: { availability?: Availability[]; availability_mode?: string }, last: (topic: string) => string | undefined): boolean {
+  const entries = config.availability ?? [];
+  if (entries.length === 0) return true;
+  const up = entries.map((entry) => last(entry.topic) === (entry.payload_available ?? 'online'));
+  if (config.availability_mode === 'all') return up.every(Boolean);
+  if (config.availability_mode === 'any') return up.some(Boolean);
+  throw new Error('availability_mode latest needs the order the flags came in: not modelled here');
+}
