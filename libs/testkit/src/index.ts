@@ -6,3 +6,4 @@ export * from './fixtures.js';
 export * from './changes.js';
 export * from './fake-terminal.js';
 export * from './lab.js';
+export * from './promtool.js';
