@@ -29,7 +29,6 @@ export const ACTION_SUBSCRIPTIONS = [topics.allRuns('actions')];
 export class GatewayMetrics {
   readonly registry: Registry = createMetricsRegistry('labrun_gateway_');
   private readonly tally = new RunTally();
-  private readonly timer = new ActionTimer();
   private readonly actions = new Counter({
     name: 'labrun_actions_total',
     help: 'Actions answered by the engines (action.accepted / action.rejected events), by action type and result, a rejection also by its code',
@@ -43,20 +42,24 @@ export class GatewayMetrics {
     buckets: RESPONSE_BUCKETS,
     registers: [this.registry],
   });
-  private readonly unanswered = new Counter({
-    name: 'labrun_actions_unanswered_total',
-    help: 'Actions seen on run/<id>/actions that no answer matched within 60 s (or that were dropped with 10000 waiting)',
-    registers: [this.registry],
-  });
+  private readonly unanswered: Counter;
+  private readonly timer = new ActionTimer();
 
   constructor(
-    private readonly cache: BrokerCache,
+    cache: BrokerCache,
     brokerConnected: () => boolean,
     private readonly clocks: MetricsClocks = systemClocks,
   ) {
     cache.follow((update) => this.follow(update));
-    const { tally, registry } = this;
-    const expire = () => this.unanswered.inc(this.timer.expire(clocks.monotonic()));
+    const { tally, registry, timer } = this;
+    this.unanswered = new Counter({
+      name: 'labrun_actions_unanswered_total',
+      help: 'Actions seen on run/<id>/actions that no answer matched within 60 s (or that were dropped with 10000 waiting)',
+      registers: [registry],
+      collect() {
+        this.inc(timer.expire(clocks.monotonic())); // a scrape is as good a moment as any to let go of them
+      },
+    });
     new Gauge({
       name: 'labrun_runs',
       help: 'Runs by status, from their retained run/<id>/status (every status listed, 0 when none)',
@@ -107,7 +110,6 @@ export class GatewayMetrics {
       registers: [registry],
       collect() {
         this.set(brokerConnected() ? 1 : 0);
-        expire(); // a scrape is as good a moment as any to let go of actions nobody answered
       },
     });
   }
