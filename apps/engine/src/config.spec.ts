@@ -19,4 +19,12 @@ describe('the engine configuration', () => {
     expect(() => loadConfig({ ENGINE_DEVICES: ' , ' })).toThrow(/ENGINE_DEVICES=" , ": expected at least one device id/);
     expect(() => loadConfig({ LABRUN_FLEET_SETTLE_MS: 'soon' })).toThrow(/LABRUN_FLEET_SETTLE_MS="soon": expected a number of milliseconds/);
   });
+
+  it('serves no metrics unless METRICS_PORT is set, then on 127.0.0.1 unless METRICS_HOST says otherwise', () => {
+    expect(loadConfig({}).METRICS_PORT).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: '0' })).toMatchObject({ METRICS_PORT: 0, METRICS_HOST: '127.0.0.1' });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })).toMatchObject({ METRICS_PORT: 9464, METRICS_HOST: '0.0.0.0' });
+    expect(() => loadConfig({ METRICS_PORT: 'nine' })).toThrow(/METRICS_PORT="nine": expected a port number/);
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT="70000": expected a port from 0 to 65535/);
+  });
 });

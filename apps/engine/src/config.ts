@@ -1,5 +1,5 @@
 // The engine's configuration, from the environment.
-import { DeviceId, EngineId, mqttClientEnv, parseEnv } from '@labrun/contracts';
+import { DeviceId, EngineId, mqttClientEnv, parseEnv, portVar } from '@labrun/contracts';
 import { z } from 'zod';
 
 /** `a, b,,c` → `['a', 'b', 'c']`: a comma-separated list, spaces and empty items dropped. */
@@ -58,6 +58,10 @@ export const engineEnv = {
   LABRUN_MAX_ACTIVE_RUNS: z.coerce.number({ error: 'expected a whole number of runs' }).int().min(1, { error: 'expected at least 1' }).default(1000),
   /** Where protocols may publish and wait (publish, wait-for): MQTT filters, comma-separated. labrun's own topics never. */
   LABRUN_PROTOCOL_TOPICS: protocolTopics,
+  /** Serve Prometheus metrics (`GET /metrics`) on this port; unset: no metrics server. 0 picks a free port (tests). */
+  METRICS_PORT: portVar.optional(),
+  /** Where the metrics server listens. Its answers carry no run ids and need no token: keep it on a private network. */
+  METRICS_HOST: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' }).default('127.0.0.1'),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {

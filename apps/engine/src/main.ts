@@ -4,19 +4,35 @@
 import { topics, type EngineStatus, type RunStatusDocument } from '@labrun/contracts';
 import path from 'node:path';
 import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
-import { closeService, connectService, createLogger, type Logger, onShutdown, runMain } from '@labrun/service';
+import { closeServer, closeService, connectService, createLogger, listen, ListenError, type Logger, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
+import { createMetricsServer } from '@labrun/service/metrics';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
 import { Inbox } from './inbox.js';
+import { EngineMetrics } from './metrics.js';
 import { Fleet } from './fleet.js';
 import { routeMessage, type Routes } from './routes.js';
 
 const log = createLogger('engine');
+const METRICS: Listener = { what: 'metrics (HTTP)', hostVar: 'METRICS_HOST', portVar: 'METRICS_PORT' };
 
 runMain(log, async () => {
   const config = loadConfig();
   const onlineTopic = topics.engineOnline(config.ENGINE_ID);
   const statusTopic = topics.engineStatus(config.ENGINE_ID);
+  // Prometheus metrics only when asked for (METRICS_PORT): without them nothing is collected at all.
+  const metrics = config.METRICS_PORT === undefined ? undefined : new EngineMetrics();
+  const metricsServer = metrics && createMetricsServer(metrics.registry, (error) => log.error('could not collect the metrics', { error: error.message }));
+  if (metricsServer) {
+    try {
+      const port = await listen(metricsServer, METRICS, config.METRICS_HOST, config.METRICS_PORT!);
+      log.info('metrics listening', { http: `http://${urlHost(config.METRICS_HOST)}:${port}/metrics` });
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      log.error(error.message);
+      process.exit(1);
+    }
+  }
   // One engine per data directory: a second one would write the same journal and carry out the same runs.
   const dataDir = path.resolve(config.LABRUN_DATA_DIR);
   let lock: DataDirLock;
@@ -30,7 +46,10 @@ runMain(log, async () => {
   // Every event is on disk before anything that reflects it is published (see libs/engine/src/journal.ts).
   // The journal is read before connecting: from the first connect on, everything below runs without a pause.
   const journalDir = path.join(dataDir, 'runs');
-  const { journal, replayed } = await FileJournal.open(journalDir, { warn: (warning) => log.warn(`journal: ${warning}`) });
+  const { journal, replayed } = await FileJournal.open(journalDir, {
+    warn: (warning) => log.warn(`journal: ${warning}`),
+    ...(metrics ? { onCommit: (commit) => metrics.journalCommitted(commit) } : {}),
+  });
   for (const warning of replayed.warnings) log.warn(`journal: ${warning}`);
   // A run that lost events to damage must not pass for the run it was: say so, loudly, run by run.
   for (const damaged of replayed.damaged) log.error(`journal: ${damaged.message}`, { runId: damaged.runId, lost: damaged.lost, dropped: damaged.dropped });
@@ -93,6 +112,7 @@ runMain(log, async () => {
     {
       event: (event, json) => {
         log.debug('event', { runId: event.runId, seq: event.seq, type: event.type });
+        metrics?.delivered(event);
         publish(topics.run(event.runId, 'events'), json ?? event, false);
       },
       status: (engineStatus) => {
@@ -123,12 +143,14 @@ runMain(log, async () => {
       onUnwritable: (error) => {
         log.error('cannot write the journal: refusing creates and actions until it can (retrying every second)', { dir: journalDir, error: error.message });
         journalState = { writable: false, error: error.message, since: new Date().toISOString() };
+        metrics?.setJournalWritable(false);
         engine.setJournalWritable(`the engine cannot write its journal (${error.message}); nothing was changed: try again once its disk has room`);
         publishEngineStatus();
       },
       onWritable: () => {
         log.info('the journal can write again: taking creates and actions', { dir: journalDir });
         journalState = { writable: true, error: null, since: new Date().toISOString() };
+        metrics?.setJournalWritable(true);
         engine.setJournalWritable(null);
         publishEngineStatus();
       },
@@ -156,6 +178,7 @@ runMain(log, async () => {
     protocolTopics: config.LABRUN_PROTOCOL_TOPICS,
     deviceTravel: (deviceId) => devices.state(deviceId)?.travel,
   });
+  metrics?.countRuns(() => engine.list());
   let journalState: EngineStatus['journal'] = { writable: true, error: null, since: new Date().toISOString() };
   const publishEngineStatus = () => {
     const status: EngineStatus = {
@@ -246,5 +269,9 @@ runMain(log, async () => {
     await journal.close();
     lock.release();
     await closeService(connection, onlineTopic);
+    if (metricsServer) {
+      metricsServer.closeAllConnections();
+      await closeServer(metricsServer);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { followEverything, followRun } from './events-endpoints.js';
 import { getDevice, getEngine, listDevices, listEngines } from './fleet-endpoints.js';
 import type { Access, Caller, GatewayAuth } from './http-auth.js';
 import { HttpError, notFound } from './http-error.js';
+import { getMetrics, type GatewayMetrics } from './metrics.js';
 import type { RunRequests } from './run-requests.js';
 import { createRun, getRun, listCommands, listRuns, postAction } from './runs-endpoints.js';
 import { endSession, startSession } from './session-endpoints.js';
@@ -26,6 +27,8 @@ export interface ApiContext {
   newRunId?: () => string;
   /** The bearer tokens, when the gateway has an auth file; without one every request is let in. */
   auth?: GatewayAuth;
+  /** Prometheus metrics for `GET /metrics`. */
+  metrics?: GatewayMetrics;
   log?: Logger;
 }
 
@@ -88,6 +91,7 @@ const routes: Route[] = [
   { pattern: /^\/(?:|dashboard\.css|dashboard\.js|favicon\.svg)$/, methods: { GET: anyone(dashboardFile) } },
   { pattern: /^\/session$/, methods: { POST: watch(startSession), DELETE: anyone(endSession) } },
   { pattern: /^\/healthz$/, methods: { GET: watch(getHealth) } },
+  { pattern: /^\/metrics$/, methods: { GET: watch(getMetrics) } },
   { pattern: /^\/events$/, methods: { GET: stream(followEverything) } },
   { pattern: /^\/examples$/, methods: { GET: watch(listExamples) } },
   { pattern: /^\/runs$/, methods: { GET: watch(listRuns), POST: control(createRun) } },

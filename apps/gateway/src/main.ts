@@ -13,6 +13,7 @@ import { BrokerCache, CACHE_SUBSCRIPTIONS, FLEET_SUBSCRIPTIONS } from './broker-
 import { loadConfig } from './config.js';
 import { loadDashboard } from './dashboard-files.js';
 import { createRequestListener } from './http-api.js';
+import { ACTION_SUBSCRIPTIONS, GatewayMetrics } from './metrics.js';
 import { GatewayAuth } from './http-auth.js';
 import { RunRequests } from './run-requests.js';
 
@@ -41,13 +42,14 @@ runMain(log, async () => {
   // Set once the HTTP server is listening; until then no request can ask whether the broker is connected.
   let mqtt: ServiceConnection | undefined;
   const brokerConnected = () => mqtt?.connected ?? false;
+  const metrics = new GatewayMetrics(cache, brokerConnected);
   const requests = new RunRequests(cache, async (topic, payload) => {
     if (!mqtt) throw new Error('not connected to the broker yet');
     await mqtt.publisher.publishAsync(topic, payload, { qos: 1, retain: false });
   });
 
   const dashboard = await loadDashboard();
-  const server = createServer(createRequestListener({ cache, brokerConnected, requests, dashboard, examplesDir: config.LABRUN_EXAMPLES_DIR, log, ...(auth ? { auth } : {}) }));
+  const server = createServer(createRequestListener({ cache, brokerConnected, requests, dashboard, examplesDir: config.LABRUN_EXAMPLES_DIR, metrics, log, ...(auth ? { auth } : {}) }));
   let port: number;
   try {
     port = await listen(server, HTTP, config.HTTP_HOST, config.HTTP_PORT);
@@ -75,6 +77,10 @@ runMain(log, async () => {
       await receiver
         .subscribeAsync(FLEET_SUBSCRIPTIONS, { qos: 1 })
         .catch((error: Error) => log.warn(`the broker refused a subscription to ${FLEET_SUBSCRIPTIONS.join(' or ')}: GET /devices cannot say which engine serves a device`, { error: error.message }));
+      // Only for the metrics' response times: without it the actions are still counted, but not timed.
+      await receiver
+        .subscribeAsync(ACTION_SUBSCRIPTIONS, { qos: 1 })
+        .catch((error: Error) => log.warn(`the broker refused a subscription to ${ACTION_SUBSCRIPTIONS.join(' or ')}: GET /metrics cannot time actions`, { error: error.message }));
     },
   });
 
@@ -83,7 +89,8 @@ runMain(log, async () => {
   receiver.on('connect', () => cache.brokerChanged());
   receiver.on('offline', () => cache.brokerChanged());
 
-  receiver.on('message', (topic, payload) => {
+  receiver.on('message', (topic, payload, packet) => {
+    if (metrics.receiveAction(topic, payload, packet.retain)) return;
     const ignored = cache.receive(topic, payload);
     if (ignored) log.warn('ignored a message', { topic: JSON.stringify(ignored.topic), reason: ignored.reason });
   });

@@ -6,7 +6,7 @@ import { Fleet } from './fleet.js';
 function setup() {
   const fleet = new Fleet();
   const lines: string[] = [];
-  const log: Logger = { debug: () => {}, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  const log: Logger = { debug: () => {}, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`), child: () => log };
   const sent: { topic: string; payload: string }[] = [];
   const subscribe = vi.fn(async () => {});
   const unsubscribe = vi.fn(async () => {});

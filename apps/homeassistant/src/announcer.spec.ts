@@ -4,7 +4,7 @@ import { Announcer } from './announcer.js';
 import { deviceConfigs } from './discovery.js';
 import { Fleet } from './fleet.js';
 
-const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => quiet };
 const SETTLE_MS = 1000;
 
 function setup() {

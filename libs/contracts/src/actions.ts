@@ -14,6 +14,31 @@ export const RECOVERY_ACTIONS = ['retry', 'skip', 'home', 'unlock'] as const sat
 export const FIXIT_ACTIONS = ['home', 'unlock'] as const satisfies readonly ActionType[];
 export type FixitAction = (typeof FIXIT_ACTIONS)[number];
 
+/**
+ * Why an engine refuses an action (`action.rejected`'s `code`): the run's state does not allow it (the engine's
+ * decide.ts), or, outside any run's history (seq 0), no such run, an unreadable payload, a retained publish, a
+ * journal that cannot write. docs/mqtt-contract.md explains each.
+ */
+export const ACTION_REJECTION_CODES = [
+  'not-started',
+  'already-running',
+  'not-paused',
+  'already-paused',
+  'no-delay',
+  'interlock-active',
+  'awaiting-recovery',
+  'not-awaiting-recovery',
+  'needs-home',
+  'fixit-in-progress',
+  'stopping',
+  'run-finished',
+  'unknown-run',
+  'invalid-action',
+  'retained',
+  'journal-unavailable',
+] as const;
+export type ActionRejectionCode = (typeof ACTION_REJECTION_CODES)[number];
+
 /** How a user pause takes effect: hold motion now (GRBL feed hold), or let the current command finish. */
 export const PauseMode = z.enum(['immediate', 'deferred']);
 export type PauseMode = z.infer<typeof PauseMode>;

@@ -1,6 +1,6 @@
 // Which actions a run takes now, and why it refuses the others: a reason code and a message a person can read.
 // step() consults it for every action; the status document's `allowedActions` is exactly what it accepts.
-import { ACTION_TYPES, type ActionType, type RunEvent } from '@labrun/contracts';
+import { ACTION_TYPES, type ActionRejectionCode, type ActionType, type RunEvent } from '@labrun/contracts';
 import { commandModule } from './commands/index.js';
 import type { RunState } from './state.js';
 import { isFinished } from './state.js';
@@ -8,19 +8,8 @@ import { isFinished } from './state.js';
 /** An event as step() decides it: it stamps runId, seq and time when it applies it. */
 export type NewEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'seq' | 'at'> : never) : never;
 
-export type RejectionCode =
-  | 'run-finished'
-  | 'not-started'
-  | 'not-paused'
-  | 'already-running'
-  | 'already-paused'
-  | 'interlock-active'
-  | 'stopping'
-  | 'no-delay'
-  | 'awaiting-recovery'
-  | 'not-awaiting-recovery'
-  | 'needs-home'
-  | 'fixit-in-progress';
+/** The codes a run's own state gives; the others (unknown-run, invalid-action, …) are answered outside its history. */
+export type RejectionCode = Exclude<ActionRejectionCode, 'unknown-run' | 'invalid-action' | 'retained' | 'journal-unavailable'>;
 
 export interface Refusal {
   code: RejectionCode;

@@ -90,6 +90,36 @@ describe('FileJournal: one log for every run', () => {
     expect((await readJournal(dir)).histories).toHaveLength(1000);
   });
 
+  it('tells onCommit of each group commit once it is synced: its events (not tombstones), bytes and sync time', async () => {
+    const commits: { events: number; bytes: number; syncSeconds: number }[] = [];
+    const { journal } = await FileJournal.open(dir, { onCommit: (commit) => commits.push(commit) });
+    for (let i = 0; i < 3; i++) journal.append(created(`r-${i}`));
+    journal.append(play('r-0'));
+    await journal.flush();
+    await journal.remove('r-1');
+    await journal.close();
+    expect(commits.map(({ events }) => events)).toEqual([4, 0]);
+    const [first, tombstone] = commits;
+    expect(first!.bytes).toBe([created('r-0'), created('r-1'), created('r-2'), play('r-0')].reduce((sum, e) => sum + Buffer.byteLength(recordLine(json(e))), 0));
+    expect(tombstone!.bytes).toBeGreaterThan(0);
+    for (const { syncSeconds } of commits) expect(syncSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('keeps a commit whose observer throws: the lines are on disk, the failure is a warning', async () => {
+    const warnings: string[] = [];
+    const { journal } = await FileJournal.open(dir, {
+      warn: (message) => warnings.push(message),
+      onCommit: () => {
+        throw new Error('observer bug');
+      },
+    });
+    journal.append(created('r-1'));
+    await expect(journal.flush()).resolves.toBeUndefined();
+    await journal.close();
+    expect(warnings).toEqual(["the journal's commit observer failed: observer bug"]);
+    expect((await readJournal(dir)).histories).toEqual([[created('r-1')]]);
+  });
+
   it('makes appended events durable only on flush', async () => {
     const { journal } = await FileJournal.open(dir);
     journal.append(created('r-1'));

@@ -7,3 +7,4 @@ export * from './changes.js';
 export * from './fake-terminal.js';
 export * from './lab.js';
 export * from './home-assistant.js';
+export * from './promtool.js';
