@@ -11,15 +11,21 @@ env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.Undefined)
 print(env.from_string(job["template"]).render(value=job["payload"], value_json=json.loads(job["payload"])), end="")
 `;
 
-/** Whether python3 with Jinja2 is here (`apt-get install python3-jinja2`); in CI a missing one fails the suite. */
+/**
+ * The first Python 3 here that has Jinja2: the one on PATH, else Debian's (`apt-get install python3-jinja2` puts
+ * Jinja2 in /usr/bin/python3, which a pyenv or virtualenv python3 earlier on PATH does not see).
+ */
+const python = ['python3', '/usr/bin/python3'].find((candidate) => spawnSync(candidate, ['-c', 'import jinja2.sandbox'], { encoding: 'utf8' }).status === 0);
+
+/** Whether Python 3 with Jinja2 is here; in CI a missing one fails the suite. */
 export function jinjaAvailable(): boolean {
-  const probe = spawnSync('python3', ['-c', 'import jinja2.sandbox'], { encoding: 'utf8' });
-  return requirement(probe.status === 0, 'Python 3 with Jinja2 (to render Home Assistant templates)', 'apt-get install python3-jinja2');
+  return requirement(python !== undefined, 'Python 3 with Jinja2 (to render Home Assistant templates)', 'apt-get install python3-jinja2');
 }
 
 /** Render a Home Assistant value template against one MQTT payload. */
 export function renderTemplate(template: string, payload: string): string {
-  const run = spawnSync('python3', ['-c', RENDER], { input: JSON.stringify({ template, payload }), encoding: 'utf8' });
+  if (!python) throw new Error('no Python 3 with Jinja2 here (apt-get install python3-jinja2)');
+  const run = spawnSync(python, ['-c', RENDER], { input: JSON.stringify({ template, payload }), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`Jinja2 could not render ${template}: ${run.stderr}`);
   return run.stdout;
 }
