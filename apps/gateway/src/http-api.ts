@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@labrun/service';
 import type { BrokerCache } from './broker-cache.js';
 import { readExamples, type StaticFile } from './dashboard-files.js';
+import { docsAsset, docsPage, getAsyncApi, getOpenApi } from './docs-endpoints.js';
 import { followEverything, followRun } from './events-endpoints.js';
 import { getDevice, getEngine, listDevices, listEngines } from './fleet-endpoints.js';
 import type { Access, Caller, GatewayAuth } from './http-auth.js';
@@ -56,7 +57,7 @@ export interface Answer {
 /** A handler answers, or returns null when it has taken the response over (server-sent events). */
 type Handler = (ctx: ApiContext, request: ApiRequest) => Answer | null | Promise<Answer | null>;
 
-interface Endpoint {
+export interface Endpoint {
   handle: Handler;
   access: Access;
   /** Whether the session cookie counts as the token: only for event streams, which EventSource opens without headers. */
@@ -67,7 +68,7 @@ const watch = (handle: Handler): Endpoint => ({ handle, access: 'watch' });
 const stream = (handle: Handler): Endpoint => ({ handle, access: 'watch', cookie: true });
 const control = (handle: Handler): Endpoint => ({ handle, access: 'control' });
 
-interface Route {
+export interface Route {
   pattern: RegExp;
   methods: Record<string, Endpoint>;
 }
@@ -86,8 +87,9 @@ const dashboardFile: Handler = ({ dashboard }, { path }) => {
 };
 
 // The dashboard's files are public, so a browser can load the page that asks for a token. POST /session checks
-// the token it is sent itself (any role may start a session).
-const routes: Route[] = [
+// the token it is sent itself (any role may start a session). The API documents and their pages are public too.
+// Every route is described in the OpenAPI document (openapi.ts); the tests check that none is left out.
+export const routes: readonly Route[] = [
   { pattern: /^\/(?:|dashboard\.css|dashboard\.js|favicon\.svg)$/, methods: { GET: anyone(dashboardFile) } },
   { pattern: /^\/session$/, methods: { POST: watch(startSession), DELETE: anyone(endSession) } },
   { pattern: /^\/healthz$/, methods: { GET: watch(getHealth) } },
@@ -103,6 +105,10 @@ const routes: Route[] = [
   { pattern: /^\/devices\/([^/]+)$/, methods: { GET: watch(getDevice) } },
   { pattern: /^\/engines$/, methods: { GET: watch(listEngines) } },
   { pattern: /^\/engines\/([^/]+)$/, methods: { GET: watch(getEngine) } },
+  { pattern: /^\/openapi\.json$/, methods: { GET: anyone(getOpenApi) } },
+  { pattern: /^\/asyncapi\.json$/, methods: { GET: anyone(getAsyncApi) } },
+  { pattern: /^\/docs(?:\/http|\/mqtt)?$/, methods: { GET: anyone(docsPage) } },
+  { pattern: /^\/docs\/assets\/([^/]+)$/, methods: { GET: anyone(docsAsset) } },
 ];
 
 /** Find the route and endpoint for a request; errors (404, 405, a bad path) are thrown as HttpError. */

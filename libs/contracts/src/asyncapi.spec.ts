@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { asyncApiDocument } from './asyncapi.js';
 
@@ -29,8 +30,18 @@ describe('the AsyncAPI document', () => {
       'run/{runId}/events',
       'run/{runId}/status',
     ]);
-    const status = doc.channels.runStatus.messages.status.payload as { properties: Record<string, unknown>; required: string[] };
+    expect(doc.channels.runStatus.messages.status.payload).toEqual({ $ref: '#/components/schemas/RunStatusDocument' });
+    const status = doc.components.schemas.RunStatusDocument as { properties: Record<string, unknown>; required: string[] };
     expect(status.required).toEqual(expect.arrayContaining(['runId', 'status', 'pause', 'allowedActions', 'seq']));
+  });
+
+  // What AsyncAPI's own tools (the /docs/mqtt renderer among them) read it with: every $ref must resolve in the document.
+  it('is a valid AsyncAPI 3.0 document to @asyncapi/parser, with no error', async () => {
+    const errors = (doc: unknown) => new Parser().validate(doc as never).then((diagnostics) => diagnostics.filter((d) => d.severity === 0).map((d) => d.message));
+    expect(await errors(asyncApiDocument(version))).toEqual([]);
+    const dangling = asyncApiDocument(version);
+    dangling.channels.runStatus.messages.status.payload = { $ref: '#/$defs/__schema0' };
+    expect(await errors(dangling)).toEqual([expect.stringContaining('does not exist')]);
   });
 
   it('is committed up to date in docs/asyncapi.json (regenerate: npx nx run @labrun/contracts:asyncapi)', () => {

@@ -1,6 +1,6 @@
 // The AsyncAPI 3.0 document of the MQTT contract, generated from the same zod schemas that validate every
-// payload, so the published description cannot drift from what the services accept.
-import { z } from 'zod';
+// payload, so the published description cannot drift from what the services accept. Each payload schema is a
+// component (`#/components/schemas/<name>`), written once (schema-components.ts).
 import { ACTION_TYPES, RunAction } from './actions.js';
 import { CreateRun } from './create.js';
 import { HardwareReply, HardwareRequest, HardwareState } from './hardware.js';
@@ -8,8 +8,10 @@ import { EngineStatus } from './engine-status.js';
 import { RunEvent } from './run-events.js';
 import { RunStatusDocument } from './run-status.js';
 import { RunCommandsDocument } from './run-commands.js';
+import { schemaComponents } from './schema-components.js';
 
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+const PAYLOADS = { CreateRun, RunAction, RunStatusDocument, RunCommandsDocument, RunEvent, EngineStatus, HardwareReply, HardwareRequest, HardwareState };
+const schema = (name: keyof typeof PAYLOADS) => ({ $ref: `#/components/schemas/${name}` });
 
 const runId = { runId: { description: 'The run id: 1-128 characters, no +, #, / or control characters, not starting with $.' } };
 const deviceId = { deviceId: { description: 'The device id (same rules as run ids).' } };
@@ -27,35 +29,35 @@ export function asyncApiDocument(version: string) {
     defaultContentType: 'application/json',
     servers: { local: { host: '127.0.0.1:1883', protocol: 'mqtt', protocolVersion: '3.1.1' } },
     channels: {
-      runCreate: { address: 'run/{runId}/create', parameters: runId, messages: { create: message('create', 'Create a run (not retained).', schema(CreateRun)) } },
+      runCreate: { address: 'run/{runId}/create', parameters: runId, messages: { create: message('create', 'Create a run (not retained).', schema('CreateRun')) } },
       runActions: {
         address: 'run/{runId}/actions',
         parameters: runId,
         messages: {
-          action: message('action', 'Act on a run: a JSON action, or the bare word (not retained).', { oneOf: [schema(RunAction), { type: 'string', enum: [...ACTION_TYPES] }] }),
+          action: message('action', 'Act on a run: a JSON action, or the bare word (not retained).', { oneOf: [schema('RunAction'), { type: 'string', enum: [...ACTION_TYPES] }] }),
         },
       },
-      runStatus: { address: 'run/{runId}/status', parameters: runId, messages: { status: message('status', 'The run status document (retained).', schema(RunStatusDocument)) } },
+      runStatus: { address: 'run/{runId}/status', parameters: runId, messages: { status: message('status', 'The run status document (retained).', schema('RunStatusDocument')) } },
       runCommands: {
         address: 'run/{runId}/commands',
         parameters: runId,
-        messages: { commands: message('commands', 'Every command of the run and how it went (retained, coalesced).', schema(RunCommandsDocument)) },
+        messages: { commands: message('commands', 'Every command of the run and how it went (retained, coalesced).', schema('RunCommandsDocument')) },
       },
-      runEvents: { address: 'run/{runId}/events', parameters: runId, messages: { event: message('event', 'One run event.', schema(RunEvent)) } },
+      runEvents: { address: 'run/{runId}/events', parameters: runId, messages: { event: message('event', 'One run event.', schema('RunEvent')) } },
       engineOnline: { address: 'engine/{engineId}/online', parameters: engineId, messages: { online: message('online', '`true`, or `false` as the last will (retained).', { type: 'boolean' }) } },
       engineStatus: {
         address: 'engine/{engineId}/status',
         parameters: engineId,
-        messages: { status: message('status', 'The devices the engine serves, whether it can journal, and its runs (retained).', schema(EngineStatus)) },
+        messages: { status: message('status', 'The devices the engine serves, whether it can journal, and its runs (retained).', schema('EngineStatus')) },
       },
       deviceCurrent: {
         address: 'device/{deviceId}/current',
         parameters: deviceId,
-        messages: { status: message('status', "The status document of the device's current run (retained): the run on it now, or the last one.", schema(RunStatusDocument)) },
+        messages: { status: message('status', "The status document of the device's current run (retained): the run on it now, or the last one.", schema('RunStatusDocument')) },
       },
-      engineReplies: { address: 'engine/{engineId}/replies', parameters: engineId, messages: { reply: message('reply', 'A hardware reply.', schema(HardwareReply)) } },
-      hwRequests: { address: 'hw/{deviceId}/requests', parameters: deviceId, messages: { request: message('request', 'A request to a hardware service.', schema(HardwareRequest)) } },
-      hwState: { address: 'hw/{deviceId}/state', parameters: deviceId, messages: { state: message('state', 'The hardware state (retained).', schema(HardwareState)) } },
+      engineReplies: { address: 'engine/{engineId}/replies', parameters: engineId, messages: { reply: message('reply', 'A hardware reply.', schema('HardwareReply')) } },
+      hwRequests: { address: 'hw/{deviceId}/requests', parameters: deviceId, messages: { request: message('request', 'A request to a hardware service.', schema('HardwareRequest')) } },
+      hwState: { address: 'hw/{deviceId}/state', parameters: deviceId, messages: { state: message('state', 'The hardware state (retained).', schema('HardwareState')) } },
       hwOnline: { address: 'hw/{deviceId}/online', parameters: deviceId, messages: { online: message('online', '`true`, or `false` as the last will (retained).', { type: 'boolean' }) } },
     },
     operations: {
@@ -72,5 +74,6 @@ export function asyncApiDocument(version: string) {
       watchHardware: { action: 'receive', channel: { $ref: '#/channels/hwState' } },
       watchHardwareOnline: { action: 'receive', channel: { $ref: '#/channels/hwOnline' } },
     },
+    components: { schemas: schemaComponents(PAYLOADS, '#/components/schemas/') },
   };
 }

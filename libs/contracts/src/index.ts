@@ -16,4 +16,5 @@ export * from './topics.js';
 export * from './payload.js';
 export * from './config.js';
 export * from './asyncapi.js';
+export * from './schema-components.js';
 export * from './clock.js';
