@@ -1,12 +1,18 @@
 // `npm start` (scripts/start.mjs) as a user runs it: the whole system on free ports. It tells the labrun command
-// where its broker is, and a service that crashes is started again instead of taking everything down.
+// where its broker is, and a service that crashes is started again instead of taking everything down. With the
+// integrations configured (issue 15's "done when"), a run that pauses itself reaches a webhook, an e-mail inbox,
+// /metrics and Home Assistant, and Home Assistant's Resume button resumes it. (One file: both tests write the
+// repository's .labrun/npm-start.json, so they must not run side by side.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Changes, repoRoot } from '@labrun/testkit';
+import { Changes, clientPool, promtoolAvailable, promtoolCheck, repoRoot } from '@labrun/testkit';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -53,8 +59,13 @@ async function npmStart(env: Record<string, string>): Promise<Started> {
   return started;
 }
 
+const pool = clientPool();
+const closers: (() => Promise<void>)[] = [];
+
 describe('npm start', () => {
   afterEach(async () => {
+    await pool.closeAll();
+    for (const close of closers.splice(0).reverse()) await close();
     if (!started) return;
     const { proc } = started;
     started = null;
@@ -93,4 +104,134 @@ describe('npm start', () => {
     const code = await new Promise((r) => system.proc.once('exit', r));
     expect(code).toBe(0);
   }, 120_000);
+
+  it('with a notify file and Home Assistant discovery: a run that pauses itself sends the webhook and the e-mail, shows paused in /metrics, and resumes from its discovered Resume button', async () => {
+    const changes = new Changes();
+    const hook = await webhookReceiver(changes);
+    const smtp = await smtpServer(changes);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-integrations-'));
+    closers.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const notifyFile = path.join(dataDir, 'notify.json');
+    const notify = {
+      on: ['paused', 'awaiting-recovery', 'failed'],
+      webhooks: [{ url: hook.url }],
+      email: { smtp: `smtp://127.0.0.1:${smtp.port}`, from: 'labrun@lab.example', to: ['ana@lab.example'] },
+    };
+    fs.writeFileSync(notifyFile, JSON.stringify(notify));
+    const [port, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const system = await npmStart({
+      BROKER_PORT: String(port),
+      BROKER_WS_PORT: String(wsPort),
+      HTTP_PORT: String(httpPort),
+      LABRUN_DATA_DIR: dataDir,
+      DEVICE_ID: 'ha-sim',
+      LABRUN_NOTIFY_FILE: notifyFile,
+      LABRUN_HA_DISCOVERY: 'homeassistant',
+    });
+    await system.waitFor(/labrun is running/, 0, 60_000);
+    expect(system.output()).toMatch(/\[notify\] +.* ready/);
+    expect(system.output()).toMatch(/\[homeassistant\] +.* ready/);
+    const client = await pool.connect(`mqtt://127.0.0.1:${port}`);
+
+    // What Home Assistant sees: the device's entities, announced by MQTT discovery.
+    await client.subscribe(['homeassistant/#', 'run/e2e-1/status']);
+    const ofDevice = (m: { text: string }) => m.text !== '' && JSON.stringify(JSON.parse(m.text).device?.identifiers ?? []).includes('ha-sim');
+    const resume = (await client.waitFor('homeassistant/button/#', (m) => ofDevice(m) && m.json().payload_press === 'resume', 30_000)).json();
+    const sensor = (await client.waitFor('homeassistant/sensor/#', ofDevice, 30_000)).json();
+
+    // A run that pauses itself, created and played as any MQTT client would.
+    const protocol = {
+      schemaVersion: 1,
+      metadata: { name: 'Integrations' },
+      commands: [
+        { type: 'comment', params: { message: 'start' } },
+        { type: 'pause', params: { message: 'Check the samples' } },
+        { type: 'comment', params: { message: 'done' } },
+      ],
+    };
+    await client.publish('run/e2e-1/create', { protocol, deviceId: 'ha-sim' });
+    await client.waitFor('run/e2e-1/status', (m) => m.json().status === 'idle');
+    await client.publish('run/e2e-1/actions', 'play');
+    await client.waitFor('run/e2e-1/status', (m) => m.json().status === 'paused' && m.json().pause?.message === 'Check the samples');
+
+    // The webhook and the e-mail carry the pause message.
+    const webhook = await changes.until(
+      () => hook.bodies.find((b) => b.runId === 'e2e-1' && b.status === 'paused'),
+      20_000,
+      () => `no webhook for the pause: ${JSON.stringify(hook.bodies)}`,
+    );
+    expect(webhook).toMatchObject({ name: 'Integrations', deviceId: 'ha-sim', message: 'Check the samples', link: `http://127.0.0.1:${httpPort}/#run=e2e-1` });
+    expect(webhook.text).toContain('Check the samples');
+    const mail = await changes.until(
+      () => smtp.mails[0],
+      20_000,
+      () => 'no e-mail arrived',
+    );
+    expect(mail.to).toEqual(['ana@lab.example']);
+    expect(mail.parsed.subject).toContain('Check the samples');
+    expect(mail.parsed.text).toContain('Check the samples');
+
+    // Home Assistant's sensor reads the device's current run: paused.
+    await client.subscribe(sensor.state_topic);
+    expect((await client.waitFor(sensor.state_topic, (m) => m.text !== '')).json()).toMatchObject({ runId: 'e2e-1', status: 'paused' });
+
+    // /metrics shows it paused, and Prometheus' own checker accepts the exposition.
+    const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+    expect(metrics.status).toBe(200);
+    const exposition = await metrics.text();
+    expect(exposition).toMatch(/^labrun_runs\{status="paused"\} 1$/m);
+    if (promtoolAvailable()) expect(await promtoolCheck(exposition)).toEqual({ code: 0, problems: [] });
+
+    // Pressing the discovered Resume button (its payload_press to its command_topic, as Home Assistant does) resumes it.
+    await client.publish(resume.command_topic, resume.payload_press);
+    const resumed = await client.waitFor('run/e2e-1/status', (m) => m.json().status === 'succeeded', 20_000);
+    expect(resumed.json().progress).toEqual({ completed: 3, total: 3 });
+    expect(hook.bodies.filter((b) => b.runId === 'e2e-1')).toHaveLength(1);
+
+    // /openapi.json describes /runs and the actions.
+    const openapi = await (await fetch(`http://127.0.0.1:${httpPort}/openapi.json`)).json();
+    expect(openapi.openapi).toMatch(/^3\.1\./);
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/runs', '/runs/{runId}', '/runs/{runId}/actions']));
+    const actions = JSON.stringify(openapi.paths['/runs/{runId}/actions']) + JSON.stringify(openapi.components);
+    for (const action of ['play', 'pause', 'resume', 'stop', 'skip-delay', 'retry', 'skip', 'home', 'unlock']) expect(actions).toContain(`"${action}"`);
+  }, 120_000);
 });
+
+async function webhookReceiver(changes: Changes): Promise<{ url: string; bodies: any[] }> {
+  const bodies: any[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk) => (text += chunk));
+    req.on('end', () => {
+      bodies.push(JSON.parse(text));
+      changes.notify();
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hooks/labrun`, bodies };
+}
+
+async function smtpServer(changes: Changes): Promise<{ port: number; mails: { to: string[]; parsed: ParsedMail }[] }> {
+  const mails: { to: string[]; parsed: ParsedMail }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const to = session.envelope.rcptTo.map((r) => r.address);
+      simpleParser(stream).then(
+        (parsed) => {
+          mails.push({ to, parsed });
+          changes.notify();
+          callback();
+        },
+        (error: Error) => callback(error),
+      );
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return { port: (server.server.address() as net.AddressInfo).port, mails };
+}
