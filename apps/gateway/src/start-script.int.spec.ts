@@ -189,7 +189,7 @@ describe('npm start', () => {
     expect(hook.bodies.filter((b) => b.runId === 'e2e-1')).toHaveLength(1);
 
     // /openapi.json describes /runs and the actions.
-    const openapi = await (await fetch(`http://127.0.0.1:${httpPort}/openapi.json`)).json();
+    const openapi = (await (await fetch(`http://127.0.0.1:${httpPort}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown>; components: unknown };
     expect(openapi.openapi).toMatch(/^3\.1\./);
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/runs', '/runs/{runId}', '/runs/{runId}/actions']));
     const actions = JSON.stringify(openapi.paths['/runs/{runId}/actions']) + JSON.stringify(openapi.components);
