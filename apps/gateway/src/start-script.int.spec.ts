@@ -215,9 +215,9 @@ async function webhookReceiver(changes: Changes): Promise<{ url: string; bodies:
 
 async function smtpServer(changes: Changes): Promise<{ port: number; mails: { to: string[]; parsed: ParsedMail }[] }> {
   const mails: { to: string[]; parsed: ParsedMail }[] = [];
+  // As a local relay usually is: it offers STARTTLS, with a self-signed certificate (smtp-server's own).
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
       const to = session.envelope.rcptTo.map((r) => r.address);
