@@ -59,6 +59,22 @@ export function asyncApiDocument(version: string) {
       hwRequests: { address: 'hw/{deviceId}/requests', parameters: deviceId, messages: { request: message('request', 'A request to a hardware service.', schema('HardwareRequest')) } },
       hwState: { address: 'hw/{deviceId}/state', parameters: deviceId, messages: { state: message('state', 'The hardware state (retained).', schema('HardwareState')) } },
       hwOnline: { address: 'hw/{deviceId}/online', parameters: deviceId, messages: { online: message('online', '`true`, or `false` as the last will (retained).', { type: 'boolean' }) } },
+      haAction: {
+        address: 'labrun/ha/{deviceId}/action',
+        parameters: deviceId,
+        messages: {
+          press: message('press', "A Home Assistant button press (not retained): the bridge acts on the device's current run.", { type: 'string', enum: ['resume', 'pause', 'stop'] }),
+        },
+      },
+      haEngine: {
+        address: 'labrun/ha/{deviceId}/engine',
+        parameters: deviceId,
+        messages: { served: message('served', 'Whether an online engine serves the device (retained; Home Assistant availability).', { type: 'boolean' }) },
+      },
+      haOnline: {
+        address: 'labrun/ha/online',
+        messages: { online: message('online', 'The Home Assistant bridge: `true`, or `false` as its last will (retained).', { type: 'boolean' }) },
+      },
     },
     operations: {
       createRun: { action: 'send', channel: { $ref: '#/channels/runCreate' } },
@@ -73,6 +89,9 @@ export function asyncApiDocument(version: string) {
       replyToEngine: { action: 'send', channel: { $ref: '#/channels/engineReplies' } },
       watchHardware: { action: 'receive', channel: { $ref: '#/channels/hwState' } },
       watchHardwareOnline: { action: 'receive', channel: { $ref: '#/channels/hwOnline' } },
+      pressHomeAssistantButton: { action: 'send', channel: { $ref: '#/channels/haAction' } },
+      watchHomeAssistantDevice: { action: 'receive', channel: { $ref: '#/channels/haEngine' } },
+      watchHomeAssistantBridge: { action: 'receive', channel: { $ref: '#/channels/haOnline' } },
     },
     components: { schemas: schemaComponents(PAYLOADS, '#/components/schemas/') },
   };
