@@ -1,5 +1,5 @@
 # One image recipe for every labrun service: build the whole workspace once, run one app per image.
-#   docker build --build-arg APP=broker -t labrun-broker .      (APP: broker, engine, hardware, gateway, cli)
+#   docker build --build-arg APP=broker -t labrun-broker .      (APP: broker, engine, hardware, gateway, notify, homeassistant, cli)
 # docker-compose.yml builds one image per service this way.
 
 FROM node:20-bookworm-slim AS build
