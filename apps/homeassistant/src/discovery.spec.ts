@@ -1,6 +1,6 @@
 import { jinjaAvailable, renderTemplate, statusDocument } from '@labrun/testkit';
 import { describe, expect, it } from 'vitest';
-import { RUN_ATTRIBUTES_TEMPLATE, RUN_STATE_TEMPLATE, deviceConfigs, labrunConfigDevice, nodeId } from './discovery.js';
+import { RUN_ATTRIBUTES_TEMPLATE, RUN_STATE_TEMPLATE, buttonAvailability, deviceConfigs, labrunConfigDevice, nodeId } from './discovery.js';
 
 const byTopic = (prefix: string, deviceId: string) => Object.fromEntries(deviceConfigs(prefix, deviceId).map((m) => [m.topic, m.config]));
 
@@ -49,14 +49,16 @@ describe('discovery configs', () => {
     }
   });
 
-  it('makes every entity available only while the bridge, the hardware service and a serving engine are all online', () => {
-    for (const config of Object.values(byTopic('homeassistant', 'robot-1'))) {
+  it('makes every entity available only while the bridge, the hardware service and a serving engine are all online, and a button only while the current run allows its action', () => {
+    const flags = [
+      { topic: 'labrun/ha/online', payload_available: 'true', payload_not_available: 'false' },
+      { topic: 'hw/robot-1/online', payload_available: 'true', payload_not_available: 'false' },
+      { topic: 'labrun/ha/robot-1/engine', payload_available: 'true', payload_not_available: 'false' },
+    ];
+    for (const [topic, config] of Object.entries(byTopic('homeassistant', 'robot-1'))) {
       expect(config.availability_mode).toBe('all');
-      expect(config.availability).toEqual([
-        { topic: 'labrun/ha/online', payload_available: 'true', payload_not_available: 'false' },
-        { topic: 'hw/robot-1/online', payload_available: 'true', payload_not_available: 'false' },
-        { topic: 'labrun/ha/robot-1/engine', payload_available: 'true', payload_not_available: 'false' },
-      ]);
+      if (topic.includes('/sensor/')) expect(config.availability).toEqual(flags);
+      else expect(config.availability).toEqual([...flags, expect.objectContaining({ topic: 'device/robot-1/current', payload_available: 'true' })]);
     }
   });
 
@@ -84,6 +86,16 @@ describe('discovery configs', () => {
 });
 
 describe.runIf(jinjaAvailable())('the sensor templates, rendered by Jinja2 as Home Assistant does', () => {
+  it("makes a button available by the current run's allowedActions: Resume on a paused run, not on a running one, nor with no run", () => {
+    const allows = (action: 'resume' | 'pause' | 'stop', payload: string) => renderTemplate(buttonAvailability('robot-1', action).availability.at(-1)!.value_template!, payload);
+    const paused = JSON.stringify(statusDocument('r-1', { status: 'paused', allowedActions: ['resume', 'stop'] }));
+    const running = JSON.stringify(statusDocument('r-1', { status: 'running', allowedActions: ['pause', 'stop'] }));
+    expect([allows('resume', paused), allows('pause', paused), allows('stop', paused)]).toEqual(['true', 'false', 'true']);
+    expect([allows('resume', running), allows('pause', running)]).toEqual(['false', 'true']);
+    // A pruned run's retained status is cleared (an empty payload); anything else unreadable is no run either.
+    expect([allows('stop', ''), allows('stop', 'garbage'), allows('stop', '{}')]).toEqual(['false', 'false', 'false']);
+  });
+
   it("gives the run's status as the state", () => {
     const paused = statusDocument('r-1', { status: 'paused' });
     expect(renderTemplate(RUN_STATE_TEMPLATE, JSON.stringify(paused))).toBe('paused');

@@ -59,6 +59,29 @@ export function availability(deviceId: string) {
  * The run sensor's attributes, from the current run's status document (Jinja, as Home Assistant renders it): why it
  * waits (the pause's message, source, who, since when), what failed, and what can be done now.
  */
+/**
+ * A button is also available only while the device's current run would accept its action (`allowedActions` of
+ * `device/<id>/current`): Home Assistant greys out Resume on a running run instead of sending a press the engine
+ * refuses. No current run, or a payload that is not a status document (a pruned run's empty one): unavailable.
+ */
+export interface AvailabilityEntry {
+  topic: string;
+  payload_available: string;
+  payload_not_available: string;
+  value_template?: string;
+}
+
+export function buttonAvailability(deviceId: string, action: PressAction): { availability: AvailabilityEntry[]; availability_mode: string } {
+  const { availability: flags, availability_mode } = availability(deviceId);
+  const allowed = {
+    topic: topics.deviceCurrent(deviceId),
+    value_template: `{{ 'true' if value_json is defined and value_json.allowedActions is defined and '${action}' in value_json.allowedActions else 'false' }}`,
+    payload_available: 'true',
+    payload_not_available: 'false',
+  };
+  return { availability: [...flags, allowed], availability_mode };
+}
+
 export const RUN_ATTRIBUTES_TEMPLATE = [
   '{% set run = value_json %}{{ {',
   '"run_id": run.runId, "run_name": run.name, "engine_id": run.engineId | default(none),',
@@ -110,6 +133,7 @@ export function deviceConfigs(prefix: string, deviceId: string): DiscoveryMessag
       payload_press: button.action,
       retain: false,
       ...common,
+      ...buttonAvailability(deviceId, button.action),
     },
   }));
   return [sensor, ...buttons];

@@ -145,12 +145,16 @@ describe("the Home Assistant bridge on labrun's broker", () => {
         allowed_actions: expect.arrayContaining(['resume', 'stop']),
       });
     if (haveJinja) expect(paused.attributes.since).toEqual(expect.any(String));
+    // Home Assistant offers what the run accepts: Resume and Stop, not Pause.
+    const pause = await ha.config('button', deviceId, 'pause');
+    if (haveJinja) expect([ha.available(resume), ha.available(pause)]).toEqual([true, false]);
 
     await ha.press(resume);
     const accepted = await operator.waitFor(`run/${runId}/events`, (m) => m.json().type === 'action.accepted' && m.json().action === 'resume');
     expect(accepted.json()).toMatchObject({ by: 'home-assistant', actionId: expect.stringMatching(/^ha-/) });
     await statusOf(runId, 'succeeded');
     expect((await ha.sensor(sensor, (r) => r.runId === runId && r.status === 'succeeded')).state).toBe('succeeded');
+    if (haveJinja) expect([ha.available(resume), ha.available(pause), ha.available(sensor)]).toEqual([false, false, true]);
     await bridge.waitFor(/the engine accepted a Home Assistant action/);
   });
 

@@ -8,7 +8,12 @@ const RENDER = `
 import json, sys, jinja2.sandbox
 job = json.load(sys.stdin)
 env = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.Undefined)
-print(env.from_string(job["template"]).render(value=job["payload"], value_json=json.loads(job["payload"])), end="")
+variables = {"value": job["payload"]}
+try:
+    variables["value_json"] = json.loads(job["payload"])
+except ValueError:
+    pass  # as Home Assistant: value_json is left undefined when the payload is not JSON
+print(env.from_string(job["template"]).render(**variables), end="")
 `;
 
 /**
@@ -32,6 +37,7 @@ export function renderTemplate(template: string, payload: string): string {
 
 export interface Availability {
   topic: string;
+  value_template?: string;
   payload_available?: string;
   payload_not_available?: string;
 }
@@ -44,7 +50,13 @@ export interface Availability {
 export function entityAvailable(config: { availability?: Availability[]; availability_mode?: string }, last: (topic: string) => string | undefined): boolean {
   const entries = config.availability ?? [];
   if (entries.length === 0) return true;
-  const up = entries.map((entry) => last(entry.topic) === (entry.payload_available ?? 'online'));
+  const up = entries.map((entry) => {
+    const payload = last(entry.topic);
+    if (payload === undefined) return false;
+    // With a value_template, Home Assistant compares what it renders from the payload (Jinja) instead of the payload.
+    const said = entry.value_template === undefined ? payload : renderTemplate(entry.value_template, payload).trim();
+    return said === (entry.payload_available ?? 'online');
+  });
   if (config.availability_mode === 'all') return up.every(Boolean);
   if (config.availability_mode === 'any') return up.some(Boolean);
   throw new Error('availability_mode latest needs the order the flags came in: not modelled here');
