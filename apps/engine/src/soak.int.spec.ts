@@ -365,6 +365,7 @@ describe('the engine under a soak of random actions and restarts', () => {
     const restartsAt = (run: string, index: number) => currentAtRestart.filter((k) => k === `${run}#${index}`).length;
     const finals = latestStatuses();
     const homeAllowance = new Map<string, number>();
+    const homeWhy = new Map<string, string[]>();
     for (let r = 0; r < RUNS; r++) {
       const id = runId(r);
       const final = finals.get(id)!;
@@ -388,7 +389,11 @@ describe('the engine under a soak of random actions and restarts', () => {
           if (sentToHardware > allowed) problems.push(`run ${id} move ${index} was sent to the hardware ${sentToHardware} times (allowed ${allowed})`);
           if (succeeded === 1 && sentToHardware === 0) problems.push(`run ${id} move ${index} succeeded without a request to the hardware`);
         }
-        if (command.type === 'home') homeAllowance.set(deviceOf(r), (homeAllowance.get(deviceOf(r)) ?? 0) + Math.min(started, 1) + restartsAt(id, index));
+        // A home, like a move, is sent once per attempt (a failed home that an operator retries is homed again), plus restarts.
+        if (command.type === 'home') {
+          homeAllowance.set(deviceOf(r), (homeAllowance.get(deviceOf(r)) ?? 0) + started + restartsAt(id, index));
+          homeWhy.set(deviceOf(r), [...(homeWhy.get(deviceOf(r)) ?? []), `${id} home: ${started} attempts, ${restartsAt(id, index)} restarts`]);
+        }
       });
       if (final.status === 'succeeded' && final.progress.completed !== final.progress.total) problems.push(`run ${id} succeeded at ${JSON.stringify(final.progress)}`);
     }
@@ -396,11 +401,13 @@ describe('the engine under a soak of random actions and restarts', () => {
     for (let r = 0; r < RUNS; r++) {
       const fixits = events.filter((e) => e.type === 'action.accepted' && e.runId === runId(r) && e.action === 'home').length;
       homeAllowance.set(deviceOf(r), (homeAllowance.get(deviceOf(r)) ?? 0) + fixits);
+      if (fixits > 0) homeWhy.set(deviceOf(r), [...(homeWhy.get(deviceOf(r)) ?? []), `${runId(r)}: ${fixits} operator homes`]);
     }
     for (let d = 0; d < DEVICES; d++) {
       const device = `soak-sim-${d}`;
       const homes = requests.filter((q) => q.device === device && q.op === 'home').length;
-      if (homes > (homeAllowance.get(device) ?? 0)) problems.push(`${device} was asked to home ${homes} times for ${homeAllowance.get(device) ?? 0} home commands`);
+      if (homes > (homeAllowance.get(device) ?? 0))
+        problems.push(`${device} was asked to home ${homes} times, allowed ${homeAllowance.get(device) ?? 0} (${(homeWhy.get(device) ?? []).join('; ') || 'no home command'})`);
     }
 
     const recoveries: Record<string, number> = {};
