@@ -2,14 +2,13 @@
 // notify file lists, tells the file's webhooks and e-mail addresses — once per change, across restarts.
 import { randomUUID } from 'node:crypto';
 import { RunStatusDocument, decodePayload, parseRunTopic, topics, type DecodeLimits } from '@labrun/contracts';
-import { createLogger, noDelay, onShutdown, runMain } from '@labrun/service';
-import mqtt from 'mqtt';
+import { connectWatcher, createLogger, loggableUrl, onShutdown, runMain } from '@labrun/service';
 import { decide, fingerprint } from './changes.js';
 import { loadConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { buildNotification } from './message.js';
 import { NotifyState } from './state-file.js';
-import { emailTargets, redactUrl, webhookTarget } from './targets.js';
+import { emailTargets, webhookTarget } from './targets.js';
 
 const log = createLogger('notify');
 
@@ -49,38 +48,23 @@ runMain(log, async () => {
   // One receiving connection: this service publishes nothing (so a `viewer` user is enough, and it has no
   // `online` flag or last will of its own). Every (re)connect subscribes again; the broker then sends each run's
   // retained status, and what was already notified is recognised.
-  const mqttUrl = redactUrl(config.MQTT_URL);
-  const client = mqtt.connect(config.MQTT_URL, {
-    protocolVersion: 4,
-    keepalive: 10,
-    connectTimeout: 5000,
-    reconnectPeriod: 1000,
-    clean: true,
-    clientId: `labrun-notify-${config.NOTIFY_ID}-${randomUUID().slice(0, 8)}`,
+  const client = connectWatcher({
+    url: config.MQTT_URL,
     username: config.MQTT_USERNAME,
     password: config.MQTT_PASSWORD,
-    log: () => {},
+    clientId: `labrun-notify-${config.NOTIFY_ID}-${randomUUID().slice(0, 8)}`,
+    log,
   });
-  let failures = 0;
   client.on('connect', () => {
-    noDelay(client);
-    failures = 0;
-    log.info('connected to broker', { url: mqttUrl });
     client.subscribeAsync(topics.allRuns('status'), { qos: 1 }).then(
       (granted) => {
         if (granted.some((g) => g.qos === 128))
           return log.error(`the broker refused the subscription to ${topics.allRuns('status')}: give this service a user that may watch runs (the viewer role is enough)`);
-        log.info('ready', { url: mqttUrl });
+        log.info('ready', { url: loggableUrl(config.MQTT_URL) });
       },
       (error: Error) => log.error('could not subscribe', { error: error.message }),
     );
   });
-  client.on('reconnect', () => {
-    failures++;
-    if (failures === 1 || failures % 10 === 0) log.warn('broker unreachable, retrying', { url: mqttUrl, attempts: failures });
-  });
-  client.on('offline', () => log.warn('disconnected from broker', { url: mqttUrl }));
-  client.on('error', (error) => log.warn('mqtt error', { error: error.message }));
   client.on('message', onStatus);
 
   onShutdown(log, async () => {

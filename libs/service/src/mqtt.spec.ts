@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { Writable } from 'node:stream';
-import { closeService, coalesceWrites, connectService, mqttTraceWanted } from './mqtt.js';
+import { closeService, coalesceWrites, connectService, loggableUrl, mqttTraceWanted } from './mqtt.js';
 import { createLogger } from './log.js';
 
 const log = createLogger('test', 'error');
@@ -132,6 +132,15 @@ describe('connectService', () => {
     await expect.poll(() => retained(url, 'svc/5/online')).toBe('true');
     expect(publisherAtOnline).toEqual([true]);
     expect(connection.connected).toBe(true);
+  });
+});
+
+describe('loggableUrl', () => {
+  it('drops the user name and password from a broker URL, and leaves any other URL as it is', () => {
+    expect(loggableUrl('mqtt://ana:s3cret@broker.lab:1883')).toBe('mqtt://broker.lab:1883');
+    expect(loggableUrl('mqtts://ana@broker.lab')).toBe('mqtts://broker.lab');
+    expect(loggableUrl('mqtt://127.0.0.1:1883')).toBe('mqtt://127.0.0.1:1883');
+    expect(loggableUrl('not a url: pass')).toBe('(an invalid URL)');
   });
 });
 

@@ -55,9 +55,9 @@ export function mqttTraceWanted(debug: string | undefined): boolean {
   return names.some((name) => !name.startsWith('-') && matches(name));
 }
 
-export function connectService(options: ServiceConnectionOptions): ServiceConnection {
-  const { log } = options;
-  const base: IClientOptions = {
+/** What every labrun connection asks of the broker: MQTT 3.1.1, keepalive, timeouts, the first reconnect delay. */
+function baseOptions(options: { username?: string | undefined; password?: string | undefined }): IClientOptions {
+  return {
     protocolVersion: 4,
     keepalive: 10,
     connectTimeout: 5000,
@@ -68,6 +68,11 @@ export function connectService(options: ServiceConnectionOptions): ServiceConnec
     // calls (2–3 % of the engine's CPU when it publishes 40,000 events a second).
     ...(mqttTraceWanted(process.env.DEBUG) ? {} : { log: () => {} }),
   };
+}
+
+export function connectService(options: ServiceConnectionOptions): ServiceConnection {
+  const { log } = options;
+  const base = baseOptions(options);
   const receiver = mqtt.connect(options.url, {
     ...base,
     clientId: options.clientId,
@@ -94,7 +99,7 @@ export function connectService(options: ServiceConnectionOptions): ServiceConnec
         // checks passwords may let one connection in well before the other).
         await publisherUp();
         await receiver.publishAsync(options.onlineTopic, 'true', { qos: 1, retain: true });
-        log.info('ready', { url: options.url });
+        log.info('ready', { url: loggableUrl(options.url) });
       } catch (error) {
         log.error('could not set up after connecting', { error: (error as Error).message });
       }
@@ -103,8 +108,33 @@ export function connectService(options: ServiceConnectionOptions): ServiceConnec
   return connection;
 }
 
+/**
+ * One receiving connection for a service that only watches (it publishes nothing, so it has no `online` flag and no
+ * last will, and a `viewer` user is enough): the same options, backoff and log lines as connectService's, with a
+ * clean session. Subscribe on its `connect` event, which follows every reconnect.
+ */
+export function connectWatcher(options: { url: string; username?: string | undefined; password?: string | undefined; clientId: string; log: Logger }): MqttClient {
+  const client = mqtt.connect(options.url, { ...baseOptions(options), clientId: options.clientId, clean: true });
+  superviseConnection(client, options.url, options.log, 'receiving');
+  return client;
+}
+
+/** A broker URL fit for a log line: without the user name and password it may carry (mqtt://user:pass@host). */
+export function loggableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
 /** TCP_NODELAY, reconnecting with backoff, and a log line for each change of one connection. */
-function superviseConnection(client: MqttClient, url: string, log: Logger, role: string): void {
+function superviseConnection(client: MqttClient, brokerUrl: string, log: Logger, role: string): void {
+  const url = loggableUrl(brokerUrl);
   let failures = 0;
   client.on('connect', () => {
     // No Nagle delay on our side either: small messages leave at once.
