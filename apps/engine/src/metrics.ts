@@ -1,9 +1,9 @@
 // The engine's Prometheus metrics (served on METRICS_PORT): how long each journal commit's fdatasync takes, the
 // events journaled, the runs by status, the actions answered. Everything on the hot path is a counter increment
 // or a histogram observation; the runs are counted only when Prometheus asks.
-import { RUN_STATUSES, type RunEvent, type RunStatus } from '@labrun/contracts';
+import type { RunEvent, RunStatus } from '@labrun/contracts';
 import type { JournalCommit } from '@labrun/engine';
-import { actionAnswerLabels, createMetricsRegistry } from '@labrun/service/metrics';
+import { actionAnswerLabels, createMetricsRegistry, runsByStatus } from '@labrun/service/metrics';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** From 50 µs (an fdatasync on a fast SSD) to 2.5 s (a disk in trouble). */
@@ -43,9 +43,7 @@ export class EngineMetrics {
       labelNames: ['status'],
       registers: [this.registry],
       collect() {
-        const counts = new Map<RunStatus, number>(RUN_STATUSES.map((status) => [status, 0]));
-        for (const { status } of listRuns()) counts.set(status, (counts.get(status) ?? 0) + 1);
-        for (const [status, count] of counts) this.set({ status }, count);
+        for (const [status, count] of Object.entries(runsByStatus(listRuns()))) this.set({ status }, count);
       },
     });
   }

@@ -8,7 +8,8 @@
 // already held (at start, from the retained status) counts from the earlier of the document's `updatedAt` and its
 // pause's `since`. The time of each wait is added to `heldSeconds` when it ends, so a wait still going on shows
 // only in `longestHold`.
-import { RUN_STATUSES, type RunStatus, type RunStatusDocument } from '@labrun/contracts';
+import type { RunStatus, RunStatusDocument } from '@labrun/contracts';
+import { runsByStatus } from '@labrun/service/metrics';
 
 export const HELD_STATUSES: readonly RunStatus[] = ['paused', 'blocked', 'awaiting-recovery'];
 const isHeld = (status: RunStatus) => HELD_STATUSES.includes(status);
@@ -45,9 +46,7 @@ export class RunTally {
 
   /** How many runs are in each status; every status is there, 0 when none. */
   countByStatus(): Record<RunStatus, number> {
-    const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
-    for (const { status } of this.runs.values()) counts[status]++;
-    return counts;
+    return runsByStatus(this.runs.values());
   }
 
   /** Run-seconds spent held, over every wait that has ended since the gateway started. */

@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '@labrun/contracts';
-import { actionAnswerLabels, createMetricsRegistry, createMetricsServer } from './metrics.js';
+import { actionAnswerLabels, createMetricsRegistry, createMetricsServer, runsByStatus } from './metrics.js';
 import type { Server } from 'node:http';
 
 const base = { runId: 'r-1', seq: 0, at: '2026-11-24T10:00:00.000Z' };
@@ -14,6 +14,23 @@ describe('createMetricsRegistry', () => {
     expect(text).toMatch(/^labrun_test_process_cpu_user_seconds_total \d/m);
     expect(text).toMatch(/^# TYPE labrun_test_nodejs_heap_size_used_bytes gauge$/m);
     expect(text).not.toMatch(/^# TYPE \S+_total gauge$/m);
+  });
+});
+
+describe('runsByStatus', () => {
+  it('counts runs by status, with every status of the contract present', () => {
+    expect(runsByStatus([{ status: 'paused' }, { status: 'running' }, { status: 'paused' }])).toEqual({
+      idle: 0,
+      running: 1,
+      pausing: 0,
+      paused: 2,
+      blocked: 0,
+      'awaiting-recovery': 0,
+      stopping: 0,
+      stopped: 0,
+      succeeded: 0,
+      failed: 0,
+    });
   });
 });
 

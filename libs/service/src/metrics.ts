@@ -2,7 +2,7 @@
 // entry so that processes without metrics never load prom-client): a registry with the process's default metrics
 // under the service's prefix, the labels of an action's answer, and an HTTP server for `GET /metrics`.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ACTION_REJECTION_CODES, ACTION_TYPES, type RunEvent } from '@labrun/contracts';
+import { ACTION_REJECTION_CODES, ACTION_TYPES, RUN_STATUSES, type RunEvent, type RunStatus } from '@labrun/contracts';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 /**
@@ -18,6 +18,13 @@ export function createMetricsRegistry(prefix: string): Registry {
   collectDefaultMetrics({ register: registry, prefix });
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(prefix + name);
   return registry;
+}
+
+/** How many of `runs` are in each status: every status of the contract is there, 0 when none (a gauge per status). */
+export function runsByStatus(runs: Iterable<{ status: RunStatus }>): Record<RunStatus, number> {
+  const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
+  for (const { status } of runs) counts[status]++;
+  return counts;
 }
 
 /** What labels an answered action gets: every value from a short fixed list, so a hostile payload cannot add series. */
