@@ -5,25 +5,10 @@
 // repository's .labrun/npm-start.json, so they must not run side by side.)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Changes, clientPool, promtoolAvailable, promtoolCheck, repoRoot } from '@labrun/testkit';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { Changes, clientPool, freePort, promtoolAvailable, promtoolCheck, repoRoot, startMailbox, startWebhookReceiver } from '@labrun/testkit';
 
 interface Started {
   proc: ChildProcess;
@@ -107,14 +92,18 @@ describe('npm start', () => {
 
   it('with a notify file and Home Assistant discovery: a run that pauses itself sends the webhook and the e-mail, shows paused in /metrics, and resumes from its discovered Resume button', async () => {
     const changes = new Changes();
-    const hook = await webhookReceiver(changes);
-    const smtp = await smtpServer(changes);
+    const onReceive = () => changes.notify();
+    const hook = await startWebhookReceiver({ onReceive });
+    closers.push(() => hook.close());
+    // As a local relay usually is: it offers STARTTLS, with a self-signed certificate (smtp-server's own).
+    const smtp = await startMailbox({ startTls: true, onReceive });
+    closers.push(() => smtp.close());
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-integrations-'));
     closers.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const notifyFile = path.join(dataDir, 'notify.json');
     const notify = {
       on: ['paused', 'awaiting-recovery', 'failed'],
-      webhooks: [{ url: hook.url }],
+      webhooks: [{ url: `${hook.origin}/hooks/labrun` }],
       email: { smtp: `smtp://127.0.0.1:${smtp.port}`, from: 'labrun@lab.example', to: ['ana@lab.example'] },
     };
     fs.writeFileSync(notifyFile, JSON.stringify(notify));
@@ -156,9 +145,9 @@ describe('npm start', () => {
 
     // The webhook and the e-mail carry the pause message.
     const webhook = await changes.until(
-      () => hook.bodies.find((b) => b.runId === 'e2e-1' && b.status === 'paused'),
+      () => hook.received.map((r) => r.body).find((b) => b.runId === 'e2e-1' && b.status === 'paused'),
       20_000,
-      () => `no webhook for the pause: ${JSON.stringify(hook.bodies)}`,
+      () => `no webhook for the pause: ${JSON.stringify(hook.received)}`,
     );
     expect(webhook).toMatchObject({ name: 'Integrations', deviceId: 'ha-sim', message: 'Check the samples', link: `http://127.0.0.1:${httpPort}/#run=e2e-1` });
     expect(webhook.text).toContain('Check the samples');
@@ -186,7 +175,7 @@ describe('npm start', () => {
     await client.publish(resume.command_topic, resume.payload_press);
     const resumed = await client.waitFor('run/e2e-1/status', (m) => m.json().status === 'succeeded', 20_000);
     expect(resumed.json().progress).toEqual({ completed: 3, total: 3 });
-    expect(hook.bodies.filter((b) => b.runId === 'e2e-1')).toHaveLength(1);
+    expect(hook.received.filter((r) => r.body.runId === 'e2e-1')).toHaveLength(1);
 
     // /openapi.json describes /runs and the actions.
     const openapi = (await (await fetch(`http://127.0.0.1:${httpPort}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown>; components: unknown };
@@ -196,42 +185,3 @@ describe('npm start', () => {
     for (const action of ['play', 'pause', 'resume', 'stop', 'skip-delay', 'retry', 'skip', 'home', 'unlock']) expect(actions).toContain(`"${action}"`);
   }, 120_000);
 });
-
-async function webhookReceiver(changes: Changes): Promise<{ url: string; bodies: any[] }> {
-  const bodies: any[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', () => {
-      bodies.push(JSON.parse(text));
-      changes.notify();
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hooks/labrun`, bodies };
-}
-
-async function smtpServer(changes: Changes): Promise<{ port: number; mails: { to: string[]; parsed: ParsedMail }[] }> {
-  const mails: { to: string[]; parsed: ParsedMail }[] = [];
-  // As a local relay usually is: it offers STARTTLS, with a self-signed certificate (smtp-server's own).
-  const server = new SMTPServer({
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      const to = session.envelope.rcptTo.map((r) => r.address);
-      simpleParser(stream).then(
-        (parsed) => {
-          mails.push({ to, parsed });
-          changes.notify();
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
-  return { port: (server.server.address() as net.AddressInfo).port, mails };
-}

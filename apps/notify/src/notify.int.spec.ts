@@ -1,16 +1,12 @@
 // The built notify service as a real process, against labrun's broker, engine and hardware simulator, a real HTTP
 // server as the webhook and a real SMTP server (smtp-server) as the mail relay.
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { RunStatusDocument } from '@labrun/contracts';
-import { buildRoot, startProcess, startSimulatedLab, type ServiceProcess, type SimulatedLab } from '@labrun/testkit';
+import { buildRoot, freePort, startMailbox, startProcess, startSimulatedLab, startWebhookReceiver, type Mailbox, type ServiceProcess, type SimulatedLab, type WebhookReceiver } from '@labrun/testkit';
 
 const WEBHOOK_SECRET = 'T000-SECRET-PATH';
 const QUERY_SECRET = 'QUERY-SECRET';
@@ -28,82 +24,18 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15
   }
 }
 
-interface Hook {
-  url: string;
-  received: { path: string; headers: http.IncomingHttpHeaders; body: any; answered: number }[];
-  close(): Promise<void>;
+/** A webhook receiver whose URL carries secrets in its path and query, as a Slack webhook's does. */
+async function startHook(answer: (n: number) => number = () => 200): Promise<WebhookReceiver & { url: string }> {
+  const receiver = await startWebhookReceiver({ answer });
+  return { ...receiver, url: `${receiver.origin}/services/${WEBHOOK_SECRET}?token=${QUERY_SECRET}` };
 }
 
-/** A webhook receiver on port 0: answers each POST with the status `answer` gives for it (200 by default). */
-async function startHook(answer: (n: number) => number = () => 200): Promise<Hook> {
-  const received: Hook['received'] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    req.on('end', () => {
-      const status = answer(received.length + 1);
-      received.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text), answered: status });
-      res.writeHead(status).end(status === 200 ? 'ok' : 'no');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/services/${WEBHOOK_SECRET}?token=${QUERY_SECRET}`,
-    received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-interface Mailbox {
-  port: number;
-  mails: ParsedMail[];
-  logins: string[];
-  close(): Promise<void>;
-}
-
-/** A real SMTP server (no TLS, so the test needs no certificate) that wants a login and keeps what it is sent. */
-async function startMailbox(): Promise<Mailbox> {
-  const mails: ParsedMail[] = [];
-  const logins: string[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) {
-        logins.push(auth.username);
-        return callback(null, { user: auth.username });
-      }
-      return callback(new Error('Invalid username or password'));
-    },
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          mails.push(mail);
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as net.AddressInfo;
-  return { port, mails, logins, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** A port nothing listens on: connection refused. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A real SMTP server (no TLS, so the test needs no certificate) that wants a login. */
+const startLoginMailbox = () => startMailbox({ login: { user: SMTP_USER, password: SMTP_PASSWORD } });
 
 let lab: SimulatedLab;
 let dir: string;
-const hooks: Hook[] = [];
+const hooks: WebhookReceiver[] = [];
 const mailboxes: Mailbox[] = [];
 const started: ServiceProcess[] = [];
 
@@ -173,7 +105,7 @@ function expectNoSecrets(output: string) {
 describe('notify service', () => {
   it('tells a webhook and an e-mail address when a run pauses itself, once, also across a restart', async () => {
     const hook = await startHook();
-    const mailbox = await startMailbox();
+    const mailbox = await startLoginMailbox();
     hooks.push(hook);
     mailboxes.push(mailbox);
     const file = {
@@ -211,7 +143,7 @@ describe('notify service', () => {
       text: `:pause_button: Run *Serial dilution* (${runId}) on ${lab.deviceId} is paused: Check the samples <http://lab.example.org:8080/#run=${runId}>`,
     });
 
-    const mail = await until('the e-mail', () => mailbox.mails[0]);
+    const mail = await until('the e-mail', () => mailbox.mails[0]?.parsed);
     expect(mailbox.logins).toEqual([SMTP_USER]);
     expect(mail.subject).toBe(`labrun: Serial dilution (${runId}) paused — Check the samples`);
     expect(mail.text).toContain('Check the samples');
@@ -239,10 +171,10 @@ describe('notify service', () => {
   it('retries a webhook that answers 500 twice and sends it once; a dead target is logged and holds up nobody', async () => {
     const flaky = await startHook((n) => (n <= 2 ? 500 : 200));
     const good = await startHook();
-    const mailbox = await startMailbox();
+    const mailbox = await startLoginMailbox();
     hooks.push(flaky, good);
     mailboxes.push(mailbox);
-    const dead = await deadPort();
+    const dead = await freePort();
     const notify = await startNotify({
       on: ['failed'],
       webhooks: [{ url: `http://127.0.0.1:${dead}/services/${WEBHOOK_SECRET}` }, { url: flaky.url }, { url: good.url }],
@@ -256,8 +188,8 @@ describe('notify service', () => {
     await until('the good webhook', () => good.received[0]);
     await until('two e-mails', () => (mailbox.mails.length === 2 ? true : undefined));
     expect(good.received[0]!.body).toMatchObject({ runId, status: 'failed', message: 'ALARM:1 hard limit', seq: 4 });
-    expect(mailbox.mails.map((m) => (m.to as { text: string }).text).sort()).toEqual(['ana@example.org', 'ben@example.org']);
-    expect(mailbox.mails[0]!.subject).toBe(`labrun: Plate wash (${runId}) failed — ALARM:1 hard limit`);
+    expect(mailbox.mails.map((m) => (m.parsed.to as { text: string }).text).sort()).toEqual(['ana@example.org', 'ben@example.org']);
+    expect(mailbox.mails[0]!.parsed.subject).toBe(`labrun: Plate wash (${runId}) failed — ALARM:1 hard limit`);
 
     await notify.waitFor(new RegExp(`notified key=${runId}:4 .*target="webhook 2 .*attempts=3`));
     await notify.waitFor(new RegExp(`gave up notifying key=${runId}:4 .*target="webhook 1 \\(http://127\\.0\\.0\\.1:${dead}\\)" attempts=3 error="ECONNREFUSED`));

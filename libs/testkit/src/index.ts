@@ -8,3 +8,4 @@ export * from './fake-terminal.js';
 export * from './lab.js';
 export * from './home-assistant.js';
 export * from './promtool.js';
+export * from './receivers.js';
