@@ -2,12 +2,11 @@
 // with separate `labrun` processes acting on a run the way two people at two terminals would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appEntry, commandExists, connectTestClient, requirement, startBroker, startProcess, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
+import { appEntry, commandExists, connectTestClient, freePort, requirement, startBroker, startProcess, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
 const hasScript = requirement(commandExists('script'), 'the script command (util-linux), to give labrun a terminal', 'install it with `apt-get install -y bsdutils`');
 
@@ -125,10 +124,7 @@ describe('the labrun command, with the real services', () => {
   });
 
   it('exits 4 with a readable message when the broker cannot be reached', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
 
     const run = labrun('run', await protocolFile([{ type: 'home' }]), '--url', `mqtt://127.0.0.1:${port}`);
     expect(await run.exited()).toBe(4);
