@@ -5,6 +5,7 @@
 // the build when a schema and the type it describes say different things, so the document cannot drift.
 import { z } from 'zod';
 import { ActionType, EngineStatus, HardwareState, PauseMode, ProtocolDocument, RunCommand, RunStatusDocument, type FleetDevice } from '@labrun/contracts';
+import { ROLES } from '@labrun/auth';
 import type { EngineView, Health } from './broker-cache.js';
 import type { Example } from './dashboard-files.js';
 
@@ -80,7 +81,7 @@ export const AcceptedAction = z.strictObject({
 
 export const Session = z.union([
   z.strictObject({ authentication: z.literal(false) }).meta({ description: 'The gateway has no auth file: no token is needed.' }),
-  z.strictObject({ authentication: z.literal(true), token: z.string(), user: z.string(), role: z.enum(['viewer', 'operator', 'service', 'admin']) }),
+  z.strictObject({ authentication: z.literal(true), token: z.string(), user: z.string(), role: z.enum(ROLES) }),
 ]);
 
 // Compile-time checks: each schema describes exactly the type the handlers answer with.
