@@ -1,7 +1,7 @@
 // The broker on Redis: state that survives a restart, and a cluster of brokers sharing one Redis. Uses the Redis
 // server every machine here runs on 127.0.0.1:6379 (a database of its own, emptied first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestClient, requirement, startBroker, stopAll, tcpReachable, flushRedisDb } from '@labrun/testkit';
+import { connectTestClient, requirement, startBroker, startTcpProxy, stopAll, tcpReachable, flushRedisDb } from '@labrun/testkit';
 
 const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
 
@@ -53,6 +53,44 @@ describe.skipIf(!hasRedis)('the broker on Redis', () => {
     await Promise.all([near.close(), far.close(), publisher.close(), late.close()]);
     await a.stop();
     await b.stop();
+  });
+
+  it('rides out Redis going away: it stays up, says so once, and when Redis is back messages cross the cluster again both ways', async () => {
+    // mqemitter-redis re-emits its connections' errors where nobody listened: the first refused reconnect killed the broker.
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
+    try {
+      const a = await startBroker({ BROKER_REDIS_URL: `redis://127.0.0.1:${proxy.port}/${db}` });
+      const b = await startBroker({ BROKER_REDIS_URL: redisUrl });
+      const [onA, onB] = await Promise.all([connectTestClient(a.url), connectTestClient(b.url)]);
+      await onA.subscribe('outage/from-b');
+      await onB.subscribe('outage/from-a');
+      await proxy.cut();
+      await a.waitFor(/lost its connection to Redis/);
+      // Reconnects are refused for a while (ioredis tries again after 50 ms, 100 ms, … up to 2 s).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(a.proc.exitCode).toBeNull();
+      expect(a.output().match(/lost its connection to Redis/g)!.length).toBeLessThanOrEqual(3); // once per connection, not per attempt
+      await proxy.restore();
+      await expect.poll(() => a.output().match(/the connection to Redis is back/g)?.length ?? 0, { timeout: 15_000 }).toBe(3);
+      // Across the cluster both ways: a's publisher connection, and its subscriber connection subscribed again.
+      let n = 0;
+      await expect
+        .poll(
+          async () => {
+            n++;
+            await onA.publish('outage/from-a', `${n}`);
+            await onB.publish('outage/from-b', `${n}`);
+            return onB.messages('outage/from-a').length > 0 && onA.messages('outage/from-b').length > 0;
+          },
+          { timeout: 10_000, interval: 200 },
+        )
+        .toBe(true);
+      await Promise.all([onA.close(), onB.close()]);
+      await a.stop();
+      await b.stop();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('stops by itself on SIGTERM, its Redis connections closed, with a persistent session connected', async () => {

@@ -1,8 +1,10 @@
 // Keeping the broker's state in Redis: sessions (with the QoS 1 messages queued for absent clients),
 // subscriptions and retained messages survive a broker restart, and brokers that share one Redis form a cluster
 // (messages published on one reach subscribers on the others) — how a lab outgrows one broker process.
+import type { EventEmitter } from 'node:events';
 import type { AedesOptions } from 'aedes';
-import redisPersistence from 'aedes-persistence-redis';
+import aedesPersistenceRedis from 'aedes-persistence-redis';
+import { Redis, type RedisOptions } from 'ioredis';
 import redisEmitter from 'mqemitter-redis';
 
 export interface RedisState {
@@ -11,9 +13,19 @@ export interface RedisState {
   close(): Promise<void>;
 }
 
-export function redisState(url: string, onRetainedWriteFailed: (topic: string, error: Error) => void = () => {}): RedisState {
+export interface RedisEvents {
+  /** A retained message was delivered but could not be written to Redis. */
+  retainedWriteFailed(topic: string, error: Error): void;
+  /** One of the connections (`store`, `subscribe`, `publish`) failed; it reconnects by itself. Said once per outage. */
+  connectionLost(connection: string, error: Error): void;
+  /** The connection is back after connectionLost. */
+  connectionBack(connection: string): void;
+}
+
+/** The connection options for a `redis://` or `rediss://` URL (user, password and database included). */
+export function redisOptions(url: string): RedisOptions {
   const { hostname, port, password, username, pathname, protocol } = new URL(url);
-  const connection = {
+  return {
     host: hostname,
     port: Number(port || 6379),
     db: Number(pathname.slice(1) || 0),
@@ -21,12 +33,43 @@ export function redisState(url: string, onRetainedWriteFailed: (topic: string, e
     ...(username ? { username: decodeURIComponent(username) } : {}),
     ...(protocol === 'rediss:' ? { tls: {} } : {}),
   };
-  const persistence = retainWithoutDelay(coalesceAddSubscriptions(redisPersistence(connection)), onRetainedWriteFailed);
-  const mq = redisEmitter(connection);
+}
+
+export function redisState(url: string, events: RedisEvents): RedisState {
+  const options = redisOptions(url);
+  // The three connections are made here, not by the libraries, so that each has an error listener: mqemitter-redis
+  // re-emits its connections' errors on an emitter nobody listens to, and a Redis that went away (or a failed ready
+  // check, below) crashed the broker with an unhandled 'error'.
+  const store = new Redis(options);
+  // ioredis 5.8.2 and later write a SUBSCRIBE issued between the TCP connection and the ready check at once (it may
+  // be sent while Redis loads), and the ready check's INFO that follows is then refused in subscriber mode — a fatal
+  // error (redis/ioredis#2037). A client subscribing while the broker's subscriber connection was starting made it
+  // crash. That connection only subscribes, which Redis allows while it loads, so it needs no ready check.
+  const subscriber = new Redis({ ...options, enableReadyCheck: false });
+  // What mqemitter-redis sets on the connections it makes: publishes of one turn go in one write.
+  const publisher = new Redis({ ...options, enableAutoPipelining: true });
+  for (const [name, connection] of Object.entries({ store, subscribe: subscriber, publish: publisher })) {
+    let lost = false;
+    connection.on('error', (error: Error) => {
+      if (lost) return; // ioredis retries with a growing delay (up to 2 s) and reports every refused attempt
+      lost = true;
+      events.connectionLost(name, error);
+    });
+    connection.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      events.connectionBack(name);
+    });
+  }
+  const persistence = retainWithoutDelay(coalesceAddSubscriptions(aedesPersistenceRedis({ conn: store })), events.retainedWriteFailed);
+  const mq = redisEmitter({ subConn: subscriber, pubConn: publisher });
+  // Its connections' errors are reported above; this only keeps them from being thrown.
+  (mq as unknown as { state: EventEmitter }).state.on('error', () => {});
   return {
     options: { persistence, mq },
     // The promise form: the callback form waits for a 'ready' event that only its callback-style setup sends,
     // and Aedes 1.2 sets persistence up with the async one — so shutdown hung until the process was killed.
+    // Aedes closes the emitter (and with it the subscriber and publisher connections) itself.
     close: () => persistence.destroy(),
   };
 }

@@ -54,9 +54,16 @@ export async function serveBroker(log: Logger): Promise<void> {
   const redis =
     config.redisUrl === undefined
       ? undefined
-      : redisState(config.redisUrl, (topic, error) =>
-          log.error('could not keep a retained message in Redis: it was delivered, but a subscriber that comes later will not get it', { topic, error: error.message }),
-        );
+      : redisState(config.redisUrl, {
+          retainedWriteFailed: (topic, error) =>
+            log.error('could not keep a retained message in Redis: it was delivered, but a subscriber that comes later will not get it', { topic, error: error.message }),
+          connectionLost: (connection, error) =>
+            log.error('lost its connection to Redis; reconnecting. Until it is back, what is written to Redis waits, and messages the other brokers publish meanwhile do not reach this one', {
+              connection,
+              error: error.message,
+            }),
+          connectionBack: (connection) => log.info('the connection to Redis is back', { connection }),
+        });
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
   queueDeliveriesThePersistenceMissed(broker);
   logClients(broker, log);

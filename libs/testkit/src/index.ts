@@ -9,3 +9,4 @@ export * from './lab.js';
 export * from './home-assistant.js';
 export * from './promtool.js';
 export * from './receivers.js';
+export * from './tcp-proxy.js';
