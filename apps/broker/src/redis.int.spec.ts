@@ -127,6 +127,48 @@ describe.skipIf(!hasRedis)('the broker on Redis', () => {
     await back.close();
   });
 
+  it('a SIGTERM right after acknowledging QoS 1 messages for an absent persistent session keeps them all, on a slow Redis', async () => {
+    // Aedes acknowledges a QoS 1 PUBLISH before it stores it for the sessions that are away (two round trips to
+    // Redis): a broker stopped in between lost what it had acknowledged.
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 }, { delayMs: 100 });
+    try {
+      const first = await startBroker({ BROKER_REDIS_URL: `redis://127.0.0.1:${proxy.port}/${db}` });
+      const port = new URL(first.url).port;
+      const engine = await connectTestClient(first.url, { clientId: 'engine-sigterm', clean: false });
+      await engine.subscribe('run/+/actions');
+      await engine.client.endAsync();
+      const client = await connectTestClient(first.url);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => client.publish(`run/r-${i}/actions`, 'resume')));
+      first.proc.kill('SIGTERM');
+      expect(await first.exited()).toBe(0);
+      await client.close();
+      const second = await startBroker({ BROKER_REDIS_URL: redisUrl, BROKER_PORT: port });
+      const back = await connectTestClient(second.url, { clientId: 'engine-sigterm', clean: false });
+      await expect.poll(() => back.messages('run/+/actions').length, { timeout: 10_000 }).toBe(10);
+      await back.close();
+      await second.stop();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('stops cleanly on SIGTERM while Redis is away', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
+    try {
+      const broker = await startBroker({ BROKER_REDIS_URL: `redis://127.0.0.1:${proxy.port}/${db}` });
+      const client = await connectTestClient(broker.url);
+      await proxy.cut();
+      await broker.waitFor(/lost its connection to Redis/);
+      broker.proc.kill('SIGTERM');
+      const code = await broker.exited();
+      expect(broker.output()).not.toMatch(/Unhandled|Error: /);
+      expect(code).toBe(0);
+      await client.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('answers a persistent session that subscribes to several filters in one packet (aedes#458 on Redis)', async () => {
     const broker = await startBroker({ BROKER_REDIS_URL: redisUrl });
     const client = await connectTestClient(broker.url, { clientId: 'many-filters', clean: false });

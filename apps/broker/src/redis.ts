@@ -62,6 +62,24 @@ export function redisState(url: string, events: RedisEvents): RedisState {
     });
   }
   const persistence = retainWithoutDelay(coalesceAddSubscriptions(aedesPersistenceRedis({ conn: store })), events.retainedWriteFailed);
+  // mqemitter-redis's close() quits both connections, waits for their 'end', and does not handle QUIT's answer: one
+  // that dropped before Redis answered made an unhandled rejection, and the broker crashed while it stopped; and
+  // while Redis was away, QUIT waited in the offline queue and stopping hung until the 5 s deadline killed it.
+  for (const connection of [subscriber, publisher]) {
+    const quit = connection.quit.bind(connection);
+    connection.quit = (...args: Parameters<Redis['quit']>) => {
+      if (connection.status === 'ready') {
+        const answer = quit(...args);
+        answer.catch(() => {});
+        return answer;
+      }
+      // Between two tries there is no socket to close, so ioredis sends no 'end' of its own.
+      const betweenTries = connection.status === 'reconnecting';
+      connection.disconnect();
+      if (betweenTries) process.nextTick(() => connection.emit('end'));
+      return Promise.resolve('OK');
+    };
+  }
   const mq = redisEmitter({ subConn: subscriber, pubConn: publisher });
   // Its connections' errors are reported above; this only keeps them from being thrown.
   (mq as unknown as { state: EventEmitter }).state.on('error', () => {});
@@ -69,8 +87,17 @@ export function redisState(url: string, events: RedisEvents): RedisState {
     options: { persistence, mq },
     // The promise form: the callback form waits for a 'ready' event that only its callback-style setup sends,
     // and Aedes 1.2 sets persistence up with the async one — so shutdown hung until the process was killed.
-    // Aedes closes the emitter (and with it the subscriber and publisher connections) itself.
-    close: () => persistence.destroy(),
+    // Aedes closes the emitter (and with it the subscriber and publisher connections) itself. destroy() also tells
+    // the other brokers, through the subscriber connection: while Redis is away that waits for ever, so the store
+    // is then just dropped.
+    close: async () => {
+      if (store.status === 'ready' && subscriber.status !== 'reconnecting') {
+        const destroyed = persistence.destroy();
+        const timer = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+        await Promise.race([destroyed.catch(() => {}), timer]);
+      }
+      store.disconnect();
+    },
   };
 }
 

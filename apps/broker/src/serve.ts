@@ -22,6 +22,7 @@ import { limitClientBacklog } from './slow-clients.js';
 import { dedupeExactly } from './dedupe.js';
 import { limitPackets } from './packet-limits.js';
 import { queueDeliveriesThePersistenceMissed } from './empty-levels.js';
+import { trackPublishes } from './in-flight.js';
 
 /** The most a fixed header adds to the remaining length that BROKER_MAX_PACKET_BYTES bounds. */
 const MQTT_FIXED_HEADER_BYTES = 5;
@@ -66,6 +67,7 @@ export async function serveBroker(log: Logger): Promise<void> {
         });
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
   queueDeliveriesThePersistenceMissed(broker);
+  const publishes = trackPublishes(broker);
   logClients(broker, log);
   refuseRetainedControl(broker, log);
   if (auth) broker.on('clientDisconnect', (client) => auth.forget(client));
@@ -148,7 +150,12 @@ export async function serveBroker(log: Logger): Promise<void> {
     const servers: Server[] = [tcpServer, httpServer, ...(tlsServer ? [tlsServer] : []), ...(httpsServer ? [httpsServer] : [])];
     const closing = servers.map(closeServer);
     for (const wss of webSocketServers) wss.close();
+    // What was acknowledged is stored and sent on before the clients and the store close (in-flight.ts), then what
+    // closing the clients publishes (wills): within the 5 s that stopping has.
+    await publishes.settled(2000);
     await new Promise<void>((resolve) => broker.close(() => resolve()));
+    const unfinished = await publishes.settled(1500);
+    if (unfinished > 0) log.warn('stopped with messages still being published: a session that is away may not get them', { messages: unfinished });
     await redis?.close();
     httpServer.closeAllConnections();
     httpsServer?.closeAllConnections();

@@ -14,21 +14,22 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/** `delayMs` holds every chunk that long each way, in order: a slow network, or a slow server. */
+export async function startTcpProxy(target: { host: string; port: number }, { delayMs = 0 }: { delayMs?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
+  // Half-open on both sides, so that one side's end reaches the other after the data before it, as on a real link.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ port: target.port, host: target.host, allowHalfOpen: true });
+    const later = (forward: () => void) => (delayMs === 0 ? forward() : setTimeout(forward, delayMs));
     for (const [socket, other] of [
       [client, upstream],
       [upstream, client],
     ] as const) {
       sockets.add(socket);
-      socket.pipe(other);
+      socket.on('data', (chunk) => later(() => other.destroyed || other.write(chunk)));
+      socket.on('end', () => later(() => other.destroyed || other.end()));
       socket.on('error', () => other.destroy());
-      socket.on('close', () => {
-        sockets.delete(socket);
-        other.destroy();
-      });
+      socket.on('close', () => sockets.delete(socket));
     }
   });
   const listen = (port: number) =>
