@@ -585,6 +585,74 @@ describe('Engine after a restart (restore)', () => {
     expect(calls.map((c) => c.command.op)).toEqual(['move']); // home was done already: not done again
   });
 
+  describe('a raw G-code block the restart interrupted', () => {
+    const block = {
+      ...protocol,
+      commands: [{ type: 'home' }, { type: 'gcode', params: { lines: ['G91', 'G1 Z-2 F300', 'G90'] } }, { type: 'comment', params: { message: 'done' } }],
+    } as typeof protocol;
+    async function midBlock(options: { errorRecovery?: { default: 'fail' }; pauseFirst?: boolean } = {}) {
+      const first = setup();
+      first.engine.create('r-1', { protocol: block, ...(options.errorRecovery ? { errorRecovery: options.errorRecovery } : {}) });
+      first.engine.act('r-1', { type: 'play' });
+      first.calls[0]!.done();
+      await first.flush();
+      expect(first.calls.map((c) => c.command.op)).toEqual(['home', 'gcode']);
+      if (options.pauseFirst) {
+        first.engine.act('r-1', { type: 'pause' });
+        first.holds[0]!();
+        await first.flush();
+        expect(first.last().status).toBe('paused');
+      }
+      first.engine.dispose();
+      return first.events.filter((e) => e.seq > 0);
+    }
+
+    it('is not sent again on its own: the run waits in recovery, code interrupted, and skip goes on without it', async () => {
+      const history = await midBlock();
+      const { engine, calls, last, flush, releases } = setup();
+      engine.restore([history]);
+      expect(last()).toMatchObject({
+        status: 'awaiting-recovery',
+        error: {
+          code: 'interrupted',
+          commandIndex: 1,
+          attempt: 1,
+          message: expect.stringMatching(/^the engine restarted during gcode \(command 2 of 3\): it may have been carried out in part or in full/),
+        },
+        allowedActions: expect.arrayContaining(['retry', 'skip', 'stop']),
+      });
+      expect(last().allowedActions).not.toContain('resume');
+      await flush();
+      expect(calls).toHaveLength(0);
+      engine.act('r-1', { type: 'skip' });
+      await flush();
+      expect(calls).toHaveLength(0); // the comment needs no device
+      expect(last()).toMatchObject({ status: 'succeeded' });
+      expect(releases()).toBe(0);
+    });
+
+    it('retry sends the block once more, after a cycle start for what the controller may still hold', async () => {
+      const history = await midBlock({ pauseFirst: true });
+      const { engine, calls, last, flush, releases } = setup();
+      engine.restore([history]);
+      expect(last()).toMatchObject({ status: 'awaiting-recovery', error: { code: 'interrupted' } });
+      engine.act('r-1', { type: 'retry' });
+      await flush();
+      expect(releases()).toBe(1);
+      expect(calls.map((c) => c.command.op)).toEqual(['gcode']);
+      calls[0]!.done();
+      await flush();
+      expect(last()).toMatchObject({ status: 'succeeded' });
+    });
+
+    it('fails the run at once when its policy says fail', async () => {
+      const history = await midBlock({ errorRecovery: { default: 'fail' } });
+      const { engine, last } = setup();
+      engine.restore([history]);
+      expect(last()).toMatchObject({ status: 'failed', error: { code: 'interrupted', commandIndex: 1 } });
+    });
+  });
+
   it('brings a paused run back exactly as it was: same source, message and since', async () => {
     const history = await historyUntil(async ({ engine, calls, flush }) => {
       engine.act('r-1', { type: 'play' });

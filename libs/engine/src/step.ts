@@ -347,9 +347,20 @@ function onInterlock(turn: Turn, active: boolean, message: string): void {
 }
 
 function onRestored(turn: Turn): void {
-  const current = turn.state.current;
-  // Motion in flight when the engine stopped may still be held by the controller: cycle start before sending it again.
-  turn.io({ resend: current !== null && !current.failedNow && commandModule(current.type).kind === 'motion' });
+  const { current, status } = turn.state;
+  const module = current === null ? null : commandModule(current.type);
+  const inFlight = current !== null && !current.failedNow && module!.kind === 'motion';
+  // Motion in flight when the engine stopped may still be held by the controller: cycle start before the next request.
+  turn.io({ resend: inFlight });
+  if (inFlight && module!.afterRestart === 'ask' && (status === 'running' || status === 'pausing' || status === 'blocked' || status === 'paused')) {
+    // Not done again on a resume: the operator says whether it is to be sent again (retry) or counted as done (skip).
+    const what = `${current.type} (command ${current.index + 1} of ${turn.state.protocol.commands.length})`;
+    failCommand(turn, {
+      code: 'interrupted',
+      message: `the engine restarted during ${what}: it may have been carried out in part or in full, and sending it again may not end the same. Check the machine, then retry to send it again, or skip it`,
+    });
+    return;
+  }
   for (const event of recoveryEvents(turn.state)) turn.emit(event);
 }
 

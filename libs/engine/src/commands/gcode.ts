@@ -12,6 +12,8 @@ export const gcode: CommandModule<'gcode'> = {
   onStop: 'abort',
   onPause: 'hold',
   onResume: 'continue',
+  // G91 makes its moves relative, and its M-codes may dispense: sent twice, it does not end where once would.
+  afterRestart: 'ask',
   result: positionResult,
   accessories: (command) => gcodeAccessories(command.params.lines),
   describe: (command, style) => (style === 'terse' ? `gcode (${lines(command.params.lines.length)})` : `G-code: ${lines(command.params.lines.length)}`),

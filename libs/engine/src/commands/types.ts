@@ -55,6 +55,13 @@ export interface CommandModule<T extends CommandType = CommandType> {
   readonly onPause: 'hold' | 'freeze';
   /** A resume while it is current: `complete` it (a protocol pause ends with the resume) or `continue` it. */
   readonly onResume: 'complete' | 'continue';
+  /**
+   * A device command an engine restart interrupted (its start is in the journal, its end is not): `repeat` it on
+   * resume, as doing it twice ends the same (a move to deck coordinates, homing, an output's level) — the default;
+   * or `ask`: it fails with code `interrupted` into error recovery, for the operator to retry or skip, because it may
+   * have run in part or in full and doing it again may not end the same (a raw G-code block, which may be relative).
+   */
+  readonly afterRestart?: 'repeat' | 'ask';
   /** What the device's answer keeps in `command.succeeded` (motion: where the machine ended up). */
   result?(state: HardwareState): Record<string, unknown>;
   /** The device output it switches, and to what: the run switches every output it left on off when it ends. */
