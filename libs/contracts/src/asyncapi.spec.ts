@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
 import { asyncApiDocument } from './asyncapi.js';
+import { HW_TOPIC_KINDS, RUN_TOPIC_KINDS, topics } from './topics.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const committed = path.resolve(here, '../../../docs/asyncapi.json');
@@ -21,6 +22,7 @@ describe('the AsyncAPI document', () => {
       'engine/{engineId}/online',
       'engine/{engineId}/replies',
       'engine/{engineId}/status',
+      'gateway/{gatewayId}/online',
       'hw/{deviceId}/online',
       'hw/{deviceId}/requests',
       'hw/{deviceId}/state',
@@ -36,6 +38,18 @@ describe('the AsyncAPI document', () => {
     expect(doc.channels.runStatus.messages.status.payload).toEqual({ $ref: '#/components/schemas/RunStatusDocument' });
     const status = doc.components.schemas.RunStatusDocument as { properties: Record<string, unknown>; required: string[] };
     expect(status.required).toEqual(expect.arrayContaining(['runId', 'status', 'pause', 'allowedActions', 'seq']));
+  });
+
+  it('has a channel for every topic topics.ts builds, and no other', () => {
+    // Each builder called with a placeholder id; subscriptions (all…) are filters, not topics.
+    const built = Object.entries(topics).flatMap(([name, build]) => {
+      if (name.startsWith('all')) return [];
+      if (name === 'run') return RUN_TOPIC_KINDS.map((kind) => topics.run('{}', kind));
+      if (name === 'hw') return HW_TOPIC_KINDS.map((kind) => topics.hw('{}', kind));
+      return [(build as (id: string) => string)('{}')];
+    });
+    const channels = Object.values(asyncApiDocument(version).channels).map((c) => c.address.replace(/\{\w+\}/g, '{}'));
+    expect(channels.sort()).toEqual(built.sort());
   });
 
   // What AsyncAPI's own tools (the /docs/mqtt renderer among them) read it with: every $ref must resolve in the document.

@@ -16,6 +16,7 @@ const schema = (name: keyof typeof PAYLOADS) => ({ $ref: `#/components/schemas/$
 const runId = { runId: { description: 'The run id: 1-128 characters, no +, #, / or control characters, not starting with $.' } };
 const deviceId = { deviceId: { description: 'The device id (same rules as run ids).' } };
 const engineId = { engineId: { description: 'The engine id (same rules as run ids).' } };
+const gatewayId = { gatewayId: { description: 'The HTTP gateway id, GATEWAY_ID (same rules as run ids).' } };
 const message = (name: string, summary: string, payload: unknown) => ({ name, summary, contentType: 'application/json', payload });
 
 export function asyncApiDocument(version: string) {
@@ -49,6 +50,11 @@ export function asyncApiDocument(version: string) {
         address: 'engine/{engineId}/status',
         parameters: engineId,
         messages: { status: message('status', 'The devices the engine serves, whether it can journal, and its runs (retained).', schema('EngineStatus')) },
+      },
+      gatewayOnline: {
+        address: 'gateway/{gatewayId}/online',
+        parameters: gatewayId,
+        messages: { online: message('online', 'The HTTP gateway: `true`, or `false` when it stops or as its last will (retained).', { type: 'boolean' }) },
       },
       deviceCurrent: {
         address: 'device/{deviceId}/current',
@@ -84,6 +90,7 @@ export function asyncApiDocument(version: string) {
       watchCommands: { action: 'receive', channel: { $ref: '#/channels/runCommands' } },
       watchEngines: { action: 'receive', channel: { $ref: '#/channels/engineOnline' } },
       watchEngineStatus: { action: 'receive', channel: { $ref: '#/channels/engineStatus' } },
+      watchGateways: { action: 'receive', channel: { $ref: '#/channels/gatewayOnline' } },
       watchDevice: { action: 'receive', channel: { $ref: '#/channels/deviceCurrent' } },
       requestHardware: { action: 'send', channel: { $ref: '#/channels/hwRequests' } },
       replyToEngine: { action: 'send', channel: { $ref: '#/channels/engineReplies' } },
