@@ -1,13 +1,10 @@
 // A full disk under the journal: the engine on a real 256 KiB tmpfs. Nothing may be acknowledged or published as
 // done unless it is on disk; the engine says it cannot write, refuses what would change a run, and goes on by
 // itself once there is room again. What it did acknowledge survives a SIGKILL.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineStatus, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, requirement, startBroker, startService, stopAll, type ServiceProcess, type TestClient } from '@labrun/testkit';
+import { connectTestClient, fillDisk, mountTmpfs, startBroker, startService, stopAll, unmount, type ServiceProcess, type TestClient } from '@labrun/testkit';
 
 const protocol = {
   schemaVersion: 1,
@@ -17,45 +14,6 @@ const protocol = {
     { type: 'comment', params: { message: 'done' } },
   ],
 };
-
-/** Mount a tmpfs of `size` on a new directory, or say why not (root and mount are needed). */
-function mountTmpfs(size: string): string | null {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labrun-small-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return dir;
-  } catch (error) {
-    fs.rmdirSync(dir);
-    requirement(false, `a ${size} tmpfs (mount -t tmpfs: needs root)`, `run as root; mount said: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`);
-    return null;
-  }
-}
-
-function unmount(dir: string): void {
-  execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
-  fs.rmdirSync(dir);
-}
-
-/** Fill the filesystem at `dir` to the last byte with one file, and return its path. */
-function fillDisk(dir: string): string {
-  const file = path.join(dir, 'filler');
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (const size of [64 * 1024, 4096, 512, 1]) {
-      const chunk = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          fs.writeSync(fd, chunk);
-        } catch {
-          break;
-        }
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return file;
-}
 
 describe('an engine whose journal is on a full disk', () => {
   let disk: string | null = null;

@@ -1,8 +1,9 @@
 // What the notify service has sent and is sending, on disk (LABRUN_NOTIFY_STATE), so that a restart neither sends
-// a change twice nor forgets a delivery it was retrying. Written whole, atomically (a temporary file, fsync, rename).
+// a change twice nor forgets a delivery it was retrying. Written whole, atomically (replaceFile: a temporary file, fdatasync, rename, directory fsync).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@labrun/service';
+import { replaceFile } from '@labrun/service/files';
 import type { Notification } from './message.js';
 
 export type DeliveryState =
@@ -111,17 +112,14 @@ export class NotifyState {
   private async write(): Promise<void> {
     this.dirty = false;
     this.prune();
-    const text = `${JSON.stringify(this.data)}\n`;
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.tmp-${process.pid}`;
-    const handle = await fs.promises.open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+      await replaceFile(this.file, `${JSON.stringify(this.data)}\n`, { mode: 0o600 });
+    } catch (error) {
+      // Not on disk: the next save writes it, even if nothing else changes meanwhile.
+      this.dirty = true;
+      throw error;
     }
-    await fs.promises.rename(temporary, this.file);
   }
 
   private prune(): void {

@@ -3,9 +3,10 @@
 // verifying passwords and tokens, adding and removing users and tokens — `labrun-broker user`, `labrun user`,
 // `labrun token` and the gateway all go through here. The format is documented in docs/security.md.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { replaceFile } from '@labrun/service/files';
 import { ROLES, type Role } from './acl.js';
 import { deviceListProblem } from './devices.js';
 
@@ -194,21 +195,7 @@ export async function loadAuthFile(file: string): Promise<AuthFile> {
 export async function writeAuthFile(file: string, auth: AuthFile): Promise<void> {
   const checked = AuthFileSchema.parse(auth);
   await mkdir(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(checked, null, 2)}\n`);
-    await handle.chmod(0o600); // whatever the umask said
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await replaceFile(file, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The file as it is, or an empty one if there is none yet (a file that is there but broken is an error). */

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { TEMP_SUFFIX } from './journal-format.js';
+import { replaceFile } from '@labrun/service/files';
 
 export interface Line {
   kind: 'line';
@@ -179,37 +179,13 @@ export function datasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 }
 
-/** Make the directory's entries (files created, renamed, deleted) durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { syncDir } from '@labrun/service/files';
 
 /**
  * Write `name` in `dir` atomically: `write` fills a temp file, which is synced and renamed over `name`, and the
  * directory is synced. Returns the size written. On failure the temp file is removed and `name` is untouched.
  */
-export async function replaceAtomically(dir: string, name: string, write: (out: fsp.FileHandle) => Promise<void>): Promise<number> {
-  const temp = path.join(dir, name + TEMP_SUFFIX);
-  const out = await fsp.open(temp, 'w');
-  try {
-    await write(out);
-    await out.datasync();
-    const { size } = await out.stat();
-    await out.close();
-    await fsp.rename(temp, path.join(dir, name));
-    await syncDir(dir);
-    return size;
-  } catch (error) {
-    await out.close().catch(() => {});
-    await fsp.rm(temp, { force: true });
-    throw error;
-  }
-}
+export const replaceAtomically = (dir: string, name: string, write: (out: fsp.FileHandle) => Promise<void>): Promise<number> => replaceFile(path.join(dir, name), write);
 
 /** Write `parts` to `out` in writes of about 1 MiB. */
 export class ChunkedWriter {

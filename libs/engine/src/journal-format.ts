@@ -17,8 +17,8 @@ export const segmentNumber = (name: string): number | null => {
   return match ? Number(match[1]) : null;
 };
 
-/** A file being written by a compaction; it becomes a segment only when renamed into place. */
-export const TEMP_SUFFIX = '.tmp';
+/** A file being written by a compaction (replaceFile's temporary); it becomes a segment only when renamed into place. */
+export { TEMP_SUFFIX } from '@labrun/service/files';
 
 /** A segment's damaged copy kept for inspection: `<segment>.damaged-<timestamp>`; never read as a segment. */
 export const DAMAGED_SUFFIX = '.damaged-';

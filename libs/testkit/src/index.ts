@@ -10,3 +10,4 @@ export * from './home-assistant.js';
 export * from './promtool.js';
 export * from './receivers.js';
 export * from './tcp-proxy.js';
+export * from './disk.js';
