@@ -86,6 +86,30 @@ describe('set-output on the simulator, over MQTT', () => {
     await status(runId, (s) => s.status === 'succeeded');
   });
 
+  it('switches the pump on again when the run goes on after the alarm that switched it off (home, then skip)', async () => {
+    const mark = client.received.length;
+    const runId = await start([
+      { type: 'home' },
+      pump(1),
+      { type: 'gcode', params: { lines: ['G1 X1000 F10000'] } },
+      { type: 'delay', params: { seconds: 2 } },
+      { type: 'comment', params: { message: 'done' } },
+    ]);
+    const on = await hwAt((s) => s.outputs?.pump === 1, mark);
+    await status(runId, (s) => s.status === 'awaiting-recovery' && s.error?.code === 'alarm');
+    const off = await hwAt((s) => s.outputs?.pump === 0, on);
+    await client.publish(`run/${runId}/actions`, 'home');
+    await status(runId, (s) => s.recovery?.fixit?.ok === true);
+    await client.publish(`run/${runId}/actions`, 'skip');
+    await status(runId, (s) => s.status === 'running' && s.current?.type === 'delay');
+    // On again while the delay runs, and off once the run has ended.
+    const again = await hwAt((s) => s.outputs?.pump === 1, off);
+    const done = await status(runId, (s) => s.status === 'succeeded');
+    const ended = client.received.findIndex((m) => m.topic === `run/${runId}/status` && m.json().seq === done.seq);
+    expect(again).toBeLessThan(ended);
+    expect(await hw((s) => s.outputs?.pump === 0, ended)).toMatchObject({ outputs: { pump: 0 } });
+  });
+
   it('leaves the pump off when the run fails: the alarm that failed it made GRBL switch everything off', async () => {
     const mark = client.received.length;
     // Far beyond the travel (raw G-code, which is not checked against it at create): GRBL stops at the limit switch

@@ -465,6 +465,68 @@ describe('Engine on real motion', () => {
     expect(last().current).toMatchObject({ index: 1, type: 'move' });
   });
 
+  describe('the outputs a run had on, after recovery', () => {
+    const pump = (value: number) => ({ type: 'set-output', params: { output: 'pump', value } });
+    const withOutputs = (commands: unknown[]) => ({ ...protocol, commands }) as typeof protocol;
+
+    it('are set again before the retried command: an alarm made GRBL switch them off', async () => {
+      const { engine, calls, flush } = setup();
+      engine.create('r-1', {
+        protocol: withOutputs([
+          { type: 'home' },
+          pump(0.5),
+          { type: 'set-output', params: { output: 'valve', value: 1 } },
+          { type: 'move', params: { x: 10 } },
+          { type: 'comment', params: { message: 'done' } },
+        ]),
+      });
+      engine.act('r-1', { type: 'play' });
+      for (let i = 0; i < 3; i++) {
+        calls[i]!.done();
+        await flush();
+      }
+      calls[3]!.fail('ALARM:1 Hard limit triggered', 'alarm', true);
+      await flush();
+      engine.act('r-1', { type: 'home' });
+      calls[4]!.done();
+      await flush();
+      engine.act('r-1', { type: 'retry' });
+      expect(calls.slice(5).map((c) => c.command)).toEqual([
+        { op: 'set-output', output: 'pump', value: 0.5 },
+        { op: 'set-output', output: 'valve', value: 1 },
+        { op: 'move', params: { x: 10 } },
+      ]);
+    });
+
+    it('a skipped set-output sets nothing: only what succeeded is set again, after a skip too', async () => {
+      const { engine, calls, flush, last } = setup();
+      engine.create('r-1', { protocol: withOutputs([pump(0.5), pump(1), { type: 'delay', params: { seconds: 5 } }]) });
+      engine.act('r-1', { type: 'play' });
+      calls[0]!.done();
+      await flush();
+      calls[1]!.fail('the device did not answer', 'timeout');
+      await flush();
+      expect(last()).toMatchObject({ status: 'awaiting-recovery' });
+      engine.act('r-1', { type: 'skip' });
+      expect(calls.slice(2).map((c) => c.command)).toEqual([{ op: 'set-output', output: 'pump', value: 0.5 }]);
+      expect(last()).toMatchObject({ status: 'running', current: { type: 'delay' } });
+    });
+
+    it('none is sent when the run had none on', async () => {
+      const { engine, calls, flush } = setup();
+      engine.create('r-1', { protocol: withOutputs([{ type: 'home' }, pump(0.5), pump(0), { type: 'move', params: { x: 10 } }]) });
+      engine.act('r-1', { type: 'play' });
+      for (let i = 0; i < 3; i++) {
+        calls[i]!.done();
+        await flush();
+      }
+      calls[3]!.fail('error:9 G-code locked out during alarm or jog state', 'grbl-error');
+      await flush();
+      engine.act('r-1', { type: 'retry' });
+      expect(calls.slice(4).map((c) => c.command.op)).toEqual(['move']);
+    });
+  });
+
   it('a controller that disconnects mid-move puts the run in recovery: position lost, retried only after the interlock clears and a home', async () => {
     const { engine, calls, events, last, flush } = setup();
     engine.create('r-1', { protocol });
@@ -651,6 +713,30 @@ describe('Engine after a restart (restore)', () => {
       engine.restore([history]);
       expect(last()).toMatchObject({ status: 'failed', error: { code: 'interrupted', commandIndex: 1 } });
     });
+  });
+
+  it('sets the outputs the run had on again when it is resumed after the restart (the controller may have restarted too)', async () => {
+    const first = setup();
+    first.engine.create('r-1', {
+      protocol: { ...protocol, commands: [{ type: 'home' }, { type: 'set-output', params: { output: 'pump', value: 0.5 } }, { type: 'move', params: { x: 10 } }] } as typeof protocol,
+    });
+    first.engine.act('r-1', { type: 'play' });
+    for (let i = 0; i < 2; i++) {
+      first.calls[i]!.done();
+      await first.flush();
+    }
+    expect(first.calls.at(-1)!.command.op).toBe('move');
+    first.engine.dispose();
+    const { engine, calls, last, flush, releases } = setup();
+    engine.restore([first.events.filter((e) => e.seq > 0)]);
+    expect(last()).toMatchObject({ status: 'paused', pause: { source: 'recovery' } });
+    engine.act('r-1', { type: 'resume' });
+    await flush();
+    expect(releases()).toBe(1);
+    expect(calls.map((c) => c.command)).toEqual([
+      { op: 'set-output', output: 'pump', value: 0.5 },
+      { op: 'move', params: { x: 10 } },
+    ]);
   });
 
   it('brings a paused run back exactly as it was: same source, message and since', async () => {

@@ -91,6 +91,8 @@ export interface Io {
   releasing: string | null;
   /** The current motion was sent before (by an engine that restarted): send cycle start before sending it again. */
   resend: boolean;
+  /** The run goes on after recovery or a restart: set the device outputs to the run's levels first. */
+  restoreOutputs: boolean;
   /** The timer of the running delay countdown or timeout. */
   timer: { id: string; index: number; for: 'delay' | 'timeout' } | null;
   /** The subscription a current wait-for listens on. */
@@ -162,6 +164,7 @@ export const initialIo = (): Io => ({
   deviceHeld: false,
   releasing: null,
   resend: false,
+  restoreOutputs: false,
   timer: null,
   subscription: null,
   yielding: false,

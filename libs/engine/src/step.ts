@@ -7,7 +7,7 @@
 import type { CommandType, HardwareState, RunAction, RunEvent } from '@labrun/contracts';
 import { recoveryFor, topicMatches } from '@labrun/contracts';
 import { isDeepStrictEqual } from 'node:util';
-import { lookup } from './append-only.js';
+import { at, lookup } from './append-only.js';
 import { apply } from './apply.js';
 import { commandModule, type HardwareCommand } from './commands/index.js';
 import { whyNot, type NewEvent } from './decide.js';
@@ -185,6 +185,8 @@ function onAction(turn: Turn, action: RunAction, actionId: string): void {
     case 'resume':
       // A protocol pause completes when the run is resumed.
       if (current && state.status === 'paused' && commandModule(current.type).onResume === 'complete') turn.emit({ type: 'command.succeeded', ...which(current.index, current.attempt) });
+      // After a restart of the engine (and perhaps of the controller, which starts with everything off).
+      if (state.reasons.some((r) => r.source === 'recovery')) turn.io({ restoreOutputs: true });
       return;
     case 'stop':
       if (state.status === 'awaiting-recovery') {
@@ -202,9 +204,12 @@ function onAction(turn: Turn, action: RunAction, actionId: string): void {
       return;
     case 'retry':
       turn.emit({ type: 'command.started', ...which(current!.index, current!.attempt + 1), commandType: current!.type });
+      // GRBL switches the spindle and coolant off on an alarm or a reset: the outputs the run had on go on again.
+      turn.io({ restoreOutputs: true });
       return;
     case 'skip':
       turn.emit({ type: 'command.skipped', ...which(current!.index, current!.attempt), by: action.by ?? null, message: action.message ?? 'skipped by the operator' });
+      turn.io({ restoreOutputs: true });
       return;
     case 'pause':
     case 'home':
@@ -406,6 +411,7 @@ function reconcile(turn: Turn): void {
     reconcileTimer(turn);
     reconcileSubscription(turn);
     if (isFinished(turn.state)) return;
+    if (turn.state.io.restoreOutputs && turn.state.status === 'running') restoreOutputs(turn);
     if (current && !current.failedNow && !turn.state.io.motion && (status === 'running' || status === 'pausing')) {
       const plan = planOf(state, current);
       if (plan.kind === 'perform') {
@@ -458,17 +464,47 @@ function switchOffOutputs(turn: Turn): void {
   if (off.length > 0) turn.effects.push({ kind: 'perform', id: turn.nextId(), deviceId, request: { op: 'gcode', params: { lines: off } }, after: io.releasing });
 }
 
-/** A device request, after the cycle start it must wait for (a hold left behind, or motion sent before a restart). */
-function send(turn: Turn, request: HardwareCommand): string {
-  let after = turn.state.io.releasing;
+/** The cycle start the next device request must wait for, if one is owed (a hold left behind, or motion sent before a restart). */
+function owedRelease(turn: Turn): string | null {
   if (turn.state.io.resend) {
-    after = turn.nextId();
-    turn.effects.push({ kind: 'release', id: after, deviceId: turn.state.deviceId });
+    const id = turn.nextId();
+    turn.effects.push({ kind: 'release', id, deviceId: turn.state.deviceId });
+    turn.io({ resend: false, releasing: id });
   }
+  return turn.state.io.releasing;
+}
+
+/** A device request, after the cycle start it must wait for. */
+function send(turn: Turn, request: HardwareCommand): string {
+  const after = owedRelease(turn);
   const id = turn.nextId();
-  turn.io({ releasing: null, resend: false });
+  turn.io({ releasing: null });
   turn.effects.push({ kind: 'perform', id, deviceId: turn.state.deviceId, request, after });
   return id;
+}
+
+/**
+ * The run goes on after error recovery or an engine restart: every output its succeeded commands left on is set to
+ * that level again, before anything else is sent (an alarm or a reset switched them off; setting one that is still
+ * on changes nothing). A skipped or failed set-output sets nothing. Their results change nothing.
+ */
+function restoreOutputs(turn: Turn): void {
+  turn.io({ restoreOutputs: false });
+  const levels = new Map<string, number>();
+  const { records } = turn.state;
+  for (let i = 0; i < records.length; i++) {
+    const record = at(records, i)!;
+    if (record.status !== 'succeeded') continue;
+    const command = commandAt(turn.state, record.index);
+    const output = commandModule(command.type).output?.(command as never);
+    if (output) levels.set(output.output, output.value);
+  }
+  const on = [...levels].filter(([, value]) => value > 0);
+  if (on.length === 0) return;
+  const after = owedRelease(turn);
+  for (const [output, value] of on) {
+    turn.effects.push({ kind: 'perform', id: turn.nextId(), deviceId: turn.state.deviceId, request: { op: 'set-output', output, value }, after });
+  }
 }
 
 /** Stop means motion stops: abort what is in flight; a command with nothing in flight fails at once. */
