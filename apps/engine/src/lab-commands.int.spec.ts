@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunCommandsDocument, RunEvent, RunStatusDocument } from '@labrun/contracts';
-import { connectTestClient, startBroker, startService, stopAll, type TestClient } from '@labrun/testkit';
+import { connectTestClient, flushRedisDb, requirement, startBroker, startService, startTcpProxy, stopAll, tcpReachable, type TcpProxy, type TestClient } from '@labrun/testkit';
 
 describe('lab commands over MQTT', () => {
   let client: TestClient;
@@ -88,5 +88,50 @@ describe('lab commands over MQTT', () => {
     await client.publish(`run/${runId}/actions`, 'play');
     await new Promise((r) => setTimeout(r, 300));
     expect(client.messages('run/victim/actions')).toEqual([]);
+  });
+});
+
+// The engine subscribes for a wait-for on one connection and publishes on another. On a broker whose subscriptions
+// take a while (labrun's on a Redis 100 ms away: a subscription is in force only once Redis has it), an instrument
+// that answered at once answered before the wait could hear it, and the run waited until its timeout.
+const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
+
+describe.skipIf(!hasRedis)('an instrument that answers at once', () => {
+  const db = 9 + Math.floor(Math.random() * 6);
+  let proxy: TcpProxy | undefined;
+  afterAll(async () => {
+    await stopAll();
+    await proxy?.close();
+    await flushRedisDb(db);
+  });
+
+  it('is heard: the request goes out only once the broker has the wait-for subscription', async () => {
+    await flushRedisDb(db);
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 }, { delayMs: 100 });
+    const broker = await startBroker({ BROKER_REDIS_URL: `redis://127.0.0.1:${proxy.port}/${db}` });
+    await startService('engine', { MQTT_URL: broker.url, ENGINE_ID: 'e-lab-fast', DEVICE_ID: 'sim-lab-fast' });
+    const instrument = await connectTestClient(broker.url);
+    await instrument.subscribe('lab/fast/request');
+    instrument.client.on('message', (topic) => {
+      if (topic === 'lab/fast/request') void instrument.publish('lab/fast/result', { status: 'done' });
+    });
+    const watcher = await connectTestClient(broker.url);
+    const runId = `fast-${randomUUID().slice(0, 8)}`;
+    await watcher.subscribe(`run/${runId}/status`);
+    await watcher.publish(`run/${runId}/create`, {
+      protocol: {
+        schemaVersion: 1,
+        metadata: { name: 'fast instrument' },
+        commands: [
+          { type: 'publish', params: { topic: 'lab/fast/request', payload: { go: true } } },
+          { type: 'wait-for', params: { topic: 'lab/fast/result', field: 'status', equals: 'done', timeoutSeconds: 5 } },
+          { type: 'comment', params: { message: 'answered' } },
+        ],
+      },
+    });
+    await watcher.publish(`run/${runId}/actions`, 'play');
+    const end = await watcher.waitFor(`run/${runId}/status`, (m) => m.text !== '' && ['succeeded', 'awaiting-recovery', 'failed'].includes(m.json().status), 20_000);
+    expect(end.json()).toMatchObject({ status: 'succeeded' });
+    await Promise.all([instrument.close(), watcher.close()]);
   });
 });

@@ -98,6 +98,9 @@ runMain(log, async () => {
       if (error) log.warn('publish failed', { topic, error: error.message });
     });
 
+  /** Every wait-for subscription asked for so far acknowledged (or given up on). */
+  let subscribed: Promise<void> = Promise.resolve();
+
   const hardware = new MqttHardwarePort(publisher, config.ENGINE_ID, log);
   const onlineSince = new Date().toISOString();
   const fleet = new Fleet(config.ENGINE_ID, config.devices, onlineSince, log);
@@ -129,11 +132,25 @@ runMain(log, async () => {
       },
       commands: (commands) => publish(topics.run(commands.runId, 'commands'), commands, true),
       // A protocol's publish and wait-for: messages for and from other instruments, under LABRUN_PROTOCOL_TOPICS.
-      message: (topic, payload, retain) => publish(topic, payload, retain),
-      subscribe: (topic) =>
-        receiver.subscribe(topic, { qos: 1 }, (error) => {
-          if (error) log.warn('could not subscribe for a wait-for', { topic, error: error.message });
-        }),
+      // A publish waits until the broker has acknowledged every wait-for subscription asked for before it: a
+      // protocol that asks an instrument something and then waits for the answer hears an instrument that answers
+      // at once (the subscription is on the receiving connection, the publish on the other).
+      message: (topic, payload, retain) => void subscribed.then(() => publish(topic, payload, retain)),
+      subscribe: (topic) => {
+        const acknowledged = new Promise<void>((resolve) => {
+          // Not held for ever by a broker that does not answer: the wait then hears what comes after.
+          const timer = setTimeout(() => {
+            log.warn('no answer to a wait-for subscription within 5 s: publishing anyway', { topic });
+            resolve();
+          }, 5000).unref();
+          receiver.subscribe(topic, { qos: 1 }, (error) => {
+            clearTimeout(timer);
+            if (error) log.warn('could not subscribe for a wait-for', { topic, error: error.message });
+            resolve();
+          });
+        });
+        subscribed = Promise.all([subscribed, acknowledged]).then(() => undefined);
+      },
       unsubscribe: (topic) => receiver.unsubscribe(topic),
     },
     journal,
