@@ -40,6 +40,9 @@ export const brokerEnv = {
   BROKER_TLS_KEY: z.string().optional(),
   BROKER_MAX_PACKET_BYTES: byteCount(1024, MQTT_MAX_PACKET_BYTES).default(DEFAULT_MAX_PACKET_BYTES),
   BROKER_MAX_CLIENT_BACKLOG_BYTES: byteCount(1024, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_CLIENT_BACKLOG_BYTES),
+  /** Prometheus metrics on this port (GET /metrics), when set. */
+  BROKER_METRICS_PORT: portVar.optional(),
+  BROKER_METRICS_HOST: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' }).default('127.0.0.1'),
   BROKER_MAX_CLIENT_WAIT_MS: z.coerce
     .number({ error: 'expected a number of milliseconds' })
     .int({ error: 'expected a whole number of milliseconds' })
@@ -78,6 +81,8 @@ export interface BrokerConfig {
   /** Redis for sessions, subscriptions and retained messages (survive a restart; brokers on it form a cluster). */
   redisUrl?: string;
   limits: BrokerLimits;
+  /** Where to serve Prometheus metrics, when asked for. */
+  metrics?: { host: string; port: number };
   /** Settings that are allowed but probably not what the user meant, to log at start. */
   warnings: string[];
 }
@@ -125,6 +130,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     ['BROKER_WS_PORT', vars.BROKER_WS_PORT],
     ['BROKER_TLS_PORT', vars.BROKER_TLS_PORT],
     ['BROKER_WSS_PORT', vars.BROKER_WSS_PORT],
+    ['BROKER_METRICS_PORT', vars.BROKER_METRICS_PORT],
   ] as const;
   for (const [i, [name, port]] of ports.entries()) {
     const same = ports.slice(i + 1).find(([, other]) => port !== undefined && port !== 0 && other === port);
@@ -155,6 +161,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     ...(authFile !== undefined ? { authFile } : {}),
     ...(tls ? { tls } : {}),
     ...(vars.BROKER_REDIS_URL ? { redisUrl: vars.BROKER_REDIS_URL } : {}),
+    ...(vars.BROKER_METRICS_PORT !== undefined ? { metrics: { host: vars.BROKER_METRICS_HOST, port: vars.BROKER_METRICS_PORT } } : {}),
     limits,
     warnings,
   };

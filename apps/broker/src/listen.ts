@@ -33,3 +33,6 @@ export const MQTT = brokerListener('MQTT', 'BROKER_PORT', 'mqtt');
 export const MQTT_WS = brokerListener('MQTT over WebSocket', 'BROKER_WS_PORT', 'ws', '/mqtt');
 export const MQTTS = brokerListener('MQTT over TLS', 'BROKER_TLS_PORT', 'mqtts');
 export const MQTT_WSS = brokerListener('MQTT over secure WebSocket', 'BROKER_WSS_PORT', 'wss', '/mqtt');
+
+/** Prometheus metrics (HTTP), when BROKER_METRICS_PORT is set. */
+export const METRICS: Listener = { what: 'metrics (HTTP)', hostVar: 'BROKER_METRICS_HOST', portVar: 'BROKER_METRICS_PORT' };

@@ -9,9 +9,11 @@ import { Aedes } from 'aedes';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ConfigError } from '@labrun/contracts';
-import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, type Logger } from '@labrun/service';
+import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, urlHost, type Logger } from '@labrun/service';
+import { createMetricsServer } from '@labrun/service/metrics';
 import { loadBrokerConfig } from './config.js';
-import { listenerUrl, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
+import { listenerUrl, METRICS, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
+import { BrokerMetrics } from './metrics.js';
 import { logClients } from './client-log.js';
 import { BrokerAuth } from './auth.js';
 import { AuthFileError } from '@labrun/auth';
@@ -56,16 +58,26 @@ export async function serveBroker(log: Logger): Promise<void> {
     config.redisUrl === undefined
       ? undefined
       : redisState(config.redisUrl, {
-          retainedWriteFailed: (topic, error) =>
-            log.error('could not keep a retained message in Redis: it was delivered, but a subscriber that comes later will not get it', { topic, error: error.message }),
-          connectionLost: (connection, error) =>
+          retainedWriteFailed: (topic, error) => {
+            metrics?.retainedWriteFailed();
+            log.error('could not keep a retained message in Redis: it was delivered, but a subscriber that comes later will not get it', { topic, error: error.message });
+          },
+          connectionLost: (connection, error) => {
+            metrics?.redisConnection(connection, false);
             log.error('lost its connection to Redis; reconnecting. Until it is back, what is written to Redis waits, and messages the other brokers publish meanwhile do not reach this one', {
               connection,
               error: error.message,
-            }),
-          connectionBack: (connection) => log.info('the connection to Redis is back', { connection }),
+            });
+          },
+          connectionBack: (connection) => {
+            metrics?.redisConnection(connection, true);
+            log.info('the connection to Redis is back', { connection });
+          },
         });
+  // Prometheus metrics only when asked for (BROKER_METRICS_PORT): without them nothing is collected at all.
+  let metrics: BrokerMetrics | undefined;
   const broker = await Aedes.createBroker({ ...(auth ? auth.hooks() : {}), ...(redis ? redis.options : {}) });
+  if (config.metrics) metrics = new BrokerMetrics(broker, redis !== undefined);
   queueDeliveriesThePersistenceMissed(broker);
   const publishes = trackPublishes(broker);
   logClients(broker, log);
@@ -87,13 +99,14 @@ export async function serveBroker(log: Logger): Promise<void> {
   };
   // Every connection, on every listener, gets the same limits (see packet-limits.ts and slow-clients.ts).
   const handleLimited = (connection: Duplex, req?: IncomingMessage) => {
-    limitClientBacklog(connection, { maxBacklogBytes: config.limits.maxClientBacklogBytes, maxWaitMs: config.limits.maxClientWaitMs }, log);
+    limitClientBacklog(connection, { maxBacklogBytes: config.limits.maxClientBacklogBytes, maxWaitMs: config.limits.maxClientWaitMs }, log, () => metrics?.clientCutOff());
     const client = broker.handle(connection, req);
     dedupeExactly(client);
     limitPackets(client, config.limits.maxPacketBytes);
   };
   const tcpServer = createTcpServer({ noDelay: true }, handle);
   const httpServer = createHttpServer(notFound);
+  const metricsServer = metrics && createMetricsServer(metrics.registry, (error) => log.error('could not collect the metrics', { error: error.message }));
   const tlsServer = tls?.port === undefined ? undefined : createTlsServer({ ...tls.certificate, noDelay: true }, handle);
   const httpsServer = tls?.wsPort === undefined ? undefined : createHttpsServer(tls.certificate, notFound);
   // Most often a client speaking plain MQTT to a TLS port, or one that does not trust the certificate.
@@ -107,6 +120,10 @@ export async function serveBroker(log: Logger): Promise<void> {
     bound.push({ listener: MQTT_WS, port: await listen(httpServer, MQTT_WS, config.host, config.wsPort) });
     if (tlsServer) bound.push({ listener: MQTTS, port: await listen(tlsServer, MQTTS, config.host, tls!.port!) });
     if (httpsServer) bound.push({ listener: MQTT_WSS, port: await listen(httpsServer, MQTT_WSS, config.host, tls!.wsPort!) });
+    if (metricsServer) {
+      const port = await listen(metricsServer, METRICS, config.metrics!.host, config.metrics!.port);
+      log.info('metrics listening', { http: `http://${urlHost(config.metrics!.host)}:${port}/metrics` });
+    }
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     log.error(error.message);
@@ -147,7 +164,7 @@ export async function serveBroker(log: Logger): Promise<void> {
   }
 
   onShutdown(log, async () => {
-    const servers: Server[] = [tcpServer, httpServer, ...(tlsServer ? [tlsServer] : []), ...(httpsServer ? [httpsServer] : [])];
+    const servers: Server[] = [tcpServer, httpServer, ...(tlsServer ? [tlsServer] : []), ...(httpsServer ? [httpsServer] : []), ...(metricsServer?.listening ? [metricsServer] : [])];
     const closing = servers.map(closeServer);
     for (const wss of webSocketServers) wss.close();
     // What was acknowledged is stored and sent on before the clients and the store close (in-flight.ts), then what

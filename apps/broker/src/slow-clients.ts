@@ -33,7 +33,7 @@ export interface BacklogLimits {
   maxWaitMs: number;
 }
 
-export function limitClientBacklog(connection: Connection, { maxBacklogBytes, maxWaitMs }: BacklogLimits, log: Logger): void {
+export function limitClientBacklog(connection: Connection, { maxBacklogBytes, maxWaitMs }: BacklogLimits, log: Logger, onCutOff: () => void = () => {}): void {
   const write = connection.write.bind(connection) as (...args: unknown[]) => boolean;
   /** Set while Aedes waits for this connection to drain, until the wait is cut short. */
   let waitTimer: NodeJS.Timeout | undefined;
@@ -64,6 +64,7 @@ export function limitClientBacklog(connection: Connection, { maxBacklogBytes, ma
         limitBytes: maxBacklogBytes,
       });
       clearTimeout(waitTimer);
+      onCutOff();
       // Without an error: Aedes then closes the client as for any dropped connection (its will is published).
       connection.destroy();
       return true;
