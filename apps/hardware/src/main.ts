@@ -5,9 +5,11 @@ import { randomUUID } from 'node:crypto';
 import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { topics } from '@labrun/contracts';
 import { GrblConnection, GrblDriver, GrblSimulator, followState, readHardwareRequest, runHardwareRequest } from '@labrun/grbl';
-import { closeService, connectService, createLogger, onShutdown, runMain } from '@labrun/service';
+import { closeServer, closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
+import { createMetricsServer } from '@labrun/service/metrics';
 import type { MqttClient } from 'mqtt';
 import { loadConfig } from './config.js';
+import { HardwareMetrics } from './metrics.js';
 
 const log = createLogger('hardware');
 
@@ -16,6 +18,8 @@ const log = createLogger('hardware');
  * deck Z 20 with the default deck origin (the homed position, -299,-299,-99). A probe from above it touches it.
  */
 const SIMULATED_PROBE_SURFACE_Z = -79;
+
+const METRICS: Listener = { what: 'metrics (HTTP)', hostVar: 'HARDWARE_METRICS_HOST', portVar: 'HARDWARE_METRICS_PORT' };
 
 runMain(log, async () => {
   const config = loadConfig();
@@ -37,6 +41,20 @@ runMain(log, async () => {
   if (simulator) log.info('using the built-in GRBL simulator', { device, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered, probeSurfaceZ: SIMULATED_PROBE_SURFACE_Z });
   else log.info('using the GRBL controller on a serial port', { device, serialPath: config.SERIAL_PATH, baud: config.SERIAL_BAUD, deckOrigin, outputs: offered });
   machine.start();
+
+  // Prometheus metrics only when asked for (HARDWARE_METRICS_PORT): without them nothing is collected at all.
+  const metrics = config.HARDWARE_METRICS_PORT === undefined ? undefined : new HardwareMetrics(() => machine.state(), [...outputs.keys()]);
+  const metricsServer = metrics && createMetricsServer(metrics.registry, (error) => log.error('could not collect the metrics', { error: error.message }));
+  if (metricsServer) {
+    try {
+      const port = await listen(metricsServer, METRICS, config.HARDWARE_METRICS_HOST, config.HARDWARE_METRICS_PORT!);
+      log.info('metrics listening', { http: `http://${urlHost(config.HARDWARE_METRICS_HOST)}:${port}/metrics` });
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      log.error(error.message);
+      process.exit(1);
+    }
+  }
 
   const publish = (client: MqttClient, to: string, body: unknown, retain = false) =>
     client.publishAsync(to, JSON.stringify(body), { qos: 1, retain }).then(
@@ -69,7 +87,9 @@ runMain(log, async () => {
     }
     const { request } = read;
     log.debug('request', { id: request.id, op: request.op });
+    const started = performance.now();
     void runHardwareRequest(machine, request).then((answer) => {
+      metrics?.answered(request, answer, (performance.now() - started) / 1000);
       if (!answer.ok) log.info('request failed', { id: request.id, op: request.op, code: answer.code, positionLost: answer.positionLost, error: answer.message });
       reply(request.replyTo, answer);
     });
@@ -83,5 +103,6 @@ runMain(log, async () => {
     await machine.close();
     simulator?.close();
     await closeService(connection, topic.online);
+    if (metricsServer) await closeServer(metricsServer);
   });
 });
