@@ -5,15 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addUser } from '@labrun/auth';
-import { connectTestClient, flushRedisDb, promtoolAvailable, promtoolCheck, requirement, startBroker, startTcpProxy, stopAll, tcpReachable, type BrokerProcess } from '@labrun/testkit';
+import { connectTestClient, flushRedisDb, metricSample, promtoolAvailable, promtoolCheck, requirement, startBroker, startTcpProxy, stopAll, tcpReachable, type BrokerProcess } from '@labrun/testkit';
 
 async function metricsUrl(broker: BrokerProcess): Promise<string> {
   return (await broker.waitFor(/metrics listening http=(\S+)/))[1]!;
-}
-/** The value of one series in a scrape (`name` with its labels as they print, e.g. `x{a="b"}`). */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 const hasRedis = requirement(await tcpReachable('127.0.0.1', 6379), 'Redis on 127.0.0.1:6379', 'start it with `redis-server --daemonize yes`');
@@ -39,11 +34,11 @@ describe('the broker on BROKER_METRICS_PORT', () => {
     const response = await fetch(url);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();
-    expect(value(text, 'labrun_broker_clients_connected')).toBe(1);
-    expect(value(text, 'labrun_broker_messages_received_total{qos="1"}')).toBeGreaterThanOrEqual(1);
-    expect(value(text, 'labrun_broker_messages_received_total{qos="0"}')).toBeGreaterThanOrEqual(1);
-    expect(value(text, 'labrun_broker_logins_refused_total')).toBe(1);
-    expect(value(text, 'labrun_broker_clients_cut_off_total')).toBe(0);
+    expect(metricSample(text, 'labrun_broker_clients_connected')).toBe(1);
+    expect(metricSample(text, 'labrun_broker_messages_received_total{qos="1"}')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(text, 'labrun_broker_messages_received_total{qos="0"}')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(text, 'labrun_broker_logins_refused_total')).toBe(1);
+    expect(metricSample(text, 'labrun_broker_clients_cut_off_total')).toBe(0);
     expect(text).toContain('labrun_broker_process_cpu_seconds_total');
     expect(text).not.toMatch(/run\/m-1|ana-test/);
     if (promtoolAvailable()) expect(await promtoolCheck(text)).toEqual({ code: 0, problems: [] });
@@ -59,7 +54,7 @@ describe('the broker on BROKER_METRICS_PORT', () => {
       const url = await metricsUrl(broker);
       const redisUp = async () => {
         const text = await (await fetch(url)).text();
-        return ['store', 'subscribe', 'publish'].map((c) => value(text, `labrun_broker_redis_connected{connection="${c}"}`));
+        return ['store', 'subscribe', 'publish'].map((c) => metricSample(text, `labrun_broker_redis_connected{connection="${c}"}`));
       };
       expect(await redisUp()).toEqual([1, 1, 1]);
       await proxy.cut();

@@ -9,8 +9,8 @@ import { Aedes } from 'aedes';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { ConfigError } from '@labrun/contracts';
-import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, urlHost, type Logger } from '@labrun/service';
-import { createMetricsServer } from '@labrun/service/metrics';
+import { closeServer, coalesceWrites, listen, ListenError, loginLimitsFromEnv, onShutdown, type Logger } from '@labrun/service';
+import { serveMetrics } from '@labrun/service/metrics';
 import { loadBrokerConfig } from './config.js';
 import { listenerUrl, METRICS, MQTT, MQTT_WS, MQTT_WSS, MQTTS, type BrokerListener } from './listen.js';
 import { BrokerMetrics } from './metrics.js';
@@ -106,7 +106,7 @@ export async function serveBroker(log: Logger): Promise<void> {
   };
   const tcpServer = createTcpServer({ noDelay: true }, handle);
   const httpServer = createHttpServer(notFound);
-  const metricsServer = metrics && createMetricsServer(metrics.registry, (error) => log.error('could not collect the metrics', { error: error.message }));
+  let metricsServer: Server | undefined;
   const tlsServer = tls?.port === undefined ? undefined : createTlsServer({ ...tls.certificate, noDelay: true }, handle);
   const httpsServer = tls?.wsPort === undefined ? undefined : createHttpsServer(tls.certificate, notFound);
   // Most often a client speaking plain MQTT to a TLS port, or one that does not trust the certificate.
@@ -120,10 +120,7 @@ export async function serveBroker(log: Logger): Promise<void> {
     bound.push({ listener: MQTT_WS, port: await listen(httpServer, MQTT_WS, config.host, config.wsPort) });
     if (tlsServer) bound.push({ listener: MQTTS, port: await listen(tlsServer, MQTTS, config.host, tls!.port!) });
     if (httpsServer) bound.push({ listener: MQTT_WSS, port: await listen(httpsServer, MQTT_WSS, config.host, tls!.wsPort!) });
-    if (metricsServer) {
-      const port = await listen(metricsServer, METRICS, config.metrics!.host, config.metrics!.port);
-      log.info('metrics listening', { http: `http://${urlHost(config.metrics!.host)}:${port}/metrics` });
-    }
+    if (metrics) metricsServer = await serveMetrics(metrics.registry, METRICS, config.metrics!.host, config.metrics!.port, log);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     log.error(error.message);
@@ -164,7 +161,7 @@ export async function serveBroker(log: Logger): Promise<void> {
   }
 
   onShutdown(log, async () => {
-    const servers: Server[] = [tcpServer, httpServer, ...(tlsServer ? [tlsServer] : []), ...(httpsServer ? [httpsServer] : []), ...(metricsServer?.listening ? [metricsServer] : [])];
+    const servers: Server[] = [tcpServer, httpServer, ...(tlsServer ? [tlsServer] : []), ...(httpsServer ? [httpsServer] : []), ...(metricsServer ? [metricsServer] : [])];
     const closing = servers.map(closeServer);
     for (const wss of webSocketServers) wss.close();
     // What was acknowledged is stored and sent on before the clients and the store close (in-flight.ts), then what

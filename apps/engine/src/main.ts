@@ -4,8 +4,8 @@
 import { topics, type EngineStatus, type RunStatusDocument } from '@labrun/contracts';
 import path from 'node:path';
 import { type DataDirLock, DataDirLocked, durableOutput, Engine, FileJournal, InterlockWatch, lockDataDir } from '@labrun/engine';
-import { closeServer, closeService, connectService, createLogger, listen, ListenError, type Logger, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
-import { createMetricsServer } from '@labrun/service/metrics';
+import { closeServer, closeService, connectService, createLogger, type Logger, onShutdown, runMain, type Listener } from '@labrun/service';
+import { serveMetrics } from '@labrun/service/metrics';
 import { loadConfig } from './config.js';
 import { MqttHardwarePort } from './hardware-port.js';
 import { Inbox } from './inbox.js';
@@ -22,17 +22,7 @@ runMain(log, async () => {
   const statusTopic = topics.engineStatus(config.ENGINE_ID);
   // Prometheus metrics only when asked for (METRICS_PORT): without them nothing is collected at all.
   const metrics = config.METRICS_PORT === undefined ? undefined : new EngineMetrics();
-  const metricsServer = metrics && createMetricsServer(metrics.registry, (error) => log.error('could not collect the metrics', { error: error.message }));
-  if (metricsServer) {
-    try {
-      const port = await listen(metricsServer, METRICS, config.METRICS_HOST, config.METRICS_PORT!);
-      log.info('metrics listening', { http: `http://${urlHost(config.METRICS_HOST)}:${port}/metrics` });
-    } catch (error) {
-      if (!(error instanceof ListenError)) throw error;
-      log.error(error.message);
-      process.exit(1);
-    }
-  }
+  const metricsServer = metrics && (await serveMetrics(metrics.registry, METRICS, config.METRICS_HOST, config.METRICS_PORT!, log));
   // One engine per data directory: a second one would write the same journal and carry out the same runs.
   const dataDir = path.resolve(config.LABRUN_DATA_DIR);
   let lock: DataDirLock;

@@ -6,18 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectTestClient, promtoolAvailable, promtoolCheck, startBroker, startService, stopAll, type TestClient } from '@labrun/testkit';
+import { connectTestClient, metricSample, promtoolAvailable, promtoolCheck, startBroker, startService, stopAll, type TestClient } from '@labrun/testkit';
 
 const deviceId = 'metrics-sim-1';
 const engineId = 'metrics-engine-1';
 
 const eventually = <T>(check: () => Promise<T>): Promise<T> => vi.waitFor(check, { timeout: 10_000, interval: 50 });
-
-/** The value of one series in the exposition text, or undefined when it is not there. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 async function scrape(url: string): Promise<{ contentType: string | null; text: string }> {
   const response = await fetch(url);
@@ -72,17 +66,17 @@ describe('Prometheus metrics, with the real services', () => {
     const paused = await eventually(async () => {
       const { contentType, text } = await scrape(`${http}/metrics`);
       expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-      expect(sample(text, 'labrun_runs{status="paused"}')).toBe(1);
-      expect(sample(text, 'labrun_action_response_seconds_count{type="play"}')).toBe(1);
+      expect(metricSample(text, 'labrun_runs{status="paused"}')).toBe(1);
+      expect(metricSample(text, 'labrun_action_response_seconds_count{type="play"}')).toBe(1);
       return text;
     });
-    expect(sample(paused, 'labrun_runs{status="running"}')).toBe(0);
-    expect(sample(paused, 'labrun_actions_total{type="play",result="accepted"}')).toBe(1);
-    expect(sample(paused, 'labrun_action_response_seconds_sum{type="play"}')).toBeGreaterThan(0);
-    expect(sample(paused, 'labrun_action_response_seconds_sum{type="play"}')).toBeLessThan(5);
-    expect(sample(paused, 'labrun_devices_online')).toBe(1);
-    expect(sample(paused, `labrun_device_online{device="${deviceId}"}`)).toBe(1);
-    expect(sample(paused, 'labrun_paused_seconds_total')).toBe(0);
+    expect(metricSample(paused, 'labrun_runs{status="running"}')).toBe(0);
+    expect(metricSample(paused, 'labrun_actions_total{type="play",result="accepted"}')).toBe(1);
+    expect(metricSample(paused, 'labrun_action_response_seconds_sum{type="play"}')).toBeGreaterThan(0);
+    expect(metricSample(paused, 'labrun_action_response_seconds_sum{type="play"}')).toBeLessThan(5);
+    expect(metricSample(paused, 'labrun_devices_online')).toBe(1);
+    expect(metricSample(paused, `labrun_device_online{device="${deviceId}"}`)).toBe(1);
+    expect(metricSample(paused, 'labrun_paused_seconds_total')).toBe(0);
     expect(paused).not.toContain(runId);
 
     // Resumed over HTTP (the gateway gives it an id), then refused once the run has finished.
@@ -93,23 +87,23 @@ describe('Prometheus metrics, with the real services', () => {
     await client.waitFor(`run/${runId}/events`, (m) => m.json().actionId === 'late-resume');
     const finished = await eventually(async () => {
       const { text } = await scrape(`${http}/metrics`);
-      expect(sample(text, 'labrun_action_response_seconds_count{type="resume"}')).toBe(2);
+      expect(metricSample(text, 'labrun_action_response_seconds_count{type="resume"}')).toBe(2);
       return text;
     });
-    expect(sample(finished, 'labrun_runs{status="paused"}')).toBe(0);
-    expect(sample(finished, 'labrun_runs{status="succeeded"}')).toBe(1);
-    expect(sample(finished, 'labrun_actions_total{type="resume",result="accepted"}')).toBe(1);
-    expect(sample(finished, 'labrun_actions_total{type="resume",result="rejected",code="run-finished"}')).toBe(1);
-    expect(sample(finished, 'labrun_paused_seconds_total')).toBeGreaterThan(0);
-    expect(sample(finished, 'labrun_actions_unanswered_total')).toBe(0);
+    expect(metricSample(finished, 'labrun_runs{status="paused"}')).toBe(0);
+    expect(metricSample(finished, 'labrun_runs{status="succeeded"}')).toBe(1);
+    expect(metricSample(finished, 'labrun_actions_total{type="resume",result="accepted"}')).toBe(1);
+    expect(metricSample(finished, 'labrun_actions_total{type="resume",result="rejected",code="run-finished"}')).toBe(1);
+    expect(metricSample(finished, 'labrun_paused_seconds_total')).toBeGreaterThan(0);
+    expect(metricSample(finished, 'labrun_actions_unanswered_total')).toBe(0);
 
     const engine = await scrape(engineMetrics);
     expect(engine.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(sample(engine.text, 'labrun_engine_journal_fsync_seconds_count')).toBeGreaterThan(0);
-    expect(sample(engine.text, 'labrun_engine_events_total')).toBeGreaterThanOrEqual(6); // created, play, started, resume, succeeded ×2 …
-    expect(sample(engine.text, 'labrun_engine_runs{status="succeeded"}')).toBe(1);
-    expect(sample(engine.text, 'labrun_engine_actions_total{type="play",result="accepted"}')).toBe(1);
-    expect(sample(engine.text, 'labrun_engine_actions_total{type="resume",result="rejected",code="run-finished"}')).toBe(1);
+    expect(metricSample(engine.text, 'labrun_engine_journal_fsync_seconds_count')).toBeGreaterThan(0);
+    expect(metricSample(engine.text, 'labrun_engine_events_total')).toBeGreaterThanOrEqual(6); // created, play, started, resume, succeeded ×2 …
+    expect(metricSample(engine.text, 'labrun_engine_runs{status="succeeded"}')).toBe(1);
+    expect(metricSample(engine.text, 'labrun_engine_actions_total{type="play",result="accepted"}')).toBe(1);
+    expect(metricSample(engine.text, 'labrun_engine_actions_total{type="resume",result="rejected",code="run-finished"}')).toBe(1);
     expect(engine.text).toMatch(/^labrun_engine_process_cpu_seconds_total /m);
 
     if (!promtoolAvailable()) return;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addToken } from '@labrun/auth';
-import { promtoolAvailable, promtoolCheck, statusDocument } from '@labrun/testkit';
+import { metricSample, promtoolAvailable, promtoolCheck, statusDocument } from '@labrun/testkit';
 import { BrokerCache } from './broker-cache.js';
 import { createRequestListener } from './http-api.js';
 import { GatewayAuth } from './http-auth.js';
@@ -22,12 +22,6 @@ const answer = (runId: string, actionId: string, action: string | null, code?: s
       ? { runId, seq: 3, at: at(0), type: 'action.accepted', actionId, action, by: null, message: null, mode: null }
       : { runId, seq: 0, at: at(0), type: 'action.rejected', actionId, action, code, message: 'refused' },
   );
-
-/** The value of one series in the exposition text (labels as written by prom-client), or undefined. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 function gatewayWithMetrics() {
   const cache = new BrokerCache();
@@ -44,9 +38,9 @@ describe('GatewayMetrics', () => {
     cache.receive('run/r-3/status', bytes(statusDocument('r-3', { status: 'running' })));
     cache.receive('run/r-3/status', bytes('')); // forgotten
     const text = await metrics.scrape();
-    expect(sample(text, 'labrun_runs{status="paused"}')).toBe(1);
-    expect(sample(text, 'labrun_runs{status="running"}')).toBe(1);
-    expect(sample(text, 'labrun_runs{status="failed"}')).toBe(0);
+    expect(metricSample(text, 'labrun_runs{status="paused"}')).toBe(1);
+    expect(metricSample(text, 'labrun_runs{status="running"}')).toBe(1);
+    expect(metricSample(text, 'labrun_runs{status="failed"}')).toBe(0);
     expect(text.match(/^labrun_runs\{/gm)).toHaveLength(10);
     expect(text).not.toContain('r-1');
   });
@@ -56,11 +50,11 @@ describe('GatewayMetrics', () => {
     cache.receive('run/r-1/status', bytes(statusDocument('r-1', { status: 'running', updatedAt: at(0) })));
     cache.receive('run/r-1/status', bytes(statusDocument('r-1', { status: 'paused', updatedAt: at(2) })));
     clocks.wall = Date.parse(at(9));
-    expect(sample(await metrics.scrape(), 'labrun_oldest_pause_seconds')).toBe(7);
+    expect(metricSample(await metrics.scrape(), 'labrun_oldest_pause_seconds')).toBe(7);
     cache.receive('run/r-1/status', bytes(statusDocument('r-1', { status: 'running', updatedAt: at(12) })));
     const text = await metrics.scrape();
-    expect(sample(text, 'labrun_oldest_pause_seconds')).toBe(0);
-    expect(sample(text, 'labrun_paused_seconds_total')).toBe(10);
+    expect(metricSample(text, 'labrun_oldest_pause_seconds')).toBe(0);
+    expect(metricSample(text, 'labrun_paused_seconds_total')).toBe(10);
   });
 
   it('counts devices whose hardware service is online, and each device known by name', async () => {
@@ -69,10 +63,10 @@ describe('GatewayMetrics', () => {
     cache.receive('hw/sim-2/online', bytes('false'));
     cache.receive('run/r-1/status', bytes(statusDocument('r-1', { deviceId: 'sim-3' })));
     const text = await metrics.scrape();
-    expect(sample(text, 'labrun_devices_online')).toBe(1);
-    expect(sample(text, 'labrun_device_online{device="sim-1"}')).toBe(1);
-    expect(sample(text, 'labrun_device_online{device="sim-2"}')).toBe(0);
-    expect(sample(text, 'labrun_device_online{device="sim-3"}')).toBe(0);
+    expect(metricSample(text, 'labrun_devices_online')).toBe(1);
+    expect(metricSample(text, 'labrun_device_online{device="sim-1"}')).toBe(1);
+    expect(metricSample(text, 'labrun_device_online{device="sim-2"}')).toBe(0);
+    expect(metricSample(text, 'labrun_device_online{device="sim-3"}')).toBe(0);
   });
 
   it('counts answers by type and result (a rejection by a code from the contract), and times the actions it saw', async () => {
@@ -87,14 +81,14 @@ describe('GatewayMetrics', () => {
     cache.receive('run/r-1/events', answer('r-1', 'p-1', 'pause', 'not-paused'));
     cache.receive('run/r-1/events', answer('r-1', 'x', null, 'something-new')); // never seen: counted, not timed
     const text = await metrics.scrape();
-    expect(sample(text, 'labrun_actions_total{type="resume",result="accepted"}')).toBe(1);
-    expect(sample(text, 'labrun_actions_total{type="pause",result="rejected",code="not-paused"}')).toBe(1);
-    expect(sample(text, 'labrun_actions_total{type="invalid",result="rejected",code="other"}')).toBe(1);
-    expect(sample(text, 'labrun_action_response_seconds_count{type="resume"}')).toBe(1);
-    expect(sample(text, 'labrun_action_response_seconds_bucket{le="0.0025",type="resume"}')).toBe(0);
-    expect(sample(text, 'labrun_action_response_seconds_bucket{le="0.005",type="resume"}')).toBe(1);
-    expect(sample(text, 'labrun_action_response_seconds_sum{type="pause"}')).toBe(0.5);
-    expect(sample(text, 'labrun_action_response_seconds_count{type="invalid"}')).toBeUndefined();
+    expect(metricSample(text, 'labrun_actions_total{type="resume",result="accepted"}')).toBe(1);
+    expect(metricSample(text, 'labrun_actions_total{type="pause",result="rejected",code="not-paused"}')).toBe(1);
+    expect(metricSample(text, 'labrun_actions_total{type="invalid",result="rejected",code="other"}')).toBe(1);
+    expect(metricSample(text, 'labrun_action_response_seconds_count{type="resume"}')).toBe(1);
+    expect(metricSample(text, 'labrun_action_response_seconds_bucket{le="0.0025",type="resume"}')).toBe(0);
+    expect(metricSample(text, 'labrun_action_response_seconds_bucket{le="0.005",type="resume"}')).toBe(1);
+    expect(metricSample(text, 'labrun_action_response_seconds_sum{type="pause"}')).toBe(0.5);
+    expect(metricSample(text, 'labrun_action_response_seconds_count{type="invalid"}')).toBeUndefined();
   });
 
   it('ignores retained actions (old ones a broker kept) and counts actions nobody answered within a minute', async () => {
@@ -103,7 +97,7 @@ describe('GatewayMetrics', () => {
     metrics.receiveAction('run/r-1/actions', bytes('stop'), false);
     clocks.monotonic = 61_000;
     const text = await metrics.scrape();
-    expect(sample(text, 'labrun_actions_unanswered_total')).toBe(1);
+    expect(metricSample(text, 'labrun_actions_unanswered_total')).toBe(1);
   });
 
   it('names the process metrics after the gateway, and passes promtool check metrics with no problem at all', async (ctx) => {
@@ -158,7 +152,7 @@ describe('GET /metrics', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(sample(await response.text(), 'labrun_runs{status="paused"}')).toBe(1);
+    expect(metricSample(await response.text(), 'labrun_runs{status="paused"}')).toBe(1);
   });
 
   it('with an auth file, wants a token of any role, as every read endpoint does', async () => {

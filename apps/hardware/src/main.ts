@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { HardwareReply, HardwareState } from '@labrun/contracts';
 import { topics } from '@labrun/contracts';
 import { GrblConnection, GrblDriver, GrblSimulator, followState, readHardwareRequest, runHardwareRequest } from '@labrun/grbl';
-import { closeServer, closeService, connectService, createLogger, listen, ListenError, onShutdown, runMain, urlHost, type Listener } from '@labrun/service';
-import { createMetricsServer } from '@labrun/service/metrics';
+import { closeServer, closeService, connectService, createLogger, onShutdown, runMain, type Listener } from '@labrun/service';
+import { serveMetrics } from '@labrun/service/metrics';
 import type { MqttClient } from 'mqtt';
 import { loadConfig } from './config.js';
 import { HardwareMetrics } from './metrics.js';
@@ -44,17 +44,7 @@ runMain(log, async () => {
 
   // Prometheus metrics only when asked for (HARDWARE_METRICS_PORT): without them nothing is collected at all.
   const metrics = config.HARDWARE_METRICS_PORT === undefined ? undefined : new HardwareMetrics(() => machine.state(), [...outputs.keys()]);
-  const metricsServer = metrics && createMetricsServer(metrics.registry, (error) => log.error('could not collect the metrics', { error: error.message }));
-  if (metricsServer) {
-    try {
-      const port = await listen(metricsServer, METRICS, config.HARDWARE_METRICS_HOST, config.HARDWARE_METRICS_PORT!);
-      log.info('metrics listening', { http: `http://${urlHost(config.HARDWARE_METRICS_HOST)}:${port}/metrics` });
-    } catch (error) {
-      if (!(error instanceof ListenError)) throw error;
-      log.error(error.message);
-      process.exit(1);
-    }
-  }
+  const metricsServer = metrics && (await serveMetrics(metrics.registry, METRICS, config.HARDWARE_METRICS_HOST, config.HARDWARE_METRICS_PORT!, log));
 
   const publish = (client: MqttClient, to: string, body: unknown, retain = false) =>
     client.publishAsync(to, JSON.stringify(body), { qos: 1, retain }).then(

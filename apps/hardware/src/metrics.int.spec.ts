@@ -2,13 +2,7 @@
 // built-in simulator: the controller's state, the outputs, and the requests it answered; clean under promtool.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectTestClient, promtoolAvailable, promtoolCheck, startBroker, startService, stopAll } from '@labrun/testkit';
-
-/** The value of one series in a scrape (`name` with its labels as they print, e.g. `x{a="b"}`). */
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+import { connectTestClient, metricSample, promtoolAvailable, promtoolCheck, startBroker, startService, stopAll } from '@labrun/testkit';
 
 describe('the hardware service on HARDWARE_METRICS_PORT', () => {
   afterAll(stopAll);
@@ -30,26 +24,26 @@ describe('the hardware service on HARDWARE_METRICS_PORT', () => {
     const scrape = async () => (await fetch(url)).text();
 
     let text = await scrape();
-    expect(value(text, 'labrun_hardware_controller_connected')).toBe(1);
-    expect(value(text, 'labrun_hardware_homed')).toBe(0); // the simulator starts locked in Alarm, homing on
-    expect(value(text, 'labrun_hardware_alarm')).toBe(1);
-    expect(value(text, 'labrun_hardware_machine_state{state="Alarm"}')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_controller_connected')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_homed')).toBe(0); // the simulator starts locked in Alarm, homing on
+    expect(metricSample(text, 'labrun_hardware_alarm')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_machine_state{state="Alarm"}')).toBe(1);
 
     expect(await send('move', { x: 5, feed: 3000 })).toMatchObject({ ok: false, code: 'not-homed' });
     expect(await send('home')).toMatchObject({ ok: true });
     expect(await send('set-output', { output: 'pump', value: 0.5 })).toMatchObject({ ok: true });
 
     text = await scrape();
-    expect(value(text, 'labrun_hardware_homed')).toBe(1);
-    expect(value(text, 'labrun_hardware_alarm')).toBe(0);
-    expect(value(text, 'labrun_hardware_machine_state{state="Idle"}')).toBe(1);
-    expect(value(text, 'labrun_hardware_machine_state{state="Alarm"}')).toBe(0);
-    expect(value(text, 'labrun_hardware_output_level{output="pump"}')).toBe(0.5);
-    expect(value(text, 'labrun_hardware_output_level{output="valve"}')).toBe(0);
-    expect(value(text, 'labrun_hardware_requests_total{op="move",result="failed",code="not-homed"}')).toBe(1);
-    expect(value(text, 'labrun_hardware_requests_total{op="home",result="ok"}')).toBe(1);
-    expect(value(text, 'labrun_hardware_requests_total{op="probe",result="ok"}')).toBe(0);
-    expect(value(text, 'labrun_hardware_request_seconds_count{op="home"}')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_homed')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_alarm')).toBe(0);
+    expect(metricSample(text, 'labrun_hardware_machine_state{state="Idle"}')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_machine_state{state="Alarm"}')).toBe(0);
+    expect(metricSample(text, 'labrun_hardware_output_level{output="pump"}')).toBe(0.5);
+    expect(metricSample(text, 'labrun_hardware_output_level{output="valve"}')).toBe(0);
+    expect(metricSample(text, 'labrun_hardware_requests_total{op="move",result="failed",code="not-homed"}')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_requests_total{op="home",result="ok"}')).toBe(1);
+    expect(metricSample(text, 'labrun_hardware_requests_total{op="probe",result="ok"}')).toBe(0);
+    expect(metricSample(text, 'labrun_hardware_request_seconds_count{op="home"}')).toBe(1);
     expect(text).not.toContain(device);
     if (promtoolAvailable()) expect(await promtoolCheck(text)).toEqual({ code: 0, problems: [] });
     await client.close();

@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ACTION_REJECTION_CODES, ACTION_TYPES, RUN_STATUSES, type RunEvent, type RunStatus } from '@labrun/contracts';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { listen, ListenError, urlHost, type Listener } from './listen.js';
+import type { Logger } from './log.js';
 
 /**
  * prom-client's default metrics name three gauges `…_total` (active handles, requests, resources), which
@@ -74,4 +76,21 @@ export function createMetricsServer(registry: Registry, onError: (error: Error) 
       res.end(`could not collect the metrics: ${error.message}\n`);
     });
   });
+}
+
+/**
+ * Serve `registry` on `GET /metrics` at `host`:`port` (0 picks a free port) and log where: a service's metrics port.
+ * A port that cannot be had is said in the user's words (which variable to change) and the process exits 1.
+ */
+export async function serveMetrics(registry: Registry, listener: Listener, host: string, port: number, log: Logger): Promise<Server> {
+  const server = createMetricsServer(registry, (error) => log.error('could not collect the metrics', { error: error.message }));
+  try {
+    const bound = await listen(server, listener, host, port);
+    log.info('metrics listening', { http: `http://${urlHost(host)}:${bound}/metrics` });
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    log.error(error.message);
+    process.exit(1);
+  }
+  return server;
 }

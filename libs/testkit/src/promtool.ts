@@ -18,3 +18,9 @@ export function promtoolCheck(exposition: string): Promise<{ code: number | null
     child.stdin.end(exposition);
   });
 }
+
+/** The value of one series in a scrape (its name and labels as prom-client writes them, e.g. `x{a="b"}`), or undefined. */
+export function metricSample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
