@@ -15,6 +15,12 @@ export function remoteAddress(client: Client): string | undefined {
   return socketOf(client).remoteAddress;
 }
 
+/** Whether a client's error is its CONNACK refusing the login: an identifier refused (2), a bad user name or password (4), not authorized (5). */
+export function refusedLogin(error: Error): boolean {
+  const code = (error as { errorCode?: number }).errorCode;
+  return code === 2 || code === 4 || code === 5;
+}
+
 export function logClients(broker: Aedes, log: Logger): void {
   broker.on('client', (client) => log.debug('client connected', { clientId: client.id, from: remote(client) }));
   broker.on('clientDisconnect', (client) => log.debug('client disconnected', { clientId: client.id }));
@@ -22,8 +28,7 @@ export function logClients(broker: Aedes, log: Logger): void {
   // A bad packet or a dropped socket ends that one client; Aedes reports it here and carries on serving the rest.
   broker.on('clientError', (client, error) => {
     // A log-in refused by the auth file has already been logged, with the reason, where it was decided (auth.ts).
-    const refused = (error as { errorCode?: number }).errorCode;
-    if (refused === 2 || refused === 4 || refused === 5) log.debug('client refused', { clientId: client.id, from: remote(client), error: error.message });
+    if (refusedLogin(error)) log.debug('client refused', { clientId: client.id, from: remote(client), error: error.message });
     else log.warn('client error', { clientId: client.id, from: remote(client), error: error.message });
   });
   broker.on('connectionError', (client, error) => log.warn('connection error', { from: remote(client), error: error.message }));

@@ -5,8 +5,6 @@
 import type { Aedes } from 'aedes';
 
 export interface PublishesInFlight {
-  /** Publishes started and not yet finished. */
-  readonly count: number;
   /** Resolve once none is under way, or after `timeoutMs`, with how many still were. */
   settled(timeoutMs: number): Promise<number>;
 }
@@ -28,9 +26,6 @@ export function trackPublishes(broker: Aedes): PublishesInFlight {
     });
   };
   return {
-    get count() {
-      return count;
-    },
     settled(timeoutMs) {
       if (count === 0) return Promise.resolve(0);
       return new Promise((resolve) => {

@@ -3,8 +3,8 @@
 import type { Aedes } from 'aedes';
 import { Counter, Gauge } from 'prom-client';
 import { createMetricsRegistry } from '@labrun/service/metrics';
-
-export const REDIS_CONNECTIONS = ['store', 'subscribe', 'publish'] as const;
+import { refusedLogin } from './client-log.js';
+import { REDIS_CONNECTIONS, type RedisConnection } from './redis.js';
 
 export class BrokerMetrics {
   readonly registry = createMetricsRegistry('labrun_broker_');
@@ -38,13 +38,11 @@ export class BrokerMetrics {
     broker.on('publish', (packet, client) => {
       if (client) this.received.inc({ qos: String(packet.qos) });
     });
-    // A CONNACK that refused the login (bad user name or password, not authorized, an identifier refused): client-log.ts.
-    const refused = (error: Error) => [2, 4, 5].includes((error as { errorCode?: number }).errorCode ?? 0);
     broker.on('clientError', (_client, error) => {
-      if (refused(error)) this.refusedLogins.inc();
+      if (refusedLogin(error)) this.refusedLogins.inc();
     });
     broker.on('connectionError', (_client, error) => {
-      if (refused(error)) this.refusedLogins.inc();
+      if (refusedLogin(error)) this.refusedLogins.inc();
     });
   }
 
@@ -52,7 +50,7 @@ export class BrokerMetrics {
     this.cutOff.inc();
   }
 
-  redisConnection(connection: string, up: boolean): void {
+  redisConnection(connection: RedisConnection, up: boolean): void {
     this.redisUp.set({ connection }, up ? 1 : 0);
   }
 

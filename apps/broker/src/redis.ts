@@ -13,17 +13,21 @@ export interface RedisState {
   close(): Promise<void>;
 }
 
+/** The broker's three Redis connections, as its log lines and metrics name them. */
+export const REDIS_CONNECTIONS = ['store', 'subscribe', 'publish'] as const;
+export type RedisConnection = (typeof REDIS_CONNECTIONS)[number];
+
 export interface RedisEvents {
   /** A retained message was delivered but could not be written to Redis. */
   retainedWriteFailed(topic: string, error: Error): void;
   /** One of the connections (`store`, `subscribe`, `publish`) failed; it reconnects by itself. Said once per outage. */
-  connectionLost(connection: string, error: Error): void;
+  connectionLost(connection: RedisConnection, error: Error): void;
   /** The connection is back after connectionLost. */
-  connectionBack(connection: string): void;
+  connectionBack(connection: RedisConnection): void;
 }
 
 /** The connection options for a `redis://` or `rediss://` URL (user, password and database included). */
-export function redisOptions(url: string): RedisOptions {
+function redisOptions(url: string): RedisOptions {
   const { hostname, port, password, username, pathname, protocol } = new URL(url);
   return {
     host: hostname,
@@ -48,7 +52,9 @@ export function redisState(url: string, events: RedisEvents): RedisState {
   const subscriber = new Redis({ ...options, enableReadyCheck: false });
   // What mqemitter-redis sets on the connections it makes: publishes of one turn go in one write.
   const publisher = new Redis({ ...options, enableAutoPipelining: true });
-  for (const [name, connection] of Object.entries({ store, subscribe: subscriber, publish: publisher })) {
+  const connections: Record<RedisConnection, Redis> = { store, subscribe: subscriber, publish: publisher };
+  for (const name of REDIS_CONNECTIONS) {
+    const connection = connections[name];
     let lost = false;
     connection.on('error', (error: Error) => {
       if (lost) return; // ioredis retries with a growing delay (up to 2 s) and reports every refused attempt
