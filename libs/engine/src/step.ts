@@ -357,7 +357,8 @@ function onRestored(turn: Turn): void {
   const inFlight = current !== null && !current.failedNow && module!.kind === 'motion';
   // Motion in flight when the engine stopped may still be held by the controller: cycle start before the next request.
   turn.io({ resend: inFlight });
-  if (inFlight && module!.afterRestart === 'ask' && (status === 'running' || status === 'pausing' || status === 'blocked' || status === 'paused')) {
+  // A stop under way finishes as it would (recoveryEvents); awaiting-recovery has no command in flight.
+  if (inFlight && module!.afterRestart === 'ask' && status !== 'stopping') {
     // Not done again on a resume: the operator says whether it is to be sent again (retry) or counted as done (skip).
     const what = `${current.type} (command ${current.index + 1} of ${turn.state.protocol.commands.length})`;
     failCommand(turn, {
@@ -495,7 +496,8 @@ function restoreOutputs(turn: Turn): void {
   for (let i = 0; i < records.length; i++) {
     const record = at(records, i)!;
     if (record.status !== 'succeeded') continue;
-    const command = commandAt(turn.state, record.index);
+    // As written in the protocol: only a set-output has an output, and it needs nothing resolved (commandAt does moves).
+    const command = turn.state.protocol.commands[record.index]!;
     const output = commandModule(command.type).output?.(command as never);
     if (output) levels.set(output.output, output.value);
   }
