@@ -2,7 +2,7 @@
 // no anonymous broker on a network unless asked for, and no half-configured TLS.
 import { z } from 'zod';
 import { isLoopback } from '@labrun/service';
-import { ConfigError, parseEnv, portVar } from '@labrun/contracts';
+import { ConfigError, parseEnv, portVar, hostVar } from '@labrun/contracts';
 import { readCertificate, type Certificate } from './tls.js';
 
 /** The largest packet MQTT 3.1.1 can frame: a remaining length of 268,435,455 plus a 5-byte fixed header. */
@@ -42,7 +42,7 @@ export const brokerEnv = {
   BROKER_MAX_CLIENT_BACKLOG_BYTES: byteCount(1024, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_CLIENT_BACKLOG_BYTES),
   /** Prometheus metrics on this port (GET /metrics), when set. */
   BROKER_METRICS_PORT: portVar.optional(),
-  BROKER_METRICS_HOST: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' }).default('127.0.0.1'),
+  BROKER_METRICS_HOST: hostVar.default('127.0.0.1'),
   BROKER_MAX_CLIENT_WAIT_MS: z.coerce
     .number({ error: 'expected a number of milliseconds' })
     .int({ error: 'expected a whole number of milliseconds' })

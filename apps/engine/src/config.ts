@@ -1,5 +1,5 @@
 // The engine's configuration, from the environment.
-import { DeviceId, EngineId, mqttClientEnv, parseEnv, portVar } from '@labrun/contracts';
+import { DeviceId, EngineId, mqttClientEnv, parseEnv, portVar, hostVar } from '@labrun/contracts';
 import { z } from 'zod';
 
 /** `a, b,,c` → `['a', 'b', 'c']`: a comma-separated list, spaces and empty items dropped. */
@@ -61,7 +61,7 @@ export const engineEnv = {
   /** Serve Prometheus metrics (`GET /metrics`) on this port; unset: no metrics server. 0 picks a free port (tests). */
   METRICS_PORT: portVar.optional(),
   /** Where the metrics server listens. Its answers carry no run ids and need no token: keep it on a private network. */
-  METRICS_HOST: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' }).default('127.0.0.1'),
+  METRICS_HOST: hostVar.default('127.0.0.1'),
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {

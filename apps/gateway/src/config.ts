@@ -1,13 +1,13 @@
 // The gateway's configuration, from the environment, and the security baseline it refuses to start without:
 // as the broker does, no HTTP API without tokens on anything but loopback, unless asked for explicitly.
-import { ConfigError, mqttClientEnv, parseEnv, portVar, topicId } from '@labrun/contracts';
+import { ConfigError, mqttClientEnv, parseEnv, portVar, topicId, hostVar } from '@labrun/contracts';
 import { z } from 'zod';
 import { isLoopback } from '@labrun/service';
 import { DEFAULT_EXAMPLES_DIR } from './dashboard-files.js';
 
 export const gatewayEnv = {
   ...mqttClientEnv,
-  HTTP_HOST: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' }).default('127.0.0.1'),
+  HTTP_HOST: hostVar.default('127.0.0.1'),
   /** 0 asks the system for a free port (tests use it). */
   HTTP_PORT: portVar.default(8080),
   /** Names this gateway's retained `gateway/<id>/online` flag, so several gateways can share a broker. */

@@ -1,6 +1,6 @@
 // The hardware service's configuration, from the environment.
 import { z } from 'zod';
-import { DeviceId, MOVE_LIMITS, OutputName, mqttClientEnv, parseEnv, portVar } from '@labrun/contracts';
+import { DeviceId, MOVE_LIMITS, OutputName, mqttClientEnv, parseEnv, portVar, hostVar } from '@labrun/contracts';
 import { ACCESSORIES, type Accessory, type OutputMap } from '@labrun/grbl';
 
 const ORIGIN_HINT = 'expected the machine position of the deck origin as x,y,z in mm, such as -299,-299,-99';
@@ -76,7 +76,7 @@ export const hardwareEnv = {
   HARDWARE_OUTPUTS: Outputs.optional(),
   /** Prometheus metrics on this port (GET /metrics), when set. */
   HARDWARE_METRICS_PORT: portVar.optional(),
-  HARDWARE_METRICS_HOST: z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' }).default('127.0.0.1'),
+  HARDWARE_METRICS_HOST: hostVar.default('127.0.0.1'),
 };
 
 export type HardwareConfig = ReturnType<typeof loadConfig>;

@@ -8,6 +8,9 @@ export const portVar = z.coerce
   .min(0, { error: 'expected a port from 0 to 65535' })
   .max(65535, { error: 'expected a port from 0 to 65535' });
 
+/** A host name or address to listen on, such as 127.0.0.1 (each service gives its own default). */
+export const hostVar = z.string().min(1, { error: 'expected a host name or address such as 127.0.0.1' });
+
 export const mqttUrlVar = z.string().refine((s) => /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/.test(s), { error: 'expected an MQTT URL such as mqtt://127.0.0.1:1883' });
 
 export const mqttClientEnv = {
