@@ -5,8 +5,6 @@ import net from 'node:net';
 export interface TcpProxy {
   /** The port on 127.0.0.1 to connect to instead of the target's. */
   port: number;
-  /** Connections open through the proxy now. */
-  readonly open: number;
   /** Reset every connection through the proxy and stop listening, so reconnects are refused. */
   cut(): Promise<void>;
   /** Listen again, on the same port. */
@@ -49,9 +47,6 @@ export async function startTcpProxy(target: { host: string; port: number }, { de
   const { port } = server.address() as net.AddressInfo;
   return {
     port,
-    get open() {
-      return sockets.size / 2;
-    },
     cut: stop,
     restore: () => listen(port),
     close: stop,
